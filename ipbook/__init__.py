@@ -1,1 +1,22 @@
-"""ipbook."""
+"""ipbook: the information planes of diverse autoencoders (Lee & Jo, Entropy 23:862, 2021).
+
+Modules, one job each:
+
+- :mod:`ipbook.estimators`: the matrix-based Rényi α-entropy estimator and a binning baseline.
+- :mod:`ipbook.appendix`: the estimator checks of Appendix A (Figs. A1, A2).
+- :mod:`ipbook.data`: MNIST, Fashion-MNIST and EMNIST letters through torchvision.
+- :mod:`ipbook.models`: the six autoencoders.
+- :mod:`ipbook.training`: training with the information plane recorded online.
+- :mod:`ipbook.cli`: the ``python -m ipbook`` command line.
+"""
+__version__ = "0.1.0"
+
+from .estimators import (  # noqa: E402
+    InformationPlane,
+    binned_mutual_information,
+    information_plane,
+    mutual_information,
+)
+
+__all__ = ["InformationPlane", "binned_mutual_information", "information_plane", "mutual_information",
+           "__version__"]

@@ -39,6 +39,7 @@ __all__ = [
     "joint_entropy",
     "mutual_information",
     "information_plane",
+    "InformationPlane",
     "binned_mutual_information",
 ]
 
@@ -208,6 +209,55 @@ def mutual_information(x, y, *, alpha: float = 1.01, gamma: float = 2.0) -> floa
     return float(s[0] + s[1] - s[2])
 
 
+class InformationPlane:
+    """The information plane of a fixed input X, reused across training iterations.
+
+    X does not change while a network trains, so its Gram matrix A_X and entropy S(A_X) are built
+    once here; each call then costs L + 1 Gram matrices (the layers and X′) and 3L + 1 entropies
+    from one batched float64 ``eigvalsh``.
+
+    Parameters
+    ----------
+    x : (N, d_X) array or tensor
+        Network input; its device (CPU or CUDA) is where every later computation runs.
+    alpha, gamma : float
+        As in :func:`mutual_information`.
+
+    Examples
+    --------
+    >>> plane = InformationPlane(x_probe)                          # doctest: +SKIP
+    >>> i_xt, i_tx = plane(list(out.layers.values()), out.x_hat)  # doctest: +SKIP
+    """
+
+    def __init__(self, x, *, alpha: float = 1.01, gamma: float = 2.0):
+        _check_params(alpha, gamma)
+        self.alpha, self.gamma = float(alpha), float(gamma)
+        tx = _as_matrix("x", x)
+        self.n, self.device = tx.shape[0], tx.device
+        self.gram_x = _normalized_gram(tx, scott_bandwidth(self.n, tx.shape[1], gamma))
+        self.entropy_x = _entropies(self.gram_x, self.alpha)
+
+    def __call__(self, layers, x_hat):
+        """Return ``(i_xt, i_tx)``: I(X; T_l) and I(T_l; X′) in bits, as (L,) numpy arrays."""
+        if isinstance(layers, (np.ndarray, torch.Tensor)) or len(layers) == 0:
+            raise ValueError("layers must be a non-empty list of (N, d_T) arrays or tensors")
+        ts = [_as_matrix(f"layers[{i}]", t) for i, t in enumerate(layers)]
+        tr = _as_matrix("x_hat", x_hat)
+        _same_n([("x", self.gram_x)] + [(f"layers[{i}]", t) for i, t in enumerate(ts)] + [("x_hat", tr)])
+        grams = torch.stack([
+            _normalized_gram(t.to(self.device), scott_bandwidth(self.n, t.shape[1], self.gamma))
+            for t in [*ts, tr]
+        ])  # (L+1, N, N): T_1..T_L, X′
+        a_t, a_r = grams[:-1], grams[-1]
+        s = _entropies(torch.cat([grams, _hadamard(self.gram_x[None], a_t), _hadamard(a_t, a_r[None])]),
+                       self.alpha)
+        L = len(ts)
+        s_t, s_r, s_xt, s_tr = s[:L], s[L], s[L + 1:2 * L + 1], s[2 * L + 1:]
+        i_xt = (self.entropy_x + s_t - s_xt).cpu().numpy()
+        i_tx = (s_t + s_r - s_tr).cpu().numpy()
+        return i_xt, i_tx
+
+
 def information_plane(x, layers, x_hat, *, alpha: float = 1.01, gamma: float = 2.0):
     """I(X; T) and I(T; X′) for every hidden layer T, in one batched pass.
 
@@ -230,29 +280,11 @@ def information_plane(x, layers, x_hat, *, alpha: float = 1.01, gamma: float = 2
     Notes
     -----
     Each of the L + 2 Gram matrices is built once and the 3L + 2 entropies (L + 2 marginals,
-    2L joints) come from a single batched ``eigvalsh`` call in float64, on the device of ``x``
-    (CPU or CUDA). The values equal those of :func:`mutual_information` called pair by pair.
+    2L joints) come from batched float64 ``eigvalsh`` calls, on the device of ``x`` (CPU or CUDA).
+    The values equal those of :func:`mutual_information` called pair by pair. To evaluate many
+    networks on one fixed input, use :class:`InformationPlane`, which builds X's part once.
     """
-    _check_params(alpha, gamma)
-    if isinstance(layers, (np.ndarray, torch.Tensor)) or len(layers) == 0:
-        raise ValueError("layers must be a non-empty list of (N, d_T) arrays or tensors")
-    tx = _as_matrix("x", x)
-    ts = [_as_matrix(f"layers[{i}]", t) for i, t in enumerate(layers)]
-    tr = _as_matrix("x_hat", x_hat)
-    _same_n([("x", tx)] + [(f"layers[{i}]", t) for i, t in enumerate(ts)] + [("x_hat", tr)])
-    n, dev = tx.shape[0], tx.device
-    grams = torch.stack([
-        _normalized_gram(t.to(dev), scott_bandwidth(n, t.shape[1], gamma)) for t in [tx, *ts, tr]
-    ])  # (L+2, N, N): X, T_1..T_L, X′
-    a_x, a_t, a_r = grams[0], grams[1:-1], grams[-1]
-    batch = torch.cat([grams, _hadamard(a_x[None], a_t), _hadamard(a_t, a_r[None])])
-    s = _entropies(batch, float(alpha))
-    L = len(ts)
-    s_x, s_t, s_r = s[0], s[1:L + 1], s[L + 1]
-    s_xt, s_tr = s[L + 2:2 * L + 2], s[2 * L + 2:]
-    i_xt = (s_x + s_t - s_xt).cpu().numpy()
-    i_tx = (s_t + s_r - s_tr).cpu().numpy()
-    return i_xt, i_tx
+    return InformationPlane(x, alpha=alpha, gamma=gamma)(layers, x_hat)
 
 
 # ----------------------------------------------------------------------------- binning baseline

@@ -1,0 +1,224 @@
+r"""Image datasets of the paper: MNIST, Fashion-MNIST and the EMNIST lowercase letters.
+
+Every dataset is returned as an :class:`ImageData`: the images flattened to rows of
+:math:`28 \times 28 = 784` float32 pixels in :math:`[0, 1]` (raw byte / 255) and integer labels.
+The files are read through torchvision's dataset classes, taking their ``.data`` and ``.targets``
+tensors directly (no per-item transforms), so loading 60,000 images takes a fraction of a second.
+
+Where the files live
+--------------------
+:func:`data_root` is a torchvision data root: ``$IPBOOK_DATA`` if that is set, otherwise
+``$XDG_CACHE_HOME/ipbook/data`` (``~/.cache/ipbook/data`` when ``XDG_CACHE_HOME`` is unset). Under it
+torchvision expects, for example, ``FashionMNIST/raw/train-images-idx3-ubyte`` or
+``EMNIST/raw/emnist-byclass-train-images-idx3-ubyte``. With ``download=None`` (the default) the local
+files are used when present and torchvision's download is tried otherwise; ``download=False`` never
+touches the network. A missing dataset raises :class:`DatasetNotFoundError`.
+
+Sizes are always read from the files: the offline MNIST copy of this project has a 10,000-image
+training subset, not the usual 60,000.
+
+EMNIST letters
+--------------
+As in the authors' scripts, the letters are taken from the ``byclass`` split (62 classes: digits
+0-9, uppercase 10-35, lowercase 36-61): only the lowercase images are kept and relabelled 0-25
+(a-z); the training set is the first 160,000 of them and the test set all lowercase test images.
+EMNIST stores every image transposed; it is transposed back to upright before flattening.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+import torchvision
+
+__all__ = [
+    "DATASET_NAMES",
+    "SPLITS",
+    "EMNIST_LETTERS_TRAIN_SIZE",
+    "DatasetNotFoundError",
+    "ImageData",
+    "data_root",
+    "load_dataset",
+]
+
+DATASET_NAMES: tuple[str, ...] = ("mnist", "fashion-mnist", "emnist-letters")
+SPLITS: tuple[str, ...] = ("train", "test")
+
+#: Number of lowercase EMNIST-byclass training images kept (the first ones in file order).
+EMNIST_LETTERS_TRAIN_SIZE = 160_000
+#: ``byclass`` target of the lowercase letters 'a' .. 'z'.
+_EMNIST_LOWERCASE = range(36, 62)
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """The files of a dataset are missing and could not (or were not allowed to) be downloaded."""
+
+
+@dataclass(frozen=True, eq=False)
+class ImageData:
+    r"""One split of an image dataset, flattened.
+
+    Attributes:
+        name: dataset name, one of :data:`DATASET_NAMES`.
+        split: ``"train"`` or ``"test"``.
+        x: images, float32 tensor of shape :math:`(N, 784)` with values in :math:`[0, 1]`;
+            row :math:`i` is image :math:`i` flattened row-major (upright).
+        y: labels, int64 tensor of shape :math:`(N,)` with values in :math:`\{0, \dots,
+            n\_classes - 1\}`.
+        n_classes: number of classes (10 for MNIST and Fashion-MNIST, 26 for EMNIST letters).
+        image_shape: height and width of one image, ``(28, 28)``.
+    """
+
+    name: str
+    split: str
+    x: torch.Tensor
+    y: torch.Tensor
+    n_classes: int
+    image_shape: tuple[int, int] = (28, 28)
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    def images(self) -> torch.Tensor:
+        """The images as a ``(N, H, W)`` view of :attr:`x`."""
+        return self.x.view(-1, *self.image_shape)
+
+    def __repr__(self) -> str:
+        return (
+            f"ImageData(name={self.name!r}, split={self.split!r}, N={len(self)}, "
+            f"n_classes={self.n_classes}, image_shape={self.image_shape})"
+        )
+
+
+class _Spec(NamedTuple):
+    cls: type  # torchvision dataset class
+    folder: str  # its folder under the data root
+    kwargs: dict  # extra constructor arguments
+    n_classes: int
+
+
+_SPECS: dict[str, _Spec] = {
+    "mnist": _Spec(torchvision.datasets.MNIST, "MNIST", {}, 10),
+    "fashion-mnist": _Spec(torchvision.datasets.FashionMNIST, "FashionMNIST", {}, 10),
+    "emnist-letters": _Spec(torchvision.datasets.EMNIST, "EMNIST", {"split": "byclass"}, 26),
+}
+
+
+def data_root() -> Path:
+    """The default torchvision data root: ``$IPBOOK_DATA``, else ``<cache>/ipbook/data``.
+
+    ``<cache>`` is ``$XDG_CACHE_HOME`` if set, else ``~/.cache``. Empty variables count as unset.
+    """
+    env = os.environ.get("IPBOOK_DATA")
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME")
+    base = Path(cache).expanduser() if cache else Path.home() / ".cache"
+    return base / "ipbook" / "data"
+
+
+def _raw_files(name: str, split: str) -> list[str]:
+    """The raw file names torchvision checks before it loads ``name`` (the ``split`` half)."""
+    if name == "emnist-letters":
+        tag = "train" if split == "train" else "test"
+        return [f"emnist-byclass-{tag}-images-idx3-ubyte", f"emnist-byclass-{tag}-labels-idx1-ubyte"]
+    # torchvision's MNIST/FashionMNIST check all four files whichever split is asked for
+    return [f"{p}-{k}-ubyte" for p in ("train", "t10k") for k in ("images-idx3", "labels-idx1")]
+
+
+def _not_found(name: str, split: str, raw_dir: Path, missing: list[str], reason: str) -> DatasetNotFoundError:
+    example = raw_dir.parent.name + "/raw/" + _raw_files(name, "train")[0]
+    return DatasetNotFoundError(
+        f"dataset {name!r} ({split}) not found: looked in {raw_dir} and missed "
+        f"{', '.join(missing)}; {reason}. To provide the files, set IPBOOK_DATA (or pass root=) to a "
+        f"torchvision data root containing e.g. {example} (uncompressed IDX files), or run once with "
+        f"network access and download=None or True so that torchvision fetches them into "
+        f"{raw_dir.parent.parent}."
+    )
+
+
+def load_dataset(
+    name: str,
+    split: str = "train",
+    *,
+    train_fraction: float = 1.0,
+    root: str | os.PathLike | None = None,
+    download: bool | None = None,
+) -> ImageData:
+    r"""Load one split of a dataset as flattened float images in :math:`[0, 1]`.
+
+    Args:
+        name: one of :data:`DATASET_NAMES` (``"mnist"``, ``"fashion-mnist"``, ``"emnist-letters"``).
+        split: ``"train"`` or ``"test"``.
+        train_fraction: in :math:`(0, 1]`; for ``split="train"`` only the FIRST
+            :math:`\operatorname{round}(\text{fraction} \cdot N)` training images are kept (the
+            paper's 10% experiment). It is validated but ignored for ``split="test"``.
+        root: torchvision data root; default :func:`data_root`.
+        download: ``None``: use the local files if present, otherwise try torchvision's download;
+            ``True``: download if missing; ``False``: never download.
+
+    Returns:
+        :class:`ImageData` with ``x`` of shape :math:`(N, 784)` float32 and ``y`` of shape
+        :math:`(N,)` int64.
+
+    Raises:
+        ValueError: unknown ``name`` or ``split``, or ``train_fraction`` outside :math:`(0, 1]`.
+        DatasetNotFoundError: the files are missing and could not, or were not allowed to, be
+            downloaded.
+    """
+    if name not in _SPECS:
+        raise ValueError(f"unknown dataset {name!r}; valid names are {', '.join(DATASET_NAMES)}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; accepted splits are 'train' and 'test'")
+    if (
+        isinstance(train_fraction, bool)
+        or not isinstance(train_fraction, (int, float))
+        or not math.isfinite(train_fraction)
+        or not 0.0 < train_fraction <= 1.0
+    ):
+        raise ValueError(f"train_fraction must be a number in (0, 1]; got {train_fraction!r}")
+    if download not in (None, True, False):
+        raise ValueError(f"download must be None, True or False; got {download!r}")
+
+    spec = _SPECS[name]
+    root_path = Path(root).expanduser() if root is not None else data_root()
+    raw_dir = root_path / spec.folder / "raw"
+    missing = [f for f in _raw_files(name, split) if not (raw_dir / f).is_file()]
+    if missing and download is False:
+        raise _not_found(name, split, raw_dir, missing, "download=False forbids downloading them")
+    try:
+        ds = spec.cls(
+            root=str(root_path), train=(split == "train"), download=bool(missing), **spec.kwargs
+        )
+    except Exception as err:  # network errors come as URLError, RuntimeError, OSError, ...
+        if not missing:
+            raise
+        raise _not_found(
+            name, split, raw_dir, missing, f"downloading them failed ({type(err).__name__}: {err})"
+        ) from err
+
+    data, targets = ds.data, ds.targets  # uint8 (N, 28, 28), int64 (N,)
+    if name == "emnist-letters":
+        keep = (targets >= _EMNIST_LOWERCASE.start) & (targets < _EMNIST_LOWERCASE.stop)
+        data, targets = data[keep], targets[keep] - _EMNIST_LOWERCASE.start
+        if split == "train":
+            data, targets = data[:EMNIST_LETTERS_TRAIN_SIZE], targets[:EMNIST_LETTERS_TRAIN_SIZE]
+        data = data.transpose(1, 2)  # EMNIST stores images transposed
+    if split == "train" and train_fraction != 1.0:
+        n = round(train_fraction * data.shape[0])
+        if n < 1:
+            raise ValueError(
+                f"train_fraction={train_fraction} keeps no image of the {data.shape[0]} in {name} train"
+            )
+        data, targets = data[:n], targets[:n]
+
+    x = data.reshape(data.shape[0], -1).to(torch.float32).div_(255.0)
+    y = targets.to(torch.int64).clone()
+    return ImageData(
+        name=name, split=split, x=x, y=y, n_classes=spec.n_classes,
+        image_shape=(int(data.shape[1]), int(data.shape[2])),
+    )

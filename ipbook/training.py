@@ -1,0 +1,363 @@
+"""Train an autoencoder while tracking the information plane of every hidden layer online.
+
+One run = one model on one dataset. Every ``ip_every`` iterations the current network is applied to
+a fixed probe set of ``ip_samples`` test images and I(X; T), I(T; X′) of every hidden layer T are
+estimated in one :class:`~ipbook.estimators.InformationPlane` call (X's Gram matrix is built once
+per run). Nothing else is kept per iteration but the training loss: no weight snapshots, so memory
+does not grow with the number of iterations.
+
+Results go to ``DIR/metrics.npz`` (arrays) and ``DIR/run.json`` (config, data sizes, versions, git
+commit, wall time, peak memory). Both are written atomically and ``run.json`` is written last, so a
+directory holding a ``run.json`` holds a complete run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .data import DATASET_NAMES, load_dataset
+from .estimators import InformationPlane
+from .models import MODEL_NAMES, build_model
+
+__all__ = ["TrainConfig", "Run", "TrainingDivergedError", "train", "load_run"]
+
+
+class TrainingDivergedError(RuntimeError):
+    """The training loss became NaN or infinite."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a run. The defaults are the paper's settings.
+
+    Parameters
+    ----------
+    model : one of :data:`ipbook.models.MODEL_NAMES`
+    dataset : one of :data:`ipbook.data.DATASET_NAMES`
+    epochs : passes over the training set (50 in the paper); ignored when ``steps`` is given.
+    steps : total iterations; overrides ``epochs``. The paper's 10% experiment keeps the iteration
+        count of the full run: ``steps = 30000`` on 6,000 images is 500 epochs.
+    max_steps : optional cap on the iterations (for quick runs).
+    train_fraction : the first fraction of the training set that is used.
+    batch_size, lr : Adam's batch size and learning rate (100, 0.005).
+    ip_every : estimate the information plane every this many iterations (1: every iteration).
+    ip_samples : number of fixed test images the information plane is estimated on (100).
+    alpha, gamma : estimator order and Scott's-rule scale (1.01, 2).
+    test_points : the loss on the whole test set is taken at this many + 1 iterations, spread
+        evenly from the start to the end of the run.
+    n_recon : number of fixed training and test images whose reconstructions are kept.
+    bottleneck : bottleneck width for the label AE (default: number of classes).
+    seed : seeds the weights, the batch order and the probe set.
+    device : ``"cpu"`` or ``"cuda"``.
+    """
+
+    model: str = "deep"
+    dataset: str = "mnist"
+    epochs: float = 50
+    steps: int | None = None
+    max_steps: int | None = None
+    train_fraction: float = 1.0
+    batch_size: int = 100
+    lr: float = 0.005
+    ip_every: int = 1
+    ip_samples: int = 100
+    alpha: float = 1.01
+    gamma: float = 2.0
+    test_points: int = 300
+    n_recon: int = 8
+    bottleneck: int | None = None
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self):
+        if self.model not in MODEL_NAMES:
+            raise ValueError(f"unknown model {self.model!r}; valid names: {', '.join(MODEL_NAMES)}")
+        if self.dataset not in DATASET_NAMES:
+            raise ValueError(f"unknown dataset {self.dataset!r}; valid names: {', '.join(DATASET_NAMES)}")
+        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                    "ip_every": self.ip_every, "ip_samples": self.ip_samples,
+                    "test_points": self.test_points}
+        for key in ("steps", "max_steps"):
+            if getattr(self, key) is not None:
+                positive[key] = getattr(self, key)
+        for key, value in positive.items():
+            if not value > 0:
+                raise ValueError(f"{key} must be > 0; got {value!r}")
+        if self.ip_samples < 2:
+            raise ValueError(f"ip_samples must be >= 2; got {self.ip_samples}")
+        if not 0 < self.train_fraction <= 1:
+            raise ValueError(f"train_fraction must be in (0, 1]; got {self.train_fraction}")
+        if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise ValueError(f"device must be 'cpu' or 'cuda'; got {self.device!r}")
+
+    def total_steps(self, n_train: int) -> int:
+        """Iterations of this run on ``n_train`` training images."""
+        steps = self.steps if self.steps is not None else math.ceil(self.epochs * math.ceil(n_train / self.batch_size))
+        return int(min(steps, self.max_steps) if self.max_steps is not None else steps)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class Run:
+    """A finished run: ``metrics`` (the arrays of metrics.npz) and ``info`` (run.json)."""
+
+    metrics: dict
+    info: dict
+    path: Path | None = None
+
+    @property
+    def layers(self) -> list[str]:
+        return [str(s) for s in self.metrics["layers"]]
+
+
+# ----------------------------------------------------------------------------- provenance
+def _git_commit() -> dict:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return {"commit": commit or None, "dirty": bool(dirty)}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def _versions() -> dict:
+    import torchvision
+
+    from . import __version__
+
+    return {"python": sys.version.split()[0], "ipbook": __version__, "torch": torch.__version__,
+            "torchvision": torchvision.__version__, "numpy": np.__version__,
+            "platform": platform.platform()}
+
+
+def _peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ----------------------------------------------------------------------------- atomic output
+def _atomic_write(path: Path, write) -> None:
+    """Call ``write(file_object)`` on a temporary file beside ``path``, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_run(run: Run, out_dir: str | os.PathLike) -> Path:
+    """Write ``metrics.npz`` then ``run.json`` atomically into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "run.json").unlink(missing_ok=True)  # the old marker goes first: never old json + new npz
+    _atomic_write(out / "metrics.npz", lambda f: np.savez_compressed(f, **run.metrics))
+    _atomic_write(out / "run.json", lambda f: f.write(json.dumps(run.info, indent=2).encode()))
+    run.path = out
+    return out
+
+
+def load_run(out_dir: str | os.PathLike) -> Run:
+    """Read a run written by :func:`train`. Raises FileNotFoundError for an incomplete directory."""
+    out = Path(out_dir)
+    if not (out / "run.json").is_file() or not (out / "metrics.npz").is_file():
+        raise FileNotFoundError(f"no complete run in {out} (needs run.json and metrics.npz)")
+    info = json.loads((out / "run.json").read_text())
+    with np.load(out / "metrics.npz", allow_pickle=False) as z:
+        metrics = {k: z[k] for k in z.files}
+    return Run(metrics=metrics, info=info, path=out)
+
+
+# ----------------------------------------------------------------------------- training
+def _eval_loss(model, x, y, batch_size) -> float:
+    """The training objective on a whole set, averaged over batches of the training batch size."""
+    total, count = 0.0, 0
+    for i in range(0, len(x), batch_size):
+        xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+        total += float(model.loss(model(xb), xb, yb)) * len(xb)
+        count += len(xb)
+    return total / count
+
+
+def _check_finite(losses: torch.Tensor, first: int, last: int) -> None:
+    """Raise TrainingDivergedError naming the first step in [first, last] with a NaN/inf loss."""
+    chunk = losses[first - 1:last]
+    bad = ~torch.isfinite(chunk)
+    if bool(bad.any()):
+        step = first + int(bad.nonzero()[0, 0])
+        value = float(chunk[step - first])
+        raise TrainingDivergedError(
+            f"training diverged: the loss is {value} at iteration {step}; lower the learning rate "
+            f"(lr) or check the input data")
+
+
+def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None = None, *,
+          recompute: bool = False, progress: bool = True, **overrides) -> Run:
+    """Train ``config.model`` on ``config.dataset`` and record the information plane online.
+
+    Parameters
+    ----------
+    config : TrainConfig, optional
+        The run's settings; keyword ``overrides`` replace single fields
+        (``train(model="shallow", max_steps=100)``).
+    out_dir : path, optional
+        Where ``metrics.npz`` and ``run.json`` go. If it already holds a run with the identical
+        config, that run is loaded and returned instead of training again (unless ``recompute``).
+    progress : bool
+        Show a tqdm text progress bar with the current loss.
+
+    Returns
+    -------
+    Run
+        ``metrics``: ``step`` (S,), ``i_xt`` and ``i_tx`` (S, L) in bits, ``layers`` (L,),
+        ``loss_step``/``train_loss`` (T,), ``test_loss_step``/``test_loss`` (P,), ``probe_index``,
+        ``recon_*`` images; ``info``: the run.json content.
+
+    Raises
+    ------
+    TrainingDivergedError
+        When the training loss becomes NaN or inf; the message names the iteration.
+    """
+    config = dataclasses.replace(config or TrainConfig(), **overrides)
+    if out_dir is not None and not recompute:
+        try:
+            old = load_run(out_dir)
+            if old.info.get("config") == config.to_dict():
+                return old
+        except FileNotFoundError:
+            pass
+
+    started, t0 = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter()
+    device = torch.device(config.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but torch finds no CUDA device; use device='cpu'")
+    train_set = load_dataset(config.dataset, "train", train_fraction=config.train_fraction)
+    test_set = load_dataset(config.dataset, "test")
+    if config.ip_samples > len(test_set):
+        raise ValueError(f"ip_samples = {config.ip_samples} exceeds the {len(test_set)} test images")
+    x_train, y_train = train_set.x.to(device), train_set.y.to(device)
+    x_test, y_test = test_set.x.to(device), test_set.y.to(device)
+    n_train, bs = len(x_train), config.batch_size
+    total = config.total_steps(n_train)
+
+    torch.manual_seed(config.seed)
+    model = build_model(config.model, n_classes=train_set.n_classes, bottleneck=config.bottleneck).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    batch_order = torch.Generator().manual_seed(config.seed)
+    probe_index = torch.randperm(len(x_test), generator=torch.Generator().manual_seed(config.seed + 1))
+    probe_index = probe_index[:config.ip_samples].sort().values
+    x_probe = x_test[probe_index.to(device)]
+    plane = InformationPlane(x_probe, alpha=config.alpha, gamma=config.gamma)
+
+    ip_steps = sorted(set(range(0, total + 1, config.ip_every)) | {total})
+    test_steps = sorted(set(np.linspace(0, total, config.test_points + 1).round().astype(int).tolist()))
+    n_layers = len(model.layer_names)
+    i_xt = np.empty((len(ip_steps), n_layers))
+    i_tx = np.empty((len(ip_steps), n_layers))
+    test_loss = np.empty(len(test_steps))
+    losses = torch.empty(total, dtype=torch.float64, device=device)
+
+    def measure(step: int, k_ip: int, k_test: int) -> tuple[int, int]:
+        # Evaluations draw from a forked RNG (the VAE samples Z), so the training trajectory does
+        # not depend on how often we look at it.
+        with torch.no_grad(), torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            if k_ip < len(ip_steps) and ip_steps[k_ip] == step:
+                out = model(x_probe)
+                i_xt[k_ip], i_tx[k_ip] = plane(list(out.layers.values()), out.x_hat)
+                k_ip += 1
+            if k_test < len(test_steps) and test_steps[k_test] == step:
+                test_loss[k_test] = _eval_loss(model, x_test, y_test, bs)
+                k_test += 1
+        return k_ip, k_test
+
+    model.eval()
+    k_ip, k_test = measure(0, 0, 0)
+    model.train()
+    bar = tqdm(total=total, disable=not progress, desc=f"{config.model}/{config.dataset}",
+               mininterval=1.0, ascii=True, dynamic_ncols=False, ncols=100)
+    step, checked, perm, pos = 0, 0, None, n_train
+    while step < total:
+        if pos >= n_train:
+            perm, pos = torch.randperm(n_train, generator=batch_order).to(device), 0
+        idx = perm[pos:pos + bs]
+        pos += bs
+        xb, yb = x_train[idx], y_train[idx]
+        loss = model.loss(model(xb), xb, yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses[step] = loss.detach()
+        step += 1
+        if (k_ip < len(ip_steps) and ip_steps[k_ip] == step) or (k_test < len(test_steps) and test_steps[k_test] == step):
+            _check_finite(losses, checked + 1, step)
+            checked = step
+            model.eval()
+            k_ip, k_test = measure(step, k_ip, k_test)
+            model.train()
+        if progress and step % 50 == 0:
+            bar.set_postfix_str(f"loss {float(losses[step - 1]):.4g}", refresh=False)
+        bar.update(1)
+    bar.close()
+    _check_finite(losses, checked + 1, total)
+
+    model.eval()
+    with torch.no_grad(), torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        k = min(config.n_recon, n_train, len(x_test))
+        recon_train = model(x_train[:k]).x_hat.cpu().numpy()
+        recon_test = model(x_test[:k]).x_hat.cpu().numpy()
+
+    metrics = {
+        "step": np.asarray(ip_steps, dtype=np.int64),
+        "i_xt": i_xt, "i_tx": i_tx,
+        "layers": np.asarray(model.layer_names, dtype=str),
+        "loss_step": np.arange(1, total + 1, dtype=np.int64),
+        "train_loss": losses.cpu().numpy(),
+        "test_loss_step": np.asarray(test_steps, dtype=np.int64),
+        "test_loss": test_loss,
+        "probe_index": probe_index.numpy(),
+        "recon_train_x": x_train[:k].cpu().numpy(), "recon_train": recon_train,
+        "recon_test_x": x_test[:k].cpu().numpy(), "recon_test": recon_test,
+    }
+    info = {
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "data": {"dataset": config.dataset, "n_train": n_train, "n_test": len(x_test),
+                 "n_classes": train_set.n_classes, "ip_samples": config.ip_samples,
+                 "steps": total, "epochs": total * bs / n_train},
+        "versions": _versions(),
+        "git": _git_commit(),
+        "started": started,
+        "wall_seconds": time.perf_counter() - t0,
+        "peak_memory_mb": _peak_memory_mb(),
+        "cuda_peak_memory_mb": (torch.cuda.max_memory_allocated(device) / 2**20
+                                if device.type == "cuda" else None),
+        "torch_threads": torch.get_num_threads(),
+        "final": {"train_loss": float(losses[-1]), "test_loss": float(test_loss[-1])},
+    }
+    run = Run(metrics=metrics, info=info)
+    if out_dir is not None:
+        save_run(run, out_dir)
+    return run
