@@ -64,7 +64,7 @@ def _as_matrix(name: str, x) -> torch.Tensor:
                                                  torch.int64, torch.uint8, torch.bool)):
         raise ValueError(f"{name} must hold real numbers; got dtype {t.dtype}")
     t = t.to(torch.float64)
-    if not bool(torch.isfinite(t).all()):
+    if not bool(torch.isfinite(t.sum())):  # one reduction; NaN and inf propagate into the sum
         bad = int((~torch.isfinite(t)).sum())
         raise ValueError(f"{name} contains {bad} NaN or inf value(s); the estimator needs finite input")
     return t
@@ -92,12 +92,15 @@ def scott_bandwidth(n: int, d: int, gamma: float = 2.0) -> float:
 
 
 def _normalized_gram(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """A = K / (N sqrt(K_ii K_jj)) for the Gaussian kernel of width sigma; x is (N, d) float64."""
+    """A = K / (N sqrt(K_ii K_jj)) for the Gaussian kernel of width sigma; x is (N, d) float64.
+
+    For the Gaussian kernel K_ii = 1, so A = K / N; the squared distances are
+    |x_i|^2 + |x_j|^2 - 2 x_i.x_j with round-off below zero clipped and the diagonal set to 0.
+    """
     sq = (x * x).sum(dim=1)
-    d2 = (sq[:, None] + sq[None, :] - 2.0 * (x @ x.T)).clamp_min_(0.0)
-    k = torch.exp(-d2 / (2.0 * sigma * sigma))
-    diag = torch.sqrt(torch.diagonal(k))  # all ones for the Gaussian kernel; kept for the formula
-    return k / (x.shape[0] * diag[:, None] * diag[None, :])
+    d2 = torch.addmm(sq[:, None] + sq[None, :], x, x.T, alpha=-2.0).clamp_min_(0.0)
+    d2.diagonal().zero_()
+    return torch.exp_(d2.mul_(-0.5 / (sigma * sigma))).div_(x.shape[0])
 
 
 def gram_matrix(x, *, sigma: float | None = None, gamma: float = 2.0) -> torch.Tensor:
@@ -244,14 +247,17 @@ class InformationPlane:
         ts = [_as_matrix(f"layers[{i}]", t) for i, t in enumerate(layers)]
         tr = _as_matrix("x_hat", x_hat)
         _same_n([("x", self.gram_x)] + [(f"layers[{i}]", t) for i, t in enumerate(ts)] + [("x_hat", tr)])
-        grams = torch.stack([
-            _normalized_gram(t.to(self.device), scott_bandwidth(self.n, t.shape[1], self.gamma))
-            for t in [*ts, tr]
-        ])  # (L+1, N, N): T_1..T_L, X′
-        a_t, a_r = grams[:-1], grams[-1]
-        s = _entropies(torch.cat([grams, _hadamard(self.gram_x[None], a_t), _hadamard(a_t, a_r[None])]),
-                       self.alpha)
+        # One (3L+1, N, N) buffer: T_1..T_L and X′, then A_X∘A_T, then A_T∘A_X′ (each / trace).
         L = len(ts)
+        mats = torch.empty(3 * L + 1, self.n, self.n, dtype=torch.float64, device=self.device)
+        for k, t in enumerate([*ts, tr]):
+            mats[k] = _normalized_gram(t.to(self.device), scott_bandwidth(self.n, t.shape[1], self.gamma))
+        a_t, a_r = mats[:L], mats[L]
+        torch.mul(self.gram_x, a_t, out=mats[L + 1:2 * L + 1])
+        torch.mul(a_t, a_r, out=mats[2 * L + 1:])
+        joints = mats[L + 1:]
+        joints /= torch.diagonal(joints, dim1=-2, dim2=-1).sum(-1)[:, None, None]
+        s = _entropies(mats, self.alpha)
         s_t, s_r, s_xt, s_tr = s[:L], s[L], s[L + 1:2 * L + 1], s[2 * L + 1:]
         i_xt = (self.entropy_x + s_t - s_xt).cpu().numpy()
         i_tx = (s_t + s_r - s_tr).cpu().numpy()

@@ -251,6 +251,7 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
             pass
 
     started, t0 = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter()
+    git = _git_commit()  # the code as it was when the run started
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but torch finds no CUDA device; use device='cpu'")
@@ -348,7 +349,7 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
                  "n_classes": train_set.n_classes, "ip_samples": config.ip_samples,
                  "steps": total, "epochs": total * bs / n_train},
         "versions": _versions(),
-        "git": _git_commit(),
+        "git": git,
         "started": started,
         "wall_seconds": time.perf_counter() - t0,
         "peak_memory_mb": _peak_memory_mb(),
