@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,6 +215,41 @@ def _check_finite(losses: torch.Tensor, first: int, last: int) -> None:
             f"(lr) or check the input data")
 
 
+class _PlaneRecorder:
+    """Estimates the information plane on one worker thread while training goes on.
+
+    The probe forward pass runs in the training thread (it needs the current weights); the Gram
+    matrices and eigen-decompositions, most of the cost, run on the worker and overlap the next
+    training steps. At most one estimate is in flight, so memory stays flat; the results do not
+    depend on the overlap.
+    """
+
+    def __init__(self, plane: InformationPlane, n_rows: int, n_layers: int):
+        self.plane = plane
+        self.i_xt = np.full((n_rows, n_layers), np.nan)
+        self.i_tx = np.full((n_rows, n_layers), np.nan)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipbook-plane")
+        self._pending = None
+
+    def _estimate(self, row: int, layers: list, x_hat) -> None:
+        self.i_xt[row], self.i_tx[row] = self.plane(layers, x_hat)
+
+    def submit(self, row: int, layers: list, x_hat) -> None:
+        self.wait()
+        self._pending = self._pool.submit(self._estimate, row, layers, x_hat)
+
+    def wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()  # re-raises an estimator error in the training thread
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
+
+
 def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None = None, *,
           recompute: bool = False, progress: bool = True, **overrides) -> Run:
     """Train ``config.model`` on ``config.dataset`` and record the information plane online.
@@ -266,7 +302,7 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
 
     torch.manual_seed(config.seed)
     model = build_model(config.model, n_classes=train_set.n_classes, bottleneck=config.bottleneck).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
     batch_order = torch.Generator().manual_seed(config.seed)
     probe_index = torch.randperm(len(x_test), generator=torch.Generator().manual_seed(config.seed + 1))
     probe_index = probe_index[:config.ip_samples].sort().values
@@ -275,67 +311,75 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
 
     ip_steps = sorted(set(range(0, total + 1, config.ip_every)) | {total})
     test_steps = sorted(set(np.linspace(0, total, config.test_points + 1).round().astype(int).tolist()))
-    n_layers = len(model.layer_names)
-    i_xt = np.empty((len(ip_steps), n_layers))
-    i_tx = np.empty((len(ip_steps), n_layers))
+    recorder = _PlaneRecorder(plane, len(ip_steps), len(model.layer_names))
     test_loss = np.empty(len(test_steps))
     losses = torch.empty(total, dtype=torch.float64, device=device)
+    # Evaluations draw from a forked RNG (the VAE samples Z), so the training trajectory does not
+    # depend on how often we look at it.
+    forked_rng = (lambda: torch.random.fork_rng(devices=[device] if device.type == "cuda" else []))
 
     def measure(step: int, k_ip: int, k_test: int) -> tuple[int, int]:
-        # Evaluations draw from a forked RNG (the VAE samples Z), so the training trajectory does
-        # not depend on how often we look at it.
-        with torch.no_grad(), torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        model.eval()
+        with torch.no_grad(), forked_rng():
             if k_ip < len(ip_steps) and ip_steps[k_ip] == step:
                 out = model(x_probe)
-                i_xt[k_ip], i_tx[k_ip] = plane(list(out.layers.values()), out.x_hat)
+                recorder.submit(k_ip, list(out.layers.values()), out.x_hat)
                 k_ip += 1
             if k_test < len(test_steps) and test_steps[k_test] == step:
                 test_loss[k_test] = _eval_loss(model, x_test, y_test, bs)
                 k_test += 1
+        model.train()
         return k_ip, k_test
 
-    model.eval()
-    k_ip, k_test = measure(0, 0, 0)
-    model.train()
+    # On the CPU, training and the information plane each get one core: the worker thread
+    # overlaps them, and one intra-op thread keeps the arithmetic (and so the trajectory)
+    # independent of the machine's core count.
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
     bar = tqdm(total=total, disable=not progress, desc=f"{config.model}/{config.dataset}",
                mininterval=1.0, ascii=True, dynamic_ncols=False, ncols=100)
-    step, checked, perm, pos = 0, 0, None, n_train
-    while step < total:
-        if pos >= n_train:
-            perm, pos = torch.randperm(n_train, generator=batch_order).to(device), 0
-        idx = perm[pos:pos + bs]
-        pos += bs
-        xb, yb = x_train[idx], y_train[idx]
-        loss = model.loss(model(xb), xb, yb)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses[step] = loss.detach()
-        step += 1
-        if (k_ip < len(ip_steps) and ip_steps[k_ip] == step) or (k_test < len(test_steps) and test_steps[k_test] == step):
-            _check_finite(losses, checked + 1, step)
-            checked = step
-            model.eval()
-            k_ip, k_test = measure(step, k_ip, k_test)
-            model.train()
-        if progress and step % 50 == 0:
-            bar.set_postfix_str(f"loss {float(losses[step - 1]):.4g}", refresh=False)
-        bar.update(1)
-    bar.close()
-    _check_finite(losses, checked + 1, total)
-
-    model.eval()
-    with torch.no_grad(), torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        k = min(config.n_recon, n_train, len(x_test))
-        recon_train = model(x_train[:k]).x_hat.cpu().numpy()
-        recon_test = model(x_test[:k]).x_hat.cpu().numpy()
+    try:
+        k_ip, k_test = measure(0, 0, 0)
+        step, checked, perm, pos = 0, 0, None, n_train
+        while step < total:
+            if pos >= n_train:
+                perm, pos = torch.randperm(n_train, generator=batch_order).to(device), 0
+            idx = perm[pos:pos + bs]
+            pos += bs
+            xb, yb = x_train[idx], y_train[idx]
+            loss = model.loss(model(xb), xb, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses[step] = loss.detach()
+            step += 1
+            if ((k_ip < len(ip_steps) and ip_steps[k_ip] == step)
+                    or (k_test < len(test_steps) and test_steps[k_test] == step)):
+                _check_finite(losses, checked + 1, step)
+                checked = step
+                k_ip, k_test = measure(step, k_ip, k_test)
+            if progress and step % 50 == 0:
+                bar.set_postfix_str(f"loss {float(losses[step - 1]):.4g}", refresh=False)
+            bar.update(1)
+        _check_finite(losses, checked + 1, total)
+        recorder.wait()
+        model.eval()
+        with torch.no_grad(), forked_rng():
+            k = min(config.n_recon, n_train, len(x_test))
+            recon_train = model(x_train[:k]).x_hat.cpu().numpy()
+            recon_test = model(x_test[:k]).x_hat.cpu().numpy()
+    finally:
+        bar.close()
+        recorder.close()
+        torch.set_num_threads(threads)
 
     metrics = {
         "step": np.asarray(ip_steps, dtype=np.int64),
-        "i_xt": i_xt, "i_tx": i_tx,
+        "i_xt": recorder.i_xt.astype(np.float32), "i_tx": recorder.i_tx.astype(np.float32),
         "layers": np.asarray(model.layer_names, dtype=str),
         "loss_step": np.arange(1, total + 1, dtype=np.int64),
-        "train_loss": losses.cpu().numpy(),
+        "train_loss": losses.cpu().numpy().astype(np.float32),
         "test_loss_step": np.asarray(test_steps, dtype=np.int64),
         "test_loss": test_loss,
         "probe_index": probe_index.numpy(),
@@ -355,7 +399,7 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
         "peak_memory_mb": _peak_memory_mb(),
         "cuda_peak_memory_mb": (torch.cuda.max_memory_allocated(device) / 2**20
                                 if device.type == "cuda" else None),
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": 1 if device.type == "cpu" else threads,
         "final": {"train_loss": float(losses[-1]), "test_loss": float(test_loss[-1])},
     }
     run = Run(metrics=metrics, info=info)
