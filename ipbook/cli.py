@@ -3,6 +3,7 @@
     python -m ipbook train --model deep --dataset mnist --out runs/deep [--epochs 50]
         [--steps N] [--train-fraction 1.0] [--ip-every 1] [--ip-samples 100] [--seed 0]
         [--max-steps N] [--device cpu|cuda] [--recompute]
+    python -m ipbook runs --profile paper|quick --dataset NAME [--runs deep vae] [--recompute]
 """
 from __future__ import annotations
 
@@ -50,13 +51,39 @@ def _train(args) -> int:
     return 0
 
 
+def _runs_parser(sub) -> None:
+    p = sub.add_parser("runs", help="train (or reuse) the seven runs of a profile on a dataset",
+                       description="Train, or reuse when the config is identical, every run of "
+                                   "params/PROFILE.yaml; results go to results/PROFILE/DATASET/RUN/.")
+    p.add_argument("--profile", default="quick", help="paper or quick (params/*.yaml)")
+    p.add_argument("--dataset", default="mnist", help=f"one of: {', '.join(DATASET_NAMES)}")
+    p.add_argument("--runs", nargs="*", default=None, help="only these runs (default: all)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--recompute", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _runs(args) -> int:
+    from .experiments import run_profile
+
+    done = run_profile(args.profile, args.dataset, runs=args.runs, recompute=args.recompute,
+                       progress=not args.quiet, device=args.device)
+    for name, run in done.items():
+        f = run.info["final"]
+        print(f"{name:11s} {run.info['data']['steps']:6d} it  train {f['train_loss']:.4g}  "
+              f"test {f['test_loss']:.4g}  {run.info['wall_seconds']:6.0f} s  "
+              f"{run.info['peak_memory_mb']:5.0f} MiB  -> {run.path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ipbook", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _train_parser(sub)
+    _runs_parser(sub)
     args = parser.parse_args(argv)
     try:
-        return {"train": _train}[args.command](args)
+        return {"train": _train, "runs": _runs}[args.command](args)
     except (ValueError, DatasetNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

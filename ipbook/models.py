@@ -39,6 +39,7 @@ __all__ = [
     "VAE",
     "LabelAE",
     "build_model",
+    "label_interpolations",
 ]
 
 MODEL_NAMES: tuple[str, ...] = ("shallow", "deep", "sparse", "tied", "vae", "label")
@@ -470,6 +471,32 @@ class LabelAE(Autoencoder):
 
 
 # ------------------------------------------------------------------------------------- factory
+def label_interpolations(model: "LabelAE", start: int = 0, n_a: int = 11) -> tuple[Tensor, Tensor]:
+    r"""Decode :math:`Z = a\,e_{start} + (1 - a)\,e_j` for every other class j (Fig. A3).
+
+    Args:
+        model: a trained :class:`LabelAE` whose bottleneck has one unit per class.
+        start: the class of the one-hot vector at :math:`a = 1` (0: the digit zero).
+        n_a: number of mixing weights, from :math:`a = 1` down to :math:`a = 0`.
+
+    Returns:
+        ``(a, images)``: ``a`` of shape :math:`(n_a,)` and ``images`` of shape
+        :math:`(n_Z - 1, n_a, n_\text{input})`, row j-th the path from class ``start`` to the
+        j-th other class.
+    """
+    n_z = model.n_bottleneck
+    if not 0 <= start < n_z:
+        raise ValueError(f"start must be a class index in [0, {n_z}); got {start}")
+    a = torch.linspace(1.0, 0.0, n_a)
+    eye = torch.eye(n_z)
+    others = [j for j in range(n_z) if j != start]
+    z = torch.stack([a[:, None] * eye[start] + (1 - a[:, None]) * eye[j] for j in others])
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        images = model.decode(z.reshape(-1, n_z).to(device)).reshape(len(others), n_a, -1)
+    return a, images.cpu()
+
+
 def build_model(name: str, *, n_classes: int = 10, bottleneck: int | None = None) -> Autoencoder:
     """Build one of the paper's autoencoders by name with the paper's sizes.
 

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from .data import DATASET_NAMES, load_dataset
 from .estimators import InformationPlane
-from .models import MODEL_NAMES, build_model
+from .models import MODEL_NAMES, LabelAE, build_model, label_interpolations
 
 __all__ = ["TrainConfig", "Run", "TrainingDivergedError", "train", "load_run"]
 
@@ -270,7 +270,8 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     Run
         ``metrics``: ``step`` (S,), ``i_xt`` and ``i_tx`` (S, L) in bits, ``layers`` (L,),
         ``loss_step``/``train_loss`` (T,), ``test_loss_step``/``test_loss`` (P,), ``probe_index``,
-        ``recon_*`` images; ``info``: the run.json content.
+        ``recon_*`` images, and for the label AE ``interp_a``/``interp`` (its decoder on mixtures
+        of one-hot labels, Fig. A3); ``info``: the run.json content.
 
     Raises
     ------
@@ -369,6 +370,10 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
             k = min(config.n_recon, n_train, len(x_test))
             recon_train = model(x_train[:k]).x_hat.cpu().numpy()
             recon_test = model(x_test[:k]).x_hat.cpu().numpy()
+        extra = {}
+        if isinstance(model, LabelAE) and model.n_bottleneck == model.n_classes:
+            interp_a, interp = label_interpolations(model)  # the decoder on label mixtures (Fig. A3)
+            extra = {"interp_a": interp_a.numpy(), "interp": interp.numpy().astype(np.float32)}
     finally:
         bar.close()
         recorder.close()
@@ -385,6 +390,7 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
         "probe_index": probe_index.numpy(),
         "recon_train_x": x_train[:k].cpu().numpy(), "recon_train": recon_train,
         "recon_test_x": x_test[:k].cpu().numpy(), "recon_test": recon_test,
+        **extra,
     }
     info = {
         "config": config.to_dict(),

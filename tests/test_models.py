@@ -236,3 +236,19 @@ def test_loss_falls_on_fashion_mnist(fashion, name):
         losses.append(val(loss))
     assert all(math.isfinite(v) for v in losses)
     assert np.mean(losses[-5:]) < MAX_RATIO[name] * losses[0], losses
+
+
+def test_label_interpolations_decode_label_mixtures():
+    from ipbook.models import build_model, label_interpolations
+
+    torch.manual_seed(0)
+    model = build_model("label")
+    a, images = label_interpolations(model, start=0, n_a=5)
+    assert a.tolist() == [1.0, 0.75, 0.5, 0.25, 0.0]
+    assert images.shape == (9, 5, 784)
+    z = 0.25 * torch.eye(10)[0] + 0.75 * torch.eye(10)[3]  # row 2 (class 3), a = 0.25
+    with torch.no_grad():
+        assert torch.allclose(images[2, 3], model.decode(z[None])[0])
+    assert torch.allclose(images[:, 0], images[0, 0].expand(9, -1))  # a = 1: all the start class
+    with pytest.raises(ValueError, match="start"):
+        label_interpolations(model, start=10)

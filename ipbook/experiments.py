@@ -1,0 +1,62 @@
+"""The paper's seven runs per dataset, by profile (``params/<profile>.yaml``).
+
+A profile names default training settings and the runs (``shallow``, ``deep``, ``deep-10pct``,
+``sparse``, ``tied``, ``vae``, ``label``), each a set of :class:`~ipbook.training.TrainConfig`
+overrides. Results live in ``results/<profile>/<dataset>/<run>/`` and are reused when the config is
+identical.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import yaml
+
+from .training import Run, TrainConfig, train
+
+__all__ = ["PARAMS_DIR", "RESULTS_DIR", "profile_names", "load_profile", "run_configs", "run_profile"]
+
+REPO = Path(__file__).resolve().parent.parent
+PARAMS_DIR = REPO / "params"
+RESULTS_DIR = REPO / "results"
+_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+def profile_names() -> list[str]:
+    return sorted(p.stem for p in PARAMS_DIR.glob("*.yaml"))
+
+
+def load_profile(profile: str) -> dict:
+    """The parsed ``params/<profile>.yaml``; ValueError for an unknown profile or field."""
+    path = PARAMS_DIR / f"{profile}.yaml"
+    if not path.is_file():
+        raise ValueError(f"unknown profile {profile!r}; valid profiles: {', '.join(profile_names())}")
+    spec = yaml.safe_load(path.read_text())
+    for where, fields in [("defaults", spec.get("defaults", {}))] + list(spec["runs"].items()):
+        unknown = set(fields) - _FIELDS
+        if unknown:
+            raise ValueError(f"{path}: {where} has unknown setting(s) {sorted(unknown)}; "
+                             f"valid: {sorted(_FIELDS)}")
+    return spec
+
+
+def run_configs(profile: str, dataset: str, **overrides) -> dict[str, TrainConfig]:
+    """One :class:`TrainConfig` per run of ``profile`` on ``dataset`` (``overrides`` win)."""
+    spec = load_profile(profile)
+    return {name: TrainConfig(**{**spec.get("defaults", {}), **fields, "dataset": dataset, **overrides})
+            for name, fields in spec["runs"].items()}
+
+
+def run_profile(profile: str, dataset: str, *, runs: list[str] | None = None,
+                root: str | Path | None = None, recompute: bool = False, progress: bool = True,
+                **overrides) -> dict[str, Run]:
+    """Train (or reuse) every run of ``profile`` on ``dataset``; returns ``{run name: Run}``."""
+    configs = run_configs(profile, dataset, **overrides)
+    if runs is not None:
+        unknown = set(runs) - set(configs)
+        if unknown:
+            raise ValueError(f"unknown run(s) {sorted(unknown)}; valid: {', '.join(configs)}")
+        configs = {k: v for k, v in configs.items() if k in runs}
+    base = Path(root) if root is not None else RESULTS_DIR
+    return {name: train(cfg, base / profile / dataset / name, recompute=recompute, progress=progress)
+            for name, cfg in configs.items()}

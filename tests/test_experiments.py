@@ -1,0 +1,38 @@
+"""Profiles of the seven runs and the runs command."""
+import pytest
+
+from ipbook.cli import main as cli_main
+from ipbook.experiments import load_profile, run_configs, run_profile
+from ipbook.training import load_run
+
+SEVEN = ["shallow", "deep", "deep-10pct", "sparse", "tied", "vae", "label"]
+
+
+def test_paper_profile_is_the_papers_settings():
+    cfgs = run_configs("paper", "fashion-mnist")
+    assert list(cfgs) == SEVEN
+    for name, c in cfgs.items():
+        assert (c.steps, c.ip_every, c.ip_samples, c.lr, c.batch_size, c.seed) == (30000, 1, 100, 0.005, 100, 0)
+        assert c.total_steps(60000) == 30000 and c.dataset == "fashion-mnist"
+    assert cfgs["deep-10pct"].model == "deep" and cfgs["deep-10pct"].train_fraction == 0.1
+    assert cfgs["vae"].model == "vae" and cfgs["deep"].train_fraction == 1.0
+
+
+def test_unknown_profile_and_run_are_named():
+    with pytest.raises(ValueError, match="unknown profile 'fast'; valid profiles: paper, quick"):
+        load_profile("fast")
+    with pytest.raises(ValueError, match=r"unknown run\(s\) \['resnet'\]"):
+        run_profile("quick", "mnist", runs=["resnet"])
+
+
+def test_runs_command_trains_then_reuses(tmp_path, monkeypatch, capsys):
+    import ipbook.experiments as ex
+
+    monkeypatch.setattr(ex, "RESULTS_DIR", tmp_path)
+    args = ["runs", "--profile", "quick", "--dataset", "fashion-mnist", "--runs", "tied", "--quiet"]
+    assert cli_main(args) == 0
+    first = load_run(tmp_path / "quick" / "fashion-mnist" / "tied")
+    assert first.info["config"]["steps"] == 400 and first.info["config"]["model"] == "tied"
+    assert cli_main(args) == 0  # reused: same start time
+    assert load_run(tmp_path / "quick" / "fashion-mnist" / "tied").info["started"] == first.info["started"]
+    assert "tied" in capsys.readouterr().out
