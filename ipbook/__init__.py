@@ -7,6 +7,9 @@ Modules, one job each:
 - :mod:`ipbook.data`: MNIST, Fashion-MNIST and EMNIST letters through torchvision.
 - :mod:`ipbook.models`: the six autoencoders.
 - :mod:`ipbook.training`: training with the information plane recorded online.
+- :mod:`ipbook.experiments`: the seven runs of the paper per profile (``params/*.yaml``).
+- :mod:`ipbook.findings`: the numbers the paper's claims are about (simplifying phase, diagonal, DPI, losses).
+- :mod:`ipbook.plotting`: the figures (losses, information planes, data-processing panels, image grids).
 - :mod:`ipbook.cli`: the ``python -m ipbook`` command line.
 """
 __version__ = "0.1.0"

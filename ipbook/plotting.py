@@ -1,0 +1,239 @@
+"""Figures of the paper from runs (matplotlib).
+
+Every function draws into the axes it is given (or a new figure when none is) and returns the
+figure. Iterations are on a logarithmic axis by default (``logx=True``), where the fitting phase of
+the first few hundred iterations and the long simplifying phase after it are both visible; the
+measurement before the first iteration (step 0) is then left out of line plots and coloured as
+iteration 1 on the information plane. Colours follow the paper: training loss blue, test loss
+orange, information-plane points coloured by iteration with a colour bar.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LogNorm, Normalize
+
+from .findings import moving_average
+
+__all__ = [
+    "TRAIN_COLOR", "TEST_COLOR", "LAYER_COLORS", "mosaic", "log_binned", "plot_losses", "plot_information_plane",
+    "plot_information_planes", "plot_data_processing", "plot_image_grid",
+]
+
+TRAIN_COLOR, TEST_COLOR = "C0", "C1"
+#: One colour per layer name, the same in every figure.
+LAYER_COLORS = {"E1": "#1b9e77", "E2": "#d95f02", "Z": "#7570b3", "D1": "#e7298a", "D2": "#66a61e"}
+_MAX_POINTS = 4000
+
+
+def _metrics(run):
+    return run.metrics if hasattr(run, "metrics") else run
+
+
+def _axes(ax, figsize=(5, 4)):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax.figure, ax
+
+
+def _thin(n: int, max_points: int = _MAX_POINTS) -> np.ndarray:
+    """At most ~max_points indices of 0..n-1, evenly spread in index and in log index."""
+    if n <= max_points:
+        return np.arange(n)
+    even = np.linspace(0, n - 1, max_points // 2)
+    geo = np.geomspace(1, n - 1, max_points // 2)
+    return np.unique(np.concatenate([[0], even, geo]).round().astype(int))
+
+
+def _iteration_axis(ax, logx: bool, last: int) -> None:
+    ax.set_xlabel("iteration")
+    if logx:
+        ax.set_xscale("log")
+        ax.set_xlim(1, max(2, last) * 1.05)
+    else:
+        ax.set_xlim(0, last)
+
+
+def mosaic(images, nrows: int | None = None, pad: int = 1, shape: tuple[int, int] = (28, 28),
+           fill: float = 0.0) -> np.ndarray:
+    """Tile images into one 2-D array, ``pad`` pixels of ``fill`` between them. ``images``: a grid
+    (R, C, H*W) or (R, C, H, W), or a stack (N, H*W) or (N, H, W) laid out in ``nrows`` rows
+    (default 1)."""
+    a = np.asarray(images, dtype=np.float64)
+    h, w = shape
+    if a.shape[-2:] != tuple(shape) or a.ndim < 3:
+        a = a.reshape(*a.shape[:-1], h, w)
+    if a.ndim == 3:
+        n, r = len(a), nrows or 1
+        c = int(np.ceil(n / r))
+        grid = np.full((r * c, h, w), fill)
+        grid[:n] = a
+        a = grid.reshape(r, c, h, w)
+    if a.ndim != 4:
+        raise ValueError(f"expected a stack or a grid of {h}x{w} images; got shape {np.shape(images)}")
+    r, c = a.shape[:2]
+    out = np.full((r * (h + pad) - pad, c * (w + pad) - pad), fill)
+    for i in range(r):
+        for j in range(c):
+            out[i * (h + pad):i * (h + pad) + h, j * (w + pad):j * (w + pad) + w] = a[i, j]
+    return out
+
+
+def log_binned(step, y, n_bins: int = 200):
+    """Means of ``y`` over ``n_bins`` bins of ``step`` evenly spaced in log(step) (step >= 1): no
+    smoothing over the first iterations, where a bin holds one point, and more and more later.
+    Returns (mean step, mean y) of the non-empty bins."""
+    step, y = np.asarray(step, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    keep = step >= 1
+    step, y = step[keep], y[keep]
+    edges = np.geomspace(1, step.max() + 1, n_bins + 1)
+    k = np.clip(np.searchsorted(edges, step, side="right") - 1, 0, n_bins - 1)
+    count = np.bincount(k, minlength=n_bins)
+    ok = count > 0
+    return (np.bincount(k, step, n_bins)[ok] / count[ok], np.bincount(k, y, n_bins)[ok] / count[ok])
+
+
+def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: bool = True,
+                n_images: int = 4, title: str | None = None):
+    """Training loss per iteration (thin, light: raw; thick: smoothed) and test loss at its
+    evaluation points, on a log y-axis. The smoothed training loss is the mean over ``smooth`` bins
+    evenly spaced in log(iteration) when ``logx`` (raw over the first iterations), else a moving
+    average over 1/``smooth`` of the iterations. With ``insets``, two small panels show
+    ``n_images`` training and test images (top row X) and their reconstructions X′ at the final
+    iteration (bottom row)."""
+    fig, ax = _axes(ax)
+    m = _metrics(run)
+    step, loss = np.asarray(m["loss_step"]), np.asarray(m["train_loss"], dtype=np.float64)
+    ax.plot(step, loss, color=TRAIN_COLOR, lw=0.5, alpha=0.25, rasterized=True)
+    if logx:
+        xs, ys = log_binned(step, loss, smooth)
+    else:
+        w = max(1, len(loss) // smooth)
+        xs, ys = step[w - 1:], moving_average(loss, w)
+    ax.plot(xs, ys, color=TRAIN_COLOR, lw=1.5, label="train")
+    ts, tl = np.asarray(m["test_loss_step"]), np.asarray(m["test_loss"], dtype=np.float64)
+    keep = ts > 0 if logx else np.ones(len(ts), bool)
+    ax.plot(ts[keep], tl[keep], "o-", color=TEST_COLOR, ms=2.5, lw=1.2, label="test")
+    ax.set_yscale("log")
+    lo, hi = np.nanmin(np.r_[loss, tl]), np.nanmax(np.r_[loss, tl])
+    ax.set_ylim(lo / (hi / lo) ** 0.45 if insets else lo / 1.1, hi * 1.15)   # room for the insets
+    _iteration_axis(ax, logx, int(step[-1]))
+    ax.set_ylabel("loss")
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    if insets and "recon_train" in m:
+        k = min(n_images, len(m["recon_train"]))
+        for x0, kind in [(0.02, "train"), (0.30, "test")]:
+            pair = np.stack([np.asarray(m[f"recon_{kind}_x"])[:k], np.asarray(m[f"recon_{kind}"])[:k]])
+            iax = ax.inset_axes([x0, 0.03, 0.27, 0.27])
+            iax.imshow(mosaic(pair), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+            iax.set_xticks([])
+            iax.set_yticks([13.5, 42.5], ["X", "X′"], fontsize=7)
+            iax.tick_params(length=0, pad=1)
+            iax.set_title(f"{kind} images", fontsize=7, pad=2)
+    return fig
+
+
+def _norm(steps, logx: bool):
+    last = max(2, int(np.max(steps)))
+    return LogNorm(vmin=1, vmax=last, clip=True) if logx else Normalize(vmin=0, vmax=last)
+
+
+def plot_information_plane(run, layer: str = "Z", ax=None, *, logx: bool = True, cmap: str = "viridis",
+                           colorbar: bool = True, lim: float | None = None, s: float = 6):
+    """The trajectory (I(X;T), I(T;X′)) of one layer T, coloured by iteration, with the diagonal
+    I(X;T) = I(T;X′). ``lim``: both axes run from 0 to it (default: the largest value, rounded up)."""
+    fig, ax = _axes(ax, figsize=(4.2, 3.6))
+    m = _metrics(run)
+    layers = [str(v) for v in m["layers"]]
+    j = layers.index(layer)
+    idx = _thin(len(m["step"]))
+    x, y = np.asarray(m["i_xt"])[idx, j], np.asarray(m["i_tx"])[idx, j]
+    steps = np.asarray(m["step"])[idx]
+    if lim is None:
+        lim = float(np.ceil(max(np.nanmax(x), np.nanmax(y)) + 0.25))
+    ax.plot([0, lim], [0, lim], color="0.6", ls="--", lw=0.8, zorder=0)
+    sc = ax.scatter(x, y, c=np.maximum(steps, 1) if logx else steps, cmap=cmap, norm=_norm(steps, logx),
+                    s=s, lw=0, rasterized=True)
+    ax.set(xlim=(0, lim), ylim=(0, lim), xlabel=f"I(X; {layer}) [bits]", ylabel=f"I({layer}; X′) [bits]")
+    ax.set_aspect("equal")
+    if colorbar:
+        fig.colorbar(sc, ax=ax, label="iteration", shrink=0.9)
+    return fig
+
+
+def plot_information_planes(run, axes=None, *, layers: Sequence[str] | None = None, logx: bool = True,
+                            cmap: str = "viridis", lim: float | None = None, s: float = 5):
+    """One information-plane panel per layer (default: all, in network order), common limits and
+    one colour bar for the row. ``axes``: a sequence of axes, one per layer."""
+    m = _metrics(run)
+    layers = [str(v) for v in m["layers"]] if layers is None else list(layers)
+    if axes is None:
+        fig, axes = plt.subplots(1, len(layers), figsize=(2.6 * len(layers) + 0.8, 3.0),
+                                 layout="constrained", squeeze=False)
+        axes = axes[0]
+    axes = list(np.ravel(axes))
+    if lim is None:
+        j = [[str(v) for v in m["layers"]].index(n) for n in layers]
+        lim = float(np.ceil(max(np.nanmax(np.asarray(m["i_xt"])[:, j]), np.nanmax(np.asarray(m["i_tx"])[:, j])) + 0.25))
+    for ax, name in zip(axes, layers):
+        plot_information_plane(m, name, ax, logx=logx, cmap=cmap, colorbar=False, lim=lim, s=s)
+        ax.set_title(f"T = {name}", fontsize=9)
+        ax.set_xlabel("I(X; T) [bits]")
+        ax.set_ylabel("I(T; X′) [bits]" if ax is axes[0] else "")
+    fig = axes[0].figure
+    sc = axes[0].collections[0]
+    fig.colorbar(sc, ax=axes, label="iteration", shrink=0.85)
+    return fig
+
+
+def plot_data_processing(run, axes=None, *, logx: bool = True, ceiling: bool = True):
+    """Input information I(X; E1), I(X; E2), I(X; Z) (top) and output information I(Z; X′),
+    I(D1; X′), I(D2; X′) (bottom) against iteration. ``ceiling`` draws the estimator's upper
+    bound log2 N of N probe images."""
+    m = _metrics(run)
+    if axes is None:
+        fig, axes = plt.subplots(2, 1, figsize=(5, 4.4), sharex=True, layout="constrained")
+    top, bottom = axes
+    layers = [str(v) for v in m["layers"]]
+    steps = np.asarray(m["step"])
+    idx = _thin(len(steps))
+    idx = idx[steps[idx] > 0] if logx else idx
+    enc = [n for n in layers if n.startswith("E")] + (["Z"] if "Z" in layers else [])
+    dec = (["Z"] if "Z" in layers else []) + [n for n in layers if n.startswith("D")]
+    for ax, names, key, label in [(top, enc, "i_xt", "I(X; {})"), (bottom, dec, "i_tx", "I({}; X′)")]:
+        for n in names:
+            ax.plot(steps[idx], np.asarray(m[key])[idx, layers.index(n)], color=LAYER_COLORS.get(n),
+                    lw=1.2, label=label.format(n))
+        if ceiling:
+            n_probe = np.asarray(m["probe_index"]).size if "probe_index" in m else None
+            if n_probe:
+                ax.axhline(np.log2(n_probe), color="0.5", ls=":", lw=0.8)
+        ax.set_ylabel("bits")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=7, loc="upper left", frameon=False)
+        _iteration_axis(ax, logx, int(steps[-1]))
+    top.set_xlabel("")
+    return top.figure
+
+
+def plot_image_grid(images, ax=None, *, row_labels: Sequence[str] | None = None,
+                    col_labels: Sequence[str] | None = None, nrows: int | None = None,
+                    cmap: str = "gray_r", title: str | None = None):
+    """A grid of 28×28 images: ``images`` of shape (R, C, 784) / (R, C, 28, 28), or a flat stack
+    (N, 784) / (N, 28, 28) laid out in ``nrows`` rows. Labels go beside rows and under columns."""
+    img = mosaic(images, nrows=nrows)
+    r, c = (img.shape[0] + 1) // 29, (img.shape[1] + 1) // 29
+    fig, ax = _axes(ax, figsize=(0.5 * c + 0.8, 0.5 * r + 0.5))
+    ax.imshow(img, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+    ax.set_yticks([i * 29 + 13.5 for i in range(r)], list(row_labels) if row_labels is not None else [])
+    ax.set_xticks([j * 29 + 13.5 for j in range(c)], list(col_labels) if col_labels is not None else [])
+    ax.tick_params(length=0, labelsize=8)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    return fig

@@ -1,0 +1,221 @@
+"""ipbook.findings on hand-made metrics with known answers."""
+import numpy as np
+import pytest
+
+from ipbook import findings as F
+from ipbook.training import Run
+
+LAYERS5 = np.array(["E1", "E2", "Z", "D1", "D2"])
+
+
+def rise_and_fall(n=1001, top=3.0, end=2.0, peak_at=300):
+    """Piecewise linear: 0 -> top at `peak_at`, then down to `end` at the last point."""
+    x = np.empty(n)
+    x[:peak_at + 1] = np.linspace(0, top, peak_at + 1)
+    x[peak_at:] = np.linspace(top, end, n - peak_at)
+    return x
+
+
+def metrics(i_xt, i_tx, layers, steps=None, train_loss=None, test_loss=None):
+    i_xt, i_tx = np.asarray(i_xt, float), np.asarray(i_tx, float)
+    if i_xt.ndim == 1:
+        i_xt, i_tx = i_xt[:, None], i_tx[:, None]
+    s = len(i_xt)
+    tl = np.linspace(1.0, 0.1, 1000) if train_loss is None else np.asarray(train_loss, float)
+    te = np.linspace(1.0, 0.1, 11) if test_loss is None else np.asarray(test_loss, float)
+    return {"step": np.arange(s) if steps is None else np.asarray(steps), "i_xt": i_xt, "i_tx": i_tx,
+            "layers": np.asarray(layers), "loss_step": np.arange(1, len(tl) + 1), "train_loss": tl,
+            "test_loss_step": np.linspace(0, len(tl), len(te)).astype(int), "test_loss": te}
+
+
+# ----------------------------------------------------------------------------- smoothing
+def test_window_is_one_percent_with_a_floor():
+    assert F.smoothing_window(30001) == 300
+    assert F.smoothing_window(201) == 3
+    assert F.smoothing_window(2) == 2
+
+
+def test_moving_average_known_values():
+    np.testing.assert_allclose(F.moving_average([1, 2, 3, 4, 5], 2), [1.5, 2.5, 3.5, 4.5])
+    np.testing.assert_allclose(F.moving_average([1, 2, 3], 3), [2.0])
+    with pytest.raises(ValueError):
+        F.moving_average([1, 2], 3)
+
+
+# ----------------------------------------------------------------------------- simplifying phase
+def test_rise_to_3_fall_to_2_gives_delta_1():
+    x = rise_and_fall()
+    sp = F.simplifying_phase(x, steps=np.arange(len(x)) * 10)
+    assert sp["dI_raw"] == pytest.approx(1.0)
+    # a 10-point window on a peak with slopes 0.01 and 0.0014 per point barely lowers it
+    assert sp["window"] == 10
+    assert sp["dI"] == pytest.approx(1.0, abs=0.03)
+    assert sp["final"] == pytest.approx(2.0, abs=0.01)
+    assert abs(sp["peak_step"] - 3000) <= 50
+
+
+def test_monotone_rise_has_no_simplifying_phase():
+    x = np.linspace(0, 4, 500)
+    sp = F.simplifying_phase(x)
+    assert sp["dI"] == 0.0 and sp["dI_raw"] == 0.0
+
+
+def test_smoothing_ignores_single_iteration_noise_but_raw_does_not():
+    # a monotone rise plus one high spike near the end: raw counts ~0.5 bits of "compression";
+    # in the smoothed trajectory (window 10) the spike adds at most 0.5 / 10 to any window
+    x = np.linspace(0, 2, 1000)
+    x[-5] += 0.5
+    sp = F.simplifying_phase(x)
+    assert sp["dI_raw"] == pytest.approx(2 + 0.5 - 2 - (2 / 999) * 4, abs=1e-9)
+    assert sp["dI"] < 0.06
+
+
+def test_explicit_window():
+    sp = F.simplifying_phase([0, 1, 3, 1, 0], window=1)
+    assert sp["dI"] == 3 and sp["peak_step"] == 2
+    sp = F.simplifying_phase([0, 1, 3, 1, 0], window=3)   # means 4/3, 5/3, 4/3
+    assert sp["dI"] == pytest.approx(1 / 3) and sp["peak_step"] == 2
+
+
+def test_rise_step():
+    steps = np.arange(101) * 10
+    x = np.linspace(0, 4, 101)                        # reaches half its final value at index 50
+    assert F.rise_step(x, steps, window=1) == 500
+    assert F.rise_step(x, steps, fraction=0.25, window=1) == 250
+    assert F.rise_step(x, steps, window=3) == 500     # a symmetric window does not shift a ramp
+
+
+def test_text_displays_without_quotes():
+    t = F.Text("supported")
+    assert repr(t) == "supported" and str(t) == "supported" and t == "supported"
+    assert F.verdict(True) == "supported" and F.verdict(False) == "not supported"
+    assert F.verdict(True, judged=False).text.startswith("cannot be judged")
+
+
+# ----------------------------------------------------------------------------- diagonal
+def test_diagonal_gap_averages_the_last_percent():
+    n = 1000
+    i_xt = np.full(n, 3.0)
+    i_tx = np.full(n, 2.0)
+    i_tx[-10:] = 2.96              # the last 1 %: gap 0.04
+    d = F.diagonal_gap(i_xt, i_tx)
+    assert d["gap"] == pytest.approx(0.04)
+    assert d["min"] == pytest.approx(0.04)
+
+
+def test_diagonal_min_skips_the_first_ten_percent():
+    i_xt = np.ones(100)
+    i_tx = np.ones(100) * 0.5
+    i_tx[5] = 2.0                  # I(T;X') > I(X;T) early: ignored
+    i_tx[50] = 1.3                 # later: counted
+    assert F.diagonal_gap(i_xt, i_tx)["min"] == pytest.approx(-0.3)
+
+
+# ----------------------------------------------------------------------------- DPI
+def clean_deep(s=100):
+    t = np.linspace(0, 1, s)[:, None]
+    i_xt = t * np.array([5.0, 4.0, 3.0, 2.5, 2.0])     # E1 >= E2 >= Z; D1, D2 below Z
+    i_tx = t * np.array([3.5, 3.0, 2.0, 2.2, 2.4])     # Z <= D1 <= D2
+    return i_xt, i_tx
+
+
+def test_clean_chain_has_no_violation():
+    d = F.dpi_violations(*clean_deep(), LAYERS5)
+    assert d["enc_violations"] == 0 and d["dec_violations"] == 0
+    assert d["enc_max"] == 0.0 and d["dec_max"] == 0.0
+    assert len(d["pairs"]) == 4
+
+
+def test_planted_encoder_violations_are_counted_with_their_max():
+    i_xt, i_tx = clean_deep()
+    i_xt[40, 1] = i_xt[40, 0] + 0.3      # I(X;E2) > I(X;E1) by 0.3
+    i_xt[70, 2] = i_xt[70, 1] + 0.2      # I(X;Z) > I(X;E2) by 0.2
+    i_xt[90, 2] = i_xt[90, 1] + 0.04     # within tol: not counted, but it is no max either
+    d = F.dpi_violations(i_xt, i_tx, LAYERS5, tol=0.05)
+    assert d["enc_violations"] == 2
+    assert d["enc_steps"] == [40, 70]
+    assert d["enc_max"] == pytest.approx(0.3)
+    assert d["dec_violations"] == 0
+
+
+def test_planted_decoder_violations_are_counted_with_their_max():
+    i_xt, i_tx = clean_deep()
+    i_tx[10, 2] = i_tx[10, 3] + 0.5      # I(Z;X') > I(D1;X') by 0.5
+    i_tx[20, 3] = i_tx[20, 4] + 0.1      # I(D1;X') > I(D2;X') by 0.1
+    d = F.dpi_violations(i_xt, i_tx, LAYERS5, tol=0.05)
+    assert d["dec_violations"] == 2 and d["dec_steps"] == [10, 20]
+    assert d["dec_max"] == pytest.approx(0.5)
+    assert d["enc_violations"] == 0
+
+
+def test_a_small_break_is_the_max_but_not_a_violation():
+    i_xt, i_tx = clean_deep()
+    i_xt[50, 1] = i_xt[50, 0] + 0.03
+    d = F.dpi_violations(i_xt, i_tx, LAYERS5, tol=0.05)
+    assert d["enc_violations"] == 0 and d["enc_max"] == pytest.approx(0.03)
+
+
+def test_exclude_skips_pairs_with_that_layer():
+    i_xt, i_tx = clean_deep()
+    i_xt[:, 2] = 6.64                    # a VAE-like bottleneck above every encoder layer
+    d = F.dpi_violations(i_xt, i_tx, LAYERS5)
+    assert d["enc_violations"] == 100 and d["enc_max"] == pytest.approx(6.64 - 0.0)
+    d = F.dpi_violations(i_xt, i_tx, LAYERS5, exclude=("Z",))
+    assert d["enc_violations"] == 0 and d["pairs"] == ["I(X;E1) >= I(X;E2)", "I(D1;X') <= I(D2;X')"]
+
+
+def test_single_layer_has_no_pairs():
+    d = F.dpi_violations(np.ones((5, 1)), np.ones((5, 1)), ["Z"])
+    assert d["enc_violations"] == 0 and np.isnan(d["enc_max"]) and d["pairs"] == []
+
+
+# ----------------------------------------------------------------------------- losses and tables
+def test_final_losses():
+    tl = np.ones(1000)
+    tl[-10:] = 0.2                        # the last 1 % of the iterations
+    te = np.array([1.0, 0.5, 0.3])
+    f = F.final_losses(metrics(np.zeros(3), np.zeros(3), ["Z"], train_loss=tl, test_loss=te))
+    assert f["train_loss"] == pytest.approx(0.2)
+    assert f["test_loss"] == pytest.approx(0.3)
+    assert f["gen_gap"] == pytest.approx(0.1) and f["gen_gap_rel"] == pytest.approx(0.5)
+    assert f["train_loss_start"] == 1.0 and f["test_loss_start"] == 1.0
+
+
+def test_final_train_loss_uses_at_least_ten_iterations():
+    tl = np.r_[np.ones(90), np.zeros(10)]
+    f = F.final_losses(metrics(np.zeros(3), np.zeros(3), ["Z"], train_loss=tl))
+    assert f["train_loss"] == 0.0
+    tl = np.r_[np.ones(91), np.zeros(9)]
+    assert F.final_losses(metrics(np.zeros(3), np.zeros(3), ["Z"], train_loss=tl))["train_loss"] == pytest.approx(0.1)
+
+
+def test_tables():
+    shallow = metrics(rise_and_fall(), rise_and_fall() - 0.05, ["Z"])
+    i_xt, i_tx = clean_deep(1001)
+    i_xt[500, 1] = i_xt[500, 0] + 0.3
+    deep = Run(metrics=metrics(i_xt, i_tx, LAYERS5),
+               info={"config": {"model": "deep"}, "data": {"n_train": 6000, "steps": 1000,
+                                                           "epochs": 16.7, "ip_samples": 100}})
+    runs = {"shallow": shallow, "deep": deep}
+
+    lt = F.layer_table(runs)
+    assert list(lt.index) == [("shallow", "Z")] + [("deep", n) for n in LAYERS5]
+    assert lt.loc[("shallow", "Z"), "dI_raw"] == pytest.approx(1.0)
+    assert bool(lt.loc[("shallow", "Z"), "simplifying"])
+    assert lt.loc[("shallow", "Z"), "diag_gap"] == pytest.approx(0.05)
+    assert bool(lt.loc[("shallow", "Z"), "on_diagonal"])
+    assert not lt.loc["deep", "simplifying"].any()
+    assert lt.loc[("deep", "E1"), "diag_gap"] == pytest.approx(1.5, abs=0.01)
+
+    rt = F.run_table(runs)
+    assert rt.loc["deep", "enc_violations"] == 1 and rt.loc["deep", "enc_last"] == 500
+    assert rt.loc["deep", "dec_last"] == -1 and rt.loc["shallow", "enc_last"] == -1
+    assert rt.loc["deep", "enc_max"] == pytest.approx(0.3)
+    assert rt.loc["deep", "n_train"] == 6000 and rt.loc["deep", "model"] == "deep"
+    assert rt.loc["shallow", "simplifying_layers"] == "Z" and rt.loc["deep", "simplifying_layers"] == "none"
+    assert bool(rt.loc["shallow", "generalizes"])      # the default test loss ends at 0.1 = train
+
+    full = F.findings_table(runs)
+    assert full.shape[0] == 6
+    assert full.loc[("deep", "Z"), "enc_violations"] == 1
+    assert full.loc[("shallow", "Z"), "dI_raw"] == pytest.approx(1.0)

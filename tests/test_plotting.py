@@ -1,0 +1,77 @@
+"""ipbook.plotting on small hand-made metrics: every figure function draws and returns its figure."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from ipbook import plotting as P  # noqa: E402
+
+LAYERS = ["E1", "E2", "Z", "D1", "D2"]
+
+
+@pytest.fixture
+def metrics():
+    rng = np.random.default_rng(0)
+    s, t = 51, 100
+    grow = np.linspace(0, 1, s)[:, None]
+    return {
+        "step": np.arange(s) * 2, "layers": np.array(LAYERS),
+        "i_xt": grow * np.array([5.0, 4.0, 3.0, 2.5, 2.0]), "i_tx": grow * np.array([3.5, 3.0, 2.0, 2.2, 2.4]),
+        "loss_step": np.arange(1, t + 1), "train_loss": np.geomspace(0.2, 0.02, t) * (1 + 0.1 * rng.random(t)),
+        "test_loss_step": np.linspace(0, t, 11).astype(int), "test_loss": np.geomspace(0.2, 0.025, 11),
+        "probe_index": np.arange(100),
+        "recon_train_x": rng.random((8, 784)), "recon_train": rng.random((8, 784)),
+        "recon_test_x": rng.random((8, 784)), "recon_test": rng.random((8, 784)),
+    }
+
+
+def test_mosaic_shapes():
+    assert P.mosaic(np.zeros((3, 784))).shape == (28, 3 * 29 - 1)
+    assert P.mosaic(np.zeros((2, 4, 784))).shape == (2 * 29 - 1, 4 * 29 - 1)
+    assert P.mosaic(np.zeros((5, 28, 28)), nrows=2).shape == (2 * 29 - 1, 3 * 29 - 1)
+    img = P.mosaic(np.ones((2, 2, 28, 28)), fill=0.0)
+    assert img[28, 0] == 0.0 and img[0, 0] == 1.0      # the padding row between images
+
+
+def test_log_binned_keeps_the_first_iterations_and_averages_later():
+    step = np.arange(1, 10001)
+    x, y = P.log_binned(step, step.astype(float), n_bins=50)
+    assert x[0] == 1 and y[0] == 1
+    np.testing.assert_allclose(x, y)                   # the mean of y = step is the mean step
+    assert len(x) <= 50
+
+
+@pytest.mark.parametrize("logx", [True, False])
+def test_every_figure_function_draws(metrics, logx):
+    fig = P.plot_losses(metrics, logx=logx, title="loss")
+    assert fig.axes[0].get_yscale() == "log" and len(fig.axes[0].child_axes) == 2   # 2 insets
+    plt.close(fig)
+    fig = P.plot_information_plane(metrics, "Z", logx=logx)
+    ax = fig.axes[0]
+    assert ax.get_xlim() == ax.get_ylim() and len(ax.collections[0].get_offsets()) == 51
+    plt.close(fig)
+    fig = P.plot_information_planes(metrics, logx=logx)
+    assert len(fig.axes) == len(LAYERS) + 1                                # + colour bar
+    plt.close(fig)
+    fig = P.plot_data_processing(metrics, logx=logx)
+    top, bottom = fig.axes
+    assert [l.get_label() for l in top.get_lines()][:3] == ["I(X; E1)", "I(X; E2)", "I(X; Z)"]
+    assert [l.get_label() for l in bottom.get_lines()][:3] == ["I(Z; X′)", "I(D1; X′)", "I(D2; X′)"]
+    plt.close(fig)
+
+
+def test_image_grid_labels():
+    fig = P.plot_image_grid(np.zeros((3, 4, 784)), row_labels=list("abc"), col_labels=list("wxyz"))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == list("abc")
+    assert [t.get_text() for t in ax.get_xticklabels()] == list("wxyz")
+    plt.close(fig)
+
+
+def test_long_trajectories_are_thinned():
+    idx = P._thin(30001, 4000)
+    assert idx[0] == 0 and idx[-1] == 30000 and len(idx) <= 4001
+    assert set(range(1, 11)) <= set(idx.tolist())       # the first iterations are all kept
