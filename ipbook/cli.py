@@ -4,6 +4,7 @@
         [--steps N] [--train-fraction 1.0] [--ip-every 1] [--ip-samples 100] [--seed 0]
         [--max-steps N] [--device cpu|cuda] [--recompute]
     python -m ipbook runs --profile paper|quick --dataset NAME [--runs deep vae] [--recompute]
+    python -m ipbook book --profile paper|quick [--dataset NAME] [--out DIR]
 """
 from __future__ import annotations
 
@@ -76,14 +77,33 @@ def _runs(args) -> int:
     return 0
 
 
+def _book_parser(sub) -> None:
+    p = sub.add_parser("book", help="run a profile's experiments, execute every chapter, build the site",
+                       description="Train what is missing for params/PROFILE.yaml on DATASET (results "
+                                   "are reused), execute every chapter with papermill for that "
+                                   "profile and dataset, and build the site into _build/html.")
+    p.add_argument("--profile", default="quick", help="paper or quick (params/*.yaml)")
+    p.add_argument("--dataset", default="fashion-mnist", help=f"one of: {', '.join(DATASET_NAMES)}")
+    p.add_argument("--out", default=None, help="output root (default: the repository; HTML in OUT/_build/html)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _book(args) -> int:
+    from .book import build_book
+
+    build_book(args.profile, args.dataset, out=args.out, progress=not args.quiet)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ipbook", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _train_parser(sub)
     _runs_parser(sub)
+    _book_parser(sub)
     args = parser.parse_args(argv)
     try:
-        return {"train": _train, "runs": _runs}[args.command](args)
+        return {"train": _train, "runs": _runs, "book": _book}[args.command](args)
     except (ValueError, DatasetNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
