@@ -53,20 +53,6 @@ def chapters(toc: Path | None = None) -> list[Path]:
     return out
 
 
-def _parameter_names(notebook: Path) -> set[str]:
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
-    names = set()
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
-            for line in cell.source.splitlines():
-                head = line.split("#", 1)[0]
-                if "=" in head and not head.startswith((" ", "\t")):
-                    names.add(head.split("=", 1)[0].strip())
-    return names
-
-
 def build_book(profile: str = "quick", dataset: str = "fashion-mnist", *, out: str | Path | None = None,
                progress: bool = True, warnings_as_errors: bool = True) -> Path:
     """Run the profile, execute every chapter for it, and build the site; returns the HTML folder."""
@@ -89,7 +75,8 @@ def build_book(profile: str = "quick", dataset: str = "fashion-mnist", *, out: s
             shutil.copy(REPO / page, target)
             continue
         wanted = {"profile": profile, "dataset": dataset}
-        params = {k: v for k, v in wanted.items() if k in _parameter_names(REPO / page)}
+        accepted = papermill.inspect_notebook(str(REPO / page))  # names in its `parameters` cell
+        params = {k: v for k, v in wanted.items() if k in accepted}
         print(f"executing {page} {params}", flush=True)
         papermill.execute_notebook(str(REPO / page), str(target), parameters=params,
                                    kernel_name="python3", progress_bar=False, cwd=str(REPO / page.parent))
