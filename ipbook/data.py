@@ -14,8 +14,9 @@ torchvision expects, for example, ``FashionMNIST/raw/train-images-idx3-ubyte`` o
 files are used when present and torchvision's download is tried otherwise; ``download=False`` never
 touches the network. A missing dataset raises :class:`DatasetNotFoundError`.
 
-Sizes are always read from the files: the offline MNIST copy of this project has a 10,000-image
-training subset, not the usual 60,000.
+Sizes are always read from the files, never assumed. :meth:`ImageData.fingerprint` summarises
+what was loaded (size and a SHA-256 of the pixels and labels); runs record it, so that a result is
+never reused against different data.
 
 EMNIST letters
 --------------
@@ -26,6 +27,7 @@ EMNIST stores every image transposed; it is transposed back to upright before fl
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from dataclasses import dataclass
@@ -86,6 +88,18 @@ class ImageData:
     def images(self) -> torch.Tensor:
         """The images as a ``(N, H, W)`` view of :attr:`x`."""
         return self.x.view(-1, *self.image_shape)
+
+    def fingerprint(self) -> dict:
+        """What was loaded, in a form that changes when the data change.
+
+        Returns ``{"n": N, "sha256": hex digest}``, the digest taken over the pixels as bytes
+        (``round(255 x)``, uint8, row-major), then the labels (int64 little-endian). The same files
+        give the same fingerprint on any machine; a different subset, order or file does not.
+        """
+        digest = hashlib.sha256()
+        digest.update(self.x.mul(255).round_().to(torch.uint8).numpy().tobytes())
+        digest.update(self.y.to(torch.int64).numpy().astype("<i8").tobytes())
+        return {"n": len(self), "sha256": digest.hexdigest()}
 
     def __repr__(self) -> str:
         return (

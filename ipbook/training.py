@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import os
 import platform
@@ -34,7 +35,10 @@ from .data import DATASET_NAMES, load_dataset
 from .estimators import InformationPlane
 from .models import MODEL_NAMES, LabelAE, build_model, label_interpolations
 
-__all__ = ["TrainConfig", "Run", "TrainingDivergedError", "train", "load_run"]
+__all__ = ["TrainConfig", "Run", "TrainingDivergedError", "train", "load_run", "check_output_dir",
+           "reuse_mismatch"]
+
+log = logging.getLogger("ipbook")
 
 
 class TrainingDivergedError(RuntimeError):
@@ -59,7 +63,8 @@ class TrainConfig:
     ip_samples : number of fixed test images the information plane is estimated on (100).
     alpha, gamma : estimator order and Scott's-rule scale (1.01, 2).
     test_points : the loss on the whole test set is taken at this many + 1 iterations, spread
-        evenly from the start to the end of the run.
+        evenly from the start to the end of the run. Default (None): one per 100 iterations,
+        at least 20 and at most 300 (:meth:`resolved_test_points`).
     n_recon : number of fixed training and test images whose reconstructions are kept.
     bottleneck : bottleneck width for the label AE (default: number of classes).
     seed : seeds the weights, the batch order and the probe set.
@@ -78,7 +83,7 @@ class TrainConfig:
     ip_samples: int = 100
     alpha: float = 1.01
     gamma: float = 2.0
-    test_points: int = 300
+    test_points: int | None = None
     n_recon: int = 8
     bottleneck: int | None = None
     seed: int = 0
@@ -90,9 +95,8 @@ class TrainConfig:
         if self.dataset not in DATASET_NAMES:
             raise ValueError(f"unknown dataset {self.dataset!r}; valid names: {', '.join(DATASET_NAMES)}")
         positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                    "ip_every": self.ip_every, "ip_samples": self.ip_samples,
-                    "test_points": self.test_points}
-        for key in ("steps", "max_steps"):
+                    "ip_every": self.ip_every, "ip_samples": self.ip_samples}
+        for key in ("steps", "max_steps", "test_points"):
             if getattr(self, key) is not None:
                 positive[key] = getattr(self, key)
         for key, value in positive.items():
@@ -109,6 +113,12 @@ class TrainConfig:
         """Iterations of this run on ``n_train`` training images."""
         steps = self.steps if self.steps is not None else math.ceil(self.epochs * math.ceil(n_train / self.batch_size))
         return int(min(steps, self.max_steps) if self.max_steps is not None else steps)
+
+    def resolved_test_points(self, total_steps: int) -> int:
+        """``test_points``, or by default one test evaluation per 100 iterations, in [20, 300]."""
+        if self.test_points is not None:
+            return self.test_points
+        return int(min(300, max(20, total_steps // 100)))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -192,6 +202,48 @@ def load_run(out_dir: str | os.PathLike) -> Run:
     return Run(metrics=metrics, info=info, path=out)
 
 
+# ----------------------------------------------------------------------------- reuse
+def check_output_dir(out_dir: str | os.PathLike) -> Path:
+    """Fail early, before any training, when ``out_dir`` cannot hold a run.
+
+    Nothing is created: the nearest existing ancestor must be a writable directory, and ``out_dir``
+    itself, if it exists, a directory. Raises ValueError naming the problem.
+    """
+    out = Path(out_dir).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output directory {out} exists and is not a directory; give a new or "
+                         f"existing directory")
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"cannot create output directory {out}: {parent} is a file, not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write output directory {out}: {parent} is not writable")
+    return out
+
+
+def reuse_mismatch(old: Run, config: "TrainConfig", fingerprint: dict) -> str | None:
+    """Why the finished run ``old`` cannot stand for a run of ``config`` on data with
+    ``fingerprint``; None when it can (same config and same data)."""
+    old_config = old.info.get("config", {})
+    if old_config != config.to_dict():
+        changed = sorted(k for k in set(old_config) | set(config.to_dict())
+                         if old_config.get(k) != config.to_dict().get(k))
+        return "its config differs in " + ", ".join(
+            f"{k} ({old_config.get(k)!r} -> {config.to_dict().get(k)!r})" for k in changed)
+    old_print = old.info.get("data", {}).get("fingerprint")
+    if old_print is None:
+        return "it records no data fingerprint, so the data it was trained on cannot be checked"
+    if old_print != fingerprint:
+        return "the data changed: " + "; ".join(
+            f"{split} {old_print.get(split, {}).get('n')} images sha256 "
+            f"{str(old_print.get(split, {}).get('sha256'))[:12]}… -> {fingerprint[split]['n']} images "
+            f"sha256 {fingerprint[split]['sha256'][:12]}…"
+            for split in fingerprint if old_print.get(split) != fingerprint[split])
+    return None
+
+
 # ----------------------------------------------------------------------------- training
 def _eval_loss(model, x, y, batch_size) -> float:
     """The training objective on a whole set, averaged over batches of the training batch size."""
@@ -250,6 +302,176 @@ class _PlaneRecorder:
             self._pool.shutdown(wait=True)
 
 
+@dataclass
+class _Data:
+    """The tensors of one run, on its device, and the fingerprint of what was loaded."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    n_classes: int
+    fingerprint: dict
+
+
+def _load_data(config: TrainConfig, device: torch.device) -> _Data:
+    train_set = load_dataset(config.dataset, "train", train_fraction=config.train_fraction)
+    test_set = load_dataset(config.dataset, "test")
+    if config.ip_samples > len(test_set):
+        raise ValueError(f"ip_samples = {config.ip_samples} exceeds the {len(test_set)} test images")
+    return _Data(train_set.x.to(device), train_set.y.to(device), test_set.x.to(device),
+                 test_set.y.to(device), train_set.n_classes,
+                 {"train": train_set.fingerprint(), "test": test_set.fingerprint()})
+
+
+class _Schedule:
+    """The iterations at which a run measures: ``ip`` (information plane) and ``test`` (test loss).
+
+    ``due(step)`` says whether anything is measured at ``step``; ``take_ip`` / ``take_test`` return
+    the row of that measurement (or None) and advance. Steps must be visited in increasing order.
+    """
+
+    def __init__(self, config: TrainConfig, total: int):
+        self.ip = sorted(set(range(0, total + 1, config.ip_every)) | {total})
+        points = config.resolved_test_points(total)
+        self.test = sorted(set(np.linspace(0, total, points + 1).round().astype(int).tolist()))
+        self._k_ip = self._k_test = 0
+
+    @staticmethod
+    def _at(steps: list[int], k: int, step: int) -> bool:
+        return k < len(steps) and steps[k] == step
+
+    def due(self, step: int) -> bool:
+        return self._at(self.ip, self._k_ip, step) or self._at(self.test, self._k_test, step)
+
+    def take_ip(self, step: int) -> int | None:
+        if not self._at(self.ip, self._k_ip, step):
+            return None
+        self._k_ip += 1
+        return self._k_ip - 1
+
+    def take_test(self, step: int) -> int | None:
+        if not self._at(self.test, self._k_test, step):
+            return None
+        self._k_test += 1
+        return self._k_test - 1
+
+
+def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool) -> dict:
+    """Train the model of ``config`` and measure it on the schedule; returns the metrics arrays."""
+    n_train, bs = len(data.x_train), config.batch_size
+    total = config.total_steps(n_train)
+    torch.manual_seed(config.seed)
+    model = build_model(config.model, n_classes=data.n_classes, bottleneck=config.bottleneck).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
+    batch_order = torch.Generator().manual_seed(config.seed)
+    probe_index = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(config.seed + 1))
+    probe_index = probe_index[:config.ip_samples].sort().values
+    x_probe = data.x_test[probe_index.to(device)]
+    schedule = _Schedule(config, total)
+    recorder = _PlaneRecorder(InformationPlane(x_probe, alpha=config.alpha, gamma=config.gamma),
+                              len(schedule.ip), len(model.layer_names))
+    test_loss = np.empty(len(schedule.test))
+    losses = torch.empty(total, dtype=torch.float64, device=device)
+    # Evaluations draw from a forked RNG (the VAE samples Z), so the training trajectory does not
+    # depend on how often we look at it.
+    forked_rng = (lambda: torch.random.fork_rng(devices=[device] if device.type == "cuda" else []))
+
+    def measure(step: int) -> None:
+        model.eval()
+        with torch.no_grad(), forked_rng():
+            if (row := schedule.take_ip(step)) is not None:
+                out = model(x_probe)
+                recorder.submit(row, list(out.layers.values()), out.x_hat)
+            if (row := schedule.take_test(step)) is not None:
+                test_loss[row] = _eval_loss(model, data.x_test, data.y_test, bs)
+        model.train()
+
+    bar = tqdm(total=total, disable=not progress, desc=f"{config.model}/{config.dataset}",
+               mininterval=1.0, ascii=True, dynamic_ncols=False, ncols=100)
+    try:
+        measure(0)
+        step, checked, perm, pos = 0, 0, None, n_train
+        while step < total:
+            if pos >= n_train:
+                perm, pos = torch.randperm(n_train, generator=batch_order).to(device), 0
+            idx = perm[pos:pos + bs]
+            pos += bs
+            xb, yb = data.x_train[idx], data.y_train[idx]
+            loss = model.loss(model(xb), xb, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses[step] = loss.detach()
+            step += 1
+            if schedule.due(step):
+                _check_finite(losses, checked + 1, step)
+                checked = step
+                measure(step)
+            if progress and step % 50 == 0:
+                bar.set_postfix_str(f"loss {float(losses[step - 1]):.4g}", refresh=False)
+            bar.update(1)
+        _check_finite(losses, checked + 1, total)
+        recorder.wait()
+        extra = _final_outputs(model, data, config.n_recon, forked_rng)
+    finally:
+        bar.close()
+        recorder.close()
+
+    return {
+        "step": np.asarray(schedule.ip, dtype=np.int64),
+        "i_xt": recorder.i_xt.astype(np.float32), "i_tx": recorder.i_tx.astype(np.float32),
+        "layers": np.asarray(model.layer_names, dtype=str),
+        "loss_step": np.arange(1, total + 1, dtype=np.int64),
+        "train_loss": losses.cpu().numpy().astype(np.float32),
+        "test_loss_step": np.asarray(schedule.test, dtype=np.int64),
+        "test_loss": test_loss,
+        "probe_index": probe_index.numpy(),
+        **extra,
+    }
+
+
+def _final_outputs(model, data: _Data, n_recon: int, forked_rng) -> dict:
+    """Reconstructions of the first training and test images, and for the label AE its decoder on
+    mixtures of one-hot labels (Fig. A3)."""
+    model.eval()
+    with torch.no_grad(), forked_rng():
+        k = min(n_recon, len(data.x_train), len(data.x_test))
+        out = {"recon_train_x": data.x_train[:k].cpu().numpy(),
+               "recon_train": model(data.x_train[:k]).x_hat.cpu().numpy(),
+               "recon_test_x": data.x_test[:k].cpu().numpy(),
+               "recon_test": model(data.x_test[:k]).x_hat.cpu().numpy()}
+        if isinstance(model, LabelAE) and model.n_bottleneck == model.n_classes:
+            interp_a, interp = label_interpolations(model)
+            out.update({"interp_a": interp_a.numpy(), "interp": interp.numpy().astype(np.float32)})
+    return out
+
+
+def _run_info(config: TrainConfig, data: _Data, metrics: dict, device: torch.device, *,
+              git: dict, started: str, wall_seconds: float, threads: int) -> dict:
+    """The run.json record: config, data sizes and fingerprint, versions, commit, cost, final losses."""
+    n_train, total = len(data.x_train), len(metrics["train_loss"])
+    return {
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "data": {"dataset": config.dataset, "n_train": n_train, "n_test": len(data.x_test),
+                 "n_classes": data.n_classes, "ip_samples": config.ip_samples,
+                 "steps": total, "epochs": total * config.batch_size / n_train,
+                 "test_points": len(metrics["test_loss_step"]) - 1,
+                 "fingerprint": data.fingerprint},
+        "versions": _versions(),
+        "git": git,
+        "started": started,
+        "wall_seconds": wall_seconds,
+        "peak_memory_mb": _peak_memory_mb(),
+        "cuda_peak_memory_mb": (torch.cuda.max_memory_allocated(device) / 2**20
+                                if device.type == "cuda" else None),
+        "torch_threads": 1 if device.type == "cpu" else threads,
+        "final": {"train_loss": float(metrics["train_loss"][-1]),
+                  "test_loss": float(metrics["test_loss"][-1])},
+    }
+
+
 def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None = None, *,
           recompute: bool = False, progress: bool = True, **overrides) -> Run:
     """Train ``config.model`` on ``config.dataset`` and record the information plane online.
@@ -260,8 +482,10 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
         The run's settings; keyword ``overrides`` replace single fields
         (``train(model="shallow", max_steps=100)``).
     out_dir : path, optional
-        Where ``metrics.npz`` and ``run.json`` go. If it already holds a run with the identical
-        config, that run is loaded and returned instead of training again (unless ``recompute``).
+        Where ``metrics.npz`` and ``run.json`` go; checked before training starts. If it already
+        holds a run with the identical config, trained on identical data (the fingerprint of
+        :meth:`ipbook.data.ImageData.fingerprint`), that run is loaded and returned instead of
+        training again (unless ``recompute``); otherwise a warning says why it is trained again.
     progress : bool
         Show a tqdm text progress bar with the current loss.
 
@@ -277,60 +501,24 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     ------
     TrainingDivergedError
         When the training loss becomes NaN or inf; the message names the iteration.
+    ValueError
+        When ``out_dir`` cannot hold a run, or the config does not fit the data.
     """
     config = dataclasses.replace(config or TrainConfig(), **overrides)
-    if out_dir is not None and not recompute:
-        try:
-            old = load_run(out_dir)
-            if old.info.get("config") == config.to_dict():
-                return old
-        except FileNotFoundError:
-            pass
-
+    if out_dir is not None:
+        out_dir = check_output_dir(out_dir)
     started, t0 = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter()
     git = _git_commit()  # the code as it was when the run started
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but torch finds no CUDA device; use device='cpu'")
-    train_set = load_dataset(config.dataset, "train", train_fraction=config.train_fraction)
-    test_set = load_dataset(config.dataset, "test")
-    if config.ip_samples > len(test_set):
-        raise ValueError(f"ip_samples = {config.ip_samples} exceeds the {len(test_set)} test images")
-    x_train, y_train = train_set.x.to(device), train_set.y.to(device)
-    x_test, y_test = test_set.x.to(device), test_set.y.to(device)
-    n_train, bs = len(x_train), config.batch_size
-    total = config.total_steps(n_train)
-
-    torch.manual_seed(config.seed)
-    model = build_model(config.model, n_classes=train_set.n_classes, bottleneck=config.bottleneck).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
-    batch_order = torch.Generator().manual_seed(config.seed)
-    probe_index = torch.randperm(len(x_test), generator=torch.Generator().manual_seed(config.seed + 1))
-    probe_index = probe_index[:config.ip_samples].sort().values
-    x_probe = x_test[probe_index.to(device)]
-    plane = InformationPlane(x_probe, alpha=config.alpha, gamma=config.gamma)
-
-    ip_steps = sorted(set(range(0, total + 1, config.ip_every)) | {total})
-    test_steps = sorted(set(np.linspace(0, total, config.test_points + 1).round().astype(int).tolist()))
-    recorder = _PlaneRecorder(plane, len(ip_steps), len(model.layer_names))
-    test_loss = np.empty(len(test_steps))
-    losses = torch.empty(total, dtype=torch.float64, device=device)
-    # Evaluations draw from a forked RNG (the VAE samples Z), so the training trajectory does not
-    # depend on how often we look at it.
-    forked_rng = (lambda: torch.random.fork_rng(devices=[device] if device.type == "cuda" else []))
-
-    def measure(step: int, k_ip: int, k_test: int) -> tuple[int, int]:
-        model.eval()
-        with torch.no_grad(), forked_rng():
-            if k_ip < len(ip_steps) and ip_steps[k_ip] == step:
-                out = model(x_probe)
-                recorder.submit(k_ip, list(out.layers.values()), out.x_hat)
-                k_ip += 1
-            if k_test < len(test_steps) and test_steps[k_test] == step:
-                test_loss[k_test] = _eval_loss(model, x_test, y_test, bs)
-                k_test += 1
-        model.train()
-        return k_ip, k_test
+    data = _load_data(config, device)
+    if out_dir is not None and not recompute and (out_dir / "run.json").is_file():
+        old = load_run(out_dir)
+        why = reuse_mismatch(old, config, data.fingerprint)
+        if why is None:
+            return old
+        log.warning("%s: training again, because %s", out_dir, why)
 
     # On the CPU, training and the information plane each get one core: the worker thread
     # overlaps them, and one intra-op thread keeps the arithmetic (and so the trajectory)
@@ -338,76 +526,12 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     threads = torch.get_num_threads()
     if device.type == "cpu":
         torch.set_num_threads(1)
-    bar = tqdm(total=total, disable=not progress, desc=f"{config.model}/{config.dataset}",
-               mininterval=1.0, ascii=True, dynamic_ncols=False, ncols=100)
     try:
-        k_ip, k_test = measure(0, 0, 0)
-        step, checked, perm, pos = 0, 0, None, n_train
-        while step < total:
-            if pos >= n_train:
-                perm, pos = torch.randperm(n_train, generator=batch_order).to(device), 0
-            idx = perm[pos:pos + bs]
-            pos += bs
-            xb, yb = x_train[idx], y_train[idx]
-            loss = model.loss(model(xb), xb, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses[step] = loss.detach()
-            step += 1
-            if ((k_ip < len(ip_steps) and ip_steps[k_ip] == step)
-                    or (k_test < len(test_steps) and test_steps[k_test] == step)):
-                _check_finite(losses, checked + 1, step)
-                checked = step
-                k_ip, k_test = measure(step, k_ip, k_test)
-            if progress and step % 50 == 0:
-                bar.set_postfix_str(f"loss {float(losses[step - 1]):.4g}", refresh=False)
-            bar.update(1)
-        _check_finite(losses, checked + 1, total)
-        recorder.wait()
-        model.eval()
-        with torch.no_grad(), forked_rng():
-            k = min(config.n_recon, n_train, len(x_test))
-            recon_train = model(x_train[:k]).x_hat.cpu().numpy()
-            recon_test = model(x_test[:k]).x_hat.cpu().numpy()
-        extra = {}
-        if isinstance(model, LabelAE) and model.n_bottleneck == model.n_classes:
-            interp_a, interp = label_interpolations(model)  # the decoder on label mixtures (Fig. A3)
-            extra = {"interp_a": interp_a.numpy(), "interp": interp.numpy().astype(np.float32)}
+        metrics = _fit(config, data, device, progress)
     finally:
-        bar.close()
-        recorder.close()
         torch.set_num_threads(threads)
-
-    metrics = {
-        "step": np.asarray(ip_steps, dtype=np.int64),
-        "i_xt": recorder.i_xt.astype(np.float32), "i_tx": recorder.i_tx.astype(np.float32),
-        "layers": np.asarray(model.layer_names, dtype=str),
-        "loss_step": np.arange(1, total + 1, dtype=np.int64),
-        "train_loss": losses.cpu().numpy().astype(np.float32),
-        "test_loss_step": np.asarray(test_steps, dtype=np.int64),
-        "test_loss": test_loss,
-        "probe_index": probe_index.numpy(),
-        "recon_train_x": x_train[:k].cpu().numpy(), "recon_train": recon_train,
-        "recon_test_x": x_test[:k].cpu().numpy(), "recon_test": recon_test,
-        **extra,
-    }
-    info = {
-        "config": config.to_dict(),
-        "seed": config.seed,
-        "data": {"dataset": config.dataset, "n_train": n_train, "n_test": len(x_test),
-                 "n_classes": train_set.n_classes, "ip_samples": config.ip_samples,
-                 "steps": total, "epochs": total * bs / n_train},
-        "versions": _versions(),
-        "git": git,
-        "started": started,
-        "wall_seconds": time.perf_counter() - t0,
-        "peak_memory_mb": _peak_memory_mb(),
-        "cuda_peak_memory_mb": (torch.cuda.max_memory_allocated(device) / 2**20
-                                if device.type == "cuda" else None),
-        "torch_threads": 1 if device.type == "cpu" else threads,
-        "final": {"train_loss": float(losses[-1]), "test_loss": float(test_loss[-1])},
-    }
+    info = _run_info(config, data, metrics, device, git=git, started=started,
+                     wall_seconds=time.perf_counter() - t0, threads=threads)
     run = Run(metrics=metrics, info=info)
     if out_dir is not None:
         save_run(run, out_dir)

@@ -53,19 +53,19 @@ def mnist_train():
 
 # ------------------------------------------------------------------------ offline MNIST/Fashion
 @pytest.mark.parametrize(
-    "name, folder, split, prefix, expected",
+    "name, folder, split, prefix",
     [
-        ("mnist", "MNIST", "train", "train", 10_000),  # the offline 10,000-image subset
-        ("mnist", "MNIST", "test", "t10k", 10_000),
-        ("fashion-mnist", "FashionMNIST", "train", "train", 60_000),
-        ("fashion-mnist", "FashionMNIST", "test", "t10k", 10_000),
+        ("mnist", "MNIST", "train", "train"),
+        ("mnist", "MNIST", "test", "t10k"),
+        ("fashion-mnist", "FashionMNIST", "train", "train"),
+        ("fashion-mnist", "FashionMNIST", "test", "t10k"),
     ],
 )
-def test_sizes_values_and_pixels(data_root, name, folder, split, prefix, expected):
+def test_sizes_values_and_pixels(data_root, name, folder, split, prefix):
     raw = data_root / folder / "raw"
     ds = load_dataset(name, split)
-    n_file = idx_count(raw / f"{prefix}-images-idx3-ubyte")
-    assert len(ds) == n_file == idx_count(raw / f"{prefix}-labels-idx1-ubyte") == expected
+    n_file = idx_count(raw / f"{prefix}-images-idx3-ubyte")  # sizes come from the files
+    assert len(ds) == n_file == idx_count(raw / f"{prefix}-labels-idx1-ubyte")
     assert (ds.name, ds.split, ds.n_classes, ds.image_shape) == (name, split, 10, (28, 28))
     assert ds.x.shape == (n_file, 784) and ds.x.dtype == torch.float32
     assert ds.y.shape == (n_file,) and ds.y.dtype == torch.int64
@@ -80,13 +80,42 @@ def test_sizes_values_and_pixels(data_root, name, folder, split, prefix, expecte
     assert 0.1 < float(ds.x.mean()) < 0.35
 
 
+def test_official_sizes(data_root):
+    # The offline copy is the full official release (../shared/data/README.md).
+    assert idx_count(data_root / "MNIST" / "raw" / "train-images-idx3-ubyte") == 60_000
+    assert idx_count(data_root / "FashionMNIST" / "raw" / "train-images-idx3-ubyte") == 60_000
+
+
+def test_mnist_official_class_counts(mnist_train):
+    counts = torch.bincount(mnist_train.y, minlength=10).tolist()
+    assert counts == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
 def test_train_fraction_takes_the_first_images(mnist_train):
     part = load_dataset("mnist", "train", train_fraction=0.1)
     n = round(0.1 * len(mnist_train))
-    assert len(part) == n == 1_000
+    assert len(part) == n == 6_000  # the paper's 10 % run
     assert torch.equal(part.x, mnist_train.x[:n]) and torch.equal(part.y, mnist_train.y[:n])
     assert len(load_dataset("mnist", "train", train_fraction=1.0)) == len(mnist_train)
-    assert len(load_dataset("mnist", "train", train_fraction=0.0123)) == round(0.0123 * 10_000) == 123
+    tiny = load_dataset("mnist", "train", train_fraction=0.0123)
+    assert len(tiny) == round(0.0123 * len(mnist_train)) == 738
+
+
+def test_fingerprint_is_size_and_sha256_of_pixels_then_labels(data_root):
+    import hashlib
+
+    ds = load_dataset("mnist", "test")
+    raw = data_root / "MNIST" / "raw"
+    expected = hashlib.sha256()
+    expected.update(idx_images(raw / "t10k-images-idx3-ubyte").tobytes())
+    expected.update(idx_labels(raw / "t10k-labels-idx1-ubyte").astype("<i8").tobytes())
+    assert ds.fingerprint() == {"n": 10_000, "sha256": expected.hexdigest()}
+    # a subset, another order or other labels give another fingerprint
+    part = load_dataset("mnist", "train", train_fraction=0.1)
+    assert part.fingerprint()["n"] == 6_000
+    assert part.fingerprint() != load_dataset("mnist", "train", train_fraction=0.2).fingerprint()
+    swapped = dataclasses.replace(ds, y=ds.y.flip(0))
+    assert swapped.fingerprint()["sha256"] != ds.fingerprint()["sha256"]
 
 
 def test_train_fraction_fashion_matches_file_head(data_root):

@@ -71,6 +71,56 @@ def test_results_written_atomically_and_reused(tmp_path):
         load_run(out)
 
 
+def test_reuse_needs_the_same_data(tmp_path, caplog):
+    out = tmp_path / "run"
+    first = train(model="shallow", max_steps=5, **QUICK, out_dir=out)
+    printed = first.info["data"]["fingerprint"]
+    assert printed["train"]["n"] == 6000 and printed["test"]["n"] == 10_000
+    assert len(printed["train"]["sha256"]) == 64
+    # A run recorded on other data (e.g. the former 10,000-image MNIST subset) is trained again,
+    # with a warning that says why.
+    info = json.loads((out / "run.json").read_text())
+    info["data"]["fingerprint"]["train"] = {"n": 1000, "sha256": "0" * 64}
+    (out / "run.json").write_text(json.dumps(info))
+    with caplog.at_level("WARNING", logger="ipbook"):
+        again = train(model="shallow", max_steps=5, **QUICK, out_dir=out)
+    assert again.info["started"] != info["started"] or again.info["wall_seconds"] != info["wall_seconds"]
+    assert again.info["data"]["fingerprint"] == printed
+    assert "training again, because the data changed: train 1000 images" in caplog.text
+    # A run that records no fingerprint cannot be checked, so it is not reused either.
+    info = json.loads((out / "run.json").read_text())
+    del info["data"]["fingerprint"]
+    (out / "run.json").write_text(json.dumps(info))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="ipbook"):
+        train(model="shallow", max_steps=5, **QUICK, out_dir=out)
+    assert "records no data fingerprint" in caplog.text
+    # Same config, same data: reused, silently.
+    caplog.clear()
+    reused = train(model="shallow", max_steps=5, **QUICK, out_dir=out)
+    assert reused.info == load_run(out).info and caplog.text == ""
+
+
+def test_default_test_points_scale_with_the_run_length():
+    assert TrainConfig().resolved_test_points(200) == 20        # at least 20
+    assert TrainConfig().resolved_test_points(5_000) == 50      # one per 100 iterations
+    assert TrainConfig().resolved_test_points(30_000) == 300
+    assert TrainConfig().resolved_test_points(10**6) == 300     # at most 300
+    assert TrainConfig(test_points=7).resolved_test_points(10**6) == 7
+    run = train(model="shallow", max_steps=40, **{**QUICK, "test_points": None})
+    assert len(run.metrics["test_loss_step"]) == 21 and run.info["data"]["test_points"] == 20
+
+
+def test_output_directory_is_checked_before_training(tmp_path):
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    with pytest.raises(ValueError, match="exists and is not a directory"):
+        train(model="shallow", max_steps=10**6, **QUICK, out_dir=afile)   # fails at once
+    with pytest.raises(ValueError, match="is a file, not a directory"):
+        train(model="shallow", max_steps=10**6, **QUICK, out_dir=afile / "sub" / "dir")
+    assert afile.read_text() == "x"
+
+
 def test_nan_loss_stops_the_run_naming_the_step(monkeypatch):
     real_build = training.build_model
 
@@ -120,3 +170,9 @@ def test_command_line(tmp_path, capsys):
     assert list(load_run(out).metrics["layers"]) == ["E1", "E2", "Z", "D1", "D2"]
     assert cli_main(["train", "--model", "resnet", "--dataset", "mnist", "--out", str(out)]) == 2
     assert "valid names: shallow, deep" in capsys.readouterr().err
+    afile = tmp_path / "file"
+    afile.write_text("")
+    for bad in (afile, afile / "x"):
+        assert cli_main(["train", "--model", "shallow", "--dataset", "mnist", "--out", str(bad), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
