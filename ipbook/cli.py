@@ -1,40 +1,81 @@
-"""The ``python -m ipbook`` command line.
+"""The ipbook command line: ``python -m ipbook train|runs|book``.
 
-    python -m ipbook train --model deep --dataset mnist --out runs/deep [--epochs 50]
-        [--steps N] [--train-fraction 1.0] [--ip-every 1] [--ip-samples 100] [--seed 0]
-        [--max-steps N] [--device cpu|cuda] [--recompute]
-    python -m ipbook runs --profile paper|quick --dataset NAME [--runs deep vae] [--recompute]
+    python -m ipbook train --model deep [--dataset fashion-mnist] --out runs/deep [--steps N] ...
+    python -m ipbook runs --profile paper|quick [--dataset NAME] [--runs deep vae] [--recompute]
     python -m ipbook book --profile paper|quick [--dataset NAME] [--out DIR]
+
+Every error is reported as one ``error: ...`` message on stderr with exit status 2 (1 for a
+diverged training run, 130 when interrupted); no traceback.
 """
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 
-from .data import DATASET_NAMES, DatasetNotFoundError
+from .data import DATASET_NAMES, DEFAULT_DATASET, DatasetNotFoundError
 from .models import MODEL_NAMES
+
+_DESCRIPTION = ("Information flows of diverse autoencoders (Lee & Jo 2021): train the paper's "
+                "autoencoders while recording the information plane of every layer, and build the book.")
+
+
+class _Help(argparse.HelpFormatter):
+    """Show each option's default where it has one (and its help text does not already say it)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def _profiles() -> str:
+    from .experiments import profile_names
+
+    return " or ".join(profile_names())
+
+
+def _add_common(p, *, dataset_help: str) -> None:
+    p.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
+                   help=f"{dataset_help}: one of {', '.join(DATASET_NAMES)}")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def _train_parser(sub) -> None:
+    from .training import TrainConfig
+
+    d = TrainConfig()
     p = sub.add_parser("train", help="train one autoencoder and record its information plane",
+                       formatter_class=_Help,
                        description="Train one autoencoder with the information plane of every hidden "
-                                   "layer recorded online; writes OUT/metrics.npz and OUT/run.json.")
-    p.add_argument("--model", required=True, help=f"one of: {', '.join(MODEL_NAMES)}")
-    p.add_argument("--dataset", required=True, help=f"one of: {', '.join(DATASET_NAMES)}")
-    p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--epochs", type=float, default=50, help="passes over the training set (default 50)")
+                                   "layer recorded online; writes OUT/metrics.npz and OUT/run.json. "
+                                   "The defaults are the paper's settings.")
+    p.add_argument("--model", required=True, metavar="MODEL",
+                   help=f"one of: {', '.join(MODEL_NAMES)}")
+    p.add_argument("--out", required=True, help="output directory (checked before training starts)")
+    _add_common(p, dataset_help="training and probe data")
+    p.add_argument("--epochs", type=float, default=d.epochs, help="passes over the training set")
     p.add_argument("--steps", type=int, default=None, help="total iterations; overrides --epochs")
-    p.add_argument("--max-steps", type=int, default=None, help="cap on the iterations")
-    p.add_argument("--train-fraction", type=float, default=1.0, help="first fraction of the training set")
-    p.add_argument("--ip-every", type=int, default=1, help="information plane every N iterations (default 1)")
-    p.add_argument("--ip-samples", type=int, default=100, help="test images for the information plane (default 100)")
-    p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--lr", type=float, default=0.005)
-    p.add_argument("--bottleneck", type=int, default=None, help="label-AE bottleneck width (default: classes)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--recompute", action="store_true", help="train even if OUT holds this exact run")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--max-steps", type=int, default=None, help="cap on the iterations (quick runs)")
+    p.add_argument("--train-fraction", type=float, default=d.train_fraction,
+                   help="use this first fraction of the training set (the paper's 10%% run: 0.1)")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="images per Adam step")
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam's learning rate")
+    p.add_argument("--ip-every", type=int, default=d.ip_every,
+                   help="estimate the information plane every this many iterations")
+    p.add_argument("--ip-samples", type=int, default=d.ip_samples,
+                   help="fixed test images the information plane is estimated on")
+    p.add_argument("--test-points", type=int, default=None,
+                   help="whole-test-set loss evaluations over the run (default: one per 100 "
+                        "iterations, at least 20 and at most 300)")
+    p.add_argument("--bottleneck", type=int, default=None,
+                   help="label-AE bottleneck width (default: the number of classes)")
+    p.add_argument("--seed", type=int, default=d.seed,
+                   help="seeds the weights, the batch order and the probe images")
+    p.add_argument("--device", default=d.device, help="cpu, cuda or cuda:N")
+    p.add_argument("--recompute", action="store_true",
+                   help="train even if OUT holds a finished run with this config and data")
 
 
 def _train(args) -> int:
@@ -43,8 +84,8 @@ def _train(args) -> int:
     config = TrainConfig(model=args.model, dataset=args.dataset, epochs=args.epochs, steps=args.steps,
                          max_steps=args.max_steps, train_fraction=args.train_fraction,
                          batch_size=args.batch_size, lr=args.lr, ip_every=args.ip_every,
-                         ip_samples=args.ip_samples, bottleneck=args.bottleneck, seed=args.seed,
-                         device=args.device)
+                         ip_samples=args.ip_samples, test_points=args.test_points,
+                         bottleneck=args.bottleneck, seed=args.seed, device=args.device)
     run = train(config, args.out, recompute=args.recompute, progress=not args.quiet)
     f = run.info["final"]
     print(f"{args.out}: {run.info['data']['steps']} iterations, final train loss {f['train_loss']:.4g}, "
@@ -54,14 +95,17 @@ def _train(args) -> int:
 
 def _runs_parser(sub) -> None:
     p = sub.add_parser("runs", help="train (or reuse) the seven runs of a profile on a dataset",
-                       description="Train, or reuse when the config is identical, every run of "
-                                   "params/PROFILE.yaml; results go to results/PROFILE/DATASET/RUN/.")
-    p.add_argument("--profile", default="quick", help="paper or quick (params/*.yaml)")
-    p.add_argument("--dataset", default="mnist", help=f"one of: {', '.join(DATASET_NAMES)}")
-    p.add_argument("--runs", nargs="*", default=None, help="only these runs (default: all)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--recompute", action="store_true")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+                       formatter_class=_Help,
+                       description="Train every run of params/PROFILE.yaml, or reuse it when a finished "
+                                   "run with the same config and data exists; results go to "
+                                   "results/PROFILE/DATASET/RUN/.")
+    p.add_argument("--profile", default="quick", help=f"the settings, params/PROFILE.yaml: {_profiles()}")
+    _add_common(p, dataset_help="data set")
+    p.add_argument("--runs", nargs="*", default=None, metavar="RUN",
+                   help="only these runs (default: all of the profile)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--recompute", action="store_true",
+                   help="train every run again, even those with a finished result")
 
 
 def _runs(args) -> int:
@@ -79,13 +123,14 @@ def _runs(args) -> int:
 
 def _book_parser(sub) -> None:
     p = sub.add_parser("book", help="run a profile's experiments, execute every chapter, build the site",
-                       description="Train what is missing for params/PROFILE.yaml on DATASET (results "
-                                   "are reused), execute every chapter with papermill for that "
-                                   "profile and dataset, and build the site into _build/html.")
-    p.add_argument("--profile", default="quick", help="paper or quick (params/*.yaml)")
-    p.add_argument("--dataset", default="fashion-mnist", help=f"one of: {', '.join(DATASET_NAMES)}")
-    p.add_argument("--out", default=None, help="output root (default: the repository; HTML in OUT/_build/html)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+                       formatter_class=_Help,
+                       description="Train what is missing for params/PROFILE.yaml on DATASET (finished "
+                                   "runs are reused), execute every chapter with papermill for that "
+                                   "profile and dataset, and build the site into OUT/_build/html.")
+    p.add_argument("--profile", default="quick", help=f"the settings, params/PROFILE.yaml: {_profiles()}")
+    _add_common(p, dataset_help="data set of the figure chapters")
+    p.add_argument("--out", default=None,
+                   help="output root; the HTML goes to OUT/_build/html (default: the repository)")
 
 
 def _book(args) -> int:
@@ -96,17 +141,34 @@ def _book(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ipbook", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="python -m ipbook", description=_DESCRIPTION,
+                                     formatter_class=_Help)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,book}")
     _train_parser(sub)
     _runs_parser(sub)
     _book_parser(sub)
     args = parser.parse_args(argv)
+    from .training import TrainingDivergedError
+
     try:
         return {"train": _train, "runs": _runs, "book": _book}[args.command](args)
     except (ValueError, DatasetNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except TrainingDivergedError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as e:
+        print(f"error: {e.cmd[0]} failed with exit status {e.returncode}; its messages are above",
+              file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"error: {e.strerror or e}{f': {e.filename}' if e.filename else ''}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; finished runs are kept, unfinished ones left no run.json",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -7,12 +7,14 @@ tensors directly (no per-item transforms), so loading 60,000 images takes a frac
 
 Where the files live
 --------------------
-:func:`data_root` is a torchvision data root: ``$IPBOOK_DATA`` if that is set, otherwise
+:func:`data_root` is a torchvision data root: ``$IPBOOK_DATA`` if that is set (a relative path is
+taken relative to the directory it was given in, see :func:`resolve_data_env`), otherwise
 ``$XDG_CACHE_HOME/ipbook/data`` (``~/.cache/ipbook/data`` when ``XDG_CACHE_HOME`` is unset). Under it
 torchvision expects, for example, ``FashionMNIST/raw/train-images-idx3-ubyte`` or
 ``EMNIST/raw/emnist-byclass-train-images-idx3-ubyte``. With ``download=None`` (the default) the local
 files are used when present and torchvision's download is tried otherwise; ``download=False`` never
-touches the network. A missing dataset raises :class:`DatasetNotFoundError`.
+touches the network. A missing dataset raises :class:`DatasetNotFoundError`, whose two-line message
+says which files are missing where and how to provide them; looking for data creates no folders.
 
 Sizes are always read from the files, never assumed. :meth:`ImageData.fingerprint` summarises
 what was loaded (size and a SHA-256 of the pixels and labels); runs record it, so that a result is
@@ -27,7 +29,9 @@ EMNIST stores every image transposed; it is transposed back to upright before fl
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import math
 import os
 from dataclasses import dataclass
@@ -35,19 +39,22 @@ from pathlib import Path
 from typing import NamedTuple
 
 import torch
-import torchvision
 
 __all__ = [
     "DATASET_NAMES",
+    "DEFAULT_DATASET",
     "SPLITS",
     "EMNIST_LETTERS_TRAIN_SIZE",
     "DatasetNotFoundError",
     "ImageData",
     "data_root",
+    "resolve_data_env",
     "load_dataset",
 ]
 
 DATASET_NAMES: tuple[str, ...] = ("mnist", "fashion-mnist", "emnist-letters")
+#: The dataset used when none is named (command line, :class:`~ipbook.training.TrainConfig`, book).
+DEFAULT_DATASET = "fashion-mnist"
 SPLITS: tuple[str, ...] = ("train", "test")
 
 #: Number of lowercase EMNIST-byclass training images kept (the first ones in file order).
@@ -89,6 +96,12 @@ class ImageData:
         """The images as a ``(N, H, W)`` view of :attr:`x`."""
         return self.x.view(-1, *self.image_shape)
 
+    def examples(self, n: int | None = None) -> torch.Tensor:
+        """The first image of each of the first ``n`` classes (all by default), ``(n, 784)``."""
+        n = self.n_classes if n is None else min(n, self.n_classes)
+        first = [int(torch.nonzero(self.y == c)[0, 0]) for c in range(n)]
+        return self.x[first]
+
     def fingerprint(self) -> dict:
         """What was loaded, in a form that changes when the data change.
 
@@ -109,30 +122,59 @@ class ImageData:
 
 
 class _Spec(NamedTuple):
-    cls: type  # torchvision dataset class
+    cls_name: str  # torchvision.datasets class (imported on first use: torchvision is slow to import)
     folder: str  # its folder under the data root
     kwargs: dict  # extra constructor arguments
     n_classes: int
 
 
 _SPECS: dict[str, _Spec] = {
-    "mnist": _Spec(torchvision.datasets.MNIST, "MNIST", {}, 10),
-    "fashion-mnist": _Spec(torchvision.datasets.FashionMNIST, "FashionMNIST", {}, 10),
-    "emnist-letters": _Spec(torchvision.datasets.EMNIST, "EMNIST", {"split": "byclass"}, 26),
+    "mnist": _Spec("MNIST", "MNIST", {}, 10),
+    "fashion-mnist": _Spec("FashionMNIST", "FashionMNIST", {}, 10),
+    "emnist-letters": _Spec("EMNIST", "EMNIST", {"split": "byclass"}, 26),
 }
+
+
+def _dataset_class(spec: _Spec) -> type:
+    import torchvision.datasets
+
+    return getattr(torchvision.datasets, spec.cls_name)
 
 
 def data_root() -> Path:
     """The default torchvision data root: ``$IPBOOK_DATA``, else ``<cache>/ipbook/data``.
 
     ``<cache>`` is ``$XDG_CACHE_HOME`` if set, else ``~/.cache``. Empty variables count as unset.
+    A relative ``$IPBOOK_DATA`` is resolved by :func:`resolve_data_env` first.
     """
-    env = os.environ.get("IPBOOK_DATA")
+    env = resolve_data_env()
     if env:
-        return Path(env).expanduser()
+        return Path(env)
     cache = os.environ.get("XDG_CACHE_HOME")
     base = Path(cache).expanduser() if cache else Path.home() / ".cache"
     return base / "ipbook" / "data"
+
+
+def resolve_data_env() -> str | None:
+    """Make a relative ``$IPBOOK_DATA`` absolute, in ``os.environ``, and return it.
+
+    A relative path means relative to the directory where it was given: the shell's working
+    directory, ``$PWD``, which child processes inherit even when they start elsewhere (a notebook
+    kernel runs in ``book/``); without ``$PWD``, the current directory. The absolute path is written
+    back, so every process started from this one (papermill, Jupyter Book, nbval kernels) reads
+    the same folder. Runs when :mod:`ipbook` is imported.
+    """
+    env = os.environ.get("IPBOOK_DATA")
+    if not env:
+        return None
+    path = os.path.expanduser(env)
+    if not os.path.isabs(path):
+        base = os.environ.get("PWD")
+        if not base or not os.path.isabs(base) or not os.path.isdir(base):
+            base = os.getcwd()
+        path = os.path.normpath(os.path.join(base, path))
+    os.environ["IPBOOK_DATA"] = path
+    return path
 
 
 def _raw_files(name: str, split: str) -> list[str]:
@@ -144,15 +186,35 @@ def _raw_files(name: str, split: str) -> list[str]:
     return [f"{p}-{k}-ubyte" for p in ("train", "t10k") for k in ("images-idx3", "labels-idx1")]
 
 
-def _not_found(name: str, split: str, raw_dir: Path, missing: list[str], reason: str) -> DatasetNotFoundError:
-    example = raw_dir.parent.name + "/raw/" + _raw_files(name, "train")[0]
+def _not_found(name: str, raw_dir: Path, missing: list[str], reason: str) -> DatasetNotFoundError:
+    files = ", ".join(missing[:2]) + (f" and {len(missing) - 2} more" if len(missing) > 2 else "")
     return DatasetNotFoundError(
-        f"dataset {name!r} ({split}) not found: looked in {raw_dir} and missed "
-        f"{', '.join(missing)}; {reason}. To provide the files, set IPBOOK_DATA (or pass root=) to a "
-        f"torchvision data root containing e.g. {example} (uncompressed IDX files), or run once with "
-        f"network access and download=None or True so that torchvision fetches them into "
-        f"{raw_dir.parent.parent}."
+        f"dataset {name!r} not found: {raw_dir} lacks {files}, and {reason}.\n"
+        f"Set IPBOOK_DATA to a folder that holds {raw_dir.parent.name}/raw/{_raw_files(name, 'train')[0]} "
+        f"and the other IDX files (uncompressed), or run once with network access to download them."
     )
+
+
+def _download(spec: _Spec, root: Path, split: str):
+    """torchvision's download into ``root``; on failure, the folders it created are removed again
+    (looking for data leaves nothing behind) and its messages are dropped."""
+    created, folder = [], root / spec.folder / "raw"
+    while not folder.exists():
+        created.insert(0, folder)
+        folder = folder.parent
+    chatter = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(chatter):
+            ds = _dataset_class(spec)(root=str(root), train=(split == "train"), download=True, **spec.kwargs)
+    except BaseException:
+        for folder in reversed(created):
+            try:
+                folder.rmdir()  # only if empty: a partial download is left for the next try
+            except OSError:
+                pass
+        raise
+    print(chatter.getvalue(), end="")
+    return ds
 
 
 def load_dataset(
@@ -202,18 +264,16 @@ def load_dataset(
     root_path = Path(root).expanduser() if root is not None else data_root()
     raw_dir = root_path / spec.folder / "raw"
     missing = [f for f in _raw_files(name, split) if not (raw_dir / f).is_file()]
-    if missing and download is False:
-        raise _not_found(name, split, raw_dir, missing, "download=False forbids downloading them")
-    try:
-        ds = spec.cls(
-            root=str(root_path), train=(split == "train"), download=bool(missing), **spec.kwargs
-        )
-    except Exception as err:  # network errors come as URLError, RuntimeError, OSError, ...
-        if not missing:
-            raise
-        raise _not_found(
-            name, split, raw_dir, missing, f"downloading them failed ({type(err).__name__}: {err})"
-        ) from err
+    if not missing:
+        ds = _dataset_class(spec)(root=str(root_path), train=(split == "train"), download=False,
+                                  **spec.kwargs)
+    elif download is False:
+        raise _not_found(name, raw_dir, missing, "downloading is switched off (download=False)")
+    else:
+        try:
+            ds = _download(spec, root_path, split)
+        except Exception as err:  # network errors come as URLError, RuntimeError, OSError, ...
+            raise _not_found(name, raw_dir, missing, "they could not be downloaded (no network access?)") from err
 
     data, targets = ds.data, ds.targets  # uint8 (N, 28, 28), int64 (N,)
     if name == "emnist-letters":

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .data import DATASET_NAMES, load_dataset
+from .data import DATASET_NAMES, DEFAULT_DATASET, load_dataset
 from .estimators import InformationPlane
 from .models import MODEL_NAMES, LabelAE, build_model, label_interpolations
 
@@ -72,7 +72,7 @@ class TrainConfig:
     """
 
     model: str = "deep"
-    dataset: str = "mnist"
+    dataset: str = DEFAULT_DATASET
     epochs: float = 50
     steps: int | None = None
     max_steps: int | None = None
@@ -143,7 +143,10 @@ def _git_commit() -> dict:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                                 text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+        # Results are outputs, not code: a run that replaces a committed result does not make
+        # the next run of the same sweep "dirty".
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)results"], cwd=root,
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return {"commit": commit or None, "dirty": bool(dirty)}
     except (OSError, subprocess.SubprocessError):
@@ -170,6 +173,7 @@ def _atomic_write(path: Path, write) -> None:
     """Call ``write(file_object)`` on a temporary file beside ``path``, then rename it into place."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would make results unreadable to others
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

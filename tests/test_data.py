@@ -174,6 +174,7 @@ def test_missing_data_offline(tmp_path, name, folder, example):
     assert repr(name) in msg
     assert str(tmp_path / folder / "raw") in msg
     assert "IPBOOK_DATA" in msg and f"{folder}/raw/{example}" in msg and "network" in msg
+    assert msg.count("\n") == 1
     assert list(tmp_path.iterdir()) == []  # nothing was created, nothing was downloaded
 
 
@@ -273,3 +274,43 @@ def test_emnist_train_cap_and_fraction(emnist_root, monkeypatch):
     assert D.EMNIST_LETTERS_TRAIN_SIZE == 3
     monkeypatch.undo()
     assert D.EMNIST_LETTERS_TRAIN_SIZE == 160_000
+
+
+# ------------------------------------------------------------------ where the data are looked for
+def test_relative_ipbook_data_is_resolved_where_it_was_given(tmp_path):
+    """The README's `export IPBOOK_DATA=../shared/data`, then a process that starts elsewhere (a
+    notebook kernel runs in book/): the path means the shell's directory ($PWD), not book/."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    probe = "import os, ipbook; print(os.environ['IPBOOK_DATA'])"
+    env = {**os.environ, "IPBOOK_DATA": "../shared/data", "PWD": str(repo)}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=repo / "book", env=env,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == str(repo.parent / "shared" / "data")
+    env.pop("PWD")  # without $PWD: the current directory
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == str(tmp_path.parent / "shared" / "data")
+
+
+def test_a_failed_download_leaves_no_folders_and_a_short_message(tmp_path, monkeypatch):
+    from urllib.error import URLError
+
+    class Offline:  # what torchvision does offline: make its folders, then fail to download
+        def __init__(self, root, train, download, **kwargs):
+            (Path(root) / "MNIST" / "raw").mkdir(parents=True)
+            print("Downloading http://yann.lecun.com/exdb/mnist/ ... Failed to download (trying next)")
+            raise URLError("Name or service not known")
+
+    monkeypatch.setattr(D, "_dataset_class", lambda spec: Offline)
+    root = tmp_path / "nonexistent" / "data"
+    with pytest.raises(DatasetNotFoundError) as err:
+        load_dataset("mnist", "train", root=root)
+    assert list(tmp_path.iterdir()) == []            # looking for data created nothing
+    msg = str(err.value)
+    assert msg.count("\n") == 1                      # two lines: what is missing, how to provide it
+    assert str(root / "MNIST" / "raw") in msg and "IPBOOK_DATA" in msg and "network" in msg
+    assert "download=" not in msg and "Failed to download" not in msg
