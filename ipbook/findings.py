@@ -37,6 +37,7 @@ Losses
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -49,6 +50,8 @@ __all__ = [
     "GEN_TOL", "WARMUP_FRACTION", "LONG_RUN_STEPS", "verdict",
     "smoothing_window", "moving_average", "simplifying_phase", "diagonal_gap", "dpi_violations",
     "rise_step", "final_losses", "Text", "layer_findings", "run_findings", "layer_table", "run_table", "findings_table",
+    "PAPER_RUNS", "FULL_DATA_RUNS", "key", "paper_numbers", "Claim", "paper_claims", "claims_table",
+    "glue_values", "layer_summary", "run_summary", "profile_note",
 ]
 
 #: Moving-average window, as a fraction of the measurements of a run.
@@ -277,3 +280,284 @@ def findings_table(runs: Mapping[str, object]) -> pd.DataFrame:
     layers = layer_table(runs).reset_index()
     per_run = run_table(runs).reset_index()
     return layers.merge(per_run, on="run", how="left").set_index(["run", "layer"])
+
+
+# ----------------------------------------------------------------------------- the paper's claims
+#: The runs of the paper profile, in the paper's order.
+PAPER_RUNS = ("shallow", "deep", "deep-10pct", "sparse", "tied", "vae", "label")
+#: The runs trained on the full training set (every run but the 10 % one).
+FULL_DATA_RUNS = ("shallow", "deep", "sparse", "tied", "vae", "label")
+
+
+def key(name: str) -> str:
+    """A run or layer name as it appears in glue keys: ``deep-10pct`` -> ``deep_10pct``."""
+    return str(name).replace("-", "_")
+
+
+def _seeds(runs: Mapping[str, object]) -> int:
+    seeds = {r.info.get("seed") for r in runs.values() if isinstance(r, Run)}
+    return max(1, len(seeds))
+
+
+def paper_numbers(runs: Mapping[str, object]) -> dict:
+    """Run-specific numbers that some claims rest on, for the runs present in ``runs``.
+
+    ``vae_*``: the VAE's I(X;Z) against the ceiling log2 N (``vae_z_off``, its largest distance;
+    ``vae_z_range``, max − min over training) and the DPI without Z (``vae_noz_*``);
+    ``label_rise_{x,y}_{layer}``: iteration at which I(X;T), resp. I(T;X′), of the label AE first
+    reaches half its final (smoothed) value; ``tied_vs_shallow_pct``: the tied AE's final
+    training loss relative to the shallow AE's, in %; ``diag_min``: smallest I(X;T) − I(T;X′) after
+    the first 10 % of the measurements over every layer of every run; ``ceiling``: the
+    estimator's ceiling log2 N for the N probe images.
+    """
+    out: dict = {}
+    if runs:
+        out["diag_min"] = min(r["diag_min"] for run in runs.values() for r in layer_findings(run))
+        first = _metrics(next(iter(runs.values())))
+        if "probe_index" in first:
+            out["ceiling"] = float(np.log2(np.asarray(first["probe_index"]).size))
+    if "vae" in runs:
+        m = _metrics(runs["vae"])
+        layers = [str(s) for s in m["layers"]]
+        z = np.asarray(m["i_xt"], dtype=np.float64)[:, layers.index("Z")]
+        ceiling = float(np.log2(np.asarray(m["probe_index"]).size))
+        noz = dpi_violations(m["i_xt"], m["i_tx"], layers, exclude=("Z",))
+        out.update({"ceiling": ceiling, "vae_z_off": float(np.abs(z - ceiling).max()),
+                    "vae_z_min": float(z.min()), "vae_z_max": float(z.max()),
+                    "vae_z_range": float(np.ptp(z)),
+                    "vae_noz_enc_violations": noz["enc_violations"], "vae_noz_enc_max": noz["enc_max"],
+                    "vae_noz_dec_violations": noz["dec_violations"], "vae_noz_dec_max": noz["dec_max"]})
+    if "label" in runs:
+        m = _metrics(runs["label"])
+        for j, layer in enumerate(str(s) for s in m["layers"]):
+            out[f"label_rise_x_{layer}"] = rise_step(np.asarray(m["i_xt"])[:, j], m["step"])
+            out[f"label_rise_y_{layer}"] = rise_step(np.asarray(m["i_tx"])[:, j], m["step"])
+    if "tied" in runs and "shallow" in runs:
+        tied, shallow = (final_losses(_metrics(runs[n]))["train_loss"] for n in ("tied", "shallow"))
+        out["tied_vs_shallow_pct"] = 100 * (tied / shallow - 1)
+    return out
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the paper, the number that tests it, and the verdict.
+
+    ``key`` names it in glue keys (``claim_<key>``); ``figure`` is the paper's panel(s);
+    ``measured`` and ``threshold`` are short texts with units; ``seeds`` is the number of seeds the
+    measurement rests on.
+    """
+
+    key: str
+    claim: str
+    figure: str
+    measured: str
+    threshold: str
+    verdict: Text
+    seeds: int = 1
+
+
+def _bits(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
+    """The claims of Section IV of the paper that ``runs`` can test, each with its verdict.
+
+    ``runs`` maps run names of :data:`PAPER_RUNS` to runs; a claim is listed only when every run it
+    needs is present. Claims about the simplifying phase and about overfitting are marked *cannot
+    be judged* for runs shorter than :data:`LONG_RUN_STEPS`. ``tol`` (bits) is the slack of the
+    structural claim I(X;T) ≥ I(T;X′).
+    """
+    layers = {n: {r["layer"]: r for r in layer_findings(run)} for n, run in runs.items()}
+    table = {n: run_findings(run) for n, run in runs.items()}
+    num = paper_numbers(runs)
+    seeds = _seeds(runs)
+    long_run = all(len(_metrics(r)["train_loss"]) >= LONG_RUN_STEPS for r in runs.values())
+    have = lambda *names: all(n in runs for n in names)  # noqa: E731
+    dI = lambda n, l: layers[n][l]["dI"]  # noqa: E731
+    simp = lambda n, l: bool(layers[n][l]["simplifying"])  # noqa: E731
+    gap = lambda n: 100 * table[n]["gen_gap_rel"]  # noqa: E731
+    tol_simp = f"ΔI > {SIMPLIFY_TOL:g} bits"
+    tol_none = f"ΔI ≤ {SIMPLIFY_TOL:g} bits in every layer"
+    tol_gen = f"test loss ≤ {100 * GEN_TOL:.0f} % above train"
+    claims: list[Claim] = []
+
+    def add(key_, claim, figure, measured, threshold, ok, judged=True):
+        claims.append(Claim(key_, claim, figure, measured, threshold, verdict(ok, judged=judged), seeds))
+
+    def none_in(n):
+        worst = max(layers[n].values(), key=lambda r: r["dI"])
+        return f"largest ΔI {_bits(worst['dI'])} bits ({worst['layer']})", not any(
+            r["simplifying"] for r in layers[n].values())
+
+    if have("shallow"):
+        add("shallow_simp", "The shallow AE has a simplifying phase", "1d",
+            f"ΔI(Z) = {_bits(dI('shallow', 'Z'))} bits", tol_simp, simp("shallow", "Z"), long_run)
+        add("shallow_diag", "The shallow AE ends on the diagonal", "1d",
+            f"final I(X;Z) − I(Z;X′) = {layers['shallow']['Z']['diag_gap']:.3f} bits",
+            f"< {DIAG_TOL:g} bits", bool(layers["shallow"]["Z"]["on_diagonal"]), long_run)
+    if have("deep"):
+        inner, outer = ("E2", "Z", "D1"), ("E1", "D2")
+        add("deep_inner", "The deep AE simplifies in E2, Z and D1", "2d",
+            "ΔI = " + ", ".join(f"{_bits(dI('deep', l))}" for l in inner) + " bits", f"{tol_simp} in each",
+            all(simp("deep", l) for l in inner), long_run)
+        add("deep_outer", "… but not in E1 and D2", "2d",
+            "ΔI = " + ", ".join(f"{_bits(dI('deep', l))}" for l in outer) + " bits",
+            f"ΔI ≤ {SIMPLIFY_TOL:g} bits in each", not any(simp("deep", l) for l in outer), long_run)
+    if have("deep-10pct"):
+        measured, ok = none_in("deep-10pct")
+        add("ten_none", "The deep AE on 10 % of the data has no simplifying phase", "2g",
+            measured, tol_none, ok, long_run)
+    if have("deep", "deep-10pct"):
+        add("ten_gen", "The 10 % run does not generalize, the full run does", "2b, 2e",
+            f"gap {gap('deep-10pct'):.1f} % (10 %) vs {gap('deep'):.1f} % (full)",
+            f"10 % run > {100 * GEN_TOL:.0f} % and above the full run",
+            not table["deep-10pct"]["generalizes"] and gap("deep-10pct") > gap("deep"), long_run)
+    dpi_runs = [n for n in ("deep", "deep-10pct", "label") if n in runs]
+    if dpi_runs:
+        enc = sum(table[n]["enc_violations"] for n in dpi_runs)
+        dec = sum(table[n]["dec_violations"] for n in dpi_runs)
+        dec_max = max(table[n]["dec_max"] for n in dpi_runs)
+        add("dpi", "The deep and label AEs satisfy the DPI", "2c, 2f, 4e",
+            f"{enc} encoder and {dec} decoder violations (up to {dec_max:.2f} bits) in "
+            f"{', '.join(dpi_runs)}", f"no break > {DPI_TOL:g} bits", enc == 0 and dec == 0)
+    if have("shallow", "sparse"):
+        add("sparse_amp", "Sparsity amplifies the simplifying phase", "3b",
+            f"ΔI(Z) = {_bits(dI('sparse', 'Z'))} bits (shallow AE: {_bits(dI('shallow', 'Z'))})",
+            f"{tol_simp} and above the shallow AE",
+            simp("sparse", "Z") and dI("sparse", "Z") > dI("shallow", "Z"), long_run)
+    if have("tied"):
+        add("tied_none", "The tied AE has no simplifying phase", "3d",
+            f"ΔI(Z) = {_bits(dI('tied', 'Z'))} bits", f"ΔI ≤ {SIMPLIFY_TOL:g} bits", not simp("tied", "Z"),
+            long_run)
+    if "tied_vs_shallow_pct" in num:
+        add("tied_loss", "The tied AE learns slightly less accurately", "3c",
+            f"final training loss {num['tied_vs_shallow_pct']:+.0f} % vs the shallow AE", "> 0 %",
+            num["tied_vs_shallow_pct"] > 0)
+    if have("vae"):
+        add("vae_z", "The VAE's I(X;Z) stays at log2 100 ≈ 6.6 bits", "4b",
+            f"at most {num['vae_z_off']:.3f} bits from log2 N = {num['ceiling']:.2f}", "< 0.1 bits",
+            num["vae_z_off"] < 0.1)
+        add("vae_dpi", "In the VAE only the bottleneck breaks the DPI", "4b",
+            f"{table['vae']['enc_violations']} encoder violations with Z, "
+            f"{num['vae_noz_enc_violations'] + num['vae_noz_dec_violations']} without",
+            f"> 0 with Z, none > {DPI_TOL:g} bits without",
+            table["vae"]["enc_violations"] > 0
+            and num["vae_noz_enc_violations"] + num["vae_noz_dec_violations"] == 0)
+        measured, ok = none_in("vae")
+        add("vae_none", "The VAE has no simplifying phase", "4c", measured, tol_none, ok, long_run)
+    if have("label"):
+        rises = [(l, num[f"label_rise_x_{l}"], num[f"label_rise_y_{l}"]) for l in ("E1", "E2", "Z")]
+        add("lae_orth", "Label AE: input information rises before output information", "4f",
+            "half-rise at iteration " + ", ".join(f"{x:,} vs {y:,} ({l})" for l, x, y in rises),
+            "I(X;T) first in E1, E2, Z", all(x < y for _, x, y in rises))
+        measured, ok = none_in("label")
+        add("lae_none", "The label AE has no simplifying phase", "4f", measured, tol_none, ok, long_run)
+    full = [n for n in FULL_DATA_RUNS if n in runs]
+    if full:
+        worst = max(full, key=gap)
+        bad = [n for n in full if not table[n]["generalizes"]]
+        add("gen", "Every model trained on the full data generalizes", "1c, 2b, 3a, 3c, 4a, 4d",
+            f"largest gap {gap(worst):.1f} % ({worst})" + (f"; above tolerance: {', '.join(bad)}" if bad else ""),
+            tol_gen, not bad)
+    if runs:
+        add("below_diag", "Every trajectory stays below the diagonal, I(X;T) ≥ I(T;X′)", "Sec. II",
+            f"smallest I(X;T) − I(T;X′) after 10 % of training: {num['diag_min']:.3f} bits",
+            f"≥ −{tol:g} bits", num["diag_min"] >= -tol)
+    return claims
+
+
+def claims_table(claims: list[Claim], figures: str | None = None) -> pd.DataFrame:
+    """The claims as a table with the columns Claim, Figure, Measured, Threshold, Verdict, Seeds.
+
+    ``figures``: keep only claims whose figure mentions one of these figure numbers (``"2"`` keeps
+    2b, 2d, …; ``"34"`` keeps Figs. 3 and 4).
+    """
+    keep = [c for c in claims if figures is None
+            or any(part.strip()[:1] in figures for part in c.figure.split(","))]
+    return pd.DataFrame([{"Claim": c.claim, "Figure": c.figure, "Measured": c.measured,
+                          "Threshold": c.threshold, "Verdict": str(c.verdict), "Seeds": c.seeds}
+                         for c in keep])
+
+
+# ----------------------------------------------------------------------------- for the pages
+_LAYER_FIELDS = ("dI", "dI_raw", "peak_step", "ixt_peak", "ixt_final", "itx_final", "diag_gap",
+                 "diag_min", "window")
+_RUN_FIELDS = ("n_train", "steps", "epochs", "ip_samples", "measurements", "train_loss", "test_loss",
+               "train_loss_start", "test_loss_start", "enc_violations", "enc_max", "enc_last",
+               "dec_violations", "dec_max", "dec_last")
+
+
+def glue_values(runs: Mapping[str, object], claims: list[Claim] | None = None) -> dict:
+    """Every number and verdict a chapter glues, as one flat dict.
+
+    Keys: the tolerances (``simplify_tol``, ``diag_tol``, ``dpi_tol``, ``gen_tol_pct``,
+    ``long_steps``); per run ``<run>_<field>`` (run-level findings, ``gap_pct``, ``gen`` and
+    ``simplifying`` as text); per layer ``<run>_<layer>_<field>`` (``dI``, ``dI_pct`` (of the
+    peak), ``peak_step``, ``ixt_peak``, …); :func:`paper_numbers`; and ``claim_<key>`` for each
+    claim. Run names are written with ``_`` for ``-`` (:func:`key`).
+    """
+    out: dict = {"simplify_tol": SIMPLIFY_TOL, "diag_tol": DIAG_TOL, "dpi_tol": DPI_TOL,
+                 "gen_tol_pct": 100 * GEN_TOL, "long_steps": LONG_RUN_STEPS}
+    for name, run in runs.items():
+        r, k = run_findings(run), key(name)
+        out.update({f"{k}_{f}": r[f] for f in _RUN_FIELDS if f in r})
+        out[f"{k}_gap_pct"] = 100 * r["gen_gap_rel"]
+        out[f"{k}_gen"] = verdict(r["generalizes"], "generalizes", "does not generalize")
+        out[f"{k}_simplifying"] = Text(r["simplifying_layers"])
+        for row in layer_findings(run):
+            p = f"{k}_{row['layer']}"
+            out.update({f"{p}_{f}": row[f] for f in _LAYER_FIELDS})
+            out[f"{p}_dI_pct"] = 100 * row["dI"] / row["ixt_peak"] if row["ixt_peak"] > 0 else 0.0
+    out.update(paper_numbers(runs))
+    for c in claims if claims is not None else paper_claims(runs):
+        out[f"claim_{c.key}"] = c.verdict
+    return out
+
+
+def layer_summary(runs: Mapping[str, object]) -> pd.DataFrame:
+    """Per-layer findings for the page: readable column names with units, rounded as in the text
+    (bits to 2 decimals, the diagonal gap to 3)."""
+    rows = []
+    for name, run in runs.items():
+        for r in layer_findings(run):
+            rows.append({"run": name, "layer": r["layer"],
+                         "peak I(X;T) [bits]": round(r["ixt_peak"], 2),
+                         "at iteration": int(r["peak_step"]),
+                         "final I(X;T) [bits]": round(r["ixt_final"], 2),
+                         "ΔI [bits]": round(r["dI"], 2),
+                         "ΔI [% of peak]": int(round(100 * r["dI"] / r["ixt_peak"])) if r["ixt_peak"] > 0 else 0,
+                         "final I(X;T) − I(T;X′) [bits]": round(r["diag_gap"], 3)})
+    return pd.DataFrame(rows).set_index(["run", "layer"])
+
+
+def run_summary(runs: Mapping[str, object]) -> pd.DataFrame:
+    """Run-level findings for the page, one row per run, readable column names with units."""
+    rows = []
+    for name, run in runs.items():
+        r = run_findings(run)
+        rows.append({"run": name, "training images": int(r["n_train"]) if r.get("n_train") else None,
+                     "iterations": int(r["steps"]) if r.get("steps") else None,
+                     "epochs": round(r["epochs"], 1) if r.get("epochs") else None,
+                     "final train loss": f"{r['train_loss']:.4g}", "final test loss": f"{r['test_loss']:.4g}",
+                     "test above train [%]": round(100 * r["gen_gap_rel"], 1),
+                     "DPI violations (enc. / dec.)": f"{r['enc_violations']} / {r['dec_violations']}"})
+    return pd.DataFrame(rows).set_index("run")
+
+
+def profile_note(profile: str, dataset: str, runs: Mapping[str, object]) -> str:
+    """A sentence for the top of a page: which profile and dataset it shows, with each run's
+    iterations and training set, and for short runs why the simplifying phase cannot be judged."""
+    parts = []
+    for name, run in runs.items():
+        d = run.info["data"] if isinstance(run, Run) else {}
+        if d:
+            parts.append(f"`{name}` {d['steps']:,} iterations on {d['n_train']:,} training images "
+                         f"({d['epochs']:.3g} epochs)")
+    note = f"This page shows the **{profile}** profile on **{dataset}**: " + "; ".join(parts) + "."
+    if any(len(_metrics(r)["train_loss"]) < LONG_RUN_STEPS for r in runs.values()):
+        note += (" Runs this short show only the fitting phase: where the paper-profile runs have a "
+                 "simplifying phase, it starts after one to ten thousand iterations, so the claims "
+                 "about it are marked *cannot be judged*. Build the book with "
+                 "`python -m ipbook book --profile paper` to judge them.")
+    return note

@@ -14,18 +14,41 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm, Normalize
+from matplotlib.ticker import MaxNLocator
 
 from .findings import moving_average
 
 __all__ = [
-    "TRAIN_COLOR", "TEST_COLOR", "LAYER_COLORS", "mosaic", "log_binned", "plot_losses", "plot_information_plane",
+    "PAGE_WIDTH", "book_style", "styled_table", "plot_run_overview", "TRAIN_COLOR", "TEST_COLOR", "LAYER_COLORS", "mosaic", "log_binned", "plot_losses", "plot_information_plane",
     "plot_information_planes", "plot_data_processing", "plot_image_grid",
 ]
+
+#: Inches: the widest figure of a page. The book's text column is about 750 px wide at a
+#: 1280-px window, so 1 pt of a figure this wide shows as about 1.2 px (9 pt text: 11 px).
+PAGE_WIDTH = 8.5
 
 TRAIN_COLOR, TEST_COLOR = "C0", "C1"
 #: One colour per layer name, the same in every figure.
 LAYER_COLORS = {"E1": "#1b9e77", "E2": "#d95f02", "Z": "#7570b3", "D1": "#e7298a", "D2": "#66a61e"}
 _MAX_POINTS = 4000
+
+
+def book_style() -> None:
+    """Matplotlib settings of the book's pages: text of 8 pt and more (with figures at most
+    :data:`PAGE_WIDTH` wide, at least about 9 px on a 1280-px window) and 150 dpi images."""
+    plt.rcParams.update({
+        "font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "xtick.labelsize": 9,
+        "ytick.labelsize": 9, "legend.fontsize": 9, "figure.titlesize": 11, "figure.dpi": 150,
+        "savefig.dpi": 150, "figure.constrained_layout.use": True,
+    })
+
+
+def styled_table(df, *, hide_index: bool = False, precision: int = 2):
+    """A pandas Styler for a page: floats to ``precision`` decimals, text left-aligned, optionally
+    without the index."""
+    styler = df.style.format(precision=precision, thousands=",")
+    styler = styler.set_properties(**{"text-align": "left"}).set_table_attributes('class="dataframe ipbook"')
+    return styler.hide(axis="index") if hide_index else styler
 
 
 def _metrics(run):
@@ -121,7 +144,7 @@ def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: b
     ax.set_ylim(lo / (hi / lo) ** 0.45 if insets else lo / 1.1, hi * 1.15)   # room for the insets
     _iteration_axis(ax, logx, int(step[-1]))
     ax.set_ylabel("loss")
-    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    ax.legend(loc="upper right", frameon=False)
     if title:
         ax.set_title(title, loc="left", fontsize=10)
     if insets and "recon_train" in m:
@@ -131,9 +154,9 @@ def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: b
             iax = ax.inset_axes([x0, 0.03, 0.27, 0.27])
             iax.imshow(mosaic(pair), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
             iax.set_xticks([])
-            iax.set_yticks([13.5, 42.5], ["X", "X′"], fontsize=7)
+            iax.set_yticks([13.5, 42.5], ["X", "X′"], fontsize=8)
             iax.tick_params(length=0, pad=1)
-            iax.set_title(f"{kind} images", fontsize=7, pad=2)
+            iax.set_title(f"{kind} images", fontsize=8, pad=2)
     return fig
 
 
@@ -160,6 +183,8 @@ def plot_information_plane(run, layer: str = "Z", ax=None, *, logx: bool = True,
                     s=s, lw=0, rasterized=True)
     ax.set(xlim=(0, lim), ylim=(0, lim), xlabel=f"I(X; {layer}) [bits]", ylabel=f"I({layer}; X′) [bits]")
     ax.set_aspect("equal")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     if colorbar:
         fig.colorbar(sc, ax=ax, label="iteration", shrink=0.9)
     return fig
@@ -172,7 +197,7 @@ def plot_information_planes(run, axes=None, *, layers: Sequence[str] | None = No
     m = _metrics(run)
     layers = [str(v) for v in m["layers"]] if layers is None else list(layers)
     if axes is None:
-        fig, axes = plt.subplots(1, len(layers), figsize=(2.6 * len(layers) + 0.8, 3.0),
+        fig, axes = plt.subplots(1, len(layers), figsize=(min(PAGE_WIDTH, 1.55 * len(layers) + 1.0), 2.2),
                                  layout="constrained", squeeze=False)
         axes = axes[0]
     axes = list(np.ravel(axes))
@@ -181,7 +206,7 @@ def plot_information_planes(run, axes=None, *, layers: Sequence[str] | None = No
         lim = float(np.ceil(max(np.nanmax(np.asarray(m["i_xt"])[:, j]), np.nanmax(np.asarray(m["i_tx"])[:, j])) + 0.25))
     for ax, name in zip(axes, layers):
         plot_information_plane(m, name, ax, logx=logx, cmap=cmap, colorbar=False, lim=lim, s=s)
-        ax.set_title(f"T = {name}", fontsize=9)
+        ax.set_title(f"T = {name}")
         ax.set_xlabel("I(X; T) [bits]")
         ax.set_ylabel("I(T; X′) [bits]" if ax is axes[0] else "")
     fig = axes[0].figure
@@ -214,7 +239,7 @@ def plot_data_processing(run, axes=None, *, logx: bool = True, ceiling: bool = T
                 ax.axhline(np.log2(n_probe), color="0.5", ls=":", lw=0.8)
         ax.set_ylabel("bits")
         ax.set_ylim(bottom=0)
-        ax.legend(fontsize=7, loc="upper left", frameon=False)
+        ax.legend(loc="upper left", frameon=False, fontsize=8, handlelength=1.2)
         _iteration_axis(ax, logx, int(steps[-1]))
     top.set_xlabel("")
     return top.figure
@@ -236,4 +261,21 @@ def plot_image_grid(images, ax=None, *, row_labels: Sequence[str] | None = None,
         spine.set_visible(False)
     if title:
         ax.set_title(title, loc="left", fontsize=10)
+    return fig
+
+
+def plot_run_overview(run, letters: str = "bc", *, title: str | None = None):
+    """One run's loss (panel ``letters[0]``, with reconstructions) and its data-processing panels
+    (``letters[1]``: input information of the encoder layers above, output information of the
+    decoder layers below), in one figure :data:`PAGE_WIDTH` wide."""
+    fig = plt.figure(figsize=(PAGE_WIDTH, 4.2), layout="constrained")
+    grid = fig.add_gridspec(2, 2, width_ratios=[1.15, 1])
+    ax_loss = fig.add_subplot(grid[:, 0])
+    ax_in = fig.add_subplot(grid[0, 1])
+    ax_out = fig.add_subplot(grid[1, 1], sharex=ax_in)
+    plot_losses(run, ax_loss, title=f"({letters[0]}) loss")
+    plot_data_processing(run, (ax_in, ax_out))
+    ax_in.set_title(f"({letters[1]}) input and output information", loc="left")
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
     return fig

@@ -219,3 +219,87 @@ def test_tables():
     assert full.shape[0] == 6
     assert full.loc[("deep", "Z"), "enc_violations"] == 1
     assert full.loc[("shallow", "Z"), "dI_raw"] == pytest.approx(1.0)
+
+
+# ----------------------------------------------------------------------------- claims and page values
+def paper_like_runs(n=1001):
+    """Hand-made runs with known answers: the shallow AE rises 0 -> 3 bits and falls to 2
+    (ΔI = 1), the sparse AE rises to 4 and falls to 2 (ΔI = 2), the tied AE only rises; the tied
+    AE's training loss ends 50 % above the shallow AE's."""
+    loss = np.linspace(1.0, 0.1, 20_000)
+    runs = {
+        "shallow": metrics(rise_and_fall(n), rise_and_fall(n) - 0.02, ["Z"], train_loss=loss),
+        "sparse": metrics(rise_and_fall(n, top=4.0), rise_and_fall(n, top=4.0) - 0.02, ["Z"], train_loss=loss),
+        "tied": metrics(np.linspace(0, 3, n), np.linspace(0, 3, n) - 0.02, ["Z"], train_loss=1.5 * loss,
+                        test_loss=np.linspace(1.5, 0.15, 11)),
+    }
+    for m in runs.values():
+        m["probe_index"] = np.arange(100)
+    return runs
+
+
+def test_paper_claims_on_known_trajectories():
+    runs = paper_like_runs()
+    claims = {c.key: c for c in F.paper_claims(runs)}
+    # only the claims these three runs can test
+    assert set(claims) == {"shallow_simp", "shallow_diag", "sparse_amp", "tied_none", "tied_loss",
+                           "gen", "below_diag"}
+    assert claims["shallow_simp"].verdict == "supported"
+    d_shallow = F.simplifying_phase(runs["shallow"]["i_xt"][:, 0])["dI"]
+    d_sparse = F.simplifying_phase(runs["sparse"]["i_xt"][:, 0])["dI"]
+    assert d_shallow == pytest.approx(1.0, abs=0.03) and d_sparse == pytest.approx(2.0, abs=0.03)
+    assert claims["shallow_simp"].measured == f"ΔI(Z) = {d_shallow:.2f} bits"
+    assert claims["shallow_simp"].figure == "1d"
+    assert claims["sparse_amp"].verdict == "supported"
+    assert f"{d_sparse:.2f} bits (shallow AE: {d_shallow:.2f})" in claims["sparse_amp"].measured
+    assert claims["tied_none"].verdict == "supported" and claims["tied_none"].measured == "ΔI(Z) = 0.00 bits"
+    assert claims["tied_loss"].measured == "final training loss +50 % vs the shallow AE"
+    assert claims["shallow_diag"].verdict == "supported"      # final gap 0.02 < 0.1
+    assert claims["below_diag"].verdict == "supported"
+    assert all(c.seeds == 1 for c in claims.values())
+
+
+def test_claims_cannot_be_judged_on_short_runs():
+    runs = paper_like_runs()
+    for m in runs.values():
+        m["train_loss"] = m["train_loss"][:400]
+    claims = {c.key: c for c in F.paper_claims(runs)}
+    assert claims["shallow_simp"].verdict == "cannot be judged (the run is too short)"
+    assert claims["tied_loss"].verdict == "supported"   # not a simplifying-phase claim: judged
+
+
+def test_a_missing_simplifying_phase_is_not_supported():
+    runs = paper_like_runs()
+    runs["shallow"]["i_xt"] = np.linspace(0, 3, 1001)[:, None]
+    claims = {c.key: c for c in F.paper_claims(runs)}
+    assert claims["shallow_simp"].verdict == "not supported"
+
+
+def test_claims_table_columns_and_figure_filter():
+    claims = F.paper_claims(paper_like_runs())
+    table = F.claims_table(claims)
+    assert list(table.columns) == ["Claim", "Figure", "Measured", "Threshold", "Verdict", "Seeds"]
+    assert len(table) == len(claims)
+    fig3 = F.claims_table(claims, figures="3")
+    assert set(fig3["Figure"]) == {"3b", "3d", "3c", "1c, 2b, 3a, 3c, 4a, 4d"}
+
+
+def test_glue_values_flat_keys_with_known_numbers():
+    runs = paper_like_runs()
+    v = F.glue_values(runs)
+    assert v["shallow_Z_dI"] == pytest.approx(1.0, abs=0.03)
+    assert v["shallow_Z_dI_pct"] == pytest.approx(100 / 3, abs=1)
+    assert v["sparse_Z_ixt_peak"] == pytest.approx(4.0, abs=0.03)
+    assert v["tied_vs_shallow_pct"] == pytest.approx(50.0)
+    assert v["simplify_tol"] == F.SIMPLIFY_TOL and v["gen_tol_pct"] == 100 * F.GEN_TOL
+    assert str(v["claim_tied_none"]) == "supported" and str(v["shallow_simplifying"]) == "Z"
+    assert F.key("deep-10pct") == "deep_10pct"
+
+
+def test_page_tables_are_rounded_as_the_text():
+    runs = paper_like_runs()
+    layers = F.layer_summary(runs)
+    assert "dI_raw" not in layers.columns and "ΔI [bits]" in layers.columns
+    assert layers.loc[("shallow", "Z"), "ΔI [bits]"] == round(F.glue_values(runs)["shallow_Z_dI"], 2)
+    assert layers.loc[("shallow", "Z"), "ΔI [% of peak]"] == 33
+    assert list(F.run_summary(runs).index) == ["shallow", "sparse", "tied"]
