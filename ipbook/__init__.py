@@ -14,6 +14,10 @@ Modules, one job each:
 """
 __version__ = "0.1.0"
 
+from .data import resolve_data_env  # noqa: E402
+
+resolve_data_env()  # a relative $IPBOOK_DATA becomes absolute before anything runs
+
 from .estimators import (  # noqa: E402
     InformationPlane,
     binned_mutual_information,
