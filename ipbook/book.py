@@ -14,17 +14,22 @@ profile) instead.
 """
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 import yaml
 
 from .experiments import REPO, run_profile
+from .training import check_output_dir
 
-__all__ = ["chapters", "build_book"]
+__all__ = ["chapters", "build_book", "show_parameters_in_effect", "open_chapter"]
 
 
 def chapters(toc: Path | None = None) -> list[Path]:
@@ -53,12 +58,68 @@ def chapters(toc: Path | None = None) -> list[Path]:
     return out
 
 
+def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=None, tol: float = 0.05):
+    """What every figure chapter does first: the book's figure style, its runs (trained where
+    missing, else reused), the paper's claims on them, and every number glued for the page
+    (:func:`ipbook.findings.glue_values`, plus ``profile_name`` and ``dataset_name``).
+
+    Returns ``(runs, claims, values)``.
+    """
+    from myst_nb import glue
+
+    from . import findings, plotting
+
+    plotting.book_style()
+    runs = run_profile(profile, dataset, runs=run_names, root=results, progress=False)
+    claims = findings.paper_claims(runs, tol=tol)
+    values = findings.glue_values(runs, claims)
+    values.update(profile_name=findings.Text(profile), dataset_name=findings.Text(dataset))
+    for name, value in values.items():
+        glue(name, value, display=False)
+    return runs, claims, values
+
+
+def show_parameters_in_effect(nb: nbformat.NotebookNode, page: Path, params: dict) -> None:
+    """One parameters cell, with the values in effect: papermill's injected cell is merged into the
+    cell tagged ``parameters`` (its assignments rewritten, its comments kept) and removed, and the
+    cell's "Re-run this chapter" line names the injected values (kept as it is when none were
+    injected)."""
+    cells = nb.cells
+    cell = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
+    lines = []
+    for line in cell.source.splitlines():
+        name = re.match(r"(\w+)\s*=", line)
+        if name and name.group(1) in params:
+            line = f"{name.group(1)} = {params[name.group(1)]!r}"
+        elif line.startswith("# Re-run this chapter:") and params:
+            args = " ".join(f"-p {k} {v}" for k, v in params.items())
+            line = f"# Re-run this chapter: papermill {page.as_posix()} /tmp/out.ipynb {args}"
+        lines.append(line)
+    cell.source = "\n".join(lines)
+    nb.cells = [c for c in cells if "injected-parameters" not in c.metadata.get("tags", [])]
+
+
+def _ipc_kernel_manager():
+    """A kernel manager whose kernels talk over local sockets in a private folder instead of TCP
+    (nothing on the network, and no "running over TCP without encryption" warning in builds)."""
+    from jupyter_client.manager import KernelManager
+
+    class IPCKernelManager(KernelManager):
+        def __init__(self, **kwargs):
+            folder = tempfile.mkdtemp(prefix="ipbook-kernel-")
+            super().__init__(transport="ipc", ip=os.path.join(folder, "kernel"), **kwargs)
+
+    return IPCKernelManager
+
+
 def build_book(profile: str = "quick", dataset: str = "fashion-mnist", *, out: str | Path | None = None,
                progress: bool = True, warnings_as_errors: bool = True) -> Path:
     """Run the profile, execute every chapter for it, and build the site; returns the HTML folder."""
     import papermill
 
     t0 = time.perf_counter()
+    if out is not None:
+        check_output_dir(out)
     run_profile(profile, dataset, progress=progress)  # computes only what is missing
     stage = REPO / "_build" / "stage" / f"{profile}-{dataset}"
     if stage.exists():
@@ -66,8 +127,11 @@ def build_book(profile: str = "quick", dataset: str = "fashion-mnist", *, out: s
     stage.mkdir(parents=True)
     config = yaml.safe_load((REPO / "_config.yml").read_text())
     config.setdefault("execute", {})["execute_notebooks"] = "off"
-    (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    config.setdefault("parse", {})["myst_substitutions"] = {"profile": profile, "dataset": dataset}
+    (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.copy(REPO / "_toc.yml", stage / "_toc.yml")
+    if (REPO / "_static").is_dir():
+        shutil.copytree(REPO / "_static", stage / "_static")
     for page in chapters():
         target = stage / page
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +143,11 @@ def build_book(profile: str = "quick", dataset: str = "fashion-mnist", *, out: s
         params = {k: v for k, v in wanted.items() if k in accepted}
         print(f"executing {page} {params}", flush=True)
         papermill.execute_notebook(str(REPO / page), str(target), parameters=params,
-                                   kernel_name="python3", progress_bar=False, cwd=str(REPO / page.parent))
+                                   kernel_name="python3", progress_bar=False, cwd=str(REPO / page.parent),
+                                   kernel_manager_class=_ipc_kernel_manager())
+        executed = nbformat.read(target, as_version=4)
+        show_parameters_in_effect(executed, page, params)
+        nbformat.write(executed, target)
     root = Path(out) if out is not None else REPO
     exe = shutil.which("jupyter-book") or str(Path(sys.executable).with_name("jupyter-book"))
     cmd = [exe, "build", str(stage), "--path-output", str(root)]

@@ -140,14 +140,19 @@ def _book(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m ipbook`` and its three subcommands."""
     parser = argparse.ArgumentParser(prog="python -m ipbook", description=_DESCRIPTION,
                                      formatter_class=_Help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,book}")
     _train_parser(sub)
     _runs_parser(sub)
     _book_parser(sub)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     from .training import TrainingDivergedError
 
     try:

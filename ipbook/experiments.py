@@ -2,8 +2,8 @@
 
 A profile names default training settings and the runs (``shallow``, ``deep``, ``deep-10pct``,
 ``sparse``, ``tied``, ``vae``, ``label``), each a set of :class:`~ipbook.training.TrainConfig`
-overrides. Results live in ``results/<profile>/<dataset>/<run>/`` and are reused when the config is
-identical.
+overrides. Results live in ``results/<profile>/<dataset>/<run>/`` and are reused when the config and
+the data are identical (:func:`ipbook.training.train`).
 """
 from __future__ import annotations
 

@@ -419,7 +419,7 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
         dec = sum(table[n]["dec_violations"] for n in dpi_runs)
         dec_max = max(table[n]["dec_max"] for n in dpi_runs)
         add("dpi", "The deep and label AEs satisfy the DPI", "2c, 2f, 4e",
-            f"{enc} encoder and {dec} decoder violations (up to {dec_max:.2f} bits) in "
+            f"{enc:,} encoder and {dec:,} decoder violations (up to {dec_max:.2f} bits) in "
             f"{', '.join(dpi_runs)}", f"no break > {DPI_TOL:g} bits", enc == 0 and dec == 0)
     if have("shallow", "sparse"):
         add("sparse_amp", "Sparsity amplifies the simplifying phase", "3b",
@@ -439,8 +439,8 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
             f"at most {num['vae_z_off']:.3f} bits from log2 N = {num['ceiling']:.2f}", "< 0.1 bits",
             num["vae_z_off"] < 0.1)
         add("vae_dpi", "In the VAE only the bottleneck breaks the DPI", "4b",
-            f"{table['vae']['enc_violations']} encoder violations with Z, "
-            f"{num['vae_noz_enc_violations'] + num['vae_noz_dec_violations']} without",
+            f"{table['vae']['enc_violations']:,} encoder violations with Z, "
+            f"{num['vae_noz_enc_violations'] + num['vae_noz_dec_violations']:,} without",
             f"> 0 with Z, none > {DPI_TOL:g} bits without",
             table["vae"]["enc_violations"] > 0
             and num["vae_noz_enc_violations"] + num["vae_noz_dec_violations"] == 0)

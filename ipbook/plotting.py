@@ -23,9 +23,9 @@ __all__ = [
     "plot_information_planes", "plot_data_processing", "plot_image_grid",
 ]
 
-#: Inches: the widest figure of a page. The book's text column is about 750 px wide at a
-#: 1280-px window, so 1 pt of a figure this wide shows as about 1.2 px (9 pt text: 11 px).
-PAGE_WIDTH = 8.5
+#: Inches: the widest figure of a page. The book's text column is about 680 px wide at a
+#: 1280-px window, so 1 pt of a figure this wide shows as about 1.3 px (9 pt text: 12 px).
+PAGE_WIDTH = 7.0
 
 TRAIN_COLOR, TEST_COLOR = "C0", "C1"
 #: One colour per layer name, the same in every figure.
@@ -44,10 +44,12 @@ def book_style() -> None:
 
 
 def styled_table(df, *, hide_index: bool = False, precision: int = 2):
-    """A pandas Styler for a page: floats to ``precision`` decimals, text left-aligned, optionally
-    without the index."""
+    """A pandas Styler for a page: floats to ``precision`` decimals, text left-aligned, a
+    ``Verdict`` of "not supported" in bold, optionally without the index."""
     styler = df.style.format(precision=precision, thousands=",")
     styler = styler.set_properties(**{"text-align": "left"}).set_table_attributes('class="dataframe ipbook"')
+    if "Verdict" in df.columns:
+        styler = styler.map(lambda v: "font-weight: bold" if v == "not supported" else "", subset=["Verdict"])
     return styler.hide(axis="index") if hide_index else styler
 
 
@@ -141,7 +143,7 @@ def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: b
     ax.plot(ts[keep], tl[keep], "o-", color=TEST_COLOR, ms=2.5, lw=1.2, label="test")
     ax.set_yscale("log")
     lo, hi = np.nanmin(np.r_[loss, tl]), np.nanmax(np.r_[loss, tl])
-    ax.set_ylim(lo / (hi / lo) ** 0.45 if insets else lo / 1.1, hi * 1.15)   # room for the insets
+    ax.set_ylim(lo / (hi / lo) ** 0.6 if insets else lo / 1.1, hi * 1.15)   # room for the insets
     _iteration_axis(ax, logx, int(step[-1]))
     ax.set_ylabel("loss")
     ax.legend(loc="upper right", frameon=False)
@@ -149,9 +151,9 @@ def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: b
         ax.set_title(title, loc="left", fontsize=10)
     if insets and "recon_train" in m:
         k = min(n_images, len(m["recon_train"]))
-        for x0, kind in [(0.02, "train"), (0.30, "test")]:
+        for x0, kind in [(0.06, "train"), (0.50, "test")]:
             pair = np.stack([np.asarray(m[f"recon_{kind}_x"])[:k], np.asarray(m[f"recon_{kind}"])[:k]])
-            iax = ax.inset_axes([x0, 0.03, 0.27, 0.27])
+            iax = ax.inset_axes([x0, 0.03, 0.42, 0.30])
             iax.imshow(mosaic(pair), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
             iax.set_xticks([])
             iax.set_yticks([13.5, 42.5], ["X", "X′"], fontsize=8)
@@ -191,15 +193,20 @@ def plot_information_plane(run, layer: str = "Z", ax=None, *, logx: bool = True,
 
 
 def plot_information_planes(run, axes=None, *, layers: Sequence[str] | None = None, logx: bool = True,
-                            cmap: str = "viridis", lim: float | None = None, s: float = 5):
+                            cmap: str = "viridis", lim: float | None = None, s: float = 5, ncols: int = 3):
     """One information-plane panel per layer (default: all, in network order), common limits and
-    one colour bar for the row. ``axes``: a sequence of axes, one per layer."""
+    one colour bar. ``axes``: a sequence of axes, one per layer; without it, a figure
+    :data:`PAGE_WIDTH` wide with ``ncols`` panels per row."""
     m = _metrics(run)
     layers = [str(v) for v in m["layers"]] if layers is None else list(layers)
     if axes is None:
-        fig, axes = plt.subplots(1, len(layers), figsize=(min(PAGE_WIDTH, 1.55 * len(layers) + 1.0), 2.2),
+        ncols = min(ncols, len(layers))
+        nrows = -(-len(layers) // ncols)
+        fig, grid = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, 0.5 + 2.45 * nrows),
                                  layout="constrained", squeeze=False)
-        axes = axes[0]
+        for ax in grid.flat[len(layers):]:
+            ax.remove()
+        axes = grid.flat[:len(layers)]
     axes = list(np.ravel(axes))
     if lim is None:
         j = [[str(v) for v in m["layers"]].index(n) for n in layers]
@@ -208,10 +215,9 @@ def plot_information_planes(run, axes=None, *, layers: Sequence[str] | None = No
         plot_information_plane(m, name, ax, logx=logx, cmap=cmap, colorbar=False, lim=lim, s=s)
         ax.set_title(f"T = {name}")
         ax.set_xlabel("I(X; T) [bits]")
-        ax.set_ylabel("I(T; X′) [bits]" if ax is axes[0] else "")
+        ax.set_ylabel("I(T; X′) [bits]")
     fig = axes[0].figure
-    sc = axes[0].collections[0]
-    fig.colorbar(sc, ax=axes, label="iteration", shrink=0.85)
+    fig.colorbar(axes[0].collections[0], ax=fig.axes, label="iteration", shrink=0.6)
     return fig
 
 
@@ -268,7 +274,7 @@ def plot_run_overview(run, letters: str = "bc", *, title: str | None = None):
     """One run's loss (panel ``letters[0]``, with reconstructions) and its data-processing panels
     (``letters[1]``: input information of the encoder layers above, output information of the
     decoder layers below), in one figure :data:`PAGE_WIDTH` wide."""
-    fig = plt.figure(figsize=(PAGE_WIDTH, 4.2), layout="constrained")
+    fig = plt.figure(figsize=(PAGE_WIDTH, 3.9), layout="constrained")
     grid = fig.add_gridspec(2, 2, width_ratios=[1.15, 1])
     ax_loss = fig.add_subplot(grid[:, 0])
     ax_in = fig.add_subplot(grid[0, 1])

@@ -56,6 +56,12 @@ def test_every_figure_function_draws(metrics, logx):
     fig = P.plot_information_planes(metrics, logx=logx)
     assert len(fig.axes) == len(LAYERS) + 1                                # + colour bar
     plt.close(fig)
+    assert [ax.get_title() for ax in fig.axes[:len(LAYERS)]] == [f"T = {n}" for n in LAYERS]
+    plt.close(fig)
+    fig = P.plot_run_overview(metrics, "bc", title="run")
+    assert len(fig.axes) == 3 and fig.axes[0].get_title(loc="left") == "(b) loss"
+    assert fig.get_size_inches()[0] == P.PAGE_WIDTH
+    plt.close(fig)
     fig = P.plot_data_processing(metrics, logx=logx)
     top, bottom = fig.axes
     assert [l.get_label() for l in top.get_lines()][:3] == ["I(X; E1)", "I(X; E2)", "I(X; Z)"]

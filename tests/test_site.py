@@ -1,9 +1,10 @@
 """Build the whole site (quick profile) and check every chapter page as a reader would get it."""
 import re
 
+import nbformat
 import pytest
 
-from ipbook.book import build_book, chapters
+from ipbook.book import build_book, chapters, show_parameters_in_effect
 
 
 def test_toc_chapters_exist_in_reading_order():
@@ -11,6 +12,38 @@ def test_toc_chapters_exist_in_reading_order():
     assert str(pages[0]) == "book/intro.md"
     assert all(p.suffix in (".md", ".ipynb") for p in pages)
     assert any("appendix_a1" in str(p) for p in pages)
+
+
+def test_parameters_cell_shows_the_values_in_effect():
+    from pathlib import Path
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('# Re-run this chapter: papermill book/x.ipynb /tmp/x.ipynb -p profile paper\n'
+                                  '# profile: which runs\nprofile = "quick"\ntol = 0.05',
+                                  metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell('# Parameters\nprofile = "paper"\n', metadata={"tags": ["injected-parameters"]}),
+        nbformat.v4.new_code_cell("print(profile)")])
+    show_parameters_in_effect(nb, Path("book/x.ipynb"), {"profile": "paper"})
+    assert len(nb.cells) == 2
+    assert nb.cells[0].source.splitlines() == [
+        "# Re-run this chapter: papermill book/x.ipynb /tmp/out.ipynb -p profile paper",
+        "# profile: which runs", "profile = 'paper'", "tol = 0.05"]
+
+
+def test_every_notebook_hides_its_code_but_the_parameters():
+    for page in chapters():
+        if page.suffix != ".ipynb":
+            continue
+        nb = nbformat.read(page, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            tags = set(cell.metadata.get("tags", []))
+            if "parameters" in tags:
+                assert cell.source.startswith("# Re-run this chapter: papermill "), page
+            else:
+                assert tags & {"hide-input", "remove-input", "hide-cell", "remove-cell"}, (page, cell.source[:60])
+            assert not cell.get("outputs"), f"{page}: committed with outputs"
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +57,21 @@ def test_every_chapter_page_is_built_with_figures_and_no_traceback(site):
         assert "Traceback (most recent call last)" not in html, page
         if page.suffix == ".ipynb":
             assert re.search(r"<img[^>]+src=\"[^\"]*\.(png|svg)", html), f"{page}: no figure"
+            # one parameters cell, visible; the rest of the code one click away
+            assert html.count("tag_parameters") == 1 and "tag_injected-parameters" not in html, page
+            assert "tag_hide-input" in html, page
+            # the paper's own figure labels, no Sphinx numbering ("Fig. 5" for Figure A1)
+            assert not re.search(r"Fig\. \d+</span>", html), page
+
+
+def test_pages_say_what_they_were_built_with(site):
+    intro = (site / "book" / "intro.html").read_text()
+    assert "quick</strong> profile on" in intro and "fashion-mnist" in intro
+    assert "2021–2026" in intro
+    summary = (site / "book" / "summary.html").read_text()
+    for column in ("Claim", "Figure", "Measured", "Threshold", "Verdict", "Seeds"):
+        assert f">{column}</th>" in summary, column
+    assert "dI_raw" not in summary
 
 
 def test_site_loads_nothing_from_the_internet(site):

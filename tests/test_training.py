@@ -176,3 +176,25 @@ def test_command_line(tmp_path, capsys):
         assert cli_main(["train", "--model", "shallow", "--dataset", "mnist", "--out", str(bad), "--quiet"]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_command_line_help_documents_every_option_and_default(capsys):
+    import argparse
+
+    from ipbook.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert "``" not in parser.format_help()
+    datasets = set()
+    for name, p in sub.choices.items():
+        for action in p._actions:
+            if action.dest != "help":
+                assert action.help, f"{name} {action.option_strings}: no help text"
+            if action.dest == "dataset":
+                datasets.add(action.default)
+        text = p.format_help()
+        assert "(default: 100)" in text if name == "train" else "(default: quick)" in text
+    assert datasets == {"fashion-mnist"}            # one default dataset for every subcommand
+    assert {"--test-points", "--batch-size", "--lr", "--seed"} <= set(
+        s for a in sub.choices["train"]._actions for s in a.option_strings)
