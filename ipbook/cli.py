@@ -36,7 +36,9 @@ def _profiles() -> str:
     return " or ".join(profile_names())
 
 
-def _add_common(p, *, dataset_help: str) -> None:
+def _add_common(p, *, dataset_help: str, profile: bool = False) -> None:
+    if profile:
+        p.add_argument("--profile", default="quick", help=f"the settings, params/PROFILE.yaml: {_profiles()}")
     p.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
                    help=f"{dataset_help}: one of {', '.join(DATASET_NAMES)}")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -99,8 +101,7 @@ def _runs_parser(sub) -> None:
                        description="Train every run of params/PROFILE.yaml, or reuse it when a finished "
                                    "run with the same config and data exists; results go to "
                                    "results/PROFILE/DATASET/RUN/.")
-    p.add_argument("--profile", default="quick", help=f"the settings, params/PROFILE.yaml: {_profiles()}")
-    _add_common(p, dataset_help="data set")
+    _add_common(p, dataset_help="data set", profile=True)
     p.add_argument("--runs", nargs="*", default=None, metavar="RUN",
                    help="only these runs (default: all of the profile)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
@@ -127,8 +128,7 @@ def _book_parser(sub) -> None:
                        description="Train what is missing for params/PROFILE.yaml on DATASET (finished "
                                    "runs are reused), execute every chapter with papermill for that "
                                    "profile and dataset, and build the site into OUT/_build/html.")
-    p.add_argument("--profile", default="quick", help=f"the settings, params/PROFILE.yaml: {_profiles()}")
-    _add_common(p, dataset_help="data set of the figure chapters")
+    _add_common(p, dataset_help="data set of the figure chapters", profile=True)
     p.add_argument("--out", default=None,
                    help="output root; the HTML goes to OUT/_build/html (default: the repository)")
 
