@@ -527,7 +527,7 @@ def layer_summary(runs: Mapping[str, object]) -> pd.DataFrame:
                          "final I(X;T) [bits]": round(r["ixt_final"], 2),
                          "ΔI [bits]": round(r["dI"], 2),
                          "ΔI [% of peak]": int(round(100 * r["dI"] / r["ixt_peak"])) if r["ixt_peak"] > 0 else 0,
-                         "final I(X;T) − I(T;X′) [bits]": round(r["diag_gap"], 3)})
+                         "final I(X;T) − I(T;X′) [bits]": f"{r['diag_gap']:.3f}"})
     return pd.DataFrame(rows).set_index(["run", "layer"])
 
 
