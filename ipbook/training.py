@@ -36,9 +36,13 @@ from .estimators import InformationPlane
 from .models import MODEL_NAMES, LabelAE, build_model, label_interpolations
 
 __all__ = ["TrainConfig", "Run", "TrainingDivergedError", "train", "load_run", "check_output_dir",
-           "reuse_mismatch"]
+           "reuse_mismatch", "checkpoint_steps", "CHECKPOINT_FILE"]
 
 log = logging.getLogger("ipbook")
+
+
+#: The file beside metrics.npz that holds a run's checkpoints: {iteration: float32 state dict}.
+CHECKPOINT_FILE = "checkpoints.pt"
 
 
 class TrainingDivergedError(RuntimeError):
@@ -69,6 +73,9 @@ class TrainConfig:
     bottleneck : bottleneck width for the label AE (default: number of classes).
     seed : seeds the weights, the batch order and the probe set.
     device : ``"cpu"`` or ``"cuda"``.
+    checkpoints : save the weights at this many iterations of the default analysis schedule
+        (:func:`checkpoint_steps`: about half log-spaced, half evenly spaced, with 0 and the
+        last iteration), or at an explicit list of iterations; ``None``: no checkpoints.
     """
 
     model: str = "deep"
@@ -88,6 +95,7 @@ class TrainConfig:
     bottleneck: int | None = None
     seed: int = 0
     device: str = "cpu"
+    checkpoints: int | tuple[int, ...] | None = None
 
     def __post_init__(self):
         if self.model not in MODEL_NAMES:
@@ -106,6 +114,12 @@ class TrainConfig:
             raise ValueError(f"ip_samples must be >= 2; got {self.ip_samples}")
         if not 0 < self.train_fraction <= 1:
             raise ValueError(f"train_fraction must be in (0, 1]; got {self.train_fraction}")
+        if isinstance(self.checkpoints, list):
+            object.__setattr__(self, "checkpoints", tuple(self.checkpoints))
+        if isinstance(self.checkpoints, int) and self.checkpoints < 2:
+            raise ValueError(f"checkpoints must be >= 2 (a count) or a list of iterations; got {self.checkpoints}")
+        if isinstance(self.checkpoints, tuple) and any(int(k) < 0 for k in self.checkpoints):
+            raise ValueError(f"checkpoint iterations must be >= 0; got {list(self.checkpoints)}")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"device must be 'cpu' or 'cuda'; got {self.device!r}")
 
@@ -121,7 +135,30 @@ class TrainConfig:
         return int(min(300, max(20, total_steps // 100)))
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        if isinstance(d["checkpoints"], tuple):
+            d["checkpoints"] = list(d["checkpoints"])  # as it reads back from run.json
+        return d
+
+
+def checkpoint_steps(spec: int | tuple[int, ...] | None, total: int) -> list[int]:
+    """The iterations at which a run of ``total`` iterations saves its weights.
+
+    ``spec`` a count K: the union of about K/2 log-spaced and K/2 evenly spaced iterations (dense
+    early, where the fitting phase is fast, and spread over the long rest), always with 0 and
+    ``total``, so about K in all; a list: those iterations (each at most ``total``); None: none.
+    """
+    if spec is None:
+        return []
+    if isinstance(spec, int):
+        half = max(1, spec // 2)
+        logs = np.geomspace(1, max(total, 1), half) if total >= 1 else np.zeros(1)
+        evens = np.linspace(0, total, half + 1)
+        return sorted({0, total} | set(np.round(logs).astype(int).tolist()) | set(np.round(evens).astype(int).tolist()))
+    steps = sorted({int(k) for k in spec})
+    if steps and steps[-1] > total:
+        raise ValueError(f"checkpoint iteration {steps[-1]} is beyond the run's {total} iterations")
+    return steps
 
 
 @dataclass
@@ -131,10 +168,36 @@ class Run:
     metrics: dict
     info: dict
     path: Path | None = None
+    checkpoints: dict | None = dataclasses.field(default=None, repr=False)
 
     @property
     def layers(self) -> list[str]:
         return [str(s) for s in self.metrics["layers"]]
+
+    @property
+    def checkpoint_steps(self) -> list[int]:
+        """The iterations with saved weights (``run.json``'s ``checkpoints.steps``)."""
+        return list(self.info.get("checkpoints", {}).get("steps", []))
+
+    def model_at(self, step: int, device: str = "cpu"):
+        """The model as it was after iteration ``step`` (one of :attr:`checkpoint_steps`), in eval
+        mode, rebuilt from ``checkpoints.pt``. Any estimator can then be evaluated on it later
+        without retraining; at the run's own settings it gives the online trajectory's value
+        (for the deterministic models: the VAE samples Z afresh)."""
+        if step not in self.checkpoint_steps:
+            raise ValueError(f"no checkpoint at iteration {step}; saved: {self.checkpoint_steps or 'none'}")
+        states = self.checkpoints
+        if states is None:
+            if self.path is None or not (self.path / CHECKPOINT_FILE).is_file():
+                raise FileNotFoundError(f"{CHECKPOINT_FILE} is missing in {self.path}: checkpoints stay on "
+                                        f"the machine that made them; train again to recreate them")
+            states = torch.load(self.path / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
+            self.checkpoints = states
+        config = self.info["config"]
+        model = build_model(config["model"], n_classes=self.info["data"]["n_classes"],
+                            bottleneck=config.get("bottleneck"))
+        model.load_state_dict(states[int(step)])
+        return model.to(device).eval()
 
 
 # ----------------------------------------------------------------------------- provenance
@@ -185,11 +248,13 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def save_run(run: Run, out_dir: str | os.PathLike) -> Path:
-    """Write ``metrics.npz`` then ``run.json`` atomically into ``out_dir``."""
+    """Write ``metrics.npz`` (and ``checkpoints.pt``) then ``run.json`` atomically into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "run.json").unlink(missing_ok=True)  # the old marker goes first: never old json + new npz
     _atomic_write(out / "metrics.npz", lambda f: np.savez_compressed(f, **run.metrics))
+    if run.checkpoints is not None:
+        _atomic_write(out / CHECKPOINT_FILE, lambda f: torch.save(run.checkpoints, f))
     _atomic_write(out / "run.json", lambda f: f.write(json.dumps(run.info, indent=2).encode()))
     run.path = out
     return out
@@ -227,10 +292,14 @@ def check_output_dir(out_dir: str | os.PathLike) -> Path:
     return out
 
 
-def reuse_mismatch(old: Run, config: "TrainConfig", fingerprint: dict) -> str | None:
+def reuse_mismatch(old: Run, config: "TrainConfig", fingerprint: dict, *,
+                   require_checkpoints: bool = False) -> str | None:
     """Why the finished run ``old`` cannot stand for a run of ``config`` on data with
-    ``fingerprint``; None when it can (same config and same data)."""
-    old_config = old.info.get("config", {})
+    ``fingerprint``; None when it can (same config and same data, and with
+    ``require_checkpoints`` its checkpoint file at hand). A setting that ``old`` does not record
+    was added to :class:`TrainConfig` after it ran, and counts as its default."""
+    added = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    old_config = {**added, **old.info.get("config", {})}
     if old_config != config.to_dict():
         changed = sorted(k for k in set(old_config) | set(config.to_dict())
                          if old_config.get(k) != config.to_dict().get(k))
@@ -245,6 +314,9 @@ def reuse_mismatch(old: Run, config: "TrainConfig", fingerprint: dict) -> str | 
             f"{str(old_print.get(split, {}).get('sha256'))[:12]}… -> {fingerprint[split]['n']} images "
             f"sha256 {fingerprint[split]['sha256'][:12]}…"
             for split in fingerprint if old_print.get(split) != fingerprint[split])
+    if require_checkpoints and old.checkpoint_steps and (
+            old.path is None or not (old.path / CHECKPOINT_FILE).is_file()):
+        return f"its {CHECKPOINT_FILE} is not here (checkpoints stay on the machine that made them)"
     return None
 
 
@@ -331,14 +403,17 @@ def _load_data(config: TrainConfig, device: torch.device) -> _Data:
 class _Schedule:
     """The iterations at which a run measures: ``ip`` (information plane) and ``test`` (test loss).
 
-    ``due(step)`` says whether anything is measured at ``step``; ``take_ip`` / ``take_test`` return
-    the row of that measurement (or None) and advance. Steps must be visited in increasing order.
+    ``due(step)`` says whether anything is measured or saved at ``step``; ``take_ip`` / ``take_test``
+    return the row of that measurement (or None) and advance; ``saves(step)`` whether the weights are
+    kept (``checkpoint``). Steps must be visited in increasing order.
     """
 
     def __init__(self, config: TrainConfig, total: int):
         self.ip = sorted(set(range(0, total + 1, config.ip_every)) | {total})
         points = config.resolved_test_points(total)
         self.test = sorted(set(np.linspace(0, total, points + 1).round().astype(int).tolist()))
+        self.checkpoint = checkpoint_steps(config.checkpoints, total)
+        self._save = set(self.checkpoint)
         self._k_ip = self._k_test = 0
 
     @staticmethod
@@ -346,7 +421,12 @@ class _Schedule:
         return k < len(steps) and steps[k] == step
 
     def due(self, step: int) -> bool:
-        return self._at(self.ip, self._k_ip, step) or self._at(self.test, self._k_test, step)
+        return (self._at(self.ip, self._k_ip, step) or self._at(self.test, self._k_test, step)
+                or step in self._save)
+
+    def saves(self, step: int) -> bool:
+        """Whether the weights after ``step`` are kept as a checkpoint."""
+        return step in self._save
 
     def take_ip(self, step: int) -> int | None:
         if not self._at(self.ip, self._k_ip, step):
@@ -361,8 +441,9 @@ class _Schedule:
         return self._k_test - 1
 
 
-def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool) -> dict:
-    """Train the model of ``config`` and measure it on the schedule; returns the metrics arrays."""
+def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool) -> tuple[dict, dict | None]:
+    """Train the model of ``config`` and measure it on the schedule; returns the metrics arrays and
+    the checkpoints ({iteration: float32 state dict}, None when none are asked for)."""
     n_train, bs = len(data.x_train), config.batch_size
     total = config.total_steps(n_train)
     torch.manual_seed(config.seed)
@@ -377,11 +458,15 @@ def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool)
                               len(schedule.ip), len(model.layer_names))
     test_loss = np.empty(len(schedule.test))
     losses = torch.empty(total, dtype=torch.float64, device=device)
+    states = {} if schedule.checkpoint else None
     # Evaluations draw from a forked RNG (the VAE samples Z), so the training trajectory does not
     # depend on how often we look at it.
     forked_rng = (lambda: torch.random.fork_rng(devices=[device] if device.type == "cuda" else []))
 
     def measure(step: int) -> None:
+        if schedule.saves(step):
+            states[step] = {k: v.detach().to("cpu", torch.float32, copy=True)
+                            for k, v in model.state_dict().items()}
         model.eval()
         with torch.no_grad(), forked_rng():
             if (row := schedule.take_ip(step)) is not None:
@@ -432,7 +517,7 @@ def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool)
         "test_loss": test_loss,
         "probe_index": probe_index.numpy(),
         **extra,
-    }
+    }, states
 
 
 def _final_outputs(model, data: _Data, n_recon: int, forked_rng) -> dict:
@@ -452,7 +537,7 @@ def _final_outputs(model, data: _Data, n_recon: int, forked_rng) -> dict:
 
 
 def _run_info(config: TrainConfig, data: _Data, metrics: dict, device: torch.device, *,
-              git: dict, started: str, wall_seconds: float, threads: int) -> dict:
+              git: dict, started: str, wall_seconds: float, threads: int, checkpoints: dict | None) -> dict:
     """The run.json record: config, data sizes and fingerprint, versions, commit, cost, final losses."""
     n_train, total = len(data.x_train), len(metrics["train_loss"])
     return {
@@ -473,11 +558,13 @@ def _run_info(config: TrainConfig, data: _Data, metrics: dict, device: torch.dev
         "torch_threads": 1 if device.type == "cpu" else threads,
         "final": {"train_loss": float(metrics["train_loss"][-1]),
                   "test_loss": float(metrics["test_loss"][-1])},
+        **({"checkpoints": {"file": CHECKPOINT_FILE, "steps": sorted(checkpoints)}} if checkpoints else {}),
     }
 
 
 def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None = None, *,
-          recompute: bool = False, progress: bool = True, **overrides) -> Run:
+          recompute: bool = False, progress: bool = True, require_checkpoints: bool = False,
+          **overrides) -> Run:
     """Train ``config.model`` on ``config.dataset`` and record the information plane online.
 
     Parameters
@@ -492,6 +579,9 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
         training again (unless ``recompute``); otherwise a warning says why it is trained again.
     progress : bool
         Show a tqdm text progress bar with the current loss.
+    require_checkpoints : bool
+        Reuse a finished run only if its ``checkpoints.pt`` is here too (the file is not
+        committed, so on another machine the run is trained again to recreate it).
 
     Returns
     -------
@@ -519,7 +609,7 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     data = _load_data(config, device)
     if out_dir is not None and not recompute and (out_dir / "run.json").is_file():
         old = load_run(out_dir)
-        why = reuse_mismatch(old, config, data.fingerprint)
+        why = reuse_mismatch(old, config, data.fingerprint, require_checkpoints=require_checkpoints)
         if why is None:
             return old
         log.warning("%s: training again, because %s", out_dir, why)
@@ -531,12 +621,12 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     if device.type == "cpu":
         torch.set_num_threads(1)
     try:
-        metrics = _fit(config, data, device, progress)
+        metrics, states = _fit(config, data, device, progress)
     finally:
         torch.set_num_threads(threads)
     info = _run_info(config, data, metrics, device, git=git, started=started,
-                     wall_seconds=time.perf_counter() - t0, threads=threads)
-    run = Run(metrics=metrics, info=info)
+                     wall_seconds=time.perf_counter() - t0, threads=threads, checkpoints=states)
+    run = Run(metrics=metrics, info=info, checkpoints=states)
     if out_dir is not None:
         save_run(run, out_dir)
     return run

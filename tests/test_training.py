@@ -198,3 +198,62 @@ def test_command_line_help_documents_every_option_and_default(capsys):
     assert datasets == {"fashion-mnist"}            # one default dataset for every subcommand
     assert {"--test-points", "--batch-size", "--lr", "--seed"} <= set(
         s for a in sub.choices["train"]._actions for s in a.option_strings)
+
+
+def test_checkpoint_schedule():
+    from ipbook.training import checkpoint_steps
+
+    steps = checkpoint_steps(100, 30_000)
+    assert steps[0] == 0 and steps[-1] == 30_000 and 90 <= len(steps) <= 101
+    assert sum(s <= 300 for s in steps) >= 20          # dense where the fitting phase is
+    assert checkpoint_steps([0, 5, 5, 10], 10) == [0, 5, 10]
+    assert checkpoint_steps(None, 10) == []
+    with pytest.raises(ValueError, match="beyond the run's 10 iterations"):
+        checkpoint_steps([11], 10)
+    with pytest.raises(ValueError, match="checkpoints must be >= 2"):
+        TrainConfig(checkpoints=1)
+
+
+def test_a_model_rebuilt_from_a_checkpoint_gives_the_online_value(tmp_path):
+    from ipbook.data import load_dataset
+    from ipbook.estimators import InformationPlane
+
+    out = tmp_path / "run"
+    run = train(model="deep", max_steps=60, checkpoints=[0, 20, 60], **{**QUICK, "ip_every": 1}, out_dir=out)
+    assert (out / "checkpoints.pt").is_file() and run.info["checkpoints"]["steps"] == [0, 20, 60]
+    # the trajectory does not depend on whether checkpoints are saved
+    plain = train(model="deep", max_steps=60, **{**QUICK, "ip_every": 1})
+    assert np.array_equal(plain.metrics["i_xt"], run.metrics["i_xt"])
+    again = load_run(out)
+    x_probe = load_dataset("fashion-mnist", "test").x[torch.as_tensor(again.metrics["probe_index"])]
+    plane = InformationPlane(x_probe, alpha=1.01, gamma=2.0)
+    for step in (20, 60):
+        model = again.model_at(step)
+        with torch.no_grad():
+            out_ = model(x_probe)
+        i_xt, i_tx = plane(list(out_.layers.values()), out_.x_hat)
+        row = list(again.metrics["step"]).index(step)
+        assert np.array_equal(np.asarray(i_xt, np.float32), again.metrics["i_xt"][row]), step
+        assert np.array_equal(np.asarray(i_tx, np.float32), again.metrics["i_tx"][row]), step
+    with pytest.raises(ValueError, match="no checkpoint at iteration 30; saved: \\[0, 20, 60\\]"):
+        again.model_at(30)
+
+
+def test_reuse_with_and_without_checkpoint_files(tmp_path):
+    out = tmp_path / "run"
+    first = train(model="shallow", max_steps=10, checkpoints=[0, 10], **QUICK, out_dir=out)
+    (out / "checkpoints.pt").unlink()                      # committed results carry no checkpoints
+    assert train(model="shallow", max_steps=10, checkpoints=[0, 10], **QUICK, out_dir=out).info == first.info
+    again = train(model="shallow", max_steps=10, checkpoints=[0, 10], **QUICK, out_dir=out,
+                  require_checkpoints=True)                # a sweep that needs them trains again
+    assert again.info["started"] != first.info["started"] or again.info["wall_seconds"] != first.info["wall_seconds"]
+    assert (out / "checkpoints.pt").is_file()
+
+
+def test_runs_recorded_before_a_setting_existed_are_still_reused(tmp_path):
+    out = tmp_path / "run"
+    first = train(model="shallow", max_steps=5, **QUICK, out_dir=out)
+    info = json.loads((out / "run.json").read_text())
+    del info["config"]["checkpoints"]                      # as in runs made before checkpoints
+    (out / "run.json").write_text(json.dumps(info))
+    assert train(model="shallow", max_steps=5, **QUICK, out_dir=out).info["started"] == first.info["started"]
