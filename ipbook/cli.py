@@ -1,7 +1,8 @@
-"""The ipbook command line: ``python -m ipbook train|runs|book``.
+"""The ipbook command line: ``python -m ipbook train|runs|sweep|book``.
 
     python -m ipbook train --model deep [--dataset fashion-mnist] --out runs/deep [--steps N] ...
     python -m ipbook runs --profile paper|quick [--dataset NAME] [--runs deep vae] [--recompute]
+    python -m ipbook sweep --profile seeds --dataset NAME --seeds 0 1 2 3 4 [--workers N | --scheduler ADDR]
     python -m ipbook book --profile paper|quick [--dataset NAME] [--out DIR]
 
 Every error is reported as one ``error: ...`` message on stderr with exit status 2 (1 for a
@@ -33,7 +34,7 @@ class _Help(argparse.HelpFormatter):
 def _profiles() -> str:
     from .experiments import profile_names
 
-    return " or ".join(profile_names())
+    return ", ".join(profile_names())
 
 
 def _add_common(p, *, dataset_help: str, profile: bool = False) -> None:
@@ -140,13 +141,49 @@ def _book(args) -> int:
     return 0
 
 
+def _sweep_parser(sub) -> None:
+    p = sub.add_parser("sweep", help="seeds x runs of a profile as parallel tasks on a Dask cluster",
+                       formatter_class=_Help,
+                       description="Train every run of params/PROFILE.yaml for each seed, one Dask task "
+                                   "per run, into ROOT/PROFILE/DATASET/RUN/seed-S/. Finished runs are "
+                                   "reused, so an interrupted sweep resumes; a failing run is reported "
+                                   "by name while the others finish. Without --scheduler, a local "
+                                   "cluster of process workers with one thread each.")
+    _add_common(p, dataset_help="data set", profile=True)
+    p.add_argument("--runs", nargs="*", default=None, metavar="RUN",
+                   help="only these runs (default: all of the profile)")
+    p.add_argument("--seeds", nargs="+", type=int, default=None, metavar="S",
+                   help="seeds (default: the profile's seeds, else 0)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None,
+                       help="local process workers, one thread each (default: one per core)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="an existing Dask cluster, e.g. tcp://host:8786, instead of a local one")
+    p.add_argument("--root", default=None, help="results root (default: the repository's results/)")
+    p.add_argument("--max-steps", type=int, default=None, help="cap on the iterations of every run")
+
+
+def _sweep(args) -> int:
+    from .sweep import sweep
+
+    overrides = {"max_steps": args.max_steps} if args.max_steps is not None else {}
+    report = sweep(args.profile, args.dataset, args.seeds, runs=args.runs, workers=args.workers,
+                   scheduler=args.scheduler, root=args.root, progress=not args.quiet, **overrides)
+    for name, out in sorted(report.done.items()):
+        print(f"{name:22s} {report.wall_seconds[name]:7.0f} s  -> {out}")
+    for name, err in sorted(report.failed.items()):
+        print(f"error: {name} failed: {err}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m ipbook`` and its three subcommands."""
     parser = argparse.ArgumentParser(prog="python -m ipbook", description=_DESCRIPTION,
                                      formatter_class=_Help)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,book}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,book}")
     _train_parser(sub)
     _runs_parser(sub)
+    _sweep_parser(sub)
     _book_parser(sub)
     return parser
 
@@ -156,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     from .training import TrainingDivergedError
 
     try:
-        return {"train": _train, "runs": _runs, "book": _book}[args.command](args)
+        return {"train": _train, "runs": _runs, "sweep": _sweep, "book": _book}[args.command](args)
     except (ValueError, DatasetNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

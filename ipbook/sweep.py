@@ -1,0 +1,116 @@
+"""Seeds × runs of a profile as independent tasks on a Dask cluster (``python -m ipbook sweep``).
+
+Each task is one :func:`ipbook.training.train` call that writes its own directory,
+``ROOT/<profile>/<dataset>/<run>/seed-<s>/``. A finished run with the same config and data is
+reused, so an interrupted sweep resumes where it stopped. A run that fails (a diverged loss,
+missing data) is reported by name with its error while the others finish. Results do not depend
+on the worker that computed them: every run sets its own seeds and uses one intra-op thread.
+
+The cluster is an embedded :class:`distributed.LocalCluster` of process workers with one thread
+each (default: one worker per core), or an existing cluster given by its scheduler address
+(``dask scheduler`` plus ``dask worker`` on other machines, or dask-jobqueue's ``SLURMCluster``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .experiments import RESULTS_DIR, load_profile, run_configs
+from .training import TrainConfig, train
+
+__all__ = ["SweepReport", "sweep_tasks", "run_sweep", "sweep"]
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did: ``done`` maps task names (``run/seed-s``) to their output directories,
+    ``failed`` maps task names to their error messages."""
+
+    done: dict[str, Path] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    wall_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _train_task(config: TrainConfig, out_dir: str, require_checkpoints: bool) -> tuple[str, float]:
+    """One task, run on a worker: train (or reuse) and return the directory and the run's wall time."""
+    run = train(config, out_dir, progress=False, require_checkpoints=require_checkpoints)
+    return str(out_dir), float(run.info["wall_seconds"])
+
+
+def sweep_tasks(profile: str, dataset: str, seeds: list[int], *, runs: list[str] | None = None,
+                root: str | Path | None = None, **overrides) -> dict[str, tuple[TrainConfig, Path]]:
+    """``{"run/seed-s": (config, output directory)}`` for every run of ``profile`` and seed."""
+    base = Path(root) if root is not None else RESULTS_DIR
+    tasks = {}
+    for seed in seeds:
+        configs = run_configs(profile, dataset, seed=int(seed), **overrides)
+        if runs is not None:
+            unknown = set(runs) - set(configs)
+            if unknown:
+                raise ValueError(f"unknown run(s) {sorted(unknown)}; valid: {', '.join(configs)}")
+            configs = {k: v for k, v in configs.items() if k in runs}
+        for name, config in configs.items():
+            tasks[f"{name}/seed-{seed}"] = (config, base / profile / dataset / name / f"seed-{seed}")
+    return tasks
+
+
+def run_sweep(tasks: dict[str, tuple[TrainConfig, Path]], *, workers: int | None = None,
+              scheduler: str | None = None, progress: bool = True,
+              require_checkpoints: bool = False) -> SweepReport:
+    """Run ``tasks`` (from :func:`sweep_tasks`) on a Dask cluster, one task per run.
+
+    ``scheduler``: the address of an existing cluster (``tcp://host:8786``); otherwise an embedded
+    LocalCluster with ``workers`` process workers (default: the number of cores), one thread each.
+    """
+    from distributed import Client, LocalCluster, as_completed
+
+    if scheduler is not None and workers is not None:
+        raise ValueError("give either workers (a local cluster) or scheduler (an existing one), not both")
+    cluster = None
+    if scheduler is None:
+        n = workers or os.cpu_count() or 1
+        if n < 1:
+            raise ValueError(f"workers must be >= 1; got {n}")
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    report = SweepReport()
+    try:
+        with Client(cluster if cluster is not None else scheduler) as client:
+            futures = {client.submit(_train_task, config, str(out), require_checkpoints,
+                                     key=f"ipbook-{name}-{os.getpid()}", pure=False): name
+                       for name, (config, out) in tasks.items()}
+            bar = tqdm(total=len(futures), disable=not progress, desc="runs", ascii=True, ncols=80)
+            for future in as_completed(futures):
+                name = futures[future]
+                try:
+                    out, seconds = future.result()
+                    report.done[name], report.wall_seconds[name] = Path(out), seconds
+                except Exception as err:  # reported by name; the other runs go on
+                    report.failed[name] = f"{type(err).__name__}: {err}".splitlines()[0]
+                bar.update(1)
+            bar.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+    return report
+
+
+def sweep(profile: str, dataset: str, seeds: list[int] | None = None, *, runs: list[str] | None = None,
+          workers: int | None = None, scheduler: str | None = None, root: str | Path | None = None,
+          progress: bool = True, **overrides) -> SweepReport:
+    """Every run of ``params/<profile>.yaml`` on ``dataset`` for each of ``seeds`` (default: the
+    profile's ``seeds``, else [0]). A profile that saves checkpoints has a run without its
+    checkpoint file trained again, which recreates the file on this machine."""
+    spec = load_profile(profile)
+    seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
+    tasks = sweep_tasks(profile, dataset, seeds, runs=runs, root=root, **overrides)
+    needs = any(config.checkpoints is not None for config, _ in tasks.values())
+    return run_sweep(tasks, workers=workers, scheduler=scheduler, progress=progress,
+                     require_checkpoints=needs)
