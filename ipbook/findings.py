@@ -51,7 +51,7 @@ __all__ = [
     "smoothing_window", "moving_average", "simplifying_phase", "diagonal_gap", "dpi_violations",
     "rise_step", "final_losses", "Text", "layer_findings", "run_findings", "layer_table", "run_table", "findings_table",
     "PAPER_RUNS", "FULL_DATA_RUNS", "key", "paper_numbers", "Claim", "paper_claims", "claims_table",
-    "glue_values", "layer_summary", "run_summary", "profile_note",
+    "glue_values", "layer_summary", "run_summary", "profile_note", "CLAIM_NUMBERS", "claims_over_seeds",
 ]
 
 #: Moving-average window, as a fraction of the measurements of a run.
@@ -561,3 +561,52 @@ def profile_note(profile: str, dataset: str, runs: Mapping[str, object]) -> str:
                  "about it are marked *cannot be judged*. Build the book with "
                  "`python -m ipbook book --profile paper` to judge them.")
     return note
+
+
+# ----------------------------------------------------------------------------- several seeds
+#: The headline number of each claim, as a key of :func:`glue_values` (with its label and unit),
+#: which :func:`claims_over_seeds` averages over seeds.
+CLAIM_NUMBERS = {
+    "shallow_simp": ("shallow_Z_dI", "ΔI(Z)", "bits"),
+    "shallow_diag": ("shallow_Z_diag_gap", "final gap", "bits"),
+    "deep_inner": ("deep_Z_dI", "ΔI(Z)", "bits"),
+    "deep_outer": ("deep_D2_dI", "ΔI(D2)", "bits"),
+    "ten_none": ("deep_10pct_Z_dI", "ΔI(Z)", "bits"),
+    "ten_gen": ("deep_10pct_gap_pct", "10 % run's gap", "%"),
+    "dpi": ("deep_dec_violations", "deep AE's decoder violations", ""),
+    "sparse_amp": ("sparse_Z_dI", "ΔI(Z)", "bits"),
+    "tied_none": ("tied_Z_dI", "ΔI(Z)", "bits"),
+    "tied_loss": ("tied_vs_shallow_pct", "loss vs shallow", "%"),
+    "vae_z": ("vae_z_off", "distance from log2 N", "bits"),
+    "vae_dpi": ("vae_noz_enc_violations", "encoder violations without Z", ""),
+    "vae_none": ("vae_D2_dI", "ΔI(D2)", "bits"),
+    "lae_orth": ("label_rise_x_E1", "I(X;E1) half-rise iteration", ""),
+    "lae_none": ("label_E2_dI", "ΔI(E2)", "bits"),
+    "gen": ("label_gap_pct", "label AE's gap", "%"),
+    "below_diag": ("diag_min", "smallest I(X;T) − I(T;X′)", "bits"),
+}
+
+
+def claims_over_seeds(runs_by_seed: Mapping[int, Mapping[str, object]], tol: float = 0.05) -> pd.DataFrame:
+    """The claims table over several seeds: per claim its headline number (:data:`CLAIM_NUMBERS`)
+    as mean ± sd over the seeds, and the verdict as "k of n seeds" in which the claim holds
+    (claims that cannot be judged count as not holding). ``runs_by_seed``: {seed: {run name: run}}.
+    Columns: Claim, Figure, Measured, Threshold, Verdict, Seeds."""
+    per_seed = {seed: paper_claims(runs, tol=tol) for seed, runs in runs_by_seed.items()}
+    values = {seed: glue_values(runs, per_seed[seed]) for seed, runs in runs_by_seed.items()}
+    first = next(iter(per_seed.values()))
+    rows = []
+    for i, claim in enumerate(first):
+        held = sum(str(claims[i].verdict) == "supported" for claims in per_seed.values())
+        n = len(per_seed)
+        measured = claim.measured if n == 1 else "—"
+        if n > 1 and claim.key in CLAIM_NUMBERS:
+            name, label, unit = CLAIM_NUMBERS[claim.key]
+            xs = np.array([values[s][name] for s in values if name in values[s]], dtype=np.float64)
+            if len(xs):
+                measured = f"{label} {xs.mean():.2f} ± {xs.std(ddof=1) if len(xs) > 1 else 0:.2f} {unit}".rstrip()
+        rows.append({"Claim": claim.claim, "Figure": claim.figure, "Measured": measured,
+                     "Threshold": claim.threshold,
+                     "Verdict": str(claim.verdict) if n == 1 else f"holds in {held} of {n} seeds",
+                     "Seeds": n})
+    return pd.DataFrame(rows)

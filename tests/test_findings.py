@@ -303,3 +303,20 @@ def test_page_tables_are_rounded_as_the_text():
     assert layers.loc[("shallow", "Z"), "ΔI [bits]"] == round(F.glue_values(runs)["shallow_Z_dI"], 2)
     assert layers.loc[("shallow", "Z"), "ΔI [% of peak]"] == 33
     assert list(F.run_summary(runs).index) == ["shallow", "sparse", "tied"]
+
+
+def test_claims_over_seeds_mean_sd_and_k_of_n():
+    seeds = {}
+    for seed, top in enumerate([3.0, 3.2, 2.1]):        # ΔI(Z) of the shallow AE: 1.0, 1.2, 0.1
+        runs = paper_like_runs()
+        runs["shallow"]["i_xt"] = rise_and_fall(top=top)[:, None]
+        runs["shallow"]["i_tx"] = runs["shallow"]["i_xt"] - 0.02
+        seeds[seed] = runs
+    table = F.claims_over_seeds(seeds).set_index("Claim")
+    row = table.loc["The shallow AE has a simplifying phase"]
+    dIs = [F.simplifying_phase(r["shallow"]["i_xt"][:, 0])["dI"] for r in seeds.values()]
+    assert row["Measured"] == f"ΔI(Z) {np.mean(dIs):.2f} ± {np.std(dIs, ddof=1):.2f} bits"
+    assert row["Verdict"] == "holds in 2 of 3 seeds" and row["Seeds"] == 3   # 0.1 bits is not > 0.1
+    assert table.loc["The tied AE has no simplifying phase", "Verdict"] == "holds in 3 of 3 seeds"
+    one = F.claims_over_seeds({0: seeds[0]})
+    assert list(one["Verdict"]) == [str(c.verdict) for c in F.paper_claims(seeds[0])]
