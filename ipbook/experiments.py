@@ -12,9 +12,10 @@ from pathlib import Path
 
 import yaml
 
-from .training import Run, TrainConfig, train
+from .training import Run, TrainConfig, load_run, train
 
-__all__ = ["PARAMS_DIR", "RESULTS_DIR", "profile_names", "load_profile", "run_configs", "run_profile"]
+__all__ = ["PARAMS_DIR", "RESULTS_DIR", "profile_names", "load_profile", "run_configs", "run_profile",
+           "load_seeds"]
 
 REPO = Path(__file__).resolve().parent.parent
 PARAMS_DIR = REPO / "params"
@@ -60,3 +61,26 @@ def run_profile(profile: str, dataset: str, *, runs: list[str] | None = None,
     base = Path(root) if root is not None else RESULTS_DIR
     return {name: train(cfg, base / profile / dataset / name, recompute=recompute, progress=progress)
             for name, cfg in configs.items()}
+
+
+def load_seeds(dataset: str, profile: str = "seeds", *, root: str | Path | None = None) -> dict[int, dict[str, Run]]:
+    """The finished runs of a seed sweep (``python -m ipbook sweep``), without training anything:
+    ``{seed: {run name: Run}}`` for every seed of ``params/<profile>.yaml`` whose runs are all
+    finished with the profile's config under ``ROOT/<profile>/<dataset>/<run>/seed-<s>/``.
+    Seeds with a missing or different run are left out; an empty dict means no complete seed."""
+    spec = load_profile(profile)
+    base = Path(root) if root is not None else RESULTS_DIR
+    out = {}
+    for seed in spec.get("seeds", [0]):
+        runs = {}
+        for name, config in run_configs(profile, dataset, seed=int(seed)).items():
+            try:
+                run = load_run(base / profile / dataset / name / f"seed-{seed}")
+            except FileNotFoundError:
+                break
+            if {**config.to_dict(), **run.info["config"]} != config.to_dict():
+                break
+            runs[name] = run
+        else:
+            out[int(seed)] = runs
+    return out

@@ -52,6 +52,7 @@ __all__ = [
     "rise_step", "final_losses", "Text", "layer_findings", "run_findings", "layer_table", "run_table", "findings_table",
     "PAPER_RUNS", "FULL_DATA_RUNS", "key", "paper_numbers", "Claim", "paper_claims", "claims_table",
     "glue_values", "layer_summary", "run_summary", "profile_note", "CLAIM_NUMBERS", "claims_over_seeds",
+    "seed_spread", "seed_verdict_changes",
 ]
 
 #: Moving-average window, as a fraction of the measurements of a run.
@@ -610,3 +611,34 @@ def claims_over_seeds(runs_by_seed: Mapping[int, Mapping[str, object]], tol: flo
                      "Verdict": str(claim.verdict) if n == 1 else f"holds in {held} of {n} seeds",
                      "Seeds": n})
     return pd.DataFrame(rows)
+
+
+def seed_spread(runs_by_seed: Mapping[int, Mapping[str, object]], layer: str = "Z") -> pd.DataFrame:
+    """Per run, ΔI and the final I(X;T) of ``layer`` over seeds: mean, standard deviation (ddof 1),
+    min and max, in bits, with the number of seeds."""
+    rows = []
+    names = next(iter(runs_by_seed.values())).keys()
+    for name in names:
+        found = [next(r for r in layer_findings(runs[name]) if r["layer"] == layer)
+                 for runs in runs_by_seed.values() if name in runs]
+        if not found:
+            continue
+        dI = np.array([r["dI"] for r in found])
+        fin = np.array([r["ixt_final"] for r in found])
+        sd = (lambda a: float(a.std(ddof=1)) if len(a) > 1 else 0.0)
+        rows.append({"run": name, "seeds": len(found), f"ΔI({layer}) mean [bits]": dI.mean(),
+                     f"ΔI({layer}) sd": sd(dI), f"ΔI({layer}) min–max": f"{dI.min():.2f}–{dI.max():.2f}",
+                     f"final I(X;{layer}) mean [bits]": fin.mean(), f"final I(X;{layer}) sd": sd(fin)})
+    return pd.DataFrame(rows).set_index("run")
+
+
+def seed_verdict_changes(runs_by_seed: Mapping[int, Mapping[str, object]], tol: float = 0.05) -> list[str]:
+    """The claims whose verdict is not the same for every seed, as "claim (k of n seeds)"."""
+    table = claims_over_seeds(runs_by_seed, tol=tol)
+    n = len(runs_by_seed)
+    out = []
+    for _, row in table.iterrows():
+        k = int(row["Verdict"].split()[2]) if n > 1 else None
+        if k is not None and 0 < k < n:
+            out.append(f"{row['Claim']} ({k} of {n} seeds)")
+    return out

@@ -36,3 +36,29 @@ def test_runs_command_trains_then_reuses(tmp_path, monkeypatch, capsys):
     assert cli_main(args) == 0  # reused: same start time
     assert load_run(tmp_path / "quick" / "fashion-mnist" / "tied").info["started"] == first.info["started"]
     assert "tied" in capsys.readouterr().out
+
+
+def test_load_seeds_keeps_only_complete_seeds(tmp_path):
+    import shutil
+
+    from ipbook.experiments import load_seeds, run_configs
+    from ipbook.training import train
+
+    params = tmp_path / "params"
+    params.mkdir()
+    (params / "tiny.yaml").write_text("seeds: [0, 1]\ndefaults: {steps: 5, ip_every: 5, test_points: 2, "
+                                      "train_fraction: 0.1}\nruns:\n  a: {model: shallow}\n  b: {model: tied}\n")
+    import ipbook.experiments as ex
+
+    old = ex.PARAMS_DIR
+    ex.PARAMS_DIR = params
+    try:
+        for seed in (0, 1):
+            for name, config in run_configs("tiny", "fashion-mnist", seed=seed).items():
+                train(config, tmp_path / "tiny" / "fashion-mnist" / name / f"seed-{seed}", progress=False)
+        assert sorted(load_seeds("fashion-mnist", "tiny", root=tmp_path)) == [0, 1]
+        shutil.rmtree(tmp_path / "tiny" / "fashion-mnist" / "b" / "seed-1")     # seed 1 incomplete
+        seeds = load_seeds("fashion-mnist", "tiny", root=tmp_path)
+        assert list(seeds) == [0] and sorted(seeds[0]) == ["a", "b"] and seeds[0]["a"].info["seed"] == 0
+    finally:
+        ex.PARAMS_DIR = old

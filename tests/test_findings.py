@@ -320,3 +320,18 @@ def test_claims_over_seeds_mean_sd_and_k_of_n():
     assert table.loc["The tied AE has no simplifying phase", "Verdict"] == "holds in 3 of 3 seeds"
     one = F.claims_over_seeds({0: seeds[0]})
     assert list(one["Verdict"]) == [str(c.verdict) for c in F.paper_claims(seeds[0])]
+
+
+def test_seed_spread_and_verdict_changes():
+    seeds = {}
+    for seed, top in enumerate([3.0, 3.2, 2.1]):
+        runs = paper_like_runs()
+        runs["shallow"]["i_xt"] = rise_and_fall(top=top)[:, None]
+        runs["shallow"]["i_tx"] = runs["shallow"]["i_xt"] - 0.02
+        seeds[seed] = runs
+    spread = F.seed_spread(seeds)
+    dIs = np.array([F.simplifying_phase(r["shallow"]["i_xt"][:, 0])["dI"] for r in seeds.values()])
+    assert spread.loc["shallow", "seeds"] == 3
+    assert spread.loc["shallow", "ΔI(Z) sd"] == pytest.approx(dIs.std(ddof=1))
+    assert spread.loc["tied", "ΔI(Z) mean [bits]"] == 0.0
+    assert F.seed_verdict_changes(seeds) == ["The shallow AE has a simplifying phase (2 of 3 seeds)"]
