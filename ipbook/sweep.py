@@ -83,9 +83,11 @@ def run_sweep(tasks: dict[str, tuple[TrainConfig, Path]], *, workers: int | None
     report = SweepReport()
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
+            # Earlier tasks first (seed 0 of every run, then seed 1, ...), so that a sweep stopped
+            # early leaves complete seeds behind.
             futures = {client.submit(_train_task, config, str(out), require_checkpoints,
-                                     key=f"ipbook-{name}-{os.getpid()}", pure=False): name
-                       for name, (config, out) in tasks.items()}
+                                     key=f"ipbook-{name}-{os.getpid()}", pure=False, priority=-i): name
+                       for i, (name, (config, out)) in enumerate(tasks.items())}
             bar = tqdm(total=len(futures), disable=not progress, desc="runs", ascii=True, ncols=80)
             for future in as_completed(futures):
                 name = futures[future]
