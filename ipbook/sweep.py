@@ -79,7 +79,7 @@ def run_sweep(tasks: dict[str, tuple[TrainConfig, Path]], *, workers: int | None
         if n < 1:
             raise ValueError(f"workers must be >= 1; got {n}")
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")  # any free port: two sweeps never collide
     report = SweepReport()
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
