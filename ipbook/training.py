@@ -223,7 +223,20 @@ def _versions() -> dict:
 
     return {"python": sys.version.split()[0], "ipbook": __version__, "torch": torch.__version__,
             "torchvision": torchvision.__version__, "numpy": np.__version__,
-            "platform": platform.platform()}
+            "platform": platform.platform(), "cpu": _cpu_model(),
+            # the instruction set torch's CPU kernels dispatch to: runs agree bit for bit only
+            # where it (and the CPU) are the same
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
 
 
 def _peak_memory_mb() -> float:
