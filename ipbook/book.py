@@ -106,8 +106,13 @@ def _ipc_kernel_manager():
 
     class IPCKernelManager(KernelManager):
         def __init__(self, **kwargs):
-            folder = tempfile.mkdtemp(prefix="ipbook-kernel-")
-            super().__init__(transport="ipc", ip=os.path.join(folder, "kernel"), **kwargs)
+            self._folder = tempfile.mkdtemp(prefix="ipbook-kernel-")
+            super().__init__(transport="ipc", ip=os.path.join(self._folder, "kernel"), **kwargs)
+
+        def cleanup_resources(self, restart: bool = False) -> None:
+            super().cleanup_resources(restart=restart)
+            if not restart:  # the socket folder goes with the kernel
+                shutil.rmtree(self._folder, ignore_errors=True)
 
     return IPCKernelManager
 
