@@ -2,7 +2,7 @@
 
     python -m ipbook train --model deep [--dataset fashion-mnist] --out runs/deep [--steps N] ...
     python -m ipbook runs --profile paper|quick [--dataset NAME] [--runs deep vae] [--recompute]
-    python -m ipbook sweep --profile seeds --dataset NAME --seeds 0 1 2 3 4 [--workers N | --scheduler ADDR]
+    python -m ipbook sweep --profile seeds --dataset NAME [NAME ...] --seeds 0 1 2 3 4 [--workers N | --scheduler ADDR]
     python -m ipbook book --profile paper|quick [--dataset NAME] [--out DIR]
 
 Every error is reported as one ``error: ...`` message on stderr with exit status 2 (1 for a
@@ -37,11 +37,16 @@ def _profiles() -> str:
     return ", ".join(profile_names())
 
 
-def _add_common(p, *, dataset_help: str, profile: bool = False) -> None:
+def _add_common(p, *, dataset_help: str, profile: bool = False, several: bool = False) -> None:
     if profile:
         p.add_argument("--profile", default="quick", help=f"the settings, params/PROFILE.yaml: {_profiles()}")
-    p.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
-                   help=f"{dataset_help}: one of {', '.join(DATASET_NAMES)}")
+    if several:
+        p.add_argument("--dataset", nargs="+", default=[DEFAULT_DATASET], metavar="NAME",
+                       help=f"{dataset_help}, one or more, run in the order given: "
+                            f"{', '.join(DATASET_NAMES)}")
+    else:
+        p.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
+                       help=f"{dataset_help}: one of {', '.join(DATASET_NAMES)}")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -149,7 +154,7 @@ def _sweep_parser(sub) -> None:
                                    "reused, so an interrupted sweep resumes; a failing run is reported "
                                    "by name while the others finish. Without --scheduler, a local "
                                    "cluster of process workers with one thread each.")
-    _add_common(p, dataset_help="data set", profile=True)
+    _add_common(p, dataset_help="data sets", profile=True, several=True)
     p.add_argument("--runs", nargs="*", default=None, metavar="RUN",
                    help="only these runs (default: all of the profile)")
     p.add_argument("--seeds", nargs="+", type=int, default=None, metavar="S",
@@ -161,14 +166,18 @@ def _sweep_parser(sub) -> None:
                        help="an existing Dask cluster, e.g. tcp://host:8786, instead of a local one")
     p.add_argument("--root", default=None, help="results root (default: the repository's results/)")
     p.add_argument("--max-steps", type=int, default=None, help="cap on the iterations of every run")
+    p.add_argument("--recreate-checkpoints", action="store_true",
+                   help="train again the finished runs whose checkpoint file is not on this machine "
+                        "(checkpoints are not committed; without this flag such runs are reused)")
 
 
 def _sweep(args) -> int:
     from .sweep import sweep
 
     overrides = {"max_steps": args.max_steps} if args.max_steps is not None else {}
-    report = sweep(args.profile, args.dataset, args.seeds, runs=args.runs, workers=args.workers,
-                   scheduler=args.scheduler, root=args.root, progress=not args.quiet, **overrides)
+    report = sweep(args.profile, args.dataset if len(args.dataset) > 1 else args.dataset[0], args.seeds, runs=args.runs, workers=args.workers,
+                   scheduler=args.scheduler, root=args.root, progress=not args.quiet,
+                   recreate_checkpoints=args.recreate_checkpoints, **overrides)
     for name, out in sorted(report.done.items()):
         print(f"{name:22s} {report.wall_seconds[name]:7.0f} s  -> {out}")
     for name, err in sorted(report.failed.items()):

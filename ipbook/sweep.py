@@ -83,8 +83,8 @@ def run_sweep(tasks: dict[str, tuple[TrainConfig, Path]], *, workers: int | None
     report = SweepReport()
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
-            # Earlier tasks first (seed 0 of every run, then seed 1, ...), so that a sweep stopped
-            # early leaves complete seeds behind.
+            # Earlier tasks first (per dataset: seed 0 of every run, then seed 1, ...), so that a
+            # sweep stopped early leaves complete seeds behind.
             futures = {client.submit(_train_task, config, str(out), require_checkpoints,
                                      key=f"ipbook-{name}-{os.getpid()}", pure=False, priority=-i): name
                        for i, (name, (config, out)) in enumerate(tasks.items())}
@@ -104,15 +104,26 @@ def run_sweep(tasks: dict[str, tuple[TrainConfig, Path]], *, workers: int | None
     return report
 
 
-def sweep(profile: str, dataset: str, seeds: list[int] | None = None, *, runs: list[str] | None = None,
-          workers: int | None = None, scheduler: str | None = None, root: str | Path | None = None,
-          progress: bool = True, **overrides) -> SweepReport:
-    """Every run of ``params/<profile>.yaml`` on ``dataset`` for each of ``seeds`` (default: the
-    profile's ``seeds``, else [0]). A profile that saves checkpoints has a run without its
-    checkpoint file trained again, which recreates the file on this machine."""
+def sweep(profile: str, dataset: str | list[str], seeds: list[int] | None = None, *,
+          runs: list[str] | None = None, workers: int | None = None, scheduler: str | None = None,
+          root: str | Path | None = None, progress: bool = True, recreate_checkpoints: bool = False,
+          **overrides) -> SweepReport:
+    """Every run of ``params/<profile>.yaml`` on ``dataset`` (one name, or a list of names, run in
+    that order) for each of ``seeds`` (default: the profile's ``seeds``, else [0]).
+
+    A finished run is reused even when its checkpoint file is missing (checkpoints are not
+    committed); ``recreate_checkpoints`` trains such runs again, which recreates the file on this
+    machine. With several datasets, task names are ``dataset/run/seed-s``.
+    """
     spec = load_profile(profile)
     seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
-    tasks = sweep_tasks(profile, dataset, seeds, runs=runs, root=root, **overrides)
-    needs = any(config.checkpoints is not None for config, _ in tasks.values())
+    datasets = [dataset] if isinstance(dataset, str) else list(dataset)
+    if not datasets:
+        raise ValueError("give at least one dataset")
+    tasks = {}
+    for name in datasets:
+        prefix = f"{name}/" if len(datasets) > 1 else ""
+        tasks.update({prefix + key: task for key, task in
+                      sweep_tasks(profile, name, seeds, runs=runs, root=root, **overrides).items()})
     return run_sweep(tasks, workers=workers, scheduler=scheduler, progress=progress,
-                     require_checkpoints=needs)
+                     require_checkpoints=recreate_checkpoints)
