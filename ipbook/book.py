@@ -26,10 +26,10 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from .experiments import REPO, run_profile
+from .experiments import REPO, load_seeds, run_profile
 from .training import check_output_dir
 
-__all__ = ["chapters", "build_book", "show_parameters_in_effect", "open_chapter"]
+__all__ = ["chapters", "build_book", "show_parameters_in_effect", "open_chapter", "seed_runs"]
 
 
 def chapters(toc: Path | None = None) -> list[Path]:
@@ -58,12 +58,17 @@ def chapters(toc: Path | None = None) -> list[Path]:
     return out
 
 
-def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=None, tol: float = 0.05):
+def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=None, tol: float = 0.05,
+                 seeds_profile: str | None = "seeds"):
     """What every figure chapter does first: the book's figure style, its runs (trained where
     missing, else reused), the paper's claims on them, and every number glued for the page
-    (:func:`ipbook.findings.glue_values`, plus ``profile_name`` and ``dataset_name``).
+    (:func:`ipbook.findings.glue_values`, plus ``profile_name``, ``dataset_name``, ``n_seeds`` and
+    ``seeds_note``, a sentence for captions).
 
-    Returns ``(runs, claims, values)``.
+    For the paper profile, the finished seeds of ``seeds_profile`` (``python -m ipbook sweep
+    --profile seeds``) that hold all of ``run_names`` are read too, without training; fewer than
+    two count as none. Returns ``(runs, claims, values, seeds)``, ``seeds`` being
+    ``{seed: {run name: Run}}`` (empty without seed results).
     """
     from myst_nb import glue
 
@@ -72,11 +77,31 @@ def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=No
     plotting.book_style()
     runs = run_profile(profile, dataset, runs=run_names, root=results, progress=False)
     claims = findings.paper_claims(runs, tol=tol)
+    seeds = {}
+    if profile == "paper" and seeds_profile:
+        seeds = load_seeds(dataset, seeds_profile, runs=run_names, root=results)
+        seeds = seeds if len(seeds) >= 2 else {}
     values = findings.glue_values(runs, claims)
-    values.update(profile_name=findings.Text(profile), dataset_name=findings.Text(dataset))
+    values.update(profile_name=findings.Text(profile), dataset_name=findings.Text(dataset),
+                  n_seeds=len(seeds) or 1, seeds_note=findings.Text(_seeds_note(seeds, seeds_profile)))
     for name, value in values.items():
         glue(name, value, display=False)
-    return runs, claims, values
+    return runs, claims, values, seeds
+
+
+def seed_runs(seeds: dict, name: str, *, other_than: int | None = None) -> list:
+    """The runs named ``name`` of every seed in ``seeds`` ({seed: {run name: Run}}), in seed
+    order, leaving out seed ``other_than``; an empty list without seeds."""
+    return [runs[name] for seed, runs in sorted(seeds.items()) if seed != other_than and name in runs]
+
+
+def _seeds_note(seeds: dict, seeds_profile: str | None) -> str:
+    if not seeds:
+        return "One seed (seed 0); no seed sweep was found for this profile."
+    listed = ", ".join(str(s) for s in sorted(seeds))
+    return (f"Shaded: the range (min–max) over {len(seeds)} seeds ({listed}) of the "
+            f"*{seeds_profile}* profile, dashed: their median; open circles: the final points of "
+            f"the seeds other than 0.")
 
 
 def show_parameters_in_effect(nb: nbformat.NotebookNode, page: Path, params: dict) -> None:

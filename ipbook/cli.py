@@ -179,7 +179,7 @@ def _sweep(args) -> int:
                    scheduler=args.scheduler, root=args.root, progress=not args.quiet,
                    recreate_checkpoints=args.recreate_checkpoints, **overrides)
     for name, out in sorted(report.done.items()):
-        print(f"{name:22s} {report.wall_seconds[name]:7.0f} s  -> {out}")
+        print(f"{name:34s} {report.wall_seconds[name]:7.0f} s  -> {out}")
     for name, err in sorted(report.failed.items()):
         print(f"error: {name} failed: {err}", file=sys.stderr)
     return 0 if report.ok else 1

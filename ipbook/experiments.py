@@ -63,24 +63,33 @@ def run_profile(profile: str, dataset: str, *, runs: list[str] | None = None,
             for name, cfg in configs.items()}
 
 
-def load_seeds(dataset: str, profile: str = "seeds", *, root: str | Path | None = None) -> dict[int, dict[str, Run]]:
+def load_seeds(dataset: str, profile: str = "seeds", *, runs: list[str] | None = None,
+               root: str | Path | None = None) -> dict[int, dict[str, Run]]:
     """The finished runs of a seed sweep (``python -m ipbook sweep``), without training anything:
-    ``{seed: {run name: Run}}`` for every seed of ``params/<profile>.yaml`` whose runs are all
-    finished with the profile's config under ``ROOT/<profile>/<dataset>/<run>/seed-<s>/``.
-    Seeds with a missing or different run are left out; an empty dict means no complete seed."""
+    ``{seed: {run name: Run}}`` for every seed of ``params/<profile>.yaml`` whose runs (all of the
+    profile's, or only ``runs``) are finished with the profile's config under
+    ``ROOT/<profile>/<dataset>/<run>/seed-<s>/``. Seeds with a missing or different run are left
+    out; an empty dict means no complete seed."""
     spec = load_profile(profile)
     base = Path(root) if root is not None else RESULTS_DIR
+    wanted = run_configs(profile, dataset)
+    if runs is not None:
+        unknown = set(runs) - set(wanted)
+        if unknown:
+            raise ValueError(f"unknown run(s) {sorted(unknown)}; valid: {', '.join(wanted)}")
     out = {}
     for seed in spec.get("seeds", [0]):
-        runs = {}
+        found = {}
         for name, config in run_configs(profile, dataset, seed=int(seed)).items():
+            if runs is not None and name not in runs:
+                continue
             try:
                 run = load_run(base / profile / dataset / name / f"seed-{seed}")
             except FileNotFoundError:
                 break
             if {**config.to_dict(), **run.info["config"]} != config.to_dict():
                 break
-            runs[name] = run
+            found[name] = run
         else:
-            out[int(seed)] = runs
+            out[int(seed)] = found
     return out

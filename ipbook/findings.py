@@ -468,17 +468,28 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
     return claims
 
 
-def claims_table(claims: list[Claim], figures: str | None = None) -> pd.DataFrame:
+def claims_table(claims: list[Claim], figures: str | None = None, *,
+                 seeds: Mapping[int, Mapping[str, object]] | None = None, tol: float = 0.05) -> pd.DataFrame:
     """The claims as a table with the columns Claim, Figure, Measured, Threshold, Verdict, Seeds.
 
     ``figures``: keep only claims whose figure mentions one of these figure numbers (``"2"`` keeps
-    2b, 2d, …; ``"34"`` keeps Figs. 3 and 4).
+    2b, 2d, …; ``"34"`` keeps Figs. 3 and 4). ``seeds``: runs of several seeds ({seed: {run name:
+    run}}, as :func:`ipbook.experiments.load_seeds` gives them); with two or more, the Seeds column
+    is replaced by "Over seeds" (the claim's number as mean ± sd) and "Holds in" ("k of n seeds").
     """
     keep = [c for c in claims if figures is None
             or any(part.strip()[:1] in figures for part in c.figure.split(","))]
-    return pd.DataFrame([{"Claim": c.claim, "Figure": c.figure, "Measured": c.measured,
-                          "Threshold": c.threshold, "Verdict": str(c.verdict), "Seeds": c.seeds}
-                         for c in keep])
+    table = pd.DataFrame([{"Claim": c.claim, "Figure": c.figure, "Measured": c.measured,
+                           "Threshold": c.threshold, "Verdict": str(c.verdict), "Seeds": c.seeds}
+                          for c in keep])
+    if seeds is None or len(seeds) < 2 or not keep:
+        return table
+    over = _over_seeds(seeds, tol)
+    table = table.drop(columns="Seeds")
+    table["Over seeds"] = [over[c.key]["measured"] if c.key in over else "—" for c in keep]
+    table["Holds in"] = [f"{over[c.key]['held']} of {over[c.key]['n']} seeds" if c.key in over else "—"
+                         for c in keep]
+    return table
 
 
 # ----------------------------------------------------------------------------- for the pages
@@ -588,27 +599,38 @@ CLAIM_NUMBERS = {
 }
 
 
-def claims_over_seeds(runs_by_seed: Mapping[int, Mapping[str, object]], tol: float = 0.05) -> pd.DataFrame:
-    """The claims table over several seeds: per claim its headline number (:data:`CLAIM_NUMBERS`)
-    as mean ± sd over the seeds, and the verdict as "k of n seeds" in which the claim holds
-    (claims that cannot be judged count as not holding). ``runs_by_seed``: {seed: {run name: run}}.
-    Columns: Claim, Figure, Measured, Threshold, Verdict, Seeds."""
+def _over_seeds(runs_by_seed: Mapping[int, Mapping[str, object]], tol: float) -> dict[str, dict]:
+    """Per claim key: ``measured`` (its :data:`CLAIM_NUMBERS` number as "label mean ± sd unit"
+    over the seeds, or the single seed's text), ``held`` (seeds in which it is supported), ``n``."""
     per_seed = {seed: paper_claims(runs, tol=tol) for seed, runs in runs_by_seed.items()}
     values = {seed: glue_values(runs, per_seed[seed]) for seed, runs in runs_by_seed.items()}
-    first = next(iter(per_seed.values()))
-    rows = []
-    for i, claim in enumerate(first):
-        held = sum(str(claims[i].verdict) == "supported" for claims in per_seed.values())
-        n = len(per_seed)
+    n = len(per_seed)
+    out = {}
+    for claim in next(iter(per_seed.values())):
+        verdicts = [str(c.verdict) for claims in per_seed.values() for c in claims if c.key == claim.key]
         measured = claim.measured if n == 1 else "—"
         if n > 1 and claim.key in CLAIM_NUMBERS:
             name, label, unit = CLAIM_NUMBERS[claim.key]
             xs = np.array([values[s][name] for s in values if name in values[s]], dtype=np.float64)
             if len(xs):
-                measured = f"{label} {xs.mean():.2f} ± {xs.std(ddof=1) if len(xs) > 1 else 0:.2f} {unit}".rstrip()
-        rows.append({"Claim": claim.claim, "Figure": claim.figure, "Measured": measured,
-                     "Threshold": claim.threshold,
-                     "Verdict": str(claim.verdict) if n == 1 else f"holds in {held} of {n} seeds",
+                sd = xs.std(ddof=1) if len(xs) > 1 else 0.0
+                measured = f"{label} {xs.mean():.2f} ± {sd:.2f} {unit}".rstrip()
+        out[claim.key] = {"claim": claim, "measured": measured,
+                          "held": sum(v == "supported" for v in verdicts), "n": n}
+    return out
+
+
+def claims_over_seeds(runs_by_seed: Mapping[int, Mapping[str, object]], tol: float = 0.05) -> pd.DataFrame:
+    """The claims table over several seeds: per claim its headline number (:data:`CLAIM_NUMBERS`)
+    as mean ± sd over the seeds, and the verdict as "k of n seeds" in which the claim holds
+    (claims that cannot be judged count as not holding). ``runs_by_seed``: {seed: {run name: run}}.
+    Columns: Claim, Figure, Measured, Threshold, Verdict, Seeds."""
+    rows = []
+    for key, o in _over_seeds(runs_by_seed, tol).items():
+        c, n = o["claim"], o["n"]
+        rows.append({"Claim": c.claim, "Figure": c.figure, "Measured": o["measured"],
+                     "Threshold": c.threshold,
+                     "Verdict": str(c.verdict) if n == 1 else f"holds in {o['held']} of {n} seeds",
                      "Seeds": n})
     return pd.DataFrame(rows)
 

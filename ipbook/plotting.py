@@ -9,6 +9,7 @@ orange, information-plane points coloured by iteration with a colour bar.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import matplotlib.pyplot as plt
@@ -20,7 +21,7 @@ from .findings import moving_average
 
 __all__ = [
     "PAGE_WIDTH", "book_style", "styled_table", "plot_run_overview", "TRAIN_COLOR", "TEST_COLOR", "LAYER_COLORS", "mosaic", "log_binned", "plot_losses", "plot_information_plane",
-    "plot_information_planes", "plot_data_processing", "plot_image_grid",
+    "plot_information_planes", "plot_data_processing", "plot_image_grid", "seed_band",
 ]
 
 #: Inches: the widest figure of a page. The book's text column is about 680 px wide at a
@@ -120,27 +121,60 @@ def log_binned(step, y, n_bins: int = 200):
     return (np.bincount(k, step, n_bins)[ok] / count[ok], np.bincount(k, y, n_bins)[ok] / count[ok])
 
 
+def seed_band(at, curves) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The median, minimum and maximum over seeds of curves given as ``[(step, value), ...]``,
+    each interpolated linearly onto the iterations ``at`` (within its own range; NaN outside)."""
+    at = np.asarray(at, dtype=np.float64)
+    stack = np.array([np.interp(at, np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64),
+                                left=np.nan, right=np.nan) for x, y in curves])
+    if stack.size == 0:
+        raise ValueError("seed_band needs at least one curve")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # an iteration no curve reaches stays NaN
+        return np.nanmedian(stack, 0), np.nanmin(stack, 0), np.nanmax(stack, 0)
+
+
+def _draw_band(ax, at, curves, color, *, label: str | None = None) -> None:
+    """Seeds as a shaded min–max band and a dashed median line over ``at``."""
+    med, lo, hi = seed_band(at, curves)
+    ax.fill_between(at, lo, hi, color=color, alpha=0.22, lw=0, label=label)
+    ax.plot(at, med, color=color, lw=0.9, ls="--", alpha=0.9)
+
+
+def _smoothed(step, loss, logx: bool, smooth: int):
+    """The training loss smoothed as :func:`plot_losses` draws it: (steps, values)."""
+    step, loss = np.asarray(step), np.asarray(loss, dtype=np.float64)
+    if logx:
+        return log_binned(step, loss, smooth)
+    w = max(1, len(loss) // smooth)
+    return step[w - 1:], moving_average(loss, w)
+
+
 def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: bool = True,
-                n_images: int = 4, title: str | None = None):
+                n_images: int = 4, title: str | None = None, seeds: Sequence | None = None):
     """Training loss per iteration (thin, light: raw; thick: smoothed) and test loss at its
     evaluation points, on a log y-axis. The smoothed training loss is the mean over ``smooth`` bins
     evenly spaced in log(iteration) when ``logx`` (raw over the first iterations), else a moving
     average over 1/``smooth`` of the iterations. With ``insets``, two small panels show
     ``n_images`` training and test images (top row X) and their reconstructions X′ at the final
-    iteration (bottom row)."""
+    iteration (bottom row). ``seeds``: runs of other seeds (the same model and data), drawn as a
+    shaded min–max band with a dashed median, of the smoothed training loss and of the test loss,
+    in place of the raw training loss."""
     fig, ax = _axes(ax)
     m = _metrics(run)
     step, loss = np.asarray(m["loss_step"]), np.asarray(m["train_loss"], dtype=np.float64)
-    ax.plot(step, loss, color=TRAIN_COLOR, lw=0.5, alpha=0.25, rasterized=True)
-    if logx:
-        xs, ys = log_binned(step, loss, smooth)
-    else:
-        w = max(1, len(loss) // smooth)
-        xs, ys = step[w - 1:], moving_average(loss, w)
+    if not seeds:   # with seeds, their band stands in for the raw loss's spread
+        ax.plot(step, loss, color=TRAIN_COLOR, lw=0.5, alpha=0.25, rasterized=True)
+    xs, ys = _smoothed(step, loss, logx, smooth)
     ax.plot(xs, ys, color=TRAIN_COLOR, lw=1.5, label="train")
     ts, tl = np.asarray(m["test_loss_step"]), np.asarray(m["test_loss"], dtype=np.float64)
     keep = ts > 0 if logx else np.ones(len(ts), bool)
     ax.plot(ts[keep], tl[keep], "o-", color=TEST_COLOR, ms=2.5, lw=1.2, label="test")
+    if seeds:
+        ms = [_metrics(r) for r in seeds]
+        _draw_band(ax, xs, [_smoothed(o["loss_step"], o["train_loss"], logx, smooth) for o in ms],
+                   TRAIN_COLOR, label=f"{len(ms)} seeds, min–max")
+        _draw_band(ax, ts[keep], [(o["test_loss_step"], o["test_loss"]) for o in ms], TEST_COLOR)
     ax.set_yscale("log")
     lo, hi = np.nanmin(np.r_[loss, tl]), np.nanmax(np.r_[loss, tl])
     ax.set_ylim(lo / (hi / lo) ** 0.6 if insets else lo / 1.1, hi * 1.15)   # room for the insets
@@ -168,9 +202,11 @@ def _norm(steps, logx: bool):
 
 
 def plot_information_plane(run, layer: str = "Z", ax=None, *, logx: bool = True, cmap: str = "viridis",
-                           colorbar: bool = True, lim: float | None = None, s: float = 6):
+                           colorbar: bool = True, lim: float | None = None, s: float = 6,
+                           seeds: Sequence | None = None):
     """The trajectory (I(X;T), I(T;X′)) of one layer T, coloured by iteration, with the diagonal
-    I(X;T) = I(T;X′). ``lim``: both axes run from 0 to it (default: the largest value, rounded up)."""
+    I(X;T) = I(T;X′). ``lim``: both axes run from 0 to it (default: the largest value, rounded up).
+    ``seeds``: runs of other seeds, whose final points are marked with open black circles."""
     fig, ax = _axes(ax, figsize=(4.2, 3.6))
     m = _metrics(run)
     layers = [str(v) for v in m["layers"]]
@@ -183,6 +219,11 @@ def plot_information_plane(run, layer: str = "Z", ax=None, *, logx: bool = True,
     ax.plot([0, lim], [0, lim], color="0.6", ls="--", lw=0.8, zorder=0)
     sc = ax.scatter(x, y, c=np.maximum(steps, 1) if logx else steps, cmap=cmap, norm=_norm(steps, logx),
                     s=s, lw=0, rasterized=True)
+    if seeds:
+        ends = np.array([[np.asarray(_metrics(r)["i_xt"])[-1, j], np.asarray(_metrics(r)["i_tx"])[-1, j]]
+                         for r in seeds])
+        ax.scatter(ends[:, 0], ends[:, 1], s=22, facecolors="none", edgecolors="k", lw=0.8, zorder=3,
+                   label="final, other seeds")
     ax.set(xlim=(0, lim), ylim=(0, lim), xlabel=f"I(X; {layer}) [bits]", ylabel=f"I({layer}; X′) [bits]")
     ax.set_aspect("equal")
     for axis in (ax.xaxis, ax.yaxis):
@@ -193,10 +234,12 @@ def plot_information_plane(run, layer: str = "Z", ax=None, *, logx: bool = True,
 
 
 def plot_information_planes(run, axes=None, *, layers: Sequence[str] | None = None, logx: bool = True,
-                            cmap: str = "viridis", lim: float | None = None, s: float = 5, ncols: int = 3):
+                            cmap: str = "viridis", lim: float | None = None, s: float = 5, ncols: int = 3,
+                            seeds: Sequence | None = None):
     """One information-plane panel per layer (default: all, in network order), common limits and
     one colour bar. ``axes``: a sequence of axes, one per layer; without it, a figure
-    :data:`PAGE_WIDTH` wide with ``ncols`` panels per row."""
+    :data:`PAGE_WIDTH` wide with ``ncols`` panels per row. ``seeds``: runs of other seeds, whose
+    final points are marked (:func:`plot_information_plane`)."""
     m = _metrics(run)
     layers = [str(v) for v in m["layers"]] if layers is None else list(layers)
     if axes is None:
@@ -212,7 +255,7 @@ def plot_information_planes(run, axes=None, *, layers: Sequence[str] | None = No
         j = [[str(v) for v in m["layers"]].index(n) for n in layers]
         lim = float(np.ceil(max(np.nanmax(np.asarray(m["i_xt"])[:, j]), np.nanmax(np.asarray(m["i_tx"])[:, j])) + 0.25))
     for ax, name in zip(axes, layers):
-        plot_information_plane(m, name, ax, logx=logx, cmap=cmap, colorbar=False, lim=lim, s=s)
+        plot_information_plane(m, name, ax, logx=logx, cmap=cmap, colorbar=False, lim=lim, s=s, seeds=seeds)
         ax.set_title(f"T = {name}")
         ax.set_xlabel("I(X; T) [bits]")
         ax.set_ylabel("I(T; X′) [bits]")
@@ -221,10 +264,12 @@ def plot_information_planes(run, axes=None, *, layers: Sequence[str] | None = No
     return fig
 
 
-def plot_data_processing(run, axes=None, *, logx: bool = True, ceiling: bool = True):
+def plot_data_processing(run, axes=None, *, logx: bool = True, ceiling: bool = True,
+                         seeds: Sequence | None = None):
     """Input information I(X; E1), I(X; E2), I(X; Z) (top) and output information I(Z; X′),
     I(D1; X′), I(D2; X′) (bottom) against iteration. ``ceiling`` draws the estimator's upper
-    bound log2 N of N probe images."""
+    bound log2 N of N probe images. ``seeds``: runs of other seeds, drawn per layer as a shaded
+    min–max band with a dashed median."""
     m = _metrics(run)
     if axes is None:
         fig, axes = plt.subplots(2, 1, figsize=(5, 4.4), sharex=True, layout="constrained")
@@ -239,6 +284,10 @@ def plot_data_processing(run, axes=None, *, logx: bool = True, ceiling: bool = T
         for n in names:
             ax.plot(steps[idx], np.asarray(m[key])[idx, layers.index(n)], color=LAYER_COLORS.get(n),
                     lw=1.2, label=label.format(n))
+            if seeds:
+                _draw_band(ax, steps[idx], [(_metrics(r)["step"], np.asarray(_metrics(r)[key])[
+                    :, [str(v) for v in _metrics(r)["layers"]].index(n)]) for r in seeds],
+                    LAYER_COLORS.get(n))
         if ceiling:
             n_probe = np.asarray(m["probe_index"]).size if "probe_index" in m else None
             if n_probe:
@@ -270,17 +319,17 @@ def plot_image_grid(images, ax=None, *, row_labels: Sequence[str] | None = None,
     return fig
 
 
-def plot_run_overview(run, letters: str = "bc", *, title: str | None = None):
+def plot_run_overview(run, letters: str = "bc", *, title: str | None = None, seeds: Sequence | None = None):
     """One run's loss (panel ``letters[0]``, with reconstructions) and its data-processing panels
     (``letters[1]``: input information of the encoder layers above, output information of the
-    decoder layers below), in one figure :data:`PAGE_WIDTH` wide."""
+    decoder layers below), in one figure :data:`PAGE_WIDTH` wide; ``seeds`` as bands."""
     fig = plt.figure(figsize=(PAGE_WIDTH, 3.9), layout="constrained")
     grid = fig.add_gridspec(2, 2, width_ratios=[1.15, 1])
     ax_loss = fig.add_subplot(grid[:, 0])
     ax_in = fig.add_subplot(grid[0, 1])
     ax_out = fig.add_subplot(grid[1, 1], sharex=ax_in)
-    plot_losses(run, ax_loss, title=f"({letters[0]}) loss")
-    plot_data_processing(run, (ax_in, ax_out))
+    plot_losses(run, ax_loss, title=f"({letters[0]}) loss", seeds=seeds)
+    plot_data_processing(run, (ax_in, ax_out), seeds=seeds)
     ax_in.set_title(f"({letters[1]}) input and output information", loc="left")
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontweight="bold")

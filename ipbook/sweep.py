@@ -83,20 +83,31 @@ def run_sweep(tasks: dict[str, tuple[TrainConfig, Path]], *, workers: int | None
     report = SweepReport()
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
-            # Earlier tasks first (per dataset: seed 0 of every run, then seed 1, ...), so that a
-            # sweep stopped early leaves complete seeds behind.
-            futures = {client.submit(_train_task, config, str(out), require_checkpoints,
-                                     key=f"ipbook-{name}-{os.getpid()}", pure=False, priority=-i): name
-                       for i, (name, (config, out)) in enumerate(tasks.items())}
-            bar = tqdm(total=len(futures), disable=not progress, desc="runs", ascii=True, ncols=80)
-            for future in as_completed(futures):
-                name = futures[future]
+            # Tasks go out in their order (per dataset: seed 0 of every run, then seed 1, ...), no
+            # more at a time than the cluster has threads, so that a sweep stopped early leaves
+            # complete seeds behind (Dask's own priorities do not hold across separate submits).
+            waiting = list(tasks.items())[::-1]
+            names, running = {}, as_completed()
+
+            def fill() -> None:
+                while waiting and running.count() < max(1, sum(client.nthreads().values())):
+                    name, (config, out) = waiting.pop()
+                    future = client.submit(_train_task, config, str(out), require_checkpoints,
+                                           key=f"ipbook-{name}-{os.getpid()}", pure=False)
+                    names[future] = name
+                    running.add(future)
+
+            bar = tqdm(total=len(tasks), disable=not progress, desc="runs", ascii=True, ncols=80)
+            fill()
+            for future in running:
+                name = names.pop(future)
                 try:
                     out, seconds = future.result()
                     report.done[name], report.wall_seconds[name] = Path(out), seconds
                 except Exception as err:  # reported by name; the other runs go on
                     report.failed[name] = f"{type(err).__name__}: {err}".splitlines()[0]
                 bar.update(1)
+                fill()
             bar.close()
     finally:
         if cluster is not None:

@@ -36,10 +36,15 @@ def test_a_failing_run_is_named_while_the_other_finishes(tmp_path):
     assert "ValueError: ip_samples = 20000 exceeds the 10000 test images" == report.failed["bad/seed-0"]
 
 
-def test_sweep_command(tmp_path, capsys):
-    rc = cli_main(["sweep", "--profile", "quick", "--dataset", "fashion-mnist", "--runs", "shallow",
-                   "--seeds", "3", "--workers", "1", "--root", str(tmp_path), "--max-steps", "10", "--quiet"])
+def test_sweep_command_runs_datasets_then_seeds_in_order(tmp_path, capsys):
+    rc = cli_main(["sweep", "--profile", "quick", "--dataset", "fashion-mnist", "mnist", "--runs", "shallow",
+                   "tied", "--seeds", "3", "4", "--workers", "1", "--root", str(tmp_path), "--max-steps", "10",
+                   "--quiet"])
     assert rc == 0
-    run = load_run(tmp_path / "quick" / "fashion-mnist" / "shallow" / "seed-3")
-    assert run.info["seed"] == 3 and run.info["data"]["steps"] == 10
-    assert "shallow/seed-3" in capsys.readouterr().out
+    run = load_run(tmp_path / "quick" / "mnist" / "tied" / "seed-4")
+    assert run.info["seed"] == 4 and run.info["data"]["steps"] == 10
+    started = {(d, r, s): load_run(tmp_path / "quick" / d / r / f"seed-{s}").info["started"]
+               for d in ("fashion-mnist", "mnist") for s in (3, 4) for r in ("shallow", "tied")}
+    assert list(started.values()) == sorted(started.values())      # one worker: in the given order
+    out = capsys.readouterr().out
+    assert "fashion-mnist/shallow/seed-3" in out and "mnist/tied/seed-4" in out
