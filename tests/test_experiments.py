@@ -60,5 +60,9 @@ def test_load_seeds_keeps_only_complete_seeds(tmp_path):
         shutil.rmtree(tmp_path / "tiny" / "fashion-mnist" / "b" / "seed-1")     # seed 1 incomplete
         seeds = load_seeds("fashion-mnist", "tiny", root=tmp_path)
         assert list(seeds) == [0] and sorted(seeds[0]) == ["a", "b"] and seeds[0]["a"].info["seed"] == 0
+        only_a = load_seeds("fashion-mnist", "tiny", runs=["a"], root=tmp_path)    # a chapter's runs
+        assert sorted(only_a) == [0, 1] and list(only_a[1]) == ["a"] and only_a[1]["a"].info["seed"] == 1
+        with pytest.raises(ValueError, match=r"unknown run\(s\) \['c'\]; valid: a, b"):
+            load_seeds("fashion-mnist", "tiny", runs=["c"], root=tmp_path)
     finally:
         ex.PARAMS_DIR = old

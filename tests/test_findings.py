@@ -335,3 +335,20 @@ def test_seed_spread_and_verdict_changes():
     assert spread.loc["shallow", "ΔI(Z) sd"] == pytest.approx(dIs.std(ddof=1))
     assert spread.loc["tied", "ΔI(Z) mean [bits]"] == 0.0
     assert F.seed_verdict_changes(seeds) == ["The shallow AE has a simplifying phase (2 of 3 seeds)"]
+
+
+def test_claims_table_with_seeds_adds_mean_sd_and_k_of_n():
+    seeds = {}
+    for seed, top in enumerate([3.0, 3.2, 2.1]):
+        runs = paper_like_runs()
+        runs["shallow"]["i_xt"] = rise_and_fall(top=top)[:, None]
+        runs["shallow"]["i_tx"] = runs["shallow"]["i_xt"] - 0.02
+        seeds[seed] = runs
+    claims = F.paper_claims(seeds[0])
+    table = F.claims_table(claims, figures="1", seeds=seeds).set_index("Claim")
+    assert list(table.columns) == ["Figure", "Measured", "Threshold", "Verdict", "Over seeds", "Holds in"]
+    row = table.loc["The shallow AE has a simplifying phase"]
+    dIs = [F.simplifying_phase(r["shallow"]["i_xt"][:, 0])["dI"] for r in seeds.values()]
+    assert row["Over seeds"] == f"ΔI(Z) {np.mean(dIs):.2f} ± {np.std(dIs, ddof=1):.2f} bits"
+    assert row["Holds in"] == "2 of 3 seeds" and row["Verdict"] == "supported"
+    assert "Seeds" in F.claims_table(claims, seeds={0: seeds[0]}).columns     # one seed: as before

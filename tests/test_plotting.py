@@ -81,3 +81,36 @@ def test_long_trajectories_are_thinned():
     idx = P._thin(30001, 4000)
     assert idx[0] == 0 and idx[-1] == 30000 and len(idx) <= 4001
     assert set(range(1, 11)) <= set(idx.tolist())       # the first iterations are all kept
+
+
+def test_seed_band_median_min_max_on_a_common_grid():
+    at = np.array([0.0, 5.0, 10.0, 20.0])
+    curves = [(np.array([0, 10]), np.array([0.0, 10.0])),      # y = x
+              (np.array([0, 10]), np.array([0.0, 20.0])),      # y = 2x
+              (np.array([0, 5, 10]), np.array([1.0, 1.0, 1.0]))]
+    med, lo, hi = P.seed_band(at, curves)
+    np.testing.assert_allclose(med[:3], [0.0, 5.0, 10.0])
+    np.testing.assert_allclose(lo[:3], [0.0, 1.0, 1.0])
+    np.testing.assert_allclose(hi[:3], [1.0, 10.0, 20.0])
+    assert np.isnan(med[3]) and np.isnan(hi[3])                # beyond every curve: no band
+    with pytest.raises(ValueError, match="at least one curve"):
+        P.seed_band(at, [])
+
+
+def test_seeds_draw_bands_and_final_points(metrics):
+    other = {**metrics, "i_xt": metrics["i_xt"] * 0.5, "i_tx": metrics["i_tx"] * 0.5,
+             "train_loss": metrics["train_loss"] * 2}
+    fig = P.plot_losses(metrics, seeds=[metrics, other])
+    ax = fig.axes[0]
+    assert len(ax.collections) == 2                            # train and test bands
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.max() > 2 * metrics["train_loss"][-10:].min()  # reaches the doubled seed
+    assert "2 seeds, min–max" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(fig)
+    fig = P.plot_information_plane(metrics, "Z", seeds=[other])
+    ends = fig.axes[0].collections[1].get_offsets()
+    np.testing.assert_allclose(ends, [[other["i_xt"][-1, 2], other["i_tx"][-1, 2]]])
+    plt.close(fig)
+    fig = P.plot_data_processing(metrics, seeds=[metrics, other])
+    assert len(fig.axes[0].collections) == 3 and len(fig.axes[1].collections) == 3   # a band per layer
+    plt.close(fig)
