@@ -191,8 +191,9 @@ def test_command_line_help_documents_every_option_and_default(capsys):
         for action in p._actions:
             if action.dest != "help":
                 assert action.help, f"{name} {action.option_strings}: no help text"
-            if action.dest == "dataset":
-                datasets.add(action.default)
+            if action.dest == "dataset":               # sweep takes a list of datasets
+                default = action.default
+                datasets.update(default if isinstance(default, list) else [default])
         text = p.format_help()
         assert "(default: 100)" in text if name == "train" else "(default: quick)" in text
     assert datasets == {"fashion-mnist"}            # one default dataset for every subcommand
