@@ -1,8 +1,9 @@
-"""The ipbook command line: ``python -m ipbook train|runs|sweep|book``.
+"""The ipbook command line: ``python -m ipbook train|runs|sweep|sensitivity|book``.
 
     python -m ipbook train --model deep [--dataset fashion-mnist] --out runs/deep [--steps N] ...
     python -m ipbook runs --profile paper|quick [--dataset NAME] [--runs deep vae] [--recompute]
     python -m ipbook sweep --profile seeds --dataset NAME [NAME ...] --seeds 0 1 2 3 4 [--workers N | --scheduler ADDR]
+    python -m ipbook sensitivity --dataset NAME [--profile seeds] [--small] [--workers N | --scheduler ADDR]
     python -m ipbook book --profile paper|quick [--dataset NAME] [--out DIR]
 
 Every error is reported as one ``error: ...`` message on stderr with exit status 2 (1 for a
@@ -185,14 +186,60 @@ def _sweep(args) -> int:
     return 0 if report.ok else 1
 
 
+def _sensitivity_parser(sub) -> None:
+    p = sub.add_parser("sensitivity", help="re-estimate a sweep's checkpoints under a grid of estimator settings",
+                       formatter_class=_Help,
+                       description="Evaluate the information plane of every run and seed of a sweep at "
+                                   "each checkpoint under the estimator grid (bandwidth rule and scale, "
+                                   "alpha, N, probe split, probe draws), one Dask task per run and seed; "
+                                   "writes OUT/DATASET.csv.gz, OUT/DATASET-input-entropy.csv, "
+                                   "OUT/DATASET-geometry.csv.gz and OUT/DATASET.json. Runs without "
+                                   "checkpoints.pt on this machine are listed and left out.")
+    p.add_argument("--profile", default="seeds", help=f"the sweep's settings, params/PROFILE.yaml: {_profiles()}")
+    p.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
+                   help=f"data set of the sweep: one of {', '.join(DATASET_NAMES)}")
+    p.add_argument("--runs", nargs="*", default=None, metavar="RUN", help="only these runs (default: all)")
+    p.add_argument("--seeds", nargs="+", type=int, default=None, metavar="S",
+                   help="seeds (default: the profile's seeds)")
+    p.add_argument("--draws", type=int, default=10, help="probe draws at the paper's setting (draw 0 is the run's own)")
+    p.add_argument("--large-n-steps", type=int, default=20,
+                   help="checkpoints evaluated at N = 500 and 1000 (seed 0 only)")
+    p.add_argument("--small", action="store_true",
+                   help="a small grid for quick checks: gamma 1, 2, 8; N 100 only; 3 draws")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None,
+                       help="local process workers, one thread each (default: one per core)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS", help="an existing Dask cluster")
+    p.add_argument("--root", default=None, help="results root of the sweep (default: the repository's results/)")
+    p.add_argument("--out", default=None, help="output folder (default: results/sensitivity/)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _sensitivity(args) -> int:
+    from .sensitivity import evaluate_sweep, paper_grid
+
+    grid = (paper_grid(gammas=(1, 2, 8), ns=(100,), draws=3) if args.small else paper_grid(draws=args.draws))
+    info = evaluate_sweep(args.dataset, args.profile, settings=grid, seeds=args.seeds, runs=args.runs,
+                          root=args.root, out=args.out, large_n_steps=args.large_n_steps,
+                          workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+    print(f"{len(info['evaluated'])} run(s) evaluated, {info['rows']} rows, "
+          f"{sum(info['task_seconds'].values()):.0f} s of task time")
+    if info["missing_checkpoints"]:
+        print(f"no checkpoints on this machine (left out): {', '.join(info['missing_checkpoints'])}")
+    for name, err in sorted(info["failed"].items()):
+        print(f"error: {name} failed: {err}", file=sys.stderr)
+    return 0 if not info["failed"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The parser of ``python -m ipbook`` and its three subcommands."""
+    """The parser of ``python -m ipbook`` and its subcommands."""
     parser = argparse.ArgumentParser(prog="python -m ipbook", description=_DESCRIPTION,
                                      formatter_class=_Help)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,book}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,sensitivity,book}")
     _train_parser(sub)
     _runs_parser(sub)
     _sweep_parser(sub)
+    _sensitivity_parser(sub)
     _book_parser(sub)
     return parser
 
@@ -202,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     from .training import TrainingDivergedError
 
     try:
-        return {"train": _train, "runs": _runs, "sweep": _sweep, "book": _book}[args.command](args)
+        return {"train": _train, "runs": _runs, "sweep": _sweep, "sensitivity": _sensitivity,
+                "book": _book}[args.command](args)
     except (ValueError, DatasetNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -34,6 +34,8 @@ import torch
 
 __all__ = [
     "scott_bandwidth",
+    "squared_distances",
+    "gram_from_distances",
     "gram_matrix",
     "renyi_entropy",
     "joint_entropy",
@@ -91,15 +93,26 @@ def scott_bandwidth(n: int, d: int, gamma: float = 2.0) -> float:
     return float(gamma) * float(n) ** (-1.0 / (4.0 + float(d)))
 
 
-def _normalized_gram(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """A = K / (N sqrt(K_ii K_jj)) for the Gaussian kernel of width sigma; x is (N, d) float64.
-
-    For the Gaussian kernel K_ii = 1, so A = K / N; the squared distances are
-    |x_i|^2 + |x_j|^2 - 2 x_i.x_j with round-off below zero clipped and the diagonal set to 0.
-    """
+def squared_distances(x: torch.Tensor) -> torch.Tensor:
+    """(N, N) squared Euclidean distances ‖x_i − x_j‖² of the rows of a float64 (N, d) tensor,
+    as |x_i|² + |x_j|² − 2 x_i·x_j with round-off below zero clipped and the diagonal set to 0."""
     sq = (x * x).sum(dim=1)
     d2 = torch.addmm(sq[:, None] + sq[None, :], x, x.T, alpha=-2.0).clamp_min_(0.0)
     d2.diagonal().zero_()
+    return d2
+
+
+def gram_from_distances(d2: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A = exp(−D²/(2σ²)) / N from squared distances D² (batched over leading axes; not in place)."""
+    return torch.exp(d2 * (-0.5 / (sigma * sigma))).div_(d2.shape[-1])
+
+
+def _normalized_gram(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A = K / (N sqrt(K_ii K_jj)) for the Gaussian kernel of width sigma; x is (N, d) float64.
+
+    For the Gaussian kernel K_ii = 1, so A = K / N.
+    """
+    d2 = squared_distances(x)
     return torch.exp_(d2.mul_(-0.5 / (sigma * sigma))).div_(x.shape[0])
 
 
@@ -141,8 +154,15 @@ def _entropy_from_eigenvalues(lam: torch.Tensor, alpha: float) -> torch.Tensor:
 
 
 def _entropies(mats: torch.Tensor, alpha: float) -> torch.Tensor:
-    """S_α of a batch (B, N, N) of unit-trace PSD matrices: one batched float64 ``eigvalsh``."""
-    return _entropy_from_eigenvalues(torch.linalg.eigvalsh(mats.to(torch.float64)), alpha)
+    """S_α of a batch (B, N, N) of unit-trace PSD matrices: one batched float64 ``eigvalsh``.
+
+    For α = 2 no eigen-decomposition is needed: Σ λ_i² = ‖A‖²_F for a symmetric A, so
+    S_2(A) = −log2 ‖A‖²_F (the α = 2 Frobenius identity).
+    """
+    mats = mats.to(torch.float64)
+    if alpha == 2.0:
+        return -torch.log2((mats * mats).sum(dim=(-2, -1)))
+    return _entropy_from_eigenvalues(torch.linalg.eigvalsh(mats), alpha)
 
 
 def _hadamard(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from .experiments import RESULTS_DIR, load_profile, run_configs
 from .training import TrainConfig, train
 
-__all__ = ["SweepReport", "sweep_tasks", "run_sweep", "sweep"]
+__all__ = ["SweepReport", "sweep_tasks", "run_tasks", "run_sweep", "sweep"]
 
 
 @dataclass
@@ -61,13 +61,16 @@ def sweep_tasks(profile: str, dataset: str, seeds: list[int], *, runs: list[str]
     return tasks
 
 
-def run_sweep(tasks: dict[str, tuple[TrainConfig, Path]], *, workers: int | None = None,
-              scheduler: str | None = None, progress: bool = True,
-              require_checkpoints: bool = False) -> SweepReport:
-    """Run ``tasks`` (from :func:`sweep_tasks`) on a Dask cluster, one task per run.
+def run_tasks(fn, tasks: dict[str, tuple], *, workers: int | None = None, scheduler: str | None = None,
+              progress: bool = True, desc: str = "tasks") -> dict[str, object]:
+    """Call ``fn(*args)`` for every ``name: args`` of ``tasks`` on a Dask cluster; returns ``{name:
+    result}``, with the exception as the result of a task that raised (the others go on).
 
     ``scheduler``: the address of an existing cluster (``tcp://host:8786``); otherwise an embedded
     LocalCluster with ``workers`` process workers (default: the number of cores), one thread each.
+    Tasks go out in their order, no more at a time than the cluster has threads, so that a sweep
+    stopped early leaves its first tasks complete (Dask's own priorities do not hold across
+    separate submits).
     """
     from distributed import Client, LocalCluster, as_completed
 
@@ -80,38 +83,49 @@ def run_sweep(tasks: dict[str, tuple[TrainConfig, Path]], *, workers: int | None
             raise ValueError(f"workers must be >= 1; got {n}")
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                dashboard_address=":0")  # any free port: two sweeps never collide
-    report = SweepReport()
+    results = {}
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
-            # Tasks go out in their order (per dataset: seed 0 of every run, then seed 1, ...), no
-            # more at a time than the cluster has threads, so that a sweep stopped early leaves
-            # complete seeds behind (Dask's own priorities do not hold across separate submits).
             waiting = list(tasks.items())[::-1]
             names, running = {}, as_completed()
 
             def fill() -> None:
                 while waiting and running.count() < max(1, sum(client.nthreads().values())):
-                    name, (config, out) = waiting.pop()
-                    future = client.submit(_train_task, config, str(out), require_checkpoints,
-                                           key=f"ipbook-{name}-{os.getpid()}", pure=False)
+                    name, args = waiting.pop()
+                    future = client.submit(fn, *args, key=f"ipbook-{desc}-{name}-{os.getpid()}", pure=False)
                     names[future] = name
                     running.add(future)
 
-            bar = tqdm(total=len(tasks), disable=not progress, desc="runs", ascii=True, ncols=80)
+            bar = tqdm(total=len(tasks), disable=not progress, desc=desc, ascii=True, ncols=80)
             fill()
             for future in running:
                 name = names.pop(future)
                 try:
-                    out, seconds = future.result()
-                    report.done[name], report.wall_seconds[name] = Path(out), seconds
-                except Exception as err:  # reported by name; the other runs go on
-                    report.failed[name] = f"{type(err).__name__}: {err}".splitlines()[0]
+                    results[name] = future.result()
+                except Exception as err:  # reported by name; the other tasks go on
+                    results[name] = err
                 bar.update(1)
                 fill()
             bar.close()
     finally:
         if cluster is not None:
             cluster.close()
+    return results
+
+
+def run_sweep(tasks: dict[str, tuple[TrainConfig, Path]], *, workers: int | None = None,
+              scheduler: str | None = None, progress: bool = True,
+              require_checkpoints: bool = False) -> SweepReport:
+    """Train ``tasks`` (from :func:`sweep_tasks`) on a Dask cluster, one task per run (see
+    :func:`run_tasks` for ``workers`` and ``scheduler``)."""
+    args = {name: (config, str(out), require_checkpoints) for name, (config, out) in tasks.items()}
+    report = SweepReport()
+    for name, result in run_tasks(_train_task, args, workers=workers, scheduler=scheduler,
+                                  progress=progress, desc="runs").items():
+        if isinstance(result, Exception):
+            report.failed[name] = f"{type(result).__name__}: {result}".splitlines()[0]
+        else:
+            report.done[name], report.wall_seconds[name] = Path(result[0]), result[1]
     return report
 
 

@@ -195,7 +195,8 @@ def test_command_line_help_documents_every_option_and_default(capsys):
                 default = action.default
                 datasets.update(default if isinstance(default, list) else [default])
         text = p.format_help()
-        assert "(default: 100)" in text if name == "train" else "(default: quick)" in text
+        expected = {"train": "(default: 100)", "sensitivity": "(default: seeds)"}.get(name, "(default: quick)")
+        assert expected in text
     assert datasets == {"fashion-mnist"}            # one default dataset for every subcommand
     assert {"--test-points", "--batch-size", "--lr", "--seed"} <= set(
         s for a in sub.choices["train"]._actions for s in a.option_strings)

@@ -1,0 +1,483 @@
+r"""Estimator sensitivity: a run's information plane re-estimated on its checkpoints under a grid of
+estimator settings.
+
+The paper estimates every plane at one setting: α = 1.01, Scott's rule with γ = 2, the same N = 100
+test images. This module asks what the plane would have been at other settings, without
+retraining: :meth:`ipbook.training.Run.model_at` rebuilds the network at each saved iteration, and
+each layer T is re-estimated under every :class:`Setting` of a grid that varies one factor at a
+time around the paper's (:func:`paper_grid`):
+
+* the **bandwidth rule** of each variable's kernel width σ:
+
+  - ``scott``: σ = γ·N^(−1/(4+d)) on the raw activations (the paper, γ = 2);
+  - ``median``: σ = γ·median_{i<j} ‖t_i − t_j‖, the median heuristic on the variable's own sample;
+  - ``tapia``: Tapia & Estévez (2020), every feature z-scored over the probe set, then
+    σ = γ·√d·N^(−1/(4+d));
+* the Rényi order **α** (for α = 2, S = −log2 ‖A‖²_F, no eigen-decomposition);
+* the number **N** of probe images, the **probe** split (test or training images) and the probe
+  **draw** (draw 0 is the run's own probe set; draws 1, 2, ... are other random sets).
+
+Each variable's pairwise distances are computed once per probe set and reused across bandwidths
+and α; the entropies of one probe set and one α come from one batched float64 ``eigvalsh``.
+
+References
+----------
+A. M. Saxe et al., "On the information bottleneck theory of deep learning", ICLR (2018).
+M. Tapia, P. A. Estévez, "On the information plane of autoencoders", IJCNN (2020).
+S. Lee, J. Jo, "Information flows of diverse autoencoders", Entropy 23(7), 862 (2021).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .estimators import _as_matrix, _entropies, gram_from_distances, squared_distances
+
+__all__ = ["RULES", "Setting", "PAPER", "paper_grid", "bandwidth", "VariableSample",
+           "plane_under_settings", "input_entropy", "rescaled_information", "layer_geometry",
+           "probe_index", "evaluate_run", "ROW_COLUMNS", "INPUT_COLUMNS", "GEOMETRY_COLUMNS"]
+
+#: The bandwidth rules of :func:`bandwidth`.
+RULES = ("scott", "median", "tapia")
+#: Columns of the tidy tables :func:`evaluate_run` returns.
+ROW_COLUMNS = ["run", "seed", "step", "layer", "rule", "gamma", "alpha", "n", "probe", "draw",
+               "i_xt", "i_tx", "s_t"]
+INPUT_COLUMNS = ["seed", "rule", "gamma", "alpha", "n", "probe", "draw", "s_x"]
+GEOMETRY_COLUMNS = ["run", "seed", "step", "layer", "saturated", "distance_over_sigma", "sigma",
+                    "mean_distance", "within_class", "between_class"]
+#: Training images a ``train`` probe is drawn from: the first 6,000, which every run (the 10 % run
+#: included) trained on, so that a draw is the same images for every run.
+TRAIN_PROBE_POOL = 6000
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One estimator setting: bandwidth ``rule`` and its scale ``gamma``, Rényi order ``alpha``,
+    ``n`` probe images from the ``probe`` split (``"test"`` or ``"train"``), probe ``draw``."""
+
+    rule: str = "scott"
+    gamma: float = 2.0
+    alpha: float = 1.01
+    n: int = 100
+    probe: str = "test"
+    draw: int = 0
+
+    def __post_init__(self):
+        if self.rule not in RULES:
+            raise ValueError(f"unknown bandwidth rule {self.rule!r}; valid: {', '.join(RULES)}")
+        if not (math.isfinite(self.gamma) and self.gamma > 0):
+            raise ValueError(f"gamma must be a finite number > 0; got {self.gamma!r}")
+        if not (math.isfinite(self.alpha) and self.alpha > 0):
+            raise ValueError(f"alpha must be a finite number > 0; got {self.alpha!r}")
+        if self.probe not in ("test", "train"):
+            raise ValueError(f"probe must be 'test' or 'train'; got {self.probe!r}")
+        if not (isinstance(self.n, (int, np.integer)) and self.n >= 2):
+            raise ValueError(f"n must be an integer >= 2; got {self.n!r}")
+        if not (isinstance(self.draw, (int, np.integer)) and self.draw >= 0):
+            raise ValueError(f"draw must be an integer >= 0; got {self.draw!r}")
+
+    @property
+    def probe_set(self) -> tuple[str, int, int]:
+        """What fixes the probe images: ``(probe, n, draw)``."""
+        return self.probe, int(self.n), int(self.draw)
+
+    def label(self) -> str:
+        """A short name for tables and figure columns, e.g. ``scott γ=2``, ``α=2``, ``N=500``."""
+        parts = [self.rule if self.rule != "scott" else f"scott γ={self.gamma:g}"]
+        if self.rule != "scott" and self.gamma != 1:
+            parts[0] += f" γ={self.gamma:g}"
+        if self.alpha != PAPER.alpha:
+            parts.append(f"α={self.alpha:g}")
+        if self.n != PAPER.n:
+            parts.append(f"N={self.n}")
+        if self.probe != PAPER.probe:
+            parts.append(f"{self.probe} probe")
+        if self.draw:
+            parts.append(f"draw {self.draw}")
+        return ", ".join(parts)
+
+
+#: The paper's setting (Appendix A): α = 1.01, Scott's rule with γ = 2, N = 100 test images.
+PAPER = Setting()
+
+
+def paper_grid(*, gammas: Sequence[float] = (0.5, 1, 2, 4, 8, 16), alphas: Sequence[float] = (1.01, 2),
+               ns: Sequence[int] = (100, 500, 1000), probes: Sequence[str] = ("test", "train"),
+               draws: int = 10, rules: Sequence[str] = ("median", "tapia")) -> list[Setting]:
+    """The settings that vary one factor at a time around :data:`PAPER` (which comes first):
+    Scott's γ, the other bandwidth rules (at γ = 1), α, N, the probe split and ``draws`` probe
+    draws in all (draw 0, the run's own, and ``draws − 1`` others)."""
+    grid = [PAPER]
+    grid += [dataclasses.replace(PAPER, gamma=float(g)) for g in gammas]
+    grid += [dataclasses.replace(PAPER, rule=r, gamma=1.0) for r in rules]
+    grid += [dataclasses.replace(PAPER, alpha=float(a)) for a in alphas]
+    grid += [dataclasses.replace(PAPER, n=int(n)) for n in ns]
+    grid += [dataclasses.replace(PAPER, probe=p) for p in probes]
+    grid += [dataclasses.replace(PAPER, draw=k) for k in range(draws)]
+    return list(dict.fromkeys(grid))
+
+
+# ----------------------------------------------------------------------------- one variable
+class VariableSample:
+    """One variable (X, a layer T, or X′) on one probe set: its squared pairwise distances, kept
+    to be reused by every bandwidth and α.
+
+    Parameters
+    ----------
+    x : (N, d) array or tensor
+    """
+
+    def __init__(self, x):
+        self.x = _as_matrix("x", x)
+        self.n, self.d = self.x.shape
+        self.d2 = squared_distances(self.x)
+        self._d2z = None
+        self._median = None
+
+    @property
+    def d2_standardized(self) -> torch.Tensor:
+        """Squared distances after z-scoring every feature over the sample (constant features
+        become 0), as Tapia & Estévez's rule asks."""
+        if self._d2z is None:
+            sd = self.x.std(dim=0, unbiased=False)
+            z = (self.x - self.x.mean(dim=0)) / torch.where(sd > 0, sd, 1.0)
+            self._d2z = squared_distances(z)
+        return self._d2z
+
+    @property
+    def median_distance(self) -> float:
+        """Median of the N(N−1)/2 pairwise distances ‖x_i − x_j‖, i < j."""
+        if self._median is None:
+            i, j = torch.triu_indices(self.n, self.n, offset=1)
+            self._median = float(torch.quantile(self.d2[i, j].sqrt(), 0.5))  # the mean of the two middle values
+        return self._median
+
+    def bandwidth(self, rule: str, gamma: float) -> float:
+        """The kernel width σ of ``rule`` with scale ``gamma`` (see :func:`bandwidth`)."""
+        if rule == "scott":
+            return gamma * self.n ** (-1.0 / (4.0 + self.d))
+        if rule == "tapia":
+            return gamma * math.sqrt(self.d) * self.n ** (-1.0 / (4.0 + self.d))
+        if rule == "median":
+            # All points equal (median 0): any width gives the all-ones kernel; take a tiny one.
+            return gamma * max(self.median_distance, 1e-12)
+        raise ValueError(f"unknown bandwidth rule {rule!r}; valid: {', '.join(RULES)}")
+
+    def gram(self, rule: str, gamma: float) -> torch.Tensor:
+        """The normalized Gram matrix A = exp(−D²/(2σ²))/N under ``rule``."""
+        d2 = self.d2_standardized if rule == "tapia" else self.d2
+        return gram_from_distances(d2, self.bandwidth(rule, gamma))
+
+
+def bandwidth(x, rule: str = "scott", gamma: float = 2.0) -> float:
+    """Kernel width σ of the (N, d) sample ``x`` under a bandwidth rule.
+
+    ``scott``: γ·N^(−1/(4+d)); ``median``: γ times the median pairwise distance; ``tapia``:
+    γ·√d·N^(−1/(4+d)), meant for per-feature z-scored data (:class:`VariableSample` z-scores).
+    """
+    return VariableSample(x).bandwidth(rule, float(gamma))
+
+
+# ----------------------------------------------------------------------------- the estimates
+def _joint(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    ab = a * b
+    return ab / torch.diagonal(ab, dim1=-2, dim2=-1).sum(-1)[..., None, None]
+
+
+def plane_under_settings(x: VariableSample, layers: Sequence[VariableSample], x_hat: VariableSample,
+                         settings: Sequence[Setting]) -> dict[str, np.ndarray]:
+    """I(X; T), I(T; X′) and S(T) of every layer under every setting, on one probe set.
+
+    Parameters
+    ----------
+    x, x_hat : :class:`VariableSample`
+        The network's input and output on the probe set.
+    layers : sequence of L :class:`VariableSample`
+        The hidden layers on the same probe set.
+    settings : sequence of S :class:`Setting`
+        Settings of this probe set (their ``n``, ``probe`` and ``draw`` are not looked at).
+
+    Returns
+    -------
+    dict with ``i_xt``, ``i_tx``, ``s_t``: (S, L) arrays in bits, and ``s_x``: (S,).
+    """
+    n_l = len(layers)
+    out = {k: np.empty((len(settings), n_l)) for k in ("i_xt", "i_tx", "s_t")}
+    out["s_x"] = np.empty(len(settings))
+    by_alpha: dict[float, list[int]] = {}
+    for k, s in enumerate(settings):
+        by_alpha.setdefault(float(s.alpha), []).append(k)
+    for alpha, ks in by_alpha.items():
+        mats = []  # per setting: X, X′, T_1..T_L, X∘T_1.., T_1∘X′..
+        for k in ks:
+            s = settings[k]
+            a_x, a_r = x.gram(s.rule, s.gamma), x_hat.gram(s.rule, s.gamma)
+            a_t = torch.stack([t.gram(s.rule, s.gamma) for t in layers])
+            mats += [a_x[None], a_r[None], a_t, _joint(a_x, a_t), _joint(a_t, a_r)]
+        ent = _entropies(torch.cat(mats), alpha).view(len(ks), 2 + 3 * n_l).numpy()
+        s_x, s_r = ent[:, 0], ent[:, 1]
+        s_t, s_xt, s_tr = ent[:, 2:2 + n_l], ent[:, 2 + n_l:2 + 2 * n_l], ent[:, 2 + 2 * n_l:]
+        out["s_x"][ks] = s_x
+        out["s_t"][ks] = s_t
+        out["i_xt"][ks] = s_x[:, None] + s_t - s_xt
+        out["i_tx"][ks] = s_t + s_r[:, None] - s_tr
+    return out
+
+
+def input_entropy(x, settings: Iterable[Setting]) -> np.ndarray:
+    """S(X) in bits of the sample ``x`` under each setting's rule, γ and α (its N is x's)."""
+    v = VariableSample(x)
+    settings = list(settings)
+    return np.array([float(_entropies(v.gram(s.rule, s.gamma), s.alpha)) for s in settings])
+
+
+def rescaled_information(x, t, factors: Sequence[float], setting: Setting = PAPER) -> np.ndarray:
+    """I(X; cT) for each factor c, at one setting. Any invertible map of T, c·T included, leaves the
+    true mutual information unchanged; a fixed-width kernel estimate moves with c."""
+    vx = VariableSample(x)
+    return np.array([plane_under_settings(vx, [VariableSample(_as_matrix("t", t) * float(c))], vx,
+                                          [setting])["i_xt"][0, 0] for c in factors])
+
+
+def layer_geometry(t, labels, sigma: float) -> dict:
+    """What the kernel sees of one layer on the probe set.
+
+    Returns the fraction of saturated units (activations < 0.01 or > 0.99 among all N·d values;
+    NaN when some activation lies outside [0, 1], i.e. the layer is not a sigmoid), the mean
+    pairwise distance, its ratio to the kernel width ``sigma``, and the mean distance between
+    probes of the same class (``within_class``) and of different classes (``between_class``).
+    """
+    v = t if isinstance(t, VariableSample) else VariableSample(t)
+    labels = torch.as_tensor(np.asarray(labels))
+    if labels.shape != (v.n,):
+        raise ValueError(f"labels must have shape ({v.n},), one per probe; got {tuple(labels.shape)}")
+    i, j = torch.triu_indices(v.n, v.n, offset=1)
+    dist = v.d2[i, j].sqrt()
+    same = labels[i] == labels[j]
+    x = v.x
+    bounded = bool(((x >= 0) & (x <= 1)).all())
+    mean = float(dist.mean())
+    return {"saturated": float(((x < 0.01) | (x > 0.99)).double().mean()) if bounded else float("nan"),
+            "distance_over_sigma": mean / sigma, "sigma": sigma, "mean_distance": mean,
+            "within_class": float(dist[same].mean()) if bool(same.any()) else float("nan"),
+            "between_class": float(dist[~same].mean()) if bool((~same).any()) else float("nan")}
+
+
+# ----------------------------------------------------------------------------- runs
+def probe_index(seed: int, probe: str, n: int, draw: int, n_pool: int) -> torch.Tensor:
+    """The sorted indices of a probe set among ``n_pool`` images.
+
+    Draw 0 on the test split is the run's own: the first ``n`` of the permutation the trainer draws
+    with seed + 1 (so at N = 100 exactly the online trajectory's probe images, and larger N contain
+    them). Other draws, and training-image probes, use a permutation seeded by the draw alone, the
+    same for every run and seed.
+    """
+    if n > n_pool:
+        raise ValueError(f"a probe set of n = {n} images needs at least that many; the pool has {n_pool}")
+    if probe == "test" and draw == 0:
+        gen = torch.Generator().manual_seed(int(seed) + 1)
+    else:
+        gen = torch.Generator().manual_seed(1_000_003 * (int(draw) + 1) + (probe == "train"))
+    return torch.randperm(n_pool, generator=gen)[:n].sort().values
+
+
+def _probe_images(run, settings: Sequence[Setting], data: dict) -> dict:
+    """{(probe, n, draw): (images, labels)} for the probe sets the settings need."""
+    seed = int(run.info["config"]["seed"])
+    out = {}
+    for s in settings:
+        if s.probe_set in out:
+            continue
+        split = data[s.probe]
+        pool = len(split.x) if s.probe == "test" else min(TRAIN_PROBE_POOL, len(split.x))
+        idx = probe_index(seed, s.probe, s.n, s.draw, pool)
+        out[s.probe_set] = (split.x[idx].double(), split.y[idx])
+    return out
+
+
+def _forward(model, x: torch.Tensor):
+    """The model's layers and output on ``x``; the VAE's sample of Z is drawn from a fixed seed."""
+    with torch.no_grad(), torch.random.fork_rng():
+        torch.manual_seed(0)
+        out = model(x.float())
+    return [t.double() for t in out.layers.values()], out.x_hat.double()
+
+
+def evaluate_run(run, settings: Sequence[Setting] | None = None, *, steps: Sequence[int] | None = None,
+                 data: dict | None = None, name: str | None = None,
+                 steps_for: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Re-estimate a run's information plane on its checkpoints under each setting.
+
+    Parameters
+    ----------
+    run : :class:`ipbook.training.Run` with checkpoints (``checkpoints.pt`` beside it).
+    settings : the grid (default :func:`paper_grid`).
+    steps : checkpoints to evaluate (default: all of the run's).
+    data : ``{"test": ImageData, "train": ImageData}``; loaded from the run's dataset when omitted.
+    name : the ``run`` column (default: the run directory's parent name, e.g. ``deep``).
+    steps_for : optional ``{probe_set: steps}`` restricting costly probe sets (e.g. N = 1000) to
+        fewer checkpoints.
+
+    Returns
+    -------
+    rows : one row per (step, layer, setting), columns :data:`ROW_COLUMNS`.
+    inputs : S(X) per setting, columns :data:`INPUT_COLUMNS`.
+    geometry : per (step, layer) at the paper's probe set, columns :data:`GEOMETRY_COLUMNS`.
+    """
+    from .data import load_dataset
+
+    settings = list(settings) if settings is not None else paper_grid()
+    config = run.info["config"]
+    seed = int(config["seed"])
+    if name is None:
+        name = run.path.parent.name if run.path is not None and run.path.name.startswith("seed-") else (
+            run.path.name if run.path is not None else config["model"])
+    if data is None:
+        data = {"test": load_dataset(config["dataset"], "test"), "train": load_dataset(config["dataset"], "train")}
+    steps = list(run.checkpoint_steps if steps is None else steps)
+    if not steps:
+        raise ValueError(f"run {name!r} (seed {seed}) has no checkpoints; train it with checkpoints=K")
+    probes = _probe_images(run, settings, data)
+    groups: dict[tuple, list[Setting]] = {}
+    for s in settings:
+        groups.setdefault(s.probe_set, []).append(s)
+    x_vars = {key: VariableSample(x) for key, (x, _) in probes.items()}
+    inputs = [(seed, s.rule, s.gamma, s.alpha, s.n, s.probe, s.draw,
+               float(_entropies(x_vars[s.probe_set].gram(s.rule, s.gamma), s.alpha))) for s in settings]
+    rows, geometry = [], []
+    layer_names = run.layers
+    for step in steps:
+        model = run.model_at(int(step))
+        for key, group in groups.items():
+            if steps_for is not None and key in steps_for and int(step) not in steps_for[key]:
+                continue
+            layers, x_hat = _forward(model, probes[key][0])
+            t_vars = [VariableSample(t) for t in layers]
+            est = plane_under_settings(x_vars[key], t_vars, VariableSample(x_hat), group)
+            for k, s in enumerate(group):
+                for l, layer in enumerate(layer_names):
+                    rows.append((name, seed, int(step), layer, s.rule, s.gamma, s.alpha, s.n, s.probe, s.draw,
+                                 est["i_xt"][k, l], est["i_tx"][k, l], est["s_t"][k, l]))
+            if key == PAPER.probe_set:
+                for layer, t in zip(layer_names, t_vars):
+                    sigma = t.bandwidth(PAPER.rule, PAPER.gamma)
+                    g = layer_geometry(t, probes[key][1], sigma)
+                    geometry.append({"run": name, "seed": seed, "step": int(step), "layer": layer, **g})
+    return (pd.DataFrame(rows, columns=ROW_COLUMNS), pd.DataFrame(inputs, columns=INPUT_COLUMNS),
+            pd.DataFrame(geometry, columns=GEOMETRY_COLUMNS))
+
+
+# ----------------------------------------------------------------------------- a whole sweep
+def _large_n_steps(steps: Sequence[int], k: int) -> list[int]:
+    """``k`` of a run's checkpoint iterations, evenly spread over the list (first and last kept)."""
+    steps = sorted(steps)
+    if len(steps) <= k:
+        return steps
+    return sorted({steps[int(round(i))] for i in np.linspace(0, len(steps) - 1, k)})
+
+
+def _settings_key(settings: Sequence[Setting]) -> list[list]:
+    return [list(dataclasses.astuple(s)) for s in settings]
+
+
+def _evaluate_task(run_dir: str, part: str, name: str, settings: list[Setting],
+                   large_n: int | None, large_n_steps: int) -> tuple[str, float]:
+    """One task: evaluate one run and seed, write its tables to ``part`` (atomically)."""
+    import pickle
+    import time
+    from pathlib import Path
+
+    from .training import _atomic_write, load_run
+
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    run = load_run(run_dir)
+    seed = int(run.info["config"]["seed"])
+    big = [s for s in settings if s.n > PAPER.n]
+    if large_n is not None and seed != large_n:
+        settings = [s for s in settings if s.n <= PAPER.n]
+    steps_for = {s.probe_set: _large_n_steps(run.checkpoint_steps, large_n_steps) for s in big}
+    tables = evaluate_run(run, settings, name=name, steps_for=steps_for)
+    seconds = time.perf_counter() - t0
+    record = {"settings": _settings_key(settings), "tables": tables, "seconds": seconds}
+    _atomic_write(Path(part), lambda f: pickle.dump(record, f))
+    return part, seconds
+
+
+def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[Setting] | None = None,
+                   seeds: Sequence[int] | None = None, runs: Sequence[str] | None = None,
+                   root=None, out=None, large_n_seed: int | None = 0, large_n_steps: int = 20,
+                   workers: int | None = None, scheduler: str | None = None,
+                   progress: bool = True) -> dict:
+    """Evaluate every run and seed of a sweep that has checkpoints, and write the tables.
+
+    Each (run, seed) is one Dask task (:func:`ipbook.sweep.run_tasks`) whose tables are kept in
+    ``OUT/.parts/<dataset>/`` and reused when the grid is the same, so an interrupted evaluation
+    resumes. Settings with N above the paper's 100 are evaluated for ``large_n_seed`` only (None:
+    every seed), on ``large_n_steps`` checkpoints. Writes, atomically, ``OUT/<dataset>.csv.gz``
+    (:data:`ROW_COLUMNS`), ``OUT/<dataset>-input-entropy.csv`` (:data:`INPUT_COLUMNS`),
+    ``OUT/<dataset>-geometry.csv.gz`` (:data:`GEOMETRY_COLUMNS`) and ``OUT/<dataset>.json`` (the
+    grid, versions, commit, seconds per task, and the runs left out for want of checkpoints).
+
+    Returns the ``.json`` record as a dict.
+    """
+    import json
+    import pickle
+    from pathlib import Path
+
+    from .experiments import RESULTS_DIR, load_profile, run_configs
+    from .sweep import run_tasks
+    from .training import CHECKPOINT_FILE, _atomic_write, _git_commit, _versions
+
+    settings = list(settings) if settings is not None else paper_grid()
+    spec = load_profile(profile)
+    seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
+    names = list(runs) if runs is not None else list(run_configs(profile, dataset))
+    base = Path(root) if root is not None else RESULTS_DIR
+    out_dir = Path(out) if out is not None else RESULTS_DIR / "sensitivity"
+    parts = out_dir / ".parts" / dataset
+    parts.mkdir(parents=True, exist_ok=True)
+    tasks, missing, reused = {}, [], {}
+    for seed in seeds:
+        for name in names:
+            run_dir = base / profile / dataset / name / f"seed-{seed}"
+            part = parts / f"{name}-seed-{seed}.pkl"
+            if not (run_dir / CHECKPOINT_FILE).is_file():
+                missing.append(f"{name}/seed-{seed}")
+                continue
+            wanted = [s for s in settings if large_n_seed is None or seed == large_n_seed or s.n <= PAPER.n]
+            if part.is_file() and pickle.loads(part.read_bytes())["settings"] == _settings_key(wanted):
+                reused[f"{name}/seed-{seed}"] = str(part)
+                continue
+            tasks[f"{name}/seed-{seed}"] = (str(run_dir), str(part), name, settings, large_n_seed, large_n_steps)
+    results = run_tasks(_evaluate_task, tasks, workers=workers, scheduler=scheduler, progress=progress,
+                        desc="sensitivity") if tasks else {}
+    failed = {k: f"{type(v).__name__}: {v}".splitlines()[0] for k, v in results.items() if isinstance(v, Exception)}
+    done = {**reused, **{k: v[0] for k, v in results.items() if not isinstance(v, Exception)}}
+    records = {k: pickle.loads(Path(p).read_bytes()) for k, p in sorted(done.items())}
+    if not records:
+        raise FileNotFoundError(f"no run of {profile}/{dataset} under {base} has checkpoints "
+                                f"({CHECKPOINT_FILE}); python -m ipbook sweep --profile {profile} --dataset "
+                                f"{dataset} --recreate-checkpoints makes them")
+    tables = [pd.concat([r["tables"][i] for r in records.values()], ignore_index=True) for i in range(3)]
+    tables[1] = tables[1].drop_duplicates(subset=INPUT_COLUMNS[:-1]).sort_values(INPUT_COLUMNS[:-1])
+    written = {}
+    for table, suffix in zip(tables, (".csv.gz", "-input-entropy.csv", "-geometry.csv.gz")):
+        path = out_dir / f"{dataset}{suffix}"
+        compression = "gzip" if suffix.endswith(".gz") else None
+        _atomic_write(path, lambda f, t=table, c=compression: t.to_csv(
+            f, index=False, float_format="%.6g", compression={"method": c, "mtime": 0} if c else None))
+        written[suffix] = str(path)
+    info = {"dataset": dataset, "profile": profile, "settings": [dataclasses.asdict(s) for s in settings],
+            "large_n_seed": large_n_seed, "large_n_steps": large_n_steps,
+            "evaluated": sorted(records), "missing_checkpoints": missing, "failed": failed,
+            "task_seconds": {k: round(r["seconds"], 1) for k, r in records.items()},
+            "rows": len(tables[0]), "versions": _versions(), "git": _git_commit()}
+    _atomic_write(out_dir / f"{dataset}.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
+    return info
