@@ -41,7 +41,9 @@ from .estimators import _as_matrix, _entropies, gram_from_distances, squared_dis
 
 __all__ = ["RULES", "Setting", "PAPER", "paper_grid", "bandwidth", "VariableSample",
            "plane_under_settings", "input_entropy", "rescaled_information", "layer_geometry",
-           "probe_index", "evaluate_run", "ROW_COLUMNS", "INPUT_COLUMNS", "GEOMETRY_COLUMNS"]
+           "probe_index", "evaluate_run", "evaluate_sweep", "load_tables", "at_setting", "collapse_deviation",
+           "simplifying_over_checkpoints", "probe_noise", "input_entropy_table",
+           "ROW_COLUMNS", "INPUT_COLUMNS", "GEOMETRY_COLUMNS", "RESCALING_COLUMNS"]
 
 #: The bandwidth rules of :func:`bandwidth`.
 RULES = ("scott", "median", "tapia")
@@ -51,6 +53,12 @@ ROW_COLUMNS = ["run", "seed", "step", "layer", "rule", "gamma", "alpha", "n", "p
 INPUT_COLUMNS = ["seed", "rule", "gamma", "alpha", "n", "probe", "draw", "s_x"]
 GEOMETRY_COLUMNS = ["run", "seed", "step", "layer", "saturated", "distance_over_sigma", "sigma",
                     "mean_distance", "within_class", "between_class"]
+RESCALING_COLUMNS = ["run", "seed", "step", "layer", "factor", "i_xt"]
+#: The files :func:`evaluate_sweep` writes, after the dataset's name, in the order of
+#: :func:`evaluate_run`'s tables.
+TABLE_SUFFIXES = (".csv.gz", "-input-entropy.csv", "-geometry.csv.gz", "-rescaling.csv")
+#: The factors c of the rescaling experiment (T → c·T at the last checkpoint).
+RESCALING_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
 #: Training images a ``train`` probe is drawn from: the first 6,000, which every run (the 10 % run
 #: included) trained on, so that a draw is the same images for every run.
 TRAIN_PROBE_POOL = 6000
@@ -311,7 +319,7 @@ def _forward(model, x: torch.Tensor):
 
 def evaluate_run(run, settings: Sequence[Setting] | None = None, *, steps: Sequence[int] | None = None,
                  data: dict | None = None, name: str | None = None,
-                 steps_for: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                 steps_for: dict | None = None) -> tuple[pd.DataFrame, ...]:
     """Re-estimate a run's information plane on its checkpoints under each setting.
 
     Parameters
@@ -329,6 +337,8 @@ def evaluate_run(run, settings: Sequence[Setting] | None = None, *, steps: Seque
     rows : one row per (step, layer, setting), columns :data:`ROW_COLUMNS`.
     inputs : S(X) per setting, columns :data:`INPUT_COLUMNS`.
     geometry : per (step, layer) at the paper's probe set, columns :data:`GEOMETRY_COLUMNS`.
+    rescaling : I(X; c·T) at the paper's setting and the last checkpoint, for c in
+        :data:`RESCALING_FACTORS`, columns :data:`RESCALING_COLUMNS`.
     """
     from .data import load_dataset
 
@@ -369,8 +379,13 @@ def evaluate_run(run, settings: Sequence[Setting] | None = None, *, steps: Seque
                     sigma = t.bandwidth(PAPER.rule, PAPER.gamma)
                     g = layer_geometry(t, probes[key][1], sigma)
                     geometry.append({"run": name, "seed": seed, "step": int(step), "layer": layer, **g})
+    last = max(int(k) for k in steps)
+    layers, _ = _forward(run.model_at(last), probes[PAPER.probe_set][0]) if PAPER.probe_set in probes else ([], None)
+    x_paper = probes[PAPER.probe_set][0] if layers else None
+    rescaling = [(name, seed, last, layer, c, v) for layer, t in zip(layer_names, layers)
+                 for c, v in zip(RESCALING_FACTORS, rescaled_information(x_paper, t, RESCALING_FACTORS))]
     return (pd.DataFrame(rows, columns=ROW_COLUMNS), pd.DataFrame(inputs, columns=INPUT_COLUMNS),
-            pd.DataFrame(geometry, columns=GEOMETRY_COLUMNS))
+            pd.DataFrame(geometry, columns=GEOMETRY_COLUMNS), pd.DataFrame(rescaling, columns=RESCALING_COLUMNS))
 
 
 # ----------------------------------------------------------------------------- a whole sweep
@@ -384,6 +399,20 @@ def _large_n_steps(steps: Sequence[int], k: int) -> list[int]:
 
 def _settings_key(settings: Sequence[Setting]) -> list[list]:
     return [list(dataclasses.astuple(s)) for s in settings]
+
+
+def load_tables(dataset: str, root=None) -> tuple[pd.DataFrame, ...] | None:
+    """The committed tables of :func:`evaluate_sweep` for ``dataset`` (rows, inputs, geometry,
+    rescaling), or None when ``ROOT/<dataset>.csv.gz`` does not exist (default root:
+    ``results/sensitivity/``)."""
+    from pathlib import Path
+
+    from .experiments import RESULTS_DIR
+
+    base = Path(root) if root is not None else RESULTS_DIR / "sensitivity"
+    if not (base / f"{dataset}.csv.gz").is_file():
+        return None
+    return tuple(pd.read_csv(base / f"{dataset}{suffix}") for suffix in TABLE_SUFFIXES)
 
 
 def _evaluate_task(run_dir: str, part: str, name: str, settings: list[Setting],
@@ -422,7 +451,8 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
     resumes. Settings with N above the paper's 100 are evaluated for ``large_n_seed`` only (None:
     every seed), on ``large_n_steps`` checkpoints. Writes, atomically, ``OUT/<dataset>.csv.gz``
     (:data:`ROW_COLUMNS`), ``OUT/<dataset>-input-entropy.csv`` (:data:`INPUT_COLUMNS`),
-    ``OUT/<dataset>-geometry.csv.gz`` (:data:`GEOMETRY_COLUMNS`) and ``OUT/<dataset>.json`` (the
+    ``OUT/<dataset>-geometry.csv.gz`` (:data:`GEOMETRY_COLUMNS`), ``OUT/<dataset>-rescaling.csv``
+    (:data:`RESCALING_COLUMNS`) and ``OUT/<dataset>.json`` (the
     grid, versions, commit, seconds per task, and the runs left out for want of checkpoints).
 
     Returns the ``.json`` record as a dict.
@@ -465,10 +495,10 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
         raise FileNotFoundError(f"no run of {profile}/{dataset} under {base} has checkpoints "
                                 f"({CHECKPOINT_FILE}); python -m ipbook sweep --profile {profile} --dataset "
                                 f"{dataset} --recreate-checkpoints makes them")
-    tables = [pd.concat([r["tables"][i] for r in records.values()], ignore_index=True) for i in range(3)]
+    tables = [pd.concat([r["tables"][i] for r in records.values()], ignore_index=True) for i in range(4)]
     tables[1] = tables[1].drop_duplicates(subset=INPUT_COLUMNS[:-1]).sort_values(INPUT_COLUMNS[:-1])
     written = {}
-    for table, suffix in zip(tables, (".csv.gz", "-input-entropy.csv", "-geometry.csv.gz")):
+    for table, suffix in zip(tables, TABLE_SUFFIXES):
         path = out_dir / f"{dataset}{suffix}"
         compression = "gzip" if suffix.endswith(".gz") else None
         _atomic_write(path, lambda f, t=table, c=compression: t.to_csv(
@@ -481,3 +511,63 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
             "rows": len(tables[0]), "versions": _versions(), "git": _git_commit()}
     _atomic_write(out_dir / f"{dataset}.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
     return info
+
+
+# ----------------------------------------------------------------------------- reading the tables
+def at_setting(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataFrame:
+    """The rows of one setting (all runs, seeds, steps and layers)."""
+    s = setting
+    mask = ((rows.rule == s.rule) & np.isclose(rows.gamma, s.gamma) & np.isclose(rows.alpha, s.alpha)
+            & (rows.n == s.n) & (rows.probe == s.probe) & (rows.draw == s.draw))
+    return rows[mask]
+
+
+def collapse_deviation(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataFrame:
+    """How far the plane is from its layer's entropy: per run and layer, the largest
+    |I(X;T) − S(T)| and |I(T;X′) − S(T)| over seeds and checkpoints at ``setting``."""
+    r = at_setting(rows, setting).assign(dev_xt=lambda d: (d.i_xt - d.s_t).abs(),
+                                         dev_tx=lambda d: (d.i_tx - d.s_t).abs())
+    return (r.groupby(["run", "layer"], sort=False)[["dev_xt", "dev_tx", "s_t"]]
+            .agg({"dev_xt": "max", "dev_tx": "max", "s_t": "max"}).reset_index())
+
+
+def simplifying_over_checkpoints(rows: pd.DataFrame, setting: Setting = PAPER, window: int = 3) -> pd.DataFrame:
+    """ΔI = peak − final of I(X;T) over a run's checkpoints, smoothed over ``window`` consecutive
+    checkpoints (:func:`ipbook.findings.simplifying_phase`), per run, seed and layer, in bits and as
+    a fraction of the peak (``dI_frac``): at a wide kernel every value shrinks, and a fixed
+    threshold in bits would call a proportionally equal drop none."""
+    from .findings import simplifying_phase
+
+    out = []
+    for (run, seed, layer), g in at_setting(rows, setting).groupby(["run", "seed", "layer"], sort=False):
+        g = g.sort_values("step")
+        ph = simplifying_phase(g.i_xt.to_numpy(), g.step.to_numpy(), window=min(window, len(g)))
+        out.append({"run": run, "seed": seed, "layer": layer, "peak": ph["peak"], "final": ph["final"],
+                    "dI": ph["dI"], "dI_frac": ph["dI"] / ph["peak"] if ph["peak"] > 0 else 0.0,
+                    "peak_step": ph["peak_step"]})
+    return pd.DataFrame(out)
+
+
+def probe_noise(rows: pd.DataFrame) -> pd.DataFrame:
+    """The estimator's noise: per run and layer, the standard deviation of I(X;T) over the probe
+    draws at the paper's setting (at each checkpoint, then the median over seeds and checkpoints)."""
+    draws = rows[(rows.rule == PAPER.rule) & np.isclose(rows.gamma, PAPER.gamma)
+                 & np.isclose(rows.alpha, PAPER.alpha) & (rows.n == PAPER.n) & (rows.probe == PAPER.probe)]
+    if draws.draw.nunique() < 2:
+        raise ValueError("probe_noise needs at least two probe draws at the paper's setting")
+    sd = draws.groupby(["run", "seed", "step", "layer"], sort=False).i_xt.std(ddof=1).rename("sd").reset_index()
+    return sd.groupby(["run", "layer"], sort=False).sd.median().reset_index()
+
+
+def input_entropy_table(x, *, gammas: Sequence[float] = (0.5, 1, 2, 4, 8, 16),
+                        ns: Sequence[int] = (100, 500, 1000), alpha: float = PAPER.alpha) -> pd.DataFrame:
+    """S(X) under Scott's rule for every γ and N, on the first N rows of the images ``x``; with
+    the ceiling log2 N that S(X) reaches once the kernel tells every image apart."""
+    x = _as_matrix("x", x)
+    if max(ns) > x.shape[0]:
+        raise ValueError(f"N up to {max(ns)} needs that many images; got {x.shape[0]}")
+    out = []
+    for n in ns:
+        s_x = input_entropy(x[:n], [Setting(gamma=float(g), alpha=alpha, n=int(n)) for g in gammas])
+        out += [{"gamma": float(g), "n": int(n), "s_x": float(v), "ceiling": math.log2(n)} for g, v in zip(gammas, s_x)]
+    return pd.DataFrame(out)

@@ -14,7 +14,7 @@ from ipbook.appendix import gaussian_mi_theory, gaussian_samples
 from ipbook.estimators import (_entropies, _entropy_from_eigenvalues, binned_mutual_information,
                                gram_matrix, information_plane, mutual_information)
 from ipbook.sensitivity import (PAPER, Setting, VariableSample, evaluate_run, evaluate_sweep,
-                                input_entropy, layer_geometry, paper_grid, plane_under_settings,
+                                input_entropy, layer_geometry, load_tables, paper_grid, plane_under_settings,
                                 probe_index, rescaled_information)
 
 
@@ -158,7 +158,7 @@ def test_checkpoints_give_the_online_trajectory_at_the_paper_setting(tiny_runs):
     _, runs = tiny_runs
     run = runs["deep"]
     grid = [PAPER, Setting(gamma=8.0), Setting(draw=1), Setting(probe="train"), Setting(n=200)]
-    rows, inputs, geometry = evaluate_run(run, grid)
+    rows, inputs, geometry, rescaling = evaluate_run(run, grid)
     assert set(rows.run) == {"deep"} and len(rows) == 3 * 5 * len(grid)
     m = run.metrics
     paper = rows[(rows.gamma == 2) & (rows.draw == 0) & (rows.n == 100) & (rows.probe == "test")]
@@ -170,6 +170,9 @@ def test_checkpoints_give_the_online_trajectory_at_the_paper_setting(tiny_runs):
     assert len(inputs) == len(grid) and (inputs.s_x <= np.log2(inputs.n) + 1e-9).all()
     assert len(geometry) == 3 * 5 and geometry.saturated.between(0, 1).all()
     assert (rows.i_xt <= np.log2(rows.n) + 1e-6).all() and (rows.i_xt >= -1e-6).all()
+    assert len(rescaling) == 5 * 5 and set(rescaling.step) == {40}
+    at_one = rescaling[rescaling.factor == 1.0].set_index("layer").i_xt.loc[run.layers]
+    np.testing.assert_allclose(at_one, paper[paper.step == 40].set_index("layer").i_xt.loc[run.layers], atol=1e-12)
 
 
 def test_evaluate_sweep_writes_tables_lists_runs_without_checkpoints_and_reuses_parts(tiny_runs, tmp_path):
@@ -186,6 +189,9 @@ def test_evaluate_sweep_writes_tables_lists_runs_without_checkpoints_and_reuses_
     inputs = pd.read_csv(tmp_path / "fashion-mnist-input-entropy.csv")
     assert list(inputs.columns) == ["seed", "rule", "gamma", "alpha", "n", "probe", "draw", "s_x"] and len(inputs) == 3
     assert len(pd.read_csv(tmp_path / "fashion-mnist-geometry.csv.gz")) == (5 + 1) * 3
+    tables = load_tables("fashion-mnist", root=tmp_path)
+    assert len(tables) == 4 and len(tables[0]) == len(rows) and len(tables[3]) == (5 + 1) * 5
+    assert load_tables("mnist", root=tmp_path) is None
     parts = sorted((tmp_path / ".parts" / "fashion-mnist").iterdir())
     stamps = [p.stat().st_mtime_ns for p in parts]
     again = evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["deep", "shallow"],
@@ -194,3 +200,43 @@ def test_evaluate_sweep_writes_tables_lists_runs_without_checkpoints_and_reuses_
     with pytest.raises(FileNotFoundError, match="--recreate-checkpoints"):
         evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["tied"], root=root,
                        out=tmp_path, progress=False)
+
+
+def _synthetic_rows():
+    """Two seeds of one layer: I(X;T) rises to 4 bits and falls back to 3 at the paper's setting,
+    three probe draws that differ by ±0.1 bit, and a wide kernel that halves every value."""
+    rows = []
+    steps = [0, 10, 20, 30, 40, 50, 60, 70]
+    curve = np.array([1.0, 3.0, 4.0, 4.0, 4.0, 3.0, 3.0, 3.0])    # smoothed over 3: peak 4, final 3
+    for seed in (0, 1):
+        for step, v in zip(steps, curve):
+            for draw, shift in ((0, 0.0), (1, 0.1), (2, -0.1)):
+                rows.append(("shallow", seed, step, "Z", "scott", 2.0, 1.01, 100, "test", draw,
+                             v + shift, v + shift - 0.01, v + shift + 0.002))
+            rows.append(("shallow", seed, step, "Z", "scott", 8.0, 1.01, 100, "test", 0, v / 2, v / 2, v / 2 + 0.5))
+    return pd.DataFrame(rows, columns=["run", "seed", "step", "layer", "rule", "gamma", "alpha", "n",
+                                       "probe", "draw", "i_xt", "i_tx", "s_t"])
+
+
+def test_reading_the_tables_gives_the_numbers_put_in():
+    from ipbook.sensitivity import (at_setting, collapse_deviation, input_entropy_table, probe_noise,
+                                    simplifying_over_checkpoints)
+
+    rows = _synthetic_rows()
+    assert len(at_setting(rows)) == 2 * 8 and len(at_setting(rows, Setting(gamma=8.0))) == 16
+    dev = collapse_deviation(rows).iloc[0]
+    assert dev.dev_xt == pytest.approx(0.002) and dev.dev_tx == pytest.approx(0.012)
+    phase = simplifying_over_checkpoints(rows)
+    assert list(phase.seed) == [0, 1]
+    assert phase.dI.iloc[0] == pytest.approx(1.0) and phase.dI_frac.iloc[0] == pytest.approx(0.25)
+    wide = simplifying_over_checkpoints(rows, Setting(gamma=8.0))
+    assert wide.dI.iloc[0] == pytest.approx(0.5) and wide.dI_frac.iloc[0] == pytest.approx(0.25)   # same fraction
+    assert probe_noise(rows).sd.iloc[0] == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="at least two probe draws"):
+        probe_noise(rows[rows.draw == 0])
+    x, _ = _sigmoid_layers(n=200)
+    table = input_entropy_table(x, gammas=(2, 16), ns=(100, 200))
+    assert list(table.n) == [100, 100, 200, 200]
+    assert table.s_x.iloc[0] == pytest.approx(math.log2(100), abs=0.01) and table.s_x.iloc[1] < 3
+    with pytest.raises(ValueError, match="needs that many images"):
+        input_entropy_table(x, ns=(500,))
