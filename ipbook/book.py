@@ -29,7 +29,8 @@ import yaml
 from .experiments import REPO, load_seeds, run_profile
 from .training import check_output_dir
 
-__all__ = ["chapters", "build_book", "show_parameters_in_effect", "open_chapter", "seed_runs"]
+__all__ = ["chapters", "build_book", "show_parameters_in_effect", "open_chapter", "seed_runs",
+           "open_sensitivity", "quick_sensitivity_grid"]
 
 
 def chapters(toc: Path | None = None) -> list[Path]:
@@ -87,6 +88,62 @@ def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=No
     for name, value in values.items():
         glue(name, value, display=False)
     return runs, claims, values, seeds
+
+
+def quick_sensitivity_grid() -> list:
+    """The small estimator grid the sensitivity chapters evaluate as they run, where no committed
+    tables exist: Scott's γ in {1, 2, 8, 16}, the median and Tapia rules, α = 2, three probe draws,
+    N = 100 test images."""
+    from .sensitivity import paper_grid
+
+    return paper_grid(gammas=(1, 2, 8, 16), ns=(100,), probes=("test",), draws=3)
+
+
+def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, results=None,
+                     sensitivity_root=None) -> tuple[tuple, str]:
+    """What each estimator-sensitivity chapter does first: the book's figure style and the tables
+    (rows, inputs, geometry, rescaling) of :mod:`ipbook.sensitivity`, with a sentence saying
+    where they come from (glued as ``sensitivity_note``).
+
+    For the paper profile, the committed tables of ``python -m ipbook sensitivity`` on the seeds
+    sweep (``results/sensitivity/<dataset>*``). Otherwise, or where none are committed, the
+    :func:`quick_sensitivity_grid` on the checkpoints of the quick profile's ``run_names``
+    (trained where missing), computed as the page runs.
+    """
+    import json
+
+    import pandas as pd
+    from myst_nb import glue
+
+    from . import findings, plotting
+    from .sensitivity import evaluate_run, load_tables
+
+    plotting.book_style()
+    tables = load_tables(dataset, sensitivity_root) if profile == "paper" else None
+    if tables is not None:
+        base = Path(sensitivity_root) if sensitivity_root is not None else REPO / "results" / "sensitivity"
+        info = json.loads((base / f"{dataset}.json").read_text())
+        seeds = sorted({int(k.split("seed-")[1]) for k in info["evaluated"]})
+        note = (f"The estimator grid of `python -m ipbook sensitivity` on the checkpoints of the *seeds* "
+                f"profile (30,000 iterations): {len(info['evaluated'])} runs and seeds, seeds "
+                f"{', '.join(map(str, seeds))}.")
+        if info["missing_checkpoints"]:
+            note += (f" Left out for want of checkpoints on the machine that evaluated the grid: "
+                     f"{len(info['missing_checkpoints'])} runs and seeds.")
+    else:
+        use = "quick"
+        runs = run_profile(use, dataset, runs=run_names, root=results, progress=False)
+        parts = [evaluate_run(run, quick_sensitivity_grid(), name=name) for name, run in runs.items()]
+        tables = tuple(pd.concat([p[i] for p in parts], ignore_index=True) for i in range(4))
+        tables = (tables[0], tables[1].drop_duplicates(), tables[2], tables[3])
+        steps = max(int(r.info["config"].get("steps") or 0) for r in runs.values())
+        note = (f"A small estimator grid computed as this page ran, on the checkpoints of the *quick* "
+                f"profile's runs (seed 0, {steps:,} iterations: the fitting phase only)"
+                + ("; no committed sensitivity results exist for this dataset." if profile == "paper" else "."))
+    glue("sensitivity_note", findings.Text(note), display=False)
+    glue("profile_name", findings.Text(profile), display=False)
+    glue("dataset_name", findings.Text(dataset), display=False)
+    return tables, note
 
 
 def seed_runs(seeds: dict, name: str, *, other_than: int | None = None) -> list:

@@ -22,6 +22,7 @@ from .findings import moving_average
 __all__ = [
     "PAGE_WIDTH", "book_style", "styled_table", "plot_run_overview", "TRAIN_COLOR", "TEST_COLOR", "LAYER_COLORS", "mosaic", "log_binned", "plot_losses", "plot_information_plane",
     "plot_information_planes", "plot_data_processing", "plot_image_grid", "seed_band",
+    "plot_input_entropy", "plot_collapse", "plot_rescaling", "plot_geometry",
 ]
 
 #: Inches: the widest figure of a page. The book's text column is about 680 px wide at a
@@ -333,4 +334,76 @@ def plot_run_overview(run, letters: str = "bc", *, title: str | None = None, see
     ax_in.set_title(f"({letters[1]}) input and output information", loc="left")
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+    return fig
+
+
+# ----------------------------------------------------------------------------- estimator sensitivity
+def plot_input_entropy(table, ax=None):
+    """S(X) against Scott's γ for each N (``table`` from
+    :func:`ipbook.sensitivity.input_entropy_table`), with the ceiling log2 N dotted."""
+    fig, ax = _axes(ax)
+    for k, (n, g) in enumerate(table.groupby("n")):
+        color = f"C{k}"
+        ax.plot(g.gamma, g.s_x, "o-", color=color, ms=4, label=f"N = {n}")
+        ax.axhline(g.ceiling.iloc[0], color=color, ls=":", lw=1)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("Scott's-rule scale γ")
+    ax.set_ylabel("S(X) (bits)")
+    ax.legend(title="dotted: log2 N", frameon=False)
+    return fig
+
+
+def plot_collapse(rows, ax=None, *, max_points: int = 20000):
+    """I(X;T) (filled) and I(T;X′) (open) against the layer's own entropy S(T), one colour per
+    run; points on the diagonal mean the plane reports S(T) alone."""
+    fig, ax = _axes(ax)
+    if len(rows) > max_points:  # an even subsample keeps the picture and the file small
+        rows = rows.iloc[np.linspace(0, len(rows) - 1, max_points).round().astype(int)]
+    for k, (run, g) in enumerate(rows.groupby("run", sort=False)):
+        ax.scatter(g.s_t, g.i_xt, s=6, color=f"C{k}", alpha=0.5, lw=0, label=run)
+        ax.scatter(g.s_t, g.i_tx, s=10, facecolors="none", edgecolors=f"C{k}", alpha=0.35, lw=0.5)
+    top = float(np.log2(rows.n.max()))
+    ax.plot([0, top], [0, top], color="0.3", ls="--", lw=0.8)
+    ax.set_xlabel("S(T), the layer's own entropy (bits)")
+    ax.set_ylabel("I(X;T) ● and I(T;X′) ○ (bits)")
+    ax.legend(frameon=False, markerscale=2, fontsize=8)
+    return fig
+
+
+def plot_rescaling(table, ax=None):
+    """I(X; c·T) against the factor c (``rescaling`` table of :func:`ipbook.sensitivity.evaluate_run`),
+    one line per run and layer (median over seeds). The true mutual information is flat in c."""
+    fig, ax = _axes(ax)
+    med = table.groupby(["run", "layer", "factor"], sort=False).i_xt.median().reset_index()
+    for k, ((run, layer), g) in enumerate(med.groupby(["run", "layer"], sort=False)):
+        ax.plot(g.factor, g.i_xt, "o-", ms=3, lw=1, color=LAYER_COLORS.get(layer, f"C{k}") if run == "deep" else f"C{k}",
+                label=f"{run} {layer}")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("factor c in T → c·T")
+    ax.set_ylabel("I(X; c·T) (bits)")
+    ax.legend(frameon=False, fontsize=7, ncol=2)
+    return fig
+
+
+def plot_geometry(paper_rows, geometry, run: str, layer: str = "Z", axes=None):
+    """Over training, for one run's layer: I(X;T) at the paper's setting (top) and what the kernel
+    sees (bottom): the fraction of saturated units and the mean pairwise distance over σ. Seeds
+    are drawn as a min–max band with a dashed median where there are several."""
+    if axes is None:
+        fig, axes = plt.subplots(2, 1, figsize=(3.2, 4.2), sharex=True)
+    fig = axes[0].figure
+    r = paper_rows[(paper_rows.run == run) & (paper_rows.layer == layer)]
+    g = geometry[(geometry.run == run) & (geometry.layer == layer)]
+    at = np.unique(r.step[r.step > 0])
+    curves = [(s.step.to_numpy(), s.i_xt.to_numpy()) for _, s in r.sort_values("step").groupby("seed")]
+    _draw_band(axes[0], at, curves, LAYER_COLORS.get(layer, "C0"))
+    axes[0].set_ylabel("I(X;T) (bits)")
+    axes[0].set_title(f"{run}, {layer}", loc="left")
+    for col, color, label in (("saturated", "C3", "saturated units"), ("distance_over_sigma", "C2", "mean distance / σ")):
+        curves = [(s.step.to_numpy(), s[col].to_numpy()) for _, s in g.sort_values("step").groupby("seed")]
+        if g[col].notna().any():
+            _draw_band(axes[1], at, curves, color, label=label)
+    axes[1].set_xscale("log")
+    axes[1].set_xlabel("iteration")
+    axes[1].legend(frameon=False, fontsize=7)
     return fig
