@@ -92,11 +92,11 @@ def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=No
 
 def quick_sensitivity_grid() -> list:
     """The small estimator grid the sensitivity chapters evaluate as they run, where no committed
-    tables exist: Scott's γ in {1, 2, 8, 16}, the median and Tapia rules, α = 2, three probe draws,
-    N = 100 test images."""
+    tables exist: Scott's γ in {1, 2, 8, 16}, the median and Tapia rules, α = 2, training-image
+    probes, three probe draws, N = 100."""
     from .sensitivity import paper_grid
 
-    return paper_grid(gammas=(1, 2, 8, 16), ns=(100,), probes=("test",), draws=3)
+    return paper_grid(gammas=(1, 2, 8, 16), ns=(100,), draws=3)
 
 
 def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, results=None,

@@ -42,7 +42,8 @@ from .estimators import _as_matrix, _entropies, gram_from_distances, squared_dis
 __all__ = ["RULES", "Setting", "PAPER", "paper_grid", "bandwidth", "VariableSample",
            "plane_under_settings", "input_entropy", "rescaled_information", "layer_geometry",
            "probe_index", "evaluate_run", "evaluate_sweep", "load_tables", "at_setting", "collapse_deviation",
-           "simplifying_over_checkpoints", "probe_noise", "input_entropy_table",
+           "simplifying_over_checkpoints", "probe_noise", "input_entropy_table", "ROBUSTNESS_CLAIMS",
+           "grid_settings", "simplifying_thresholds", "claim_verdicts", "robustness_matrix", "robustness_summary",
            "ROW_COLUMNS", "INPUT_COLUMNS", "GEOMETRY_COLUMNS", "RESCALING_COLUMNS"]
 
 #: The bandwidth rules of :func:`bandwidth`.
@@ -571,3 +572,126 @@ def input_entropy_table(x, *, gammas: Sequence[float] = (0.5, 1, 2, 4, 8, 16),
         s_x = input_entropy(x[:n], [Setting(gamma=float(g), alpha=alpha, n=int(n)) for g in gammas])
         out += [{"gamma": float(g), "n": int(n), "s_x": float(v), "ceiling": math.log2(n)} for g, v in zip(gammas, s_x)]
     return pd.DataFrame(out)
+
+
+# ----------------------------------------------------------------------------- verdicts per setting
+#: The paper's claims the robustness matrix tests, in its row order: (key, claim).
+ROBUSTNESS_CLAIMS = (
+    ("shallow_simp", "Shallow AE simplifies (Z)"),
+    ("deep_inner", "Deep AE simplifies in E2, Z, D1"),
+    ("deep_outer", "… not in E1, D2"),
+    ("sparse_simp", "Sparse AE simplifies (Z)"),
+    ("sparse_amp", "Sparsity amplifies it (vs shallow)"),
+    ("ten_none", "None in the 10 % run"),
+    ("tied_none", "None in the tied AE"),
+    ("vae_none", "None in the VAE"),
+    ("lae_none", "None in the label AE"),
+    ("dpi", "DPI holds (deep, 10 %, label)"),
+)
+
+
+def grid_settings(rows: pd.DataFrame) -> list[Setting]:
+    """The settings present in ``rows`` other than extra probe draws, the paper's first."""
+    keys = rows[rows.draw == 0][["rule", "gamma", "alpha", "n", "probe"]].drop_duplicates()
+    found = [Setting(rule=r.rule, gamma=float(r.gamma), alpha=float(r.alpha), n=int(r.n), probe=r.probe)
+             for r in keys.itertuples()]
+    return sorted(found, key=lambda s: (s != PAPER, s.rule != "scott", s.gamma, s.alpha, s.n, s.probe))
+
+
+def simplifying_thresholds(rows: pd.DataFrame, k_sd: float = 3.0) -> pd.DataFrame:
+    """Per run and layer, the smallest ΔI that counts as a simplifying phase, as a fraction of the
+    peak: ``k_sd`` probe-draw standard deviations (:func:`probe_noise`) over the median peak at
+    the paper's setting. Being relative, it applies at every setting, where the values shrink or
+    grow with σ."""
+    noise = probe_noise(rows)
+    peak = simplifying_over_checkpoints(rows).groupby(["run", "layer"], sort=False).peak.median()
+    noise = noise.assign(peak=[float(peak.get((r, l), np.nan)) for r, l in zip(noise.run, noise.layer)])
+    return noise.assign(threshold_frac=k_sd * noise.sd / noise.peak)
+
+
+def claim_verdicts(rows: pd.DataFrame, setting: Setting, thresholds: pd.DataFrame,
+                   dpi_tol: float | None = None) -> pd.DataFrame:
+    """Whether each claim of :data:`ROBUSTNESS_CLAIMS` holds at ``setting``, per seed: columns
+    ``claim``, ``seed``, ``holds`` (claims whose runs are missing are left out). A layer simplifies
+    when its ΔI, as a fraction of its peak, exceeds its threshold (:func:`simplifying_thresholds`).
+    The DPI claim allows ``dpi_tol`` bits (default :data:`ipbook.findings.DPI_TOL`)."""
+    from .findings import DPI_TOL, dpi_violations
+
+    dpi_tol = DPI_TOL if dpi_tol is None else dpi_tol
+    phase = simplifying_over_checkpoints(rows, setting)
+    thr = thresholds.set_index(["run", "layer"]).threshold_frac
+    phase = phase.assign(simp=[bool(f > thr.get((r, l), np.inf)) for r, l, f in
+                               zip(phase.run, phase.layer, phase.dI_frac)])
+    sub = at_setting(rows, setting)
+    out = []
+    for seed, p in phase.groupby("seed"):
+        simp = {(r, l): s for r, l, s in zip(p.run, p.layer, p.simp)}
+        frac = {(r, l): f for r, l, f in zip(p.run, p.layer, p.dI_frac)}
+        layers_of = lambda run: [l for (r, l) in simp if r == run]  # noqa: E731
+        have = lambda *runs: all(layers_of(r) for r in runs)  # noqa: E731
+        checks = {}
+        if have("shallow"):
+            checks["shallow_simp"] = simp[("shallow", "Z")]
+        if have("deep"):
+            checks["deep_inner"] = all(simp[("deep", l)] for l in ("E2", "Z", "D1"))
+            checks["deep_outer"] = not any(simp[("deep", l)] for l in ("E1", "D2"))
+        if have("sparse"):
+            checks["sparse_simp"] = simp[("sparse", "Z")]
+        if have("sparse", "shallow"):
+            checks["sparse_amp"] = simp[("sparse", "Z")] and frac[("sparse", "Z")] > frac[("shallow", "Z")]
+        for key, run in (("ten_none", "deep-10pct"), ("tied_none", "tied"), ("vae_none", "vae"), ("lae_none", "label")):
+            if have(run):
+                checks[key] = not any(simp[(run, l)] for l in layers_of(run))
+        dpi_runs = [r for r in ("deep", "deep-10pct", "label") if have(r)]
+        if dpi_runs:
+            ok = True
+            for run in dpi_runs:
+                g = sub[(sub.run == run) & (sub.seed == seed)]
+                wide_xt = g.pivot(index="step", columns="layer", values="i_xt")
+                wide_tx = g.pivot(index="step", columns="layer", values="i_tx")
+                names = [l for l in ("E1", "E2", "Z", "D1", "D2") if l in wide_xt.columns]
+                v = dpi_violations(wide_xt[names].to_numpy(), wide_tx[names].to_numpy(), names, tol=dpi_tol,
+                                   exclude=("Z",) if run == "vae" else ())
+                ok &= v["enc_violations"] == 0 and v["dec_violations"] == 0
+            checks["dpi"] = ok
+        out += [{"claim": k, "seed": int(seed), "holds": bool(v)} for k, v in checks.items()]
+    return pd.DataFrame(out, columns=["claim", "seed", "holds"])
+
+
+def robustness_matrix(rows: pd.DataFrame, settings: Sequence[Setting] | None = None, k_sd: float = 3.0) -> pd.DataFrame:
+    """The claims (rows, in :data:`ROBUSTNESS_CLAIMS` order, by their text) against the estimator
+    settings (columns, by :meth:`Setting.label`): the number of seeds in which the claim holds.
+    ``.attrs["n_seeds"]`` holds the number of seeds per cell."""
+    settings = list(settings) if settings is not None else grid_settings(rows)
+    thresholds = simplifying_thresholds(rows, k_sd)
+    cols = {}
+    n_seeds = 0
+    for s in settings:
+        v = claim_verdicts(rows, s, thresholds)
+        n_seeds = max(n_seeds, v.seed.nunique())
+        cols[s.label()] = v.groupby("claim").holds.sum()
+    text = dict(ROBUSTNESS_CLAIMS)
+    table = pd.DataFrame(cols)
+    table = table.loc[[k for k, _ in ROBUSTNESS_CLAIMS if k in table.index]]
+    table.index = [text[k] for k in table.index]
+    table.attrs["n_seeds"] = n_seeds
+    return table
+
+
+def robustness_summary(matrix: pd.DataFrame, paper_label: str | None = None) -> dict[str, list[str]]:
+    """Sort the claims of a :func:`robustness_matrix` into those that hold in every seed at every
+    setting (``everywhere``), at the paper's setting but not at every other (``paper_only``), at no
+    setting in any seed (``nowhere``), and the rest (``mixed``)."""
+    n = matrix.attrs.get("n_seeds", int(matrix.to_numpy().max()))
+    paper_label = paper_label or PAPER.label()
+    out = {"everywhere": [], "paper_only": [], "nowhere": [], "mixed": []}
+    for claim, row in matrix.iterrows():
+        if (row == n).all():
+            out["everywhere"].append(claim)
+        elif (row == 0).all():
+            out["nowhere"].append(claim)
+        elif paper_label in row and row[paper_label] == n:
+            out["paper_only"].append(claim)
+        else:
+            out["mixed"].append(claim)
+    return out

@@ -240,3 +240,28 @@ def test_reading_the_tables_gives_the_numbers_put_in():
     assert table.s_x.iloc[0] == pytest.approx(math.log2(100), abs=0.01) and table.s_x.iloc[1] < 3
     with pytest.raises(ValueError, match="needs that many images"):
         input_entropy_table(x, ns=(500,))
+
+
+def test_robustness_matrix_judges_relative_to_the_peak_and_counts_seeds():
+    from ipbook.sensitivity import claim_verdicts, robustness_matrix, robustness_summary, simplifying_thresholds
+
+    rows = _synthetic_rows()
+    shift = rows.draw.map({0: 0.0, 1: 0.1, 2: -0.1})
+    flat = rows.assign(run="tied", i_xt=np.where(rows.gamma == 2.0, 4.0 + shift, 2.0))   # no drop at all
+    rows = pd.concat([rows, flat], ignore_index=True)
+    thr = simplifying_thresholds(rows).set_index("run").threshold_frac
+    assert thr["shallow"] == pytest.approx(3 * 0.1 / 4.0)       # 3 sd over the peak
+    m = robustness_matrix(rows)
+    assert list(m.columns) == ["scott γ=2", "scott γ=8"] and m.attrs["n_seeds"] == 2
+    assert m.loc["Shallow AE simplifies (Z)"].tolist() == [2, 2]   # ΔI = 25 % of the peak at both widths
+    assert m.loc["None in the tied AE"].tolist() == [2, 2]
+    assert robustness_summary(m) == {"everywhere": list(m.index), "paper_only": [], "nowhere": [], "mixed": []}
+    m2 = m.copy()
+    m2.loc["None in the tied AE", "scott γ=8"] = 1
+    m2.loc["Shallow AE simplifies (Z)"] = 0
+    assert robustness_summary(m2) == {"everywhere": [], "paper_only": ["None in the tied AE"],
+                                      "nowhere": ["Shallow AE simplifies (Z)"], "mixed": []}
+    # a drop below the threshold is no simplifying phase
+    small = rows.assign(i_xt=lambda d: np.where(d.run == "shallow", 4.0 - 0.02 * (d.step >= 50), d.i_xt))
+    v = claim_verdicts(small[small.draw == 0].assign(draw=0), PAPER, simplifying_thresholds(rows))
+    assert not v[v.claim == "shallow_simp"].holds.any()
