@@ -153,6 +153,25 @@ def _entropy_from_eigenvalues(lam: torch.Tensor, alpha: float) -> torch.Tensor:
     return torch.log2((lam ** alpha).sum(dim=-1)) / (1.0 - alpha)
 
 
+_POOL = None
+
+
+def _eigvalsh(mats: torch.Tensor) -> torch.Tensor:
+    """``torch.linalg.eigvalsh`` of a (B, N, N) batch on the CPU, in up to
+    ``torch.get_num_threads()`` chunks on as many threads. The batched call decomposes one matrix
+    after another, and small matrices keep a second core idle. A process limited to one thread
+    (the trainer, each sweep worker) makes exactly the one batched call."""
+    global _POOL
+    k = min(torch.get_num_threads(), mats.shape[0]) if mats.dim() == 3 and mats.device.type == "cpu" else 1
+    if k < 2 or mats.shape[-1] < 32:
+        return torch.linalg.eigvalsh(mats)
+    if _POOL is None or _POOL._max_workers < k:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=k, thread_name_prefix="ipbook-eig")
+    return torch.cat(list(_POOL.map(torch.linalg.eigvalsh, mats.chunk(k))))
+
+
 def _entropies(mats: torch.Tensor, alpha: float) -> torch.Tensor:
     """S_α of a batch (B, N, N) of unit-trace PSD matrices: one batched float64 ``eigvalsh``.
 
@@ -162,7 +181,7 @@ def _entropies(mats: torch.Tensor, alpha: float) -> torch.Tensor:
     mats = mats.to(torch.float64)
     if alpha == 2.0:
         return -torch.log2((mats * mats).sum(dim=(-2, -1)))
-    return _entropy_from_eigenvalues(torch.linalg.eigvalsh(mats), alpha)
+    return _entropy_from_eigenvalues(_eigvalsh(mats), alpha)
 
 
 def _hadamard(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -252,13 +271,14 @@ class InformationPlane:
     >>> i_xt, i_tx = plane(list(out.layers.values()), out.x_hat)  # doctest: +SKIP
     """
 
-    def __init__(self, x, *, alpha: float = 1.01, gamma: float = 2.0):
+    def __init__(self, x, *, alpha: float = 1.01, gamma: float = 2.0, _defer_entropy: bool = False):
         _check_params(alpha, gamma)
         self.alpha, self.gamma = float(alpha), float(gamma)
         tx = _as_matrix("x", x)
         self.n, self.device = tx.shape[0], tx.device
         self.gram_x = _normalized_gram(tx, scott_bandwidth(self.n, tx.shape[1], gamma))
-        self.entropy_x = _entropies(self.gram_x, self.alpha)
+        # S(A_X) once; a one-off plane (information_plane) takes it in the same eigen batch instead
+        self.entropy_x = None if _defer_entropy else _entropies(self.gram_x, self.alpha)
 
     def __call__(self, layers, x_hat):
         """Return ``(i_xt, i_tx)``: I(X; T_l) and I(T_l; X′) in bits, as (L,) numpy arrays."""
@@ -269,17 +289,21 @@ class InformationPlane:
         _same_n([("x", self.gram_x)] + [(f"layers[{i}]", t) for i, t in enumerate(ts)] + [("x_hat", tr)])
         # One (3L+1, N, N) buffer: T_1..T_L and X′, then A_X∘A_T, then A_T∘A_X′ (each / trace).
         L = len(ts)
-        mats = torch.empty(3 * L + 1, self.n, self.n, dtype=torch.float64, device=self.device)
+        extra = self.entropy_x is None
+        mats = torch.empty(3 * L + 1 + extra, self.n, self.n, dtype=torch.float64, device=self.device)
         for k, t in enumerate([*ts, tr]):
             mats[k] = _normalized_gram(t.to(self.device), scott_bandwidth(self.n, t.shape[1], self.gamma))
         a_t, a_r = mats[:L], mats[L]
         torch.mul(self.gram_x, a_t, out=mats[L + 1:2 * L + 1])
-        torch.mul(a_t, a_r, out=mats[2 * L + 1:])
-        joints = mats[L + 1:]
+        torch.mul(a_t, a_r, out=mats[2 * L + 1:3 * L + 1])
+        joints = mats[L + 1:3 * L + 1]
         joints /= torch.diagonal(joints, dim1=-2, dim2=-1).sum(-1)[:, None, None]
+        if extra:
+            mats[3 * L + 1] = self.gram_x
         s = _entropies(mats, self.alpha)
-        s_t, s_r, s_xt, s_tr = s[:L], s[L], s[L + 1:2 * L + 1], s[2 * L + 1:]
-        i_xt = (self.entropy_x + s_t - s_xt).cpu().numpy()
+        s_t, s_r, s_xt, s_tr = s[:L], s[L], s[L + 1:2 * L + 1], s[2 * L + 1:3 * L + 1]
+        s_x = s[3 * L + 1] if extra else self.entropy_x
+        i_xt = (s_x + s_t - s_xt).cpu().numpy()
         i_tx = (s_t + s_r - s_tr).cpu().numpy()
         return i_xt, i_tx
 
@@ -310,7 +334,7 @@ def information_plane(x, layers, x_hat, *, alpha: float = 1.01, gamma: float = 2
     The values equal those of :func:`mutual_information` called pair by pair. To evaluate many
     networks on one fixed input, use :class:`InformationPlane`, which builds X's part once.
     """
-    return InformationPlane(x, alpha=alpha, gamma=gamma)(layers, x_hat)
+    return InformationPlane(x, alpha=alpha, gamma=gamma, _defer_entropy=True)(layers, x_hat)
 
 
 # ----------------------------------------------------------------------------- binning baseline

@@ -208,3 +208,23 @@ def test_information_plane_object_reuses_x_and_matches_function():
         assert np.array_equal(ours[0], ref[0]) and np.array_equal(ours[1], ref[1])
     with pytest.raises(ValueError, match="same number of samples"):
         plane([torch.rand(49, 8)], torch.rand(49, 30))
+
+
+def test_eigen_step_split_over_threads_equals_one_batched_call():
+    from ipbook.estimators import _eigvalsh, information_plane
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(17, 100, 100, generator=g, dtype=torch.float64)
+    mats = a @ a.mT / 100
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        split = _eigvalsh(mats)
+        x = torch.rand(100, 30, generator=g)
+        two = information_plane(x, [x[:, :10], x[:, 10:]], x)
+        torch.set_num_threads(1)
+        one = information_plane(x, [x[:, :10], x[:, 10:]], x)
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_allclose(split.numpy(), torch.linalg.eigvalsh(mats).numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.r_[two], np.r_[one], rtol=0, atol=1e-10)
