@@ -203,7 +203,7 @@ def _sensitivity_parser(sub) -> None:
                    help="seeds (default: the profile's seeds)")
     p.add_argument("--draws", type=int, default=10, help="probe draws at the paper's setting (draw 0 is the run's own)")
     p.add_argument("--large-n-steps", type=int, default=20,
-                   help="checkpoints evaluated at N = 500 and 1000 (seed 0 only)")
+                   help="checkpoints evaluated at N = 500 and 1000 (one seed: the smallest with checkpoints)")
     p.add_argument("--small", action="store_true",
                    help="a small grid for quick checks: gamma 1, 2, 8; N 100 only; 3 draws")
     where = p.add_mutually_exclusive_group()

@@ -442,15 +442,16 @@ def _evaluate_task(run_dir: str, part: str, name: str, settings: list[Setting],
 
 def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[Setting] | None = None,
                    seeds: Sequence[int] | None = None, runs: Sequence[str] | None = None,
-                   root=None, out=None, large_n_seed: int | None = 0, large_n_steps: int = 20,
+                   root=None, out=None, large_n_seed: int | str | None = "first", large_n_steps: int = 20,
                    workers: int | None = None, scheduler: str | None = None,
                    progress: bool = True) -> dict:
     """Evaluate every run and seed of a sweep that has checkpoints, and write the tables.
 
     Each (run, seed) is one Dask task (:func:`ipbook.sweep.run_tasks`) whose tables are kept in
     ``OUT/.parts/<dataset>/`` and reused when the grid is the same, so an interrupted evaluation
-    resumes. Settings with N above the paper's 100 are evaluated for ``large_n_seed`` only (None:
-    every seed), on ``large_n_steps`` checkpoints. Writes, atomically, ``OUT/<dataset>.csv.gz``
+    resumes. Settings with N above the paper's 100 are evaluated for one seed only, on
+    ``large_n_steps`` checkpoints: ``large_n_seed``, by default (``"first"``) the smallest seed
+    that has checkpoints; None: every seed. Writes, atomically, ``OUT/<dataset>.csv.gz``
     (:data:`ROW_COLUMNS`), ``OUT/<dataset>-input-entropy.csv`` (:data:`INPUT_COLUMNS`),
     ``OUT/<dataset>-geometry.csv.gz`` (:data:`GEOMETRY_COLUMNS`), ``OUT/<dataset>-rescaling.csv``
     (:data:`RESCALING_COLUMNS`) and ``OUT/<dataset>.json`` (the
@@ -475,6 +476,10 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
     parts = out_dir / ".parts" / dataset
     parts.mkdir(parents=True, exist_ok=True)
     tasks, missing, reused = {}, [], {}
+    if large_n_seed == "first":
+        have = [int(s) for s in seeds if any((base / profile / dataset / n / f"seed-{s}" / CHECKPOINT_FILE).is_file()
+                                              for n in names)]
+        large_n_seed = min(have) if have else None
     for seed in seeds:
         for name in names:
             run_dir = base / profile / dataset / name / f"seed-{seed}"
