@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 from .data import DATASET_NAMES, DEFAULT_DATASET, DatasetNotFoundError
-from .models import MODEL_NAMES
+from .models import ACTIVATION_NAMES, MODEL_NAMES
 
 _DESCRIPTION = ("Information flows of diverse autoencoders (Lee & Jo 2021): train the paper's "
                 "autoencoders while recording the information plane of every layer, and build the book.")
@@ -79,7 +79,11 @@ def _train_parser(sub) -> None:
                    help="whole-test-set loss evaluations over the run (default: one per 100 "
                         "iterations, at least 20 and at most 300)")
     p.add_argument("--bottleneck", type=int, default=None,
-                   help="label-AE bottleneck width (default: the number of classes)")
+                   help="bottleneck width n_Z (default: 50; label AE: the number of classes)")
+    p.add_argument("--activation", default=d.activation, metavar="NAME",
+                   help=f"hidden-layer nonlinearity: one of {', '.join(ACTIVATION_NAMES)} (X' stays a sigmoid)")
+    p.add_argument("--sparsity", type=float, default=None,
+                   help="the sparse AE's KL weight lambda (default: the paper's 1e-3)")
     p.add_argument("--seed", type=int, default=d.seed,
                    help="seeds the weights, the batch order and the probe images")
     p.add_argument("--device", default=d.device, help="cpu, cuda or cuda:N")
@@ -94,7 +98,8 @@ def _train(args) -> int:
                          max_steps=args.max_steps, train_fraction=args.train_fraction,
                          batch_size=args.batch_size, lr=args.lr, ip_every=args.ip_every,
                          ip_samples=args.ip_samples, test_points=args.test_points,
-                         bottleneck=args.bottleneck, seed=args.seed, device=args.device)
+                         bottleneck=args.bottleneck, activation=args.activation, sparsity=args.sparsity,
+                         seed=args.seed, device=args.device)
     run = train(config, args.out, recompute=args.recompute, progress=not args.quiet)
     f = run.info["final"]
     print(f"{args.out}: {run.info['data']['steps']} iterations, final train loss {f['train_loss']:.4g}, "

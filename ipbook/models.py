@@ -30,6 +30,9 @@ from torch import Tensor, nn
 
 __all__ = [
     "MODEL_NAMES",
+    "ACTIVATIONS",
+    "ACTIVATION_NAMES",
+    "activation_function",
     "AEOutput",
     "Autoencoder",
     "ShallowAE",
@@ -43,6 +46,21 @@ __all__ = [
 ]
 
 MODEL_NAMES: tuple[str, ...] = ("shallow", "deep", "sparse", "tied", "vae", "label")
+
+#: The hidden-layer nonlinearities a model can be built with (``activation=``): the paper's
+#: sigmoid, and the controls of Saxe et al. (2018): tanh (also double-sided saturating), ReLU
+#: (one-sided, unbounded) and none. The output layer X′ is a sigmoid whatever the choice, so that
+#: reconstructions stay in [0, 1]; the VAE's sampled Z and the label AE's softmax Z keep their own
+#: definitions.
+ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu, "linear": lambda s: s}
+ACTIVATION_NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
+
+
+def activation_function(name: str):
+    """The function of :data:`ACTIVATIONS` called ``name``; ValueError for an unknown name."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATION_NAMES)}")
+    return ACTIVATIONS[name]
 
 N_INPUT = 28 * 28
 N_BOTTLENECK = 50
@@ -107,16 +125,21 @@ def _check_sizes(**sizes: int) -> None:
 
 
 class _DeepStack(nn.Module):
-    """Sigmoid layers ``sizes[0] -> sizes[1] -> ...``; returns every layer's activity."""
+    """Layers ``sizes[0] -> sizes[1] -> ...`` with the nonlinearity ``activation`` (the last one a
+    sigmoid when ``sigmoid_output``, as a decoder's X′); returns every layer's activity."""
 
-    def __init__(self, sizes: Sequence[int]) -> None:
+    def __init__(self, sizes: Sequence[int], activation: str = "sigmoid", sigmoid_output: bool = False) -> None:
         super().__init__()
         self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        act = activation_function(activation)
+        self.acts = [act] * len(self.linears)
+        if sigmoid_output and self.acts:
+            self.acts[-1] = torch.sigmoid
 
     def forward(self, h: Tensor) -> list[Tensor]:
         acts = []
-        for lin in self.linears:
-            h = torch.sigmoid(lin(h))
+        for lin, act in zip(self.linears, self.acts):
+            h = act(lin(h))
             acts.append(h)
         return acts
 
@@ -134,6 +157,8 @@ class ShallowAE(Autoencoder):
     Args:
         n_input: input size :math:`n_X`. Default: 784
         n_bottleneck: bottleneck size :math:`n_Z`. Default: 50
+        activation: the nonlinearity of Z, one of :data:`ACTIVATION_NAMES` (X′ is always a
+            sigmoid). Default: ``"sigmoid"``
 
     Shape:
         - Input: :math:`(N, n_X)`, values in :math:`[0, 1]`.
@@ -153,15 +178,16 @@ class ShallowAE(Autoencoder):
 
     layer_names = ("Z",)
 
-    def __init__(self, n_input: int = N_INPUT, n_bottleneck: int = N_BOTTLENECK) -> None:
+    def __init__(self, n_input: int = N_INPUT, n_bottleneck: int = N_BOTTLENECK, activation: str = "sigmoid") -> None:
         super().__init__()
         _check_sizes(n_input=n_input, n_bottleneck=n_bottleneck)
         self.n_input, self.n_bottleneck = n_input, n_bottleneck
+        self.activation, self._act = activation, activation_function(activation)
         self.encoder = nn.Linear(n_input, n_bottleneck)
         self.decoder = nn.Linear(n_bottleneck, n_input)
 
     def forward(self, x: Tensor) -> AEOutput:
-        z = torch.sigmoid(self.encoder(x))
+        z = self._act(self.encoder(x))
         return AEOutput({"Z": z}, self.decode(z), {})
 
     def decode(self, z: Tensor) -> Tensor:
@@ -180,6 +206,8 @@ class DeepAE(Autoencoder):
         hidden: sizes of the encoder layers :math:`E_1, E_2, \dots`; the decoder mirrors them.
             Default: ``(256, 128)``
         n_bottleneck: bottleneck size. Default: 50
+        activation: the nonlinearity of every hidden layer, one of :data:`ACTIVATION_NAMES`
+            (X′ is always a sigmoid). Default: ``"sigmoid"``
 
     Shape:
         - Input: :math:`(N, n_X)`.
@@ -193,18 +221,19 @@ class DeepAE(Autoencoder):
     """
 
     def __init__(
-        self, n_input: int = N_INPUT, hidden: Sequence[int] = DEEP_HIDDEN, n_bottleneck: int = N_BOTTLENECK
+        self, n_input: int = N_INPUT, hidden: Sequence[int] = DEEP_HIDDEN, n_bottleneck: int = N_BOTTLENECK,
+        activation: str = "sigmoid",
     ) -> None:
         super().__init__()
         hidden = tuple(hidden)
         _check_sizes(n_input=n_input, n_bottleneck=n_bottleneck, **{f"hidden[{i}]": h for i, h in enumerate(hidden)})
-        self.n_input, self.n_bottleneck, self.hidden = n_input, n_bottleneck, hidden
+        self.n_input, self.n_bottleneck, self.hidden, self.activation = n_input, n_bottleneck, hidden, activation
         L = len(hidden)
         self.layer_names = (
             tuple(f"E{i + 1}" for i in range(L)) + ("Z",) + tuple(f"D{i + 1}" for i in range(L))
         )
-        self.encoder = _DeepStack((n_input, *hidden, n_bottleneck))
-        self.decoder = _DeepStack((n_bottleneck, *hidden[::-1], n_input))
+        self.encoder = _DeepStack((n_input, *hidden, n_bottleneck), activation)
+        self.decoder = _DeepStack((n_bottleneck, *hidden[::-1], n_input), activation, sigmoid_output=True)
 
     def forward(self, x: Tensor) -> AEOutput:
         enc = self.encoder(x)
@@ -241,8 +270,12 @@ class SparseAE(ShallowAE):
     eps = 1e-6
 
     def __init__(
-        self, n_input: int = N_INPUT, n_bottleneck: int = N_BOTTLENECK, rho: float = 0.05, lam: float = 1e-3
+        self, n_input: int = N_INPUT, n_bottleneck: int = N_BOTTLENECK, rho: float = 0.05, lam: float = 1e-3,
+        activation: str = "sigmoid",
     ) -> None:
+        if activation != "sigmoid":
+            raise ValueError(f"the sparse AE's KL penalty needs activations in (0, 1): activation must be "
+                             f"'sigmoid'; got {activation!r}")
         super().__init__(n_input, n_bottleneck)
         if not 0.0 < rho < 1.0:
             raise ValueError(f"rho must be in (0, 1); got {rho!r}")
@@ -289,10 +322,11 @@ class TiedAE(Autoencoder):
 
     layer_names = ("Z",)
 
-    def __init__(self, n_input: int = N_INPUT, n_bottleneck: int = N_BOTTLENECK) -> None:
+    def __init__(self, n_input: int = N_INPUT, n_bottleneck: int = N_BOTTLENECK, activation: str = "sigmoid") -> None:
         super().__init__()
         _check_sizes(n_input=n_input, n_bottleneck=n_bottleneck)
         self.n_input, self.n_bottleneck = n_input, n_bottleneck
+        self.activation, self._act = activation, activation_function(activation)
         self.encoder = nn.Linear(n_input, n_bottleneck)
         self.decoder_bias = nn.Parameter(torch.empty(n_input))
         bound = 1.0 / math.sqrt(n_bottleneck)
@@ -304,7 +338,7 @@ class TiedAE(Autoencoder):
         return self.encoder.weight
 
     def forward(self, x: Tensor) -> AEOutput:
-        z = torch.sigmoid(self.encoder(x))
+        z = self._act(self.encoder(x))
         return AEOutput({"Z": z}, self.decode(z), {})
 
     def decode(self, z: Tensor) -> Tensor:
@@ -342,22 +376,23 @@ class VAE(Autoencoder):
     """
 
     def __init__(
-        self, n_input: int = N_INPUT, hidden: Sequence[int] = DEEP_HIDDEN, n_bottleneck: int = N_BOTTLENECK
+        self, n_input: int = N_INPUT, hidden: Sequence[int] = DEEP_HIDDEN, n_bottleneck: int = N_BOTTLENECK,
+        activation: str = "sigmoid",
     ) -> None:
         super().__init__()
         hidden = tuple(hidden)
         _check_sizes(n_input=n_input, n_bottleneck=n_bottleneck, **{f"hidden[{i}]": h for i, h in enumerate(hidden)})
         if not hidden:
             raise ValueError("the VAE needs at least one encoder layer in hidden")
-        self.n_input, self.n_bottleneck, self.hidden = n_input, n_bottleneck, hidden
+        self.n_input, self.n_bottleneck, self.hidden, self.activation = n_input, n_bottleneck, hidden, activation
         L = len(hidden)
         self.layer_names = (
             tuple(f"E{i + 1}" for i in range(L)) + ("Z",) + tuple(f"D{i + 1}" for i in range(L))
         )
-        self.encoder = _DeepStack((n_input, *hidden))
+        self.encoder = _DeepStack((n_input, *hidden), activation)
         self.fc_mu = nn.Linear(hidden[-1], n_bottleneck)
         self.fc_logvar = nn.Linear(hidden[-1], n_bottleneck)
-        self.decoder = _DeepStack((n_bottleneck, *hidden[::-1], n_input))
+        self.decoder = _DeepStack((n_bottleneck, *hidden[::-1], n_input), activation, sigmoid_output=True)
 
     def forward(self, x: Tensor) -> AEOutput:
         enc = self.encoder(x)
@@ -415,6 +450,7 @@ class LabelAE(Autoencoder):
         n_classes: int = 10,
         n_bottleneck: int | None = None,
         lam: float = 0.01,
+        activation: str = "sigmoid",
     ) -> None:
         super().__init__()
         hidden = tuple(hidden)
@@ -429,14 +465,14 @@ class LabelAE(Autoencoder):
         if lam < 0:
             raise ValueError(f"lam must be >= 0; got {lam!r}")
         self.n_input, self.n_bottleneck, self.n_classes, self.hidden = n_input, n_bottleneck, n_classes, hidden
-        self.lam = float(lam)
+        self.lam, self.activation = float(lam), activation
         L = len(hidden)
         self.layer_names = (
             tuple(f"E{i + 1}" for i in range(L)) + ("Z",) + tuple(f"D{i + 1}" for i in range(L))
         )
-        self.encoder = _DeepStack((n_input, *hidden))
+        self.encoder = _DeepStack((n_input, *hidden), activation)
         self.fc_logits = nn.Linear(hidden[-1] if hidden else n_input, n_bottleneck)
-        self.decoder = _DeepStack((n_bottleneck, *hidden[::-1], n_input))
+        self.decoder = _DeepStack((n_bottleneck, *hidden[::-1], n_input), activation, sigmoid_output=True)
 
     def forward(self, x: Tensor) -> AEOutput:
         enc = self.encoder(x)
@@ -497,21 +533,29 @@ def label_interpolations(model: "LabelAE", start: int = 0, n_a: int = 11) -> tup
     return a, images.cpu()
 
 
-def build_model(name: str, *, n_classes: int = 10, bottleneck: int | None = None) -> Autoencoder:
+def build_model(name: str, *, n_classes: int = 10, bottleneck: int | None = None,
+                activation: str = "sigmoid", sparsity: float | None = None) -> Autoencoder:
     """Build one of the paper's autoencoders by name with the paper's sizes.
 
     Args:
         name: one of :data:`MODEL_NAMES`.
         n_classes: number of classes (used by the label AE only). Default: 10
         bottleneck: size of Z; ``None`` means the paper's: 50, or ``n_classes`` for the label AE.
+        activation: the hidden layers' nonlinearity, one of :data:`ACTIVATION_NAMES`. Default: sigmoid
+        sparsity: the sparse AE's KL weight λ; ``None`` means the paper's 1e-3. Sparse AE only.
 
     Raises:
-        ValueError: unknown ``name``.
+        ValueError: unknown ``name`` or ``activation``; ``sparsity`` for another model.
     """
     if name not in MODEL_NAMES:
         raise ValueError(f"unknown model {name!r}; valid names are {', '.join(MODEL_NAMES)}")
+    activation_function(activation)
+    if sparsity is not None and name != "sparse":
+        raise ValueError(f"sparsity (the KL weight) applies to the sparse AE only; got model {name!r}")
     if name == "label":
-        return LabelAE(n_classes=n_classes, n_bottleneck=bottleneck)
+        return LabelAE(n_classes=n_classes, n_bottleneck=bottleneck, activation=activation)
     nz = N_BOTTLENECK if bottleneck is None else bottleneck
-    cls = {"shallow": ShallowAE, "deep": DeepAE, "sparse": SparseAE, "tied": TiedAE, "vae": VAE}[name]
-    return cls(n_bottleneck=nz)
+    if name == "sparse":
+        return SparseAE(n_bottleneck=nz, activation=activation, **({} if sparsity is None else {"lam": sparsity}))
+    cls = {"shallow": ShallowAE, "deep": DeepAE, "tied": TiedAE, "vae": VAE}[name]
+    return cls(n_bottleneck=nz, activation=activation)

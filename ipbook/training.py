@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from .data import DATASET_NAMES, DEFAULT_DATASET, load_dataset
 from .estimators import InformationPlane
-from .models import MODEL_NAMES, LabelAE, build_model, label_interpolations
+from .models import ACTIVATION_NAMES, MODEL_NAMES, LabelAE, build_model, label_interpolations
 
 __all__ = ["TrainConfig", "Run", "TrainingDivergedError", "train", "load_run", "check_output_dir",
            "reuse_mismatch", "checkpoint_steps", "CHECKPOINT_FILE"]
@@ -70,7 +70,11 @@ class TrainConfig:
         evenly from the start to the end of the run. Default (None): one per 100 iterations,
         at least 20 and at most 300 (:meth:`resolved_test_points`).
     n_recon : number of fixed training and test images whose reconstructions are kept.
-    bottleneck : bottleneck width for the label AE (default: number of classes).
+    bottleneck : bottleneck width n_Z (default: the paper's, 50; for the label AE the number of
+        classes).
+    activation : the hidden layers' nonlinearity, one of :data:`ipbook.models.ACTIVATION_NAMES`
+        (default: the paper's sigmoid; X′ stays a sigmoid).
+    sparsity : the sparse AE's KL weight λ (default: the paper's 1e-3); sparse AE only.
     seed : seeds the weights, the batch order and the probe set.
     device : ``"cpu"`` or ``"cuda"``.
     checkpoints : save the weights at this many iterations of the default analysis schedule
@@ -96,6 +100,8 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     checkpoints: int | tuple[int, ...] | None = None
+    activation: str = "sigmoid"
+    sparsity: float | None = None
 
     def __post_init__(self):
         if self.model not in MODEL_NAMES:
@@ -120,6 +126,15 @@ class TrainConfig:
             raise ValueError(f"checkpoints must be >= 2 (a count) or a list of iterations; got {self.checkpoints}")
         if isinstance(self.checkpoints, tuple) and any(int(k) < 0 for k in self.checkpoints):
             raise ValueError(f"checkpoint iterations must be >= 0; got {list(self.checkpoints)}")
+        if self.activation not in ACTIVATION_NAMES:
+            raise ValueError(f"unknown activation {self.activation!r}; valid: {', '.join(ACTIVATION_NAMES)}")
+        if self.activation != "sigmoid" and self.model == "sparse":
+            raise ValueError("the sparse AE's KL penalty needs sigmoid units; activation must be 'sigmoid'")
+        if self.sparsity is not None and (self.model != "sparse" or not self.sparsity >= 0):
+            raise ValueError(f"sparsity (the KL weight, >= 0) applies to the sparse AE only; got "
+                             f"sparsity={self.sparsity!r} for model {self.model!r}")
+        if self.bottleneck is not None and not (isinstance(self.bottleneck, int) and self.bottleneck >= 1):
+            raise ValueError(f"bottleneck must be a positive integer; got {self.bottleneck!r}")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"device must be 'cpu' or 'cuda'; got {self.device!r}")
 
@@ -195,7 +210,8 @@ class Run:
             self.checkpoints = states
         config = self.info["config"]
         model = build_model(config["model"], n_classes=self.info["data"]["n_classes"],
-                            bottleneck=config.get("bottleneck"))
+                            bottleneck=config.get("bottleneck"), activation=config.get("activation", "sigmoid"),
+                            sparsity=config.get("sparsity"))
         model.load_state_dict(states[int(step)])
         return model.to(device).eval()
 
@@ -460,7 +476,8 @@ def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool)
     n_train, bs = len(data.x_train), config.batch_size
     total = config.total_steps(n_train)
     torch.manual_seed(config.seed)
-    model = build_model(config.model, n_classes=data.n_classes, bottleneck=config.bottleneck).to(device)
+    model = build_model(config.model, n_classes=data.n_classes, bottleneck=config.bottleneck,
+                        activation=config.activation, sparsity=config.sparsity).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
     batch_order = torch.Generator().manual_seed(config.seed)
     probe_index = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(config.seed + 1))

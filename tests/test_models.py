@@ -252,3 +252,68 @@ def test_label_interpolations_decode_label_mixtures():
     assert torch.allclose(images[:, 0], images[0, 0].expand(9, -1))  # a = 1: all the start class
     with pytest.raises(ValueError, match="start"):
         label_interpolations(model, start=10)
+
+
+# ------------------------------------------------------------------------------- activations
+ACTIVATION_CHECKS = {  # name: (function of the pre-activation, range of the values)
+    "sigmoid": (torch.sigmoid, (0.0, 1.0)),
+    "tanh": (torch.tanh, (-1.0, 1.0)),
+    "relu": (F.relu, (0.0, math.inf)),
+    "linear": (lambda s: s, (-math.inf, math.inf)),
+}
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATION_CHECKS))
+@pytest.mark.parametrize("name", ["shallow", "deep", "tied", "vae", "label"])
+def test_activation_shapes_layer_names_and_values(name, activation):
+    from ipbook.models import ACTIVATION_NAMES
+
+    assert activation in ACTIVATION_NAMES
+    torch.manual_seed(0)
+    names, widths, _ = EXPECTED[name]
+    m = build_model(name, activation=activation)
+    x = torch.rand(7, 784)
+    with torch.no_grad():
+        out = m(x)
+    assert tuple(out.layers) == names and tuple(t.shape[1] for t in out.layers.values()) == widths
+    assert 0 < float(out.x_hat.min()) and float(out.x_hat.max()) < 1          # X′ stays a sigmoid
+    fn, (lo, hi) = ACTIVATION_CHECKS[activation]
+    first = out.layers[names[0]]
+    lin = m.encoder if isinstance(m.encoder, torch.nn.Linear) else m.encoder.linears[0]
+    with torch.no_grad():
+        torch.testing.assert_close(first, fn(lin(x)))                          # the layer is act(W x + b)
+    assert lo <= float(first.min()) and float(first.max()) <= hi
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "linear"])
+@pytest.mark.parametrize("name", ["shallow", "deep"])
+def test_loss_falls_with_every_activation(fashion, name, activation):
+    torch.manual_seed(0)
+    m = build_model(name, activation=activation)
+    opt = torch.optim.Adam(m.parameters(), lr=0.005)
+    losses = []
+    for step in range(40):
+        xb = fashion.x[step * 100:(step + 1) * 100]
+        loss = m.loss(m(xb), xb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(val(loss))
+    assert all(math.isfinite(v) for v in losses)
+    assert np.mean(losses[-5:]) < 0.7 * losses[0], losses
+
+
+def test_sigmoid_default_is_unchanged_and_bad_settings_are_named():
+    torch.manual_seed(0)
+    a = build_model("deep")
+    torch.manual_seed(0)
+    b = build_model("deep", activation="sigmoid")
+    x = torch.rand(5, 784)
+    assert torch.equal(a(x).x_hat, b(x).x_hat)
+    with pytest.raises(ValueError, match="unknown activation 'gelu'; valid: sigmoid, tanh, relu, linear"):
+        build_model("shallow", activation="gelu")
+    with pytest.raises(ValueError, match="needs activations in \\(0, 1\\)"):
+        build_model("sparse", activation="relu")
+    with pytest.raises(ValueError, match="sparse AE only"):
+        build_model("deep", sparsity=0.01)
+    assert build_model("sparse", sparsity=0.1).lam == 0.1 and build_model("deep", bottleneck=5).n_bottleneck == 5

@@ -259,3 +259,27 @@ def test_runs_recorded_before_a_setting_existed_are_still_reused(tmp_path):
     del info["config"]["checkpoints"]                      # as in runs made before checkpoints
     (out / "run.json").write_text(json.dumps(info))
     assert train(model="shallow", max_steps=5, **QUICK, out_dir=out).info["started"] == first.info["started"]
+
+
+def test_controls_settings_reach_the_model_and_old_runs_still_match(tmp_path):
+    from ipbook.training import TrainConfig, reuse_mismatch
+
+    run = train(model="deep", max_steps=10, activation="tanh", bottleneck=5, checkpoints=[10], **QUICK,
+                out_dir=tmp_path / "tanh")
+    model = run.model_at(10)
+    assert model.activation == "tanh" and model.n_bottleneck == 5
+    assert run.metrics["i_xt"].shape[1] == 5 and run.info["config"]["activation"] == "tanh"
+    sparse = train(model="sparse", max_steps=10, sparsity=0.01, **QUICK, out_dir=tmp_path / "sparse")
+    assert sparse.info["config"]["sparsity"] == 0.01
+    # a run recorded before these settings existed stands for one with their defaults
+    old = load_run(tmp_path / "sparse")
+    old.info["config"] = {k: v for k, v in old.info["config"].items() if k not in ("activation", "sparsity")}
+    fingerprint = old.info["data"]["fingerprint"]
+    config = TrainConfig(**{**old.info["config"], "sparsity": None})
+    assert reuse_mismatch(old, config, fingerprint) is None
+    for bad, message in [(dict(activation="gelu"), "unknown activation 'gelu'"),
+                         (dict(model="sparse", activation="relu"), "needs sigmoid units"),
+                         (dict(model="deep", sparsity=0.1), "sparse AE only"),
+                         (dict(bottleneck=0), "bottleneck must be a positive integer")]:
+        with pytest.raises(ValueError, match=message):
+            TrainConfig(**bad)
