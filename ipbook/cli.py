@@ -152,15 +152,8 @@ def _book(args) -> int:
     return 0
 
 
-def _sweep_parser(sub) -> None:
-    p = sub.add_parser("sweep", help="seeds x runs of a profile as parallel tasks on a Dask cluster",
-                       formatter_class=_Help,
-                       description="Train every run of params/PROFILE.yaml for each seed, one Dask task "
-                                   "per run, into ROOT/PROFILE/DATASET/RUN/seed-S/. Finished runs are "
-                                   "reused, so an interrupted sweep resumes; a failing run is reported "
-                                   "by name while the others finish. Without --scheduler, a local "
-                                   "cluster of process workers with one thread each.")
-    _add_common(p, dataset_help="data sets", profile=True, several=True)
+def _add_tasks(p) -> None:
+    """The options of a command that runs seeds x runs as Dask tasks: which, and on what cluster."""
     p.add_argument("--runs", nargs="*", default=None, metavar="RUN",
                    help="only these runs (default: all of the profile)")
     p.add_argument("--seeds", nargs="+", type=int, default=None, metavar="S",
@@ -170,6 +163,18 @@ def _sweep_parser(sub) -> None:
                        help="local process workers, one thread each (default: one per core)")
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="an existing Dask cluster, e.g. tcp://host:8786, instead of a local one")
+
+
+def _sweep_parser(sub) -> None:
+    p = sub.add_parser("sweep", help="seeds x runs of a profile as parallel tasks on a Dask cluster",
+                       formatter_class=_Help,
+                       description="Train every run of params/PROFILE.yaml for each seed, one Dask task "
+                                   "per run, into ROOT/PROFILE/DATASET/RUN/seed-S/. Finished runs are "
+                                   "reused, so an interrupted sweep resumes; a failing run is reported "
+                                   "by name while the others finish. Without --scheduler, a local "
+                                   "cluster of process workers with one thread each.")
+    _add_common(p, dataset_help="data sets", profile=True, several=True)
+    _add_tasks(p)
     p.add_argument("--root", default=None, help="results root (default: the repository's results/)")
     p.add_argument("--max-steps", type=int, default=None, help="cap on the iterations of every run")
     p.add_argument("--recreate-checkpoints", action="store_true",
@@ -181,7 +186,8 @@ def _sweep(args) -> int:
     from .sweep import sweep
 
     overrides = {"max_steps": args.max_steps} if args.max_steps is not None else {}
-    report = sweep(args.profile, args.dataset if len(args.dataset) > 1 else args.dataset[0], args.seeds, runs=args.runs, workers=args.workers,
+    datasets = args.dataset if len(args.dataset) > 1 else args.dataset[0]
+    report = sweep(args.profile, datasets, args.seeds, runs=args.runs, workers=args.workers,
                    scheduler=args.scheduler, root=args.root, progress=not args.quiet,
                    recreate_checkpoints=args.recreate_checkpoints, **overrides)
     for name, out in sorted(report.done.items()):
@@ -203,18 +209,12 @@ def _sensitivity_parser(sub) -> None:
     p.add_argument("--profile", default="seeds", help=f"the sweep's settings, params/PROFILE.yaml: {_profiles()}")
     p.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
                    help=f"data set of the sweep: one of {', '.join(DATASET_NAMES)}")
-    p.add_argument("--runs", nargs="*", default=None, metavar="RUN", help="only these runs (default: all)")
-    p.add_argument("--seeds", nargs="+", type=int, default=None, metavar="S",
-                   help="seeds (default: the profile's seeds)")
+    _add_tasks(p)
     p.add_argument("--draws", type=int, default=10, help="probe draws at the paper's setting (draw 0 is the run's own)")
     p.add_argument("--large-n-steps", type=int, default=20,
                    help="checkpoints evaluated at N = 500 and 1000 (one seed: the smallest with checkpoints)")
     p.add_argument("--small", action="store_true",
                    help="a small grid for quick checks: gamma 1, 2, 8; N 100 only; 3 draws")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=None,
-                       help="local process workers, one thread each (default: one per core)")
-    where.add_argument("--scheduler", default=None, metavar="ADDRESS", help="an existing Dask cluster")
     p.add_argument("--root", default=None, help="results root of the sweep (default: the repository's results/)")
     p.add_argument("--out", default=None, help="output folder (default: results/sensitivity/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
