@@ -666,20 +666,20 @@ def claim_verdicts(rows: pd.DataFrame, setting: Setting, thresholds: pd.DataFram
 def robustness_matrix(rows: pd.DataFrame, settings: Sequence[Setting] | None = None, k_sd: float = 3.0) -> pd.DataFrame:
     """The claims (rows, in :data:`ROBUSTNESS_CLAIMS` order, by their text) against the estimator
     settings (columns, by :meth:`Setting.label`): the number of seeds in which the claim holds.
-    ``.attrs["n_seeds"]`` holds the number of seeds per cell."""
+    ``.attrs["n_by_column"]`` holds the number of seeds evaluated per column (settings with more
+    probe images are evaluated on one seed) and ``.attrs["n_seeds"]`` the largest of them."""
     settings = list(settings) if settings is not None else grid_settings(rows)
     thresholds = simplifying_thresholds(rows, k_sd)
-    cols = {}
-    n_seeds = 0
+    cols, n_by_column = {}, {}
     for s in settings:
         v = claim_verdicts(rows, s, thresholds)
-        n_seeds = max(n_seeds, v.seed.nunique())
+        n_by_column[s.label()] = int(v.seed.nunique())
         cols[s.label()] = v.groupby("claim").holds.sum()
     text = dict(ROBUSTNESS_CLAIMS)
     table = pd.DataFrame(cols)
     table = table.loc[[k for k, _ in ROBUSTNESS_CLAIMS if k in table.index]]
     table.index = [text[k] for k in table.index]
-    table.attrs["n_seeds"] = n_seeds
+    table.attrs.update(n_by_column=n_by_column, n_seeds=max(n_by_column.values(), default=0))
     return table
 
 
@@ -687,15 +687,15 @@ def robustness_summary(matrix: pd.DataFrame, paper_label: str | None = None) -> 
     """Sort the claims of a :func:`robustness_matrix` into those that hold in every seed at every
     setting (``everywhere``), at the paper's setting but not at every other (``paper_only``), at no
     setting in any seed (``nowhere``), and the rest (``mixed``)."""
-    n = matrix.attrs.get("n_seeds", int(matrix.to_numpy().max()))
+    n = pd.Series(matrix.attrs.get("n_by_column", {c: int(matrix[c].max()) for c in matrix.columns}))
     paper_label = paper_label or PAPER.label()
     out = {"everywhere": [], "paper_only": [], "nowhere": [], "mixed": []}
     for claim, row in matrix.iterrows():
-        if (row == n).all():
+        if (row == n[row.index]).all():
             out["everywhere"].append(claim)
         elif (row == 0).all():
             out["nowhere"].append(claim)
-        elif paper_label in row and row[paper_label] == n:
+        elif paper_label in row and row[paper_label] == n[paper_label]:
             out["paper_only"].append(claim)
         else:
             out["mixed"].append(claim)
