@@ -40,7 +40,7 @@ import torch
 from .estimators import _as_matrix, _entropies, gram_from_distances, squared_distances
 
 __all__ = ["RULES", "Setting", "PAPER", "paper_grid", "bandwidth", "VariableSample",
-           "plane_under_settings", "input_entropy", "rescaled_information", "layer_geometry",
+           "plane_under_settings", "input_entropy", "rescaled_information", "saturated_fraction", "layer_geometry",
            "probe_index", "evaluate_run", "evaluate_sweep", "load_tables", "at_setting", "collapse_deviation",
            "simplifying_over_checkpoints", "probe_noise", "input_entropy_table", "ROBUSTNESS_CLAIMS",
            "grid_settings", "simplifying_thresholds", "claim_verdicts", "robustness_matrix", "robustness_summary",
@@ -254,13 +254,27 @@ def rescaled_information(x, t, factors: Sequence[float], setting: Setting = PAPE
                                           [setting])["i_xt"][0, 0] for c in factors])
 
 
-def layer_geometry(t, labels, sigma: float) -> dict:
+def saturated_fraction(t, activation: str = "sigmoid") -> float:
+    """The fraction of the N·d activations of a layer that sit in a flat part of its nonlinearity:
+    sigmoid below 0.01 or above 0.99; tanh beyond ±0.98 (the same points of the curve); ReLU at 0
+    (its one flat side). NaN for a linear layer, or when the values cannot come from the
+    nonlinearity (the VAE's sampled Z)."""
+    x = _as_matrix("t", t)
+    if activation == "sigmoid" and bool(((x >= 0) & (x <= 1)).all()):
+        return float(((x < 0.01) | (x > 0.99)).double().mean())
+    if activation == "tanh" and bool((x.abs() <= 1).all()):
+        return float((x.abs() > 0.98).double().mean())
+    if activation == "relu" and bool((x >= 0).all()):
+        return float((x == 0).double().mean())
+    return float("nan")
+
+
+def layer_geometry(t, labels, sigma: float, activation: str = "sigmoid") -> dict:
     """What the kernel sees of one layer on the probe set.
 
-    Returns the fraction of saturated units (activations < 0.01 or > 0.99 among all N·d values;
-    NaN when some activation lies outside [0, 1], i.e. the layer is not a sigmoid), the mean
-    pairwise distance, its ratio to the kernel width ``sigma``, and the mean distance between
-    probes of the same class (``within_class``) and of different classes (``between_class``).
+    Returns the fraction of saturated units (:func:`saturated_fraction`), the mean pairwise
+    distance, its ratio to the kernel width ``sigma``, and the mean distance between probes of
+    the same class (``within_class``) and of different classes (``between_class``).
     """
     v = t if isinstance(t, VariableSample) else VariableSample(t)
     labels = torch.as_tensor(np.asarray(labels))
@@ -269,10 +283,8 @@ def layer_geometry(t, labels, sigma: float) -> dict:
     i, j = torch.triu_indices(v.n, v.n, offset=1)
     dist = v.d2[i, j].sqrt()
     same = labels[i] == labels[j]
-    x = v.x
-    bounded = bool(((x >= 0) & (x <= 1)).all())
     mean = float(dist.mean())
-    return {"saturated": float(((x < 0.01) | (x > 0.99)).double().mean()) if bounded else float("nan"),
+    return {"saturated": saturated_fraction(v.x, activation),
             "distance_over_sigma": mean / sigma, "sigma": sigma, "mean_distance": mean,
             "within_class": float(dist[same].mean()) if bool(same.any()) else float("nan"),
             "between_class": float(dist[~same].mean()) if bool((~same).any()) else float("nan")}
@@ -378,7 +390,7 @@ def evaluate_run(run, settings: Sequence[Setting] | None = None, *, steps: Seque
             if key == PAPER.probe_set:
                 for layer, t in zip(layer_names, t_vars):
                     sigma = t.bandwidth(PAPER.rule, PAPER.gamma)
-                    g = layer_geometry(t, probes[key][1], sigma)
+                    g = layer_geometry(t, probes[key][1], sigma, config.get("activation", "sigmoid"))
                     geometry.append({"run": name, "seed": seed, "step": int(step), "layer": layer, **g})
     last = max(int(k) for k in steps)
     layers, _ = _forward(run.model_at(last), probes[PAPER.probe_set][0]) if PAPER.probe_set in probes else ([], None)

@@ -116,6 +116,11 @@ def test_layer_geometry_on_a_hand_made_layer():
     assert g["within_class"] == pytest.approx((d[0] + d[5]) / 2)
     assert g["between_class"] == pytest.approx(d[1:5].mean())
     assert math.isnan(layer_geometry(t * 3 - 1, [0, 0, 1, 1], 1.0)["saturated"])   # not a sigmoid layer
+    from ipbook.sensitivity import saturated_fraction
+
+    assert saturated_fraction(t * 2 - 1, "tanh") == pytest.approx(2 / 8)       # the same points of tanh
+    assert saturated_fraction(np.array([[0.0, 1.0], [0.0, 3.0]]), "relu") == pytest.approx(0.5)
+    assert math.isnan(saturated_fraction(t, "linear")) and math.isnan(saturated_fraction(t - 2, "relu"))
     with pytest.raises(ValueError, match="labels must have shape"):
         layer_geometry(t, [0, 1], 1.0)
 
