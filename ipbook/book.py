@@ -124,7 +124,7 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
         base = Path(sensitivity_root) if sensitivity_root is not None else REPO / "results" / "sensitivity"
         info = json.loads((base / f"{dataset}.json").read_text())
         seeds = sorted({int(k.split("seed-")[1]) for k in info["evaluated"]})
-        note = (f"The estimator grid of `python -m ipbook sensitivity` on the checkpoints of the *seeds* "
+        note = (f"The estimator grid of python -m ipbook sensitivity on the checkpoints of the seeds "
                 f"profile (30,000 iterations): {len(info['evaluated'])} runs and seeds, seeds "
                 f"{', '.join(map(str, seeds))}.")
         if info["missing_checkpoints"]:
@@ -137,7 +137,7 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
         tables = tuple(pd.concat([p[i] for p in parts], ignore_index=True) for i in range(4))
         tables = (tables[0], tables[1].drop_duplicates(), tables[2], tables[3])
         steps = max(int(r.info["config"].get("steps") or 0) for r in runs.values())
-        note = (f"A small estimator grid computed as this page ran, on the checkpoints of the *quick* "
+        note = (f"A small estimator grid computed as this page ran, on the checkpoints of the quick "
                 f"profile's runs (seed 0, {steps:,} iterations: the fitting phase only)"
                 + ("; no committed sensitivity results exist for this dataset." if profile == "paper" else "."))
     glue("sensitivity_note", findings.Text(note), display=False)
@@ -157,7 +157,7 @@ def _seeds_note(seeds: dict, seeds_profile: str | None) -> str:
         return "One seed (seed 0); no seed sweep was found for this profile."
     listed = ", ".join(str(s) for s in sorted(seeds))
     return (f"Shaded: the range (min–max) over {len(seeds)} seeds ({listed}) of the "
-            f"*{seeds_profile}* profile, dashed: their median; open circles: the final points of "
+            f"{seeds_profile} profile, dashed: their median; open circles: the final points of "
             f"the seeds other than 0.")
 
 
