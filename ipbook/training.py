@@ -551,8 +551,9 @@ def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool)
 
 
 def _final_outputs(model, data: _Data, n_recon: int, forked_rng) -> dict:
-    """Reconstructions of the first training and test images, and for the label AE its decoder on
-    mixtures of one-hot labels (Fig. A3)."""
+    """Reconstructions of the first training and test images; each layer's mean activation over the
+    test set and its units (``final_mean_activation``, (L,): the sparse AE's ρ̂ for Z); and for the
+    label AE its decoder on mixtures of one-hot labels (Fig. A3)."""
     model.eval()
     with torch.no_grad(), forked_rng():
         k = min(n_recon, len(data.x_train), len(data.x_test))
@@ -560,6 +561,11 @@ def _final_outputs(model, data: _Data, n_recon: int, forked_rng) -> dict:
                "recon_train": model(data.x_train[:k]).x_hat.cpu().numpy(),
                "recon_test_x": data.x_test[:k].cpu().numpy(),
                "recon_test": model(data.x_test[:k]).x_hat.cpu().numpy()}
+        sums = 0.0
+        for start in range(0, len(data.x_test), 1000):   # after the reconstructions: the VAE draws Z
+            sums = sums + torch.stack([t.double().sum(0).mean() for t in
+                                       model(data.x_test[start:start + 1000]).layers.values()])
+        out["final_mean_activation"] = (sums / len(data.x_test)).cpu().numpy()
         if isinstance(model, LabelAE) and model.n_bottleneck == model.n_classes:
             interp_a, interp = label_interpolations(model)
             out.update({"interp_a": interp_a.numpy(), "interp": interp.numpy().astype(np.float32)})
@@ -618,8 +624,9 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     Run
         ``metrics``: ``step`` (S,), ``i_xt`` and ``i_tx`` (S, L) in bits, ``layers`` (L,),
         ``loss_step``/``train_loss`` (T,), ``test_loss_step``/``test_loss`` (P,), ``probe_index``,
-        ``recon_*`` images, and for the label AE ``interp_a``/``interp`` (its decoder on mixtures
-        of one-hot labels, Fig. A3); ``info``: the run.json content.
+        ``recon_*`` images, ``final_mean_activation`` (L,) (each layer's mean over the test set and
+        its units, at the end), and for the label AE ``interp_a``/``interp`` (its decoder on
+        mixtures of one-hot labels, Fig. A3); ``info``: the run.json content.
 
     Raises
     ------

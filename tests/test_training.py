@@ -283,3 +283,14 @@ def test_controls_settings_reach_the_model_and_old_runs_still_match(tmp_path):
                          (dict(bottleneck=0), "bottleneck must be a positive integer")]:
         with pytest.raises(ValueError, match=message):
             TrainConfig(**bad)
+
+
+def test_final_mean_activation_is_each_layers_mean_over_the_test_set(tmp_path):
+    from ipbook.data import load_dataset
+
+    run = train(model="sparse", max_steps=10, checkpoints=[10], **QUICK, out_dir=tmp_path / "s")
+    x = load_dataset("fashion-mnist", "test").x
+    with torch.no_grad():
+        z = run.model_at(10)(x).layers["Z"]
+    assert run.metrics["final_mean_activation"].shape == (1,)
+    assert run.metrics["final_mean_activation"][0] == pytest.approx(float(z.double().mean()), abs=1e-6)
