@@ -52,8 +52,8 @@ RULES = ("scott", "median", "tapia")
 ROW_COLUMNS = ["run", "seed", "step", "layer", "rule", "gamma", "alpha", "n", "probe", "draw",
                "i_xt", "i_tx", "s_t"]
 INPUT_COLUMNS = ["seed", "rule", "gamma", "alpha", "n", "probe", "draw", "s_x"]
-GEOMETRY_COLUMNS = ["run", "seed", "step", "layer", "saturated", "distance_over_sigma", "sigma",
-                    "mean_distance", "within_class", "between_class"]
+GEOMETRY_COLUMNS = ["run", "seed", "step", "layer", "saturated", "mean_activation", "distance_over_sigma",
+                    "sigma", "mean_distance", "within_class", "between_class"]
 RESCALING_COLUMNS = ["run", "seed", "step", "layer", "factor", "i_xt"]
 #: The files :func:`evaluate_sweep` writes, after the dataset's name, in the order of
 #: :func:`evaluate_run`'s tables.
@@ -272,9 +272,10 @@ def saturated_fraction(t, activation: str = "sigmoid") -> float:
 def layer_geometry(t, labels, sigma: float, activation: str = "sigmoid") -> dict:
     """What the kernel sees of one layer on the probe set.
 
-    Returns the fraction of saturated units (:func:`saturated_fraction`), the mean pairwise
-    distance, its ratio to the kernel width ``sigma``, and the mean distance between probes of
-    the same class (``within_class``) and of different classes (``between_class``).
+    Returns the fraction of saturated units (:func:`saturated_fraction`), the mean activation
+    (over probes and units), the mean pairwise distance, its ratio to the kernel width ``sigma``,
+    and the mean distance between probes of the same class (``within_class``) and of different
+    classes (``between_class``).
     """
     v = t if isinstance(t, VariableSample) else VariableSample(t)
     labels = torch.as_tensor(np.asarray(labels))
@@ -284,7 +285,7 @@ def layer_geometry(t, labels, sigma: float, activation: str = "sigmoid") -> dict
     dist = v.d2[i, j].sqrt()
     same = labels[i] == labels[j]
     mean = float(dist.mean())
-    return {"saturated": saturated_fraction(v.x, activation),
+    return {"saturated": saturated_fraction(v.x, activation), "mean_activation": float(v.x.mean()),
             "distance_over_sigma": mean / sigma, "sigma": sigma, "mean_distance": mean,
             "within_class": float(dist[same].mean()) if bool(same.any()) else float("nan"),
             "between_class": float(dist[~same].mean()) if bool((~same).any()) else float("nan")}

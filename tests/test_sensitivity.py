@@ -110,7 +110,7 @@ def test_saturated_input_makes_the_plane_collapse_onto_the_layer_entropy():
 def test_layer_geometry_on_a_hand_made_layer():
     t = np.array([[0.005, 0.5], [0.995, 0.2], [0.5, 0.5], [0.5, 0.9]])
     g = layer_geometry(t, labels=[0, 0, 1, 1], sigma=2.0)
-    assert g["saturated"] == pytest.approx(2 / 8)
+    assert g["saturated"] == pytest.approx(2 / 8) and g["mean_activation"] == pytest.approx(t.mean())
     d = pdist(t)                                                 # pairs 01 02 03 12 13 23
     assert g["mean_distance"] == pytest.approx(d.mean()) and g["distance_over_sigma"] == pytest.approx(d.mean() / 2)
     assert g["within_class"] == pytest.approx((d[0] + d[5]) / 2)
