@@ -1,0 +1,157 @@
+r"""Controls: does the simplifying phase follow from the paper's choices of nonlinearity, bottleneck
+width and sparsity weight?
+
+Three controls, each a profile of runs beside the paper's (``params/controls-*.yaml``):
+
+* **activation** (Saxe et al. 2018): the shallow and the deep AE with tanh, ReLU and no
+  nonlinearity beside the paper's sigmoid. Saxe et al. found compression with double-sided
+  saturating nonlinearities only;
+* **width** (Yu & Príncipe 2019; Tapia & Estévez 2020): the deep AE with n_Z ∈ {2, 5, 10, 20, 50,
+  100}. Yu & Príncipe predict that I(X;Z) rises and falls back when n_Z exceeds the data's
+  intrinsic dimension, and rises monotonically when it is narrower; Tapia & Estévez that a wide
+  bottleneck does not compress and a narrow one compresses in the encoder only;
+* **sparsity**: the sparse AE's KL weight λ ∈ {0, 1e-4, 1e-3, 1e-2, 1e-1} (0 is the shallow AE).
+
+The paper's own setting of each control (sigmoid, n_Z = 50, λ = 1e-3 and λ = 0) is the run of the
+seeds profile; the others are sweeps of their control profile into ``results/controls/``. A layer
+simplifies when its drop from the peak, as a fraction of the peak, exceeds the measured
+probe-draw noise (:func:`ipbook.sensitivity.simplifying_thresholds`), at each bandwidth rule.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Control", "CONTROLS", "setting_of", "control_runs", "delta_i", "saxe_verdict",
+           "width_verdicts", "dose_response"]
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control: its profile, the setting it varies (a :class:`~ipbook.training.TrainConfig`
+    field), and its paper-setting runs, taken from the seeds profile (label: seeds-profile run)."""
+
+    name: str
+    profile: str
+    axis: str
+    baseline: dict = field(default_factory=dict)
+
+
+CONTROLS = {
+    "activation": Control("activation", "controls-activation", "activation",
+                          {"shallow-sigmoid": "shallow", "deep-sigmoid": "deep"}),
+    "width": Control("width", "controls-width", "bottleneck", {"deep-nz50": "deep"}),
+    "sparsity": Control("sparsity", "controls-sparsity", "sparsity",
+                        {"sparse-lam0": "shallow", "sparse-lam1e-3": "sparse"}),
+}
+
+
+def setting_of(config: dict, axis: str):
+    """The value a run's ``config`` (run.json's) takes on a control's axis, defaults resolved:
+    the activation name, the bottleneck width n_Z (50 by default), or the KL weight λ (0 for the
+    shallow AE, the paper's 1e-3 for the sparse AE by default)."""
+    if axis == "activation":
+        return config.get("activation", "sigmoid")
+    if axis == "bottleneck":
+        return int(config.get("bottleneck") or 50)
+    if axis == "sparsity":
+        if config["model"] == "shallow":
+            return 0.0
+        return float(config["sparsity"]) if config.get("sparsity") is not None else 1e-3
+    raise ValueError(f"unknown control axis {axis!r}; valid: activation, bottleneck, sparsity")
+
+
+def _model_of(config: dict, axis: str) -> str:
+    """The model a control compares across settings: the deep or shallow AE (activation), the deep
+    AE (width), the sparse family (sparsity)."""
+    return {"activation": config["model"], "bottleneck": "deep", "sparsity": "sparse"}[axis]
+
+
+def control_runs(control: Control | str, dataset: str, *, root=None) -> dict[str, dict[int, object]]:
+    """``{run label: {seed: Run}}`` for a control: the finished runs of its profile under
+    ``ROOT/controls/`` and its paper-setting runs from ``ROOT/seeds/``, the seeds that both have
+    (default root: the repository's ``results/``). Nothing is trained; an empty dict means none."""
+    from .experiments import RESULTS_DIR, load_seeds
+
+    c = CONTROLS[control] if isinstance(control, str) else control
+    base = Path(root) if root is not None else RESULTS_DIR
+    varied = load_seeds(dataset, c.profile, root=base / "controls")
+    paper = load_seeds(dataset, "seeds", runs=sorted(set(c.baseline.values())), root=base)
+    seeds = sorted(set(varied) & set(paper))
+    out: dict[str, dict[int, object]] = {}
+    for seed in seeds:
+        for label, run in {**varied[seed], **{lab: paper[seed][name] for lab, name in c.baseline.items()}}.items():
+            out.setdefault(label, {})[seed] = run
+    return out
+
+
+def delta_i(phases: pd.DataFrame, runs: dict[str, dict[int, object]], control: Control | str,
+            thresholds: pd.DataFrame) -> pd.DataFrame:
+    """Per run label, seed and layer: the control's setting, the model, ΔI, ΔI / peak and whether
+    the layer simplifies (ΔI / peak above the run's threshold).
+
+    ``phases``: :func:`ipbook.sensitivity.simplifying_over_checkpoints` at one setting, with run
+    labels in ``run``; ``thresholds``: :func:`ipbook.sensitivity.simplifying_thresholds`.
+    """
+    c = CONTROLS[control] if isinstance(control, str) else control
+    thr = thresholds.set_index(["run", "layer"]).threshold_frac
+    rows = []
+    for p in phases.itertuples():
+        if p.run not in runs:
+            continue
+        config = next(iter(runs[p.run].values())).info["config"]
+        rows.append({"run": p.run, "model": _model_of(config, c.axis), "setting": setting_of(config, c.axis),
+                     "seed": p.seed, "layer": p.layer, "dI": p.dI, "dI_frac": p.dI_frac,
+                     "simplifies": bool(p.dI_frac > thr.get((p.run, p.layer), np.inf))})
+    return pd.DataFrame(rows)
+
+
+def saxe_verdict(table: pd.DataFrame, layer: str = "Z") -> dict:
+    """Saxe et al.'s prediction on a :func:`delta_i` table of the activation control: ``layer``
+    simplifies with the double-sided saturating sigmoid and tanh, and not with ReLU or no
+    nonlinearity. Returns ``holds`` (in every model and seed), and the seeds in which ``layer``
+    simplifies per (model, activation) as ``counts``."""
+    z = table[table.layer == layer]
+    counts = z.groupby(["model", "setting"]).simplifies.agg(["sum", "count"])
+    expect = lambda act: act in ("sigmoid", "tanh")  # noqa: E731
+    holds = all((r["sum"] == r["count"]) if expect(act) else (r["sum"] == 0)
+                for (_, act), r in counts.iterrows())
+    return {"holds": bool(holds), "counts": counts}
+
+
+def width_verdicts(table: pd.DataFrame, intrinsic_dim: int = 10) -> dict:
+    """The two predictions on a :func:`delta_i` table of the width control, per bottleneck width
+    n_Z (wide: n_Z > ``intrinsic_dim``). Yu & Príncipe: Z simplifies exactly when the bottleneck is
+    wide. Tapia & Estévez: a wide bottleneck simplifies nowhere; a narrow one in the encoder (some
+    E layer) and not in the decoder (no D layer). Each holds when it holds in every seed."""
+    yu, tapia = True, True
+    for (n_z, seed), g in table.groupby(["setting", "seed"]):
+        simp = dict(zip(g.layer, g.simplifies))
+        wide = n_z > intrinsic_dim
+        yu &= simp.get("Z", False) == wide
+        enc = any(v for k, v in simp.items() if k.startswith("E"))
+        dec = any(v for k, v in simp.items() if k.startswith("D"))
+        tapia &= (not any(simp.values())) if wide else (enc and not dec)
+    return {"yu_principe": bool(yu), "tapia_estevez": bool(tapia), "intrinsic_dim": intrinsic_dim}
+
+
+def dose_response(table: pd.DataFrame, geometry: pd.DataFrame, runs: dict[str, dict[int, object]]) -> pd.DataFrame:
+    """The sparsity control against λ: mean and sd over seeds of ΔI(Z) (bits), the final mean
+    activation of Z (at the last checkpoint, over the probes and units; ρ = 0.05 is the target)
+    and the final test loss; one row per λ, in increasing order."""
+    last = geometry[(geometry.layer == "Z")
+                    & (geometry.step == geometry.groupby(["run", "seed"]).step.transform("max"))]
+    act = {(r.run, r.seed): r.mean_activation for r in last.itertuples()}
+    rows = []
+    for r in table[table.layer == "Z"].itertuples():
+        run = runs[r.run][r.seed]
+        rows.append({"lam": r.setting, "seed": r.seed, "dI": r.dI,
+                     "mean_activation": act.get((r.run, r.seed), np.nan),
+                     "test_loss": float(run.metrics["test_loss"][-1])})
+    d = pd.DataFrame(rows)
+    return (d.groupby("lam").agg(dI=("dI", "mean"), dI_sd=("dI", "std"), mean_activation=("mean_activation", "mean"),
+                                 test_loss=("test_loss", "mean"), seeds=("seed", "nunique"))
+            .reset_index().sort_values("lam"))

@@ -1,0 +1,86 @@
+"""ipbook.controls: settings read from configs, and the three controls' verdicts on tables whose
+answers are known."""
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ipbook.controls import (CONTROLS, control_runs, delta_i, dose_response, saxe_verdict, setting_of,
+                             width_verdicts)
+
+
+def test_setting_of_resolves_the_defaults():
+    assert setting_of({"model": "deep"}, "activation") == "sigmoid"
+    assert setting_of({"model": "deep", "activation": "relu"}, "activation") == "relu"
+    assert setting_of({"model": "deep", "bottleneck": None}, "bottleneck") == 50
+    assert setting_of({"model": "deep", "bottleneck": 5}, "bottleneck") == 5
+    assert setting_of({"model": "shallow"}, "sparsity") == 0.0
+    assert setting_of({"model": "sparse", "sparsity": None}, "sparsity") == 1e-3
+    assert setting_of({"model": "sparse", "sparsity": 0.1}, "sparsity") == 0.1
+    with pytest.raises(ValueError, match="unknown control axis 'depth'"):
+        setting_of({"model": "deep"}, "depth")
+
+
+def _run(config, test_loss=0.01):
+    return SimpleNamespace(info={"config": config}, metrics={"test_loss": np.array([0.1, test_loss])})
+
+
+def test_delta_i_judges_each_layer_against_its_own_threshold():
+    runs = {"shallow-sigmoid": {0: _run({"model": "shallow"})}, "shallow-relu": {0: _run({"model": "shallow", "activation": "relu"})}}
+    phases = pd.DataFrame({"run": ["shallow-sigmoid", "shallow-relu", "other"], "seed": [0, 0, 0], "layer": ["Z"] * 3,
+                           "dI": [1.0, 0.05, 2.0], "dI_frac": [0.25, 0.02, 0.5]})
+    thresholds = pd.DataFrame({"run": ["shallow-sigmoid", "shallow-relu"], "layer": ["Z", "Z"], "threshold_frac": [0.05, 0.05]})
+    t = delta_i(phases, runs, "activation", thresholds)
+    assert list(t.run) == ["shallow-sigmoid", "shallow-relu"]                    # runs of other controls left out
+    assert list(t.setting) == ["sigmoid", "relu"] and list(t.simplifies) == [True, False]
+
+
+def _table(rows):
+    return pd.DataFrame(rows, columns=["model", "setting", "seed", "layer", "simplifies"])
+
+
+def test_saxe_verdict():
+    rows = [(m, a, s, "Z", a in ("sigmoid", "tanh")) for m in ("shallow", "deep")
+            for a in ("sigmoid", "tanh", "relu", "linear") for s in (0, 1)]
+    v = saxe_verdict(_table(rows))
+    assert v["holds"] and v["counts"].loc[("deep", "tanh"), "sum"] == 2
+    rows[-1] = ("deep", "linear", 1, "Z", True)                                   # one seed compresses with no nonlinearity
+    assert not saxe_verdict(_table(rows))["holds"]
+
+
+def test_width_verdicts_tell_the_two_hypotheses_apart():
+    layers = ("E1", "E2", "Z", "D1", "D2")
+    yu = [("deep", n, 0, l, l == "Z" and n > 10) for n in (2, 5, 10, 20, 50) for l in layers]
+    assert width_verdicts(_table(yu)) == {"yu_principe": True, "tapia_estevez": False, "intrinsic_dim": 10}
+    tapia = [("deep", n, 0, l, n <= 10 and l.startswith("E")) for n in (2, 5, 10, 20, 50) for l in layers]
+    assert width_verdicts(_table(tapia)) == {"yu_principe": False, "tapia_estevez": True, "intrinsic_dim": 10}
+
+
+def test_dose_response_averages_over_seeds_per_lambda():
+    runs = {"sparse-lam0": {0: _run({"model": "shallow"}, 0.010), 1: _run({"model": "shallow"}, 0.012)},
+            "sparse-lam1e-1": {0: _run({"model": "sparse", "sparsity": 0.1}, 0.02), 1: _run({"model": "sparse", "sparsity": 0.1}, 0.02)}}
+    table = pd.DataFrame({"run": ["sparse-lam1e-1", "sparse-lam1e-1", "sparse-lam0", "sparse-lam0"], "setting": [0.1, 0.1, 0.0, 0.0],
+                          "seed": [0, 1, 0, 1], "layer": ["Z"] * 4, "dI": [3.0, 2.0, 1.0, 1.0]})
+    geometry = pd.DataFrame({"run": ["sparse-lam1e-1"] * 4 + ["sparse-lam0"] * 2, "seed": [0, 0, 1, 1, 0, 1],
+                             "step": [0, 9, 0, 9, 9, 9], "layer": ["Z"] * 6,
+                             "mean_activation": [0.5, 0.06, 0.5, 0.04, 0.3, 0.5]})
+    d = dose_response(table, geometry, runs)
+    assert list(d.lam) == [0.0, 0.1] and list(d.seeds) == [2, 2]
+    assert d.dI.tolist() == [1.0, 2.5] and d.dI_sd.iloc[1] == pytest.approx(np.std([3, 2], ddof=1))
+    assert d.mean_activation.tolist() == pytest.approx([0.4, 0.05]) and d.test_loss.tolist() == pytest.approx([0.011, 0.02])
+
+
+def test_control_runs_join_the_control_profile_with_the_paper_runs(monkeypatch, tmp_path):
+    import ipbook.experiments as E
+
+    def fake_load_seeds(dataset, profile, *, runs=None, root=None):
+        if profile == "controls-sparsity":
+            return {0: {"sparse-lam1e-1": "c0"}, 1: {"sparse-lam1e-1": "c1"}}
+        return {1: {"shallow": "s1", "sparse": "p1"}, 2: {"shallow": "s2", "sparse": "p2"}}
+
+    monkeypatch.setattr(E, "load_seeds", fake_load_seeds)
+    out = control_runs("sparsity", "mnist", root=tmp_path)
+    assert out == {"sparse-lam1e-1": {1: "c1"}, "sparse-lam0": {1: "s1"}, "sparse-lam1e-3": {1: "p1"}}
+    monkeypatch.undo()
+    assert control_runs(CONTROLS["width"], "mnist", root=tmp_path) == {}
