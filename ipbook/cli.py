@@ -3,7 +3,7 @@
     python -m ipbook train --model deep [--dataset fashion-mnist] --out runs/deep [--steps N] ...
     python -m ipbook runs --profile paper|quick [--dataset NAME] [--runs deep vae] [--recompute]
     python -m ipbook sweep --profile seeds --dataset NAME [NAME ...] --seeds 0 1 2 3 4 [--workers N | --scheduler ADDR]
-    python -m ipbook sensitivity --dataset NAME [--profile seeds] [--small] [--workers N | --scheduler ADDR]
+    python -m ipbook sensitivity --dataset NAME [--profile seeds] [--grid paper|controls|small] [--workers N | --scheduler ADDR]
     python -m ipbook book --profile paper|quick [--dataset NAME] [--out DIR]
 
 Every error is reported as one ``error: ...`` message on stderr with exit status 2 (1 for a
@@ -175,7 +175,8 @@ def _sweep_parser(sub) -> None:
                                    "cluster of process workers with one thread each.")
     _add_common(p, dataset_help="data sets", profile=True, several=True)
     _add_tasks(p)
-    p.add_argument("--root", default=None, help="results root (default: the repository's results/)")
+    p.add_argument("--root", default=None,
+                   help="results root (default: the repository's results/, results/controls/ for controls-*)")
     p.add_argument("--max-steps", type=int, default=None, help="cap on the iterations of every run")
     p.add_argument("--recreate-checkpoints", action="store_true",
                    help="train again the finished runs whose checkpoint file is not on this machine "
@@ -213,17 +214,21 @@ def _sensitivity_parser(sub) -> None:
     p.add_argument("--draws", type=int, default=10, help="probe draws at the paper's setting (draw 0 is the run's own)")
     p.add_argument("--large-n-steps", type=int, default=20,
                    help="checkpoints evaluated at N = 500 and 1000 (one seed: the smallest with checkpoints)")
-    p.add_argument("--small", action="store_true",
-                   help="a small grid for quick checks: gamma 1, 2, 8; N 100 only; 3 draws")
-    p.add_argument("--root", default=None, help="results root of the sweep (default: the repository's results/)")
-    p.add_argument("--out", default=None, help="output folder (default: results/sensitivity/)")
+    p.add_argument("--grid", default="paper", choices=["paper", "controls", "small"],
+                   help="paper: one factor at a time around the paper's setting; controls: the paper's "
+                        "setting, the median and Tapia rules, 5 draws; small: gamma 1, 2, 8, N 100, 3 draws")
+    p.add_argument("--root", default=None,
+                   help="results root of the sweep (default: results/, results/controls/ for controls-*)")
+    p.add_argument("--out", default=None, help="output folder (default: results/sensitivity/, "
+                                               "results/controls/sensitivity/PROFILE/ for controls-*)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _sensitivity(args) -> int:
-    from .sensitivity import evaluate_sweep, paper_grid
+    from .sensitivity import controls_grid, evaluate_sweep, paper_grid
 
-    grid = (paper_grid(gammas=(1, 2, 8), ns=(100,), draws=3) if args.small else paper_grid(draws=args.draws))
+    grid = {"paper": lambda: paper_grid(draws=args.draws), "controls": controls_grid,
+            "small": lambda: paper_grid(gammas=(1, 2, 8), ns=(100,), draws=3)}[args.grid]()
     info = evaluate_sweep(args.dataset, args.profile, settings=grid, seeds=args.seeds, runs=args.runs,
                           root=args.root, out=args.out, large_n_steps=args.large_n_steps,
                           workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)

@@ -14,13 +14,25 @@ import yaml
 
 from .training import Run, TrainConfig, load_run, train
 
-__all__ = ["PARAMS_DIR", "RESULTS_DIR", "profile_names", "load_profile", "run_configs", "run_profile",
+__all__ = ["PARAMS_DIR", "RESULTS_DIR", "sweep_root", "sensitivity_dir", "profile_names", "load_profile", "run_configs", "run_profile",
            "load_seeds"]
 
 REPO = Path(__file__).resolve().parent.parent
 PARAMS_DIR = REPO / "params"
 RESULTS_DIR = REPO / "results"
 _FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+def sweep_root(profile: str) -> Path:
+    """Where a profile's sweeps write by default: ``results/controls/`` for the controls
+    (``controls-*``), else ``results/``; runs go to ``<root>/<profile>/<dataset>/<run>/seed-S/``."""
+    return RESULTS_DIR / "controls" if profile.startswith("controls-") else RESULTS_DIR
+
+
+def sensitivity_dir(profile: str) -> Path:
+    """Where ``python -m ipbook sensitivity`` writes a profile's tables by default:
+    ``results/sensitivity/`` for the seeds profile, ``<sweep root>/sensitivity/<profile>/`` else."""
+    return RESULTS_DIR / "sensitivity" if profile == "seeds" else sweep_root(profile) / "sensitivity" / profile
 
 
 def profile_names() -> list[str]:

@@ -39,7 +39,7 @@ import torch
 
 from .estimators import _as_matrix, _entropies, gram_from_distances, squared_distances
 
-__all__ = ["RULES", "Setting", "PAPER", "paper_grid", "bandwidth", "VariableSample",
+__all__ = ["RULES", "Setting", "PAPER", "paper_grid", "controls_grid", "bandwidth", "VariableSample",
            "plane_under_settings", "input_entropy", "rescaled_information", "saturated_fraction", "layer_geometry",
            "probe_index", "evaluate_run", "evaluate_sweep", "load_tables", "at_setting", "collapse_deviation",
            "simplifying_over_checkpoints", "probe_noise", "input_entropy_table", "ROBUSTNESS_CLAIMS",
@@ -114,6 +114,12 @@ class Setting:
 
 #: The paper's setting (Appendix A): α = 1.01, Scott's rule with γ = 2, N = 100 test images.
 PAPER = Setting()
+
+
+def controls_grid(draws: int = 5) -> list[Setting]:
+    """The settings the controls are judged at: the paper's, the median heuristic and Tapia &
+    Estévez's rule (γ = 1), with ``draws`` probe draws at the paper's setting for the noise."""
+    return paper_grid(gammas=(), alphas=(), ns=(), probes=(), draws=draws)
 
 
 def paper_grid(*, gammas: Sequence[float] = (0.5, 1, 2, 4, 8, 16), alphas: Sequence[float] = (1.01, 2),
@@ -460,8 +466,10 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
                    progress: bool = True) -> dict:
     """Evaluate every run and seed of a sweep that has checkpoints, and write the tables.
 
-    Each (run, seed) is one Dask task (:func:`ipbook.sweep.run_tasks`) whose tables are kept in
-    ``OUT/.parts/<dataset>/`` and reused when the grid is the same, so an interrupted evaluation
+    The runs are read from ``ROOT/<profile>/<dataset>/<run>/seed-S/`` (default root:
+    :func:`ipbook.experiments.sweep_root`) and the tables written to OUT (default:
+    :func:`ipbook.experiments.sensitivity_dir`). Each (run, seed) is one Dask task
+    (:func:`ipbook.sweep.run_tasks`) whose tables are kept in ``OUT/.parts/<dataset>/`` and reused when the grid is the same, so an interrupted evaluation
     resumes. Settings with N above the paper's 100 are evaluated for one seed only, on
     ``large_n_steps`` checkpoints: ``large_n_seed``, by default (``"first"``) the smallest seed
     that has checkpoints; None: every seed. Writes, atomically, ``OUT/<dataset>.csv.gz``
@@ -476,7 +484,7 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
     import pickle
     from pathlib import Path
 
-    from .experiments import RESULTS_DIR, load_profile, run_configs
+    from .experiments import load_profile, run_configs, sensitivity_dir, sweep_root
     from .sweep import run_tasks
     from .training import CHECKPOINT_FILE, _atomic_write, _git_commit, _versions
 
@@ -484,8 +492,8 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
     spec = load_profile(profile)
     seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
     names = list(runs) if runs is not None else list(run_configs(profile, dataset))
-    base = Path(root) if root is not None else RESULTS_DIR
-    out_dir = Path(out) if out is not None else RESULTS_DIR / "sensitivity"
+    base = Path(root) if root is not None else sweep_root(profile)
+    out_dir = Path(out) if out is not None else sensitivity_dir(profile)
     parts = out_dir / ".parts" / dataset
     parts.mkdir(parents=True, exist_ok=True)
     tasks, missing, reused = {}, [], {}

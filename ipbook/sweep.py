@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .experiments import RESULTS_DIR, load_profile, run_configs
+from .experiments import load_profile, run_configs, sweep_root
 from .training import TrainConfig, train
 
 __all__ = ["SweepReport", "sweep_tasks", "run_tasks", "run_sweep", "sweep"]
@@ -47,7 +47,7 @@ def _train_task(config: TrainConfig, out_dir: str, require_checkpoints: bool) ->
 def sweep_tasks(profile: str, dataset: str, seeds: list[int], *, runs: list[str] | None = None,
                 root: str | Path | None = None, **overrides) -> dict[str, tuple[TrainConfig, Path]]:
     """``{"run/seed-s": (config, output directory)}`` for every run of ``profile`` and seed."""
-    base = Path(root) if root is not None else RESULTS_DIR
+    base = Path(root) if root is not None else sweep_root(profile)
     tasks = {}
     for seed in seeds:
         configs = run_configs(profile, dataset, seed=int(seed), **overrides)

@@ -66,3 +66,11 @@ def test_load_seeds_keeps_only_complete_seeds(tmp_path):
             load_seeds("fashion-mnist", "tiny", runs=["c"], root=tmp_path)
     finally:
         ex.PARAMS_DIR = old
+
+
+def test_controls_write_under_results_controls():
+    from ipbook.experiments import RESULTS_DIR, sensitivity_dir, sweep_root
+
+    assert sweep_root("seeds") == RESULTS_DIR and sweep_root("controls-width") == RESULTS_DIR / "controls"
+    assert sensitivity_dir("seeds") == RESULTS_DIR / "sensitivity"
+    assert sensitivity_dir("controls-width") == RESULTS_DIR / "controls" / "sensitivity" / "controls-width"
