@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Control", "CONTROLS", "setting_of", "control_runs", "delta_i", "saxe_verdict",
-           "width_verdicts", "dose_response"]
+           "width_verdicts", "dose_response", "QUICK_OVERRIDES", "control_tables"]
 
 
 @dataclass(frozen=True)
@@ -155,3 +155,53 @@ def dose_response(table: pd.DataFrame, geometry: pd.DataFrame, runs: dict[str, d
     return (d.groupby("lam").agg(dI=("dI", "mean"), dI_sd=("dI", "std"), mean_activation=("mean_activation", "mean"),
                                  test_loss=("test_loss", "mean"), seeds=("seed", "nunique"))
             .reset_index().sort_values("lam"))
+
+
+#: The quick version of a control run: the quick profile's length and measurement schedule.
+QUICK_OVERRIDES = {"steps": 400, "ip_every": 2, "test_points": 40, "checkpoints": 20}
+
+
+def _relabel(rows: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """The rows of the runs in ``names`` (seeds-profile run name: control label), relabelled."""
+    rows = rows[rows.run.isin(names)]
+    return rows.assign(run=rows.run.map(names))
+
+
+def control_tables(control: Control | str, profile: str, dataset: str, *, results=None, draws: int = 3):
+    """What the Controls chapter shows of one control: ``(runs, rows, geometry, note)``.
+
+    For the paper profile: the finished sweeps (:func:`control_runs`) and the committed tables of
+    ``python -m ipbook sensitivity --grid controls`` for the control profile and for the seeds
+    profile (its paper-setting runs, relabelled). Otherwise, or where either is missing: the quick
+    version of every run (seed 0, :data:`QUICK_OVERRIDES`, trained where missing under
+    ``results/quick/``) evaluated on :func:`ipbook.sensitivity.controls_grid` as the page runs.
+    ``note`` says which.
+    """
+    from .experiments import RESULTS_DIR, run_profile, sensitivity_dir
+    from .sensitivity import controls_grid, evaluate_run, load_tables
+
+    c = CONTROLS[control] if isinstance(control, str) else control
+    base = Path(results) if results is not None else RESULTS_DIR
+    if profile == "paper":
+        runs = control_runs(c, dataset, root=base)
+        varied = load_tables(dataset, root=sensitivity_dir(c.profile) if results is None
+                             else base / "controls" / "sensitivity" / c.profile)
+        paper = load_tables(dataset, root=None if results is None else base / "sensitivity")
+        if runs and varied is not None and paper is not None:
+            names = {v: k for k, v in c.baseline.items()}
+            rows = pd.concat([varied[0], _relabel(paper[0], names)], ignore_index=True)
+            geometry = pd.concat([varied[2], _relabel(paper[2], names)], ignore_index=True)
+            seeds = sorted({s for by_seed in runs.values() for s in by_seed})
+            return runs, rows[rows.seed.isin(seeds)], geometry[geometry.seed.isin(seeds)], (
+                f"{len(runs)} runs of the control and the paper's setting, seeds {', '.join(map(str, seeds))}, "
+                f"30,000 iterations each.")
+    quick = run_profile(c.profile, dataset, root=base / "quick", progress=False, **QUICK_OVERRIDES)
+    baseline = run_profile("quick", dataset, runs=sorted(set(c.baseline.values())), root=base, progress=False)
+    quick.update({label: baseline[name] for label, name in c.baseline.items()})
+    tables = [evaluate_run(run, controls_grid(draws), name=label) for label, run in quick.items()]
+    rows = pd.concat([t[0] for t in tables], ignore_index=True)
+    geometry = pd.concat([t[2] for t in tables], ignore_index=True)
+    return {label: {0: run} for label, run in quick.items()}, rows, geometry, (
+        f"The quick version of each run (seed 0, {QUICK_OVERRIDES['steps']} iterations: the fitting "
+        f"phase only), evaluated as this page ran"
+        + ("; no committed results of this control exist for this dataset." if profile == "paper" else "."))
