@@ -213,7 +213,7 @@ def _sensitivity_parser(sub) -> None:
     _add_tasks(p)
     p.add_argument("--draws", type=int, default=10, help="probe draws at the paper's setting (draw 0 is the run's own)")
     p.add_argument("--large-n-steps", type=int, default=20,
-                   help="checkpoints evaluated at N = 500 and 1000 (one seed: the smallest with checkpoints)")
+                   help="checkpoints evaluated at N = 500 and 1000 (one seed: the one with the most runs with checkpoints)")
     p.add_argument("--grid", default="paper", choices=["paper", "controls", "small"],
                    help="paper: one factor at a time around the paper's setting; controls: the paper's "
                         "setting, the median and Tapia rules, 5 draws; small: gamma 1, 2, 8, N 100, 3 draws")

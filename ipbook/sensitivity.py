@@ -471,8 +471,8 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
     :func:`ipbook.experiments.sensitivity_dir`). Each (run, seed) is one Dask task
     (:func:`ipbook.sweep.run_tasks`) whose tables are kept in ``OUT/.parts/<dataset>/`` and reused when the grid is the same, so an interrupted evaluation
     resumes. Settings with N above the paper's 100 are evaluated for one seed only, on
-    ``large_n_steps`` checkpoints: ``large_n_seed``, by default (``"first"``) the smallest seed
-    that has checkpoints; None: every seed. Writes, atomically, ``OUT/<dataset>.csv.gz``
+    ``large_n_steps`` checkpoints: ``large_n_seed``, by default (``"first"``) the seed with the most
+    runs that have checkpoints (the smallest of ties); None: every seed. Writes, atomically, ``OUT/<dataset>.csv.gz``
     (:data:`ROW_COLUMNS`), ``OUT/<dataset>-input-entropy.csv`` (:data:`INPUT_COLUMNS`),
     ``OUT/<dataset>-geometry.csv.gz`` (:data:`GEOMETRY_COLUMNS`), ``OUT/<dataset>-rescaling.csv``
     (:data:`RESCALING_COLUMNS`) and ``OUT/<dataset>.json`` (the
@@ -497,10 +497,10 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
     parts = out_dir / ".parts" / dataset
     parts.mkdir(parents=True, exist_ok=True)
     tasks, missing, reused = {}, [], {}
-    if large_n_seed == "first":
-        have = [int(s) for s in seeds if any((base / profile / dataset / n / f"seed-{s}" / CHECKPOINT_FILE).is_file()
-                                              for n in names)]
-        large_n_seed = min(have) if have else None
+    if large_n_seed == "first":   # the seed with the most runs that have checkpoints (the smallest of ties)
+        count = {int(s): sum((base / profile / dataset / n / f"seed-{s}" / CHECKPOINT_FILE).is_file() for n in names)
+                 for s in seeds}
+        large_n_seed = min((s for s in count if count[s]), key=lambda s: (-count[s], s), default=None)
     for seed in seeds:
         for name in names:
             run_dir = base / profile / dataset / name / f"seed-{seed}"
