@@ -687,20 +687,19 @@ def claim_verdicts(rows: pd.DataFrame, setting: Setting, thresholds: pd.DataFram
 def robustness_matrix(rows: pd.DataFrame, settings: Sequence[Setting] | None = None, k_sd: float = 3.0) -> pd.DataFrame:
     """The claims (rows, in :data:`ROBUSTNESS_CLAIMS` order, by their text) against the estimator
     settings (columns, by :meth:`Setting.label`): the number of seeds in which the claim holds.
-    ``.attrs["n_by_column"]`` holds the number of seeds evaluated per column (settings with more
-    probe images are evaluated on one seed) and ``.attrs["n_seeds"]`` the largest of them."""
+    ``.attrs["n"]`` is a table of the same shape with the number of seeds in which the claim
+    could be judged (those with all its runs; settings with more probe images are evaluated on
+    one seed), and ``.attrs["n_seeds"]`` the largest of them."""
     settings = list(settings) if settings is not None else grid_settings(rows)
     thresholds = simplifying_thresholds(rows, k_sd)
-    cols, n_by_column = {}, {}
+    held, judged = {}, {}
     for s in settings:
-        v = claim_verdicts(rows, s, thresholds)
-        n_by_column[s.label()] = int(v.seed.nunique())
-        cols[s.label()] = v.groupby("claim").holds.sum()
+        v = claim_verdicts(rows, s, thresholds).groupby("claim").holds
+        held[s.label()], judged[s.label()] = v.sum(), v.count()
     text = dict(ROBUSTNESS_CLAIMS)
-    table = pd.DataFrame(cols)
-    table = table.loc[[k for k, _ in ROBUSTNESS_CLAIMS if k in table.index]]
-    table.index = [text[k] for k in table.index]
-    table.attrs.update(n_by_column=n_by_column, n_seeds=max(n_by_column.values(), default=0))
+    order = lambda t: t.loc[[k for k, _ in ROBUSTNESS_CLAIMS if k in t.index]].rename(index=text)  # noqa: E731
+    table, n = order(pd.DataFrame(held).fillna(0).astype(int)), order(pd.DataFrame(judged).fillna(0).astype(int))
+    table.attrs.update(n=n, n_seeds=int(n.to_numpy().max(initial=0)))
     return table
 
 
@@ -708,11 +707,14 @@ def robustness_summary(matrix: pd.DataFrame, paper_label: str | None = None) -> 
     """Sort the claims of a :func:`robustness_matrix` into those that hold in every seed at every
     setting (``everywhere``), at the paper's setting but not at every other (``paper_only``), at no
     setting in any seed (``nowhere``), and the rest (``mixed``)."""
-    n = pd.Series(matrix.attrs.get("n_by_column", {c: int(matrix[c].max()) for c in matrix.columns}))
+    n_all = matrix.attrs.get("n")
+    if n_all is None:   # a matrix without its counts: take each column's largest count as its n
+        n_all = pd.DataFrame({c: [matrix[c].max()] * len(matrix) for c in matrix.columns}, index=matrix.index)
     paper_label = paper_label or PAPER.label()
     out = {"everywhere": [], "paper_only": [], "nowhere": [], "mixed": []}
     for claim, row in matrix.iterrows():
-        if (row == n[row.index]).all():
+        n = n_all.loc[claim]
+        if (row == n).all():
             out["everywhere"].append(claim)
         elif (row == 0).all():
             out["nowhere"].append(claim)
