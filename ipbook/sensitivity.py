@@ -687,9 +687,10 @@ def claim_verdicts(rows: pd.DataFrame, setting: Setting, thresholds: pd.DataFram
 def robustness_matrix(rows: pd.DataFrame, settings: Sequence[Setting] | None = None, k_sd: float = 3.0) -> pd.DataFrame:
     """The claims (rows, in :data:`ROBUSTNESS_CLAIMS` order, by their text) against the estimator
     settings (columns, by :meth:`Setting.label`): the number of seeds in which the claim holds.
-    ``.attrs["n"]`` is a table of the same shape with the number of seeds in which the claim
-    could be judged (those with all its runs; settings with more probe images are evaluated on
-    one seed), and ``.attrs["n_seeds"]`` the largest of them."""
+    ``.attrs["n"]`` holds, as ``{column: {claim: count}}`` (``pd.DataFrame(matrix.attrs["n"])``
+    is a table of the matrix's shape), the number of seeds in which the claim could be judged
+    (those with all its runs; settings with more probe images are evaluated on one seed), and
+    ``.attrs["n_seeds"]`` the largest of them."""
     settings = list(settings) if settings is not None else grid_settings(rows)
     thresholds = simplifying_thresholds(rows, k_sd)
     held, judged = {}, {}
@@ -699,7 +700,9 @@ def robustness_matrix(rows: pd.DataFrame, settings: Sequence[Setting] | None = N
     text = dict(ROBUSTNESS_CLAIMS)
     order = lambda t: t.loc[[k for k, _ in ROBUSTNESS_CLAIMS if k in t.index]].rename(index=text)  # noqa: E731
     table, n = order(pd.DataFrame(held).fillna(0).astype(int)), order(pd.DataFrame(judged).fillna(0).astype(int))
-    table.attrs.update(n=n, n_seeds=int(n.to_numpy().max(initial=0)))
+    # attrs hold plain dicts: pandas compares attrs when it combines frames, and a frame in them
+    # makes that comparison ambiguous
+    table.attrs.update(n=n.to_dict(), n_seeds=int(n.to_numpy().max(initial=0)))
     return table
 
 
@@ -707,7 +710,7 @@ def robustness_summary(matrix: pd.DataFrame, paper_label: str | None = None) -> 
     """Sort the claims of a :func:`robustness_matrix` into those that hold in every seed at every
     setting (``everywhere``), at the paper's setting but not at every other (``paper_only``), at no
     setting in any seed (``nowhere``), and the rest (``mixed``)."""
-    n_all = matrix.attrs.get("n")
+    n_all = pd.DataFrame(matrix.attrs["n"]).loc[matrix.index, matrix.columns] if "n" in matrix.attrs else None
     if n_all is None:   # a matrix without its counts: take each column's largest count as its n
         n_all = pd.DataFrame({c: [matrix[c].max()] * len(matrix) for c in matrix.columns}, index=matrix.index)
     paper_label = paper_label or PAPER.label()

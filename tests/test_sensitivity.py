@@ -258,7 +258,9 @@ def test_robustness_matrix_judges_relative_to_the_peak_and_counts_seeds():
     assert thr["shallow"] == pytest.approx(3 * 0.1 / 4.0)       # 3 sd over the peak
     m = robustness_matrix(rows)
     assert list(m.columns) == ["scott γ=2", "scott γ=8"] and m.attrs["n_seeds"] == 2
-    assert (m.attrs["n"] == 2).all().all() and m.attrs["n"].shape == m.shape
+    n = pd.DataFrame(m.attrs["n"])
+    assert (n == 2).all().all() and n.shape == m.shape
+    assert ((m / n).attrs["n"] == m.attrs["n"])                     # attrs survive arithmetic
     assert m.loc["Shallow AE simplifies (Z)"].tolist() == [2, 2]   # ΔI = 25 % of the peak at both widths
     assert m.loc["None in the tied AE"].tolist() == [2, 2]
     assert robustness_summary(m) == {"everywhere": list(m.index), "paper_only": [], "nowhere": [], "mixed": []}
@@ -270,7 +272,7 @@ def test_robustness_matrix_judges_relative_to_the_peak_and_counts_seeds():
                                       "nowhere": ["Shallow AE simplifies (Z)"], "mixed": []}
     one_seed = rows[(rows.gamma == 2.0) | (rows.seed == 0)]        # gamma 8 evaluated on seed 0 only
     m3 = robustness_matrix(one_seed)
-    assert m3.attrs["n"].loc["Shallow AE simplifies (Z)"].tolist() == [2, 1]
+    assert pd.DataFrame(m3.attrs["n"]).loc["Shallow AE simplifies (Z)"].tolist() == [2, 1]
     assert m3.loc["Shallow AE simplifies (Z)"].tolist() == [2, 1]
     assert "Shallow AE simplifies (Z)" in robustness_summary(m3)["everywhere"]
     # a drop below the threshold is no simplifying phase
