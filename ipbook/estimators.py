@@ -169,7 +169,14 @@ def _eigvalsh(mats: torch.Tensor) -> torch.Tensor:
         from concurrent.futures import ThreadPoolExecutor
 
         _POOL = ThreadPoolExecutor(max_workers=k, thread_name_prefix="ipbook-eig")
-    return torch.cat(list(_POOL.map(torch.linalg.eigvalsh, mats.chunk(k))))
+    # Each chunk single-threaded: k threads each running a multi-threaded LAPACK call would start
+    # OpenMP teams of their own, which oversubscribe the cores and slow every later call ~10x.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return torch.cat(list(_POOL.map(torch.linalg.eigvalsh, mats.chunk(k))))
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _entropies(mats: torch.Tensor, alpha: float) -> torch.Tensor:
