@@ -131,8 +131,7 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
             note += (f" Left out for want of checkpoints on the machine that evaluated the grid: "
                      f"{len(info['missing_checkpoints'])} runs and seeds.")
     else:
-        use = "quick"
-        runs = run_profile(use, dataset, runs=run_names, root=results, progress=False)
+        runs = run_profile("quick", dataset, runs=run_names, root=results, progress=False)
         parts = [evaluate_run(run, quick_sensitivity_grid(), name=name) for name, run in runs.items()]
         tables = tuple(pd.concat([p[i] for p in parts], ignore_index=True) for i in range(4))
         tables = (tables[0], tables[1].drop_duplicates(), tables[2], tables[3])

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .estimators import _as_matrix, _entropies, gram_from_distances, squared_distances
+from .estimators import _as_matrix, _entropies, _hadamard, gram_from_distances, scott_bandwidth, squared_distances
 
 __all__ = ["RULES", "Setting", "PAPER", "paper_grid", "controls_grid", "bandwidth", "VariableSample",
            "plane_under_settings", "input_entropy", "rescaled_information", "saturated_fraction", "layer_geometry",
@@ -176,9 +176,9 @@ class VariableSample:
     def bandwidth(self, rule: str, gamma: float) -> float:
         """The kernel width σ of ``rule`` with scale ``gamma`` (see :func:`bandwidth`)."""
         if rule == "scott":
-            return gamma * self.n ** (-1.0 / (4.0 + self.d))
+            return scott_bandwidth(self.n, self.d, gamma)
         if rule == "tapia":
-            return gamma * math.sqrt(self.d) * self.n ** (-1.0 / (4.0 + self.d))
+            return math.sqrt(self.d) * scott_bandwidth(self.n, self.d, gamma)
         if rule == "median":
             # All points equal (median 0): any width gives the all-ones kernel; take a tiny one.
             return gamma * max(self.median_distance, 1e-12)
@@ -200,11 +200,6 @@ def bandwidth(x, rule: str = "scott", gamma: float = 2.0) -> float:
 
 
 # ----------------------------------------------------------------------------- the estimates
-def _joint(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    ab = a * b
-    return ab / torch.diagonal(ab, dim1=-2, dim2=-1).sum(-1)[..., None, None]
-
-
 def plane_under_settings(x: VariableSample, layers: Sequence[VariableSample], x_hat: VariableSample,
                          settings: Sequence[Setting]) -> dict[str, np.ndarray]:
     """I(X; T), I(T; X′) and S(T) of every layer under every setting, on one probe set.
@@ -234,7 +229,7 @@ def plane_under_settings(x: VariableSample, layers: Sequence[VariableSample], x_
             s = settings[k]
             a_x, a_r = x.gram(s.rule, s.gamma), x_hat.gram(s.rule, s.gamma)
             a_t = torch.stack([t.gram(s.rule, s.gamma) for t in layers])
-            mats += [a_x[None], a_r[None], a_t, _joint(a_x, a_t), _joint(a_t, a_r)]
+            mats += [a_x[None], a_r[None], a_t, _hadamard(a_x, a_t), _hadamard(a_t, a_r)]
         ent = _entropies(torch.cat(mats), alpha).view(len(ks), 2 + 3 * n_l).numpy()
         s_x, s_r = ent[:, 0], ent[:, 1]
         s_t, s_xt, s_tr = ent[:, 2:2 + n_l], ent[:, 2 + n_l:2 + 2 * n_l], ent[:, 2 + 2 * n_l:]
@@ -380,8 +375,9 @@ def evaluate_run(run, settings: Sequence[Setting] | None = None, *, steps: Seque
     x_vars = {key: VariableSample(x) for key, (x, _) in probes.items()}
     inputs = [(seed, s.rule, s.gamma, s.alpha, s.n, s.probe, s.draw,
                float(_entropies(x_vars[s.probe_set].gram(s.rule, s.gamma), s.alpha))) for s in settings]
-    rows, geometry = [], []
+    rows, geometry, paper_layers = [], [], []
     layer_names = run.layers
+    steps = sorted(int(k) for k in steps)
     for step in steps:
         model = run.model_at(int(step))
         for key, group in groups.items():
@@ -395,12 +391,13 @@ def evaluate_run(run, settings: Sequence[Setting] | None = None, *, steps: Seque
                     rows.append((name, seed, int(step), layer, s.rule, s.gamma, s.alpha, s.n, s.probe, s.draw,
                                  est["i_xt"][k, l], est["i_tx"][k, l], est["s_t"][k, l]))
             if key == PAPER.probe_set:
+                paper_layers = layers   # the last step's are the rescaling table's
                 for layer, t in zip(layer_names, t_vars):
                     sigma = t.bandwidth(PAPER.rule, PAPER.gamma)
                     g = layer_geometry(t, probes[key][1], sigma, config.get("activation", "sigmoid"))
                     geometry.append({"run": name, "seed": seed, "step": int(step), "layer": layer, **g})
-    last = max(int(k) for k in steps)
-    layers, _ = _forward(run.model_at(last), probes[PAPER.probe_set][0]) if PAPER.probe_set in probes else ([], None)
+    last = int(steps[-1])
+    layers = paper_layers if PAPER.probe_set in probes else []
     x_paper = probes[PAPER.probe_set][0] if layers else None
     rescaling = [(name, seed, last, layer, c, v) for layer, t in zip(layer_names, layers)
                  for c, v in zip(RESCALING_FACTORS, rescaled_information(x_paper, t, RESCALING_FACTORS))]
