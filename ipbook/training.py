@@ -12,6 +12,7 @@ directory holding a ``run.json`` holds a complete run.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -434,13 +435,15 @@ class _Schedule:
 
     ``due(step)`` says whether anything is measured or saved at ``step``; ``take_ip`` / ``take_test``
     return the row of that measurement (or None) and advance; ``saves(step)`` whether the weights are
-    kept (``checkpoint``). Steps must be visited in increasing order.
+    kept (``checkpoint``). Steps must be visited in increasing order. Without ``measure`` only the
+    checkpoints are scheduled (a replay, :func:`_replay`).
     """
 
-    def __init__(self, config: TrainConfig, total: int):
-        self.ip = sorted(set(range(0, total + 1, config.ip_every)) | {total})
+    def __init__(self, config: TrainConfig, total: int, measure: bool = True):
+        self.ip = sorted(set(range(0, total + 1, config.ip_every)) | {total}) if measure else []
         points = config.resolved_test_points(total)
-        self.test = sorted(set(np.linspace(0, total, points + 1).round().astype(int).tolist()))
+        self.test = (sorted(set(np.linspace(0, total, points + 1).round().astype(int).tolist()))
+                     if measure else [])
         self.checkpoint = checkpoint_steps(config.checkpoints, total)
         self._save = set(self.checkpoint)
         self._k_ip = self._k_test = 0
@@ -470,16 +473,62 @@ class _Schedule:
         return self._k_test - 1
 
 
-def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool) -> tuple[dict, dict | None]:
-    """Train the model of ``config`` and measure it on the schedule; returns the metrics arrays and
-    the checkpoints ({iteration: float32 state dict}, None when none are asked for)."""
-    n_train, bs = len(data.x_train), config.batch_size
-    total = config.total_steps(n_train)
+def _build(config: TrainConfig, data: _Data, device: torch.device):
+    """The seeded model, its optimiser and the batch-order generator: all that the training
+    trajectory depends on besides the data."""
     torch.manual_seed(config.seed)
     model = build_model(config.model, n_classes=data.n_classes, bottleneck=config.bottleneck,
                         activation=config.activation, sparsity=config.sparsity).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
-    batch_order = torch.Generator().manual_seed(config.seed)
+    return model, optimizer, torch.Generator().manual_seed(config.seed)
+
+
+def _weights(model) -> dict:
+    """A float32 copy of the model's state dict on the CPU (one checkpoint)."""
+    return {k: v.detach().to("cpu", torch.float32, copy=True) for k, v in model.state_dict().items()}
+
+
+def _optimise(config: TrainConfig, data: _Data, model, optimizer, batch_order, schedule: _Schedule,
+              on_due, losses: torch.Tensor, bar) -> None:
+    """The training loop: Adam on mini-batches in the order of ``batch_order``, one pass of the
+    shuffled training set after another, for ``len(losses)`` iterations. ``losses[k]`` receives
+    the mini-batch loss of iteration k + 1; ``on_due(step)`` runs at step 0 and after every
+    iteration that ``schedule`` names, once the losses so far are checked to be finite."""
+    n_train, bs, total = len(data.x_train), config.batch_size, len(losses)
+    on_due(0)
+    step, checked, perm, pos = 0, 0, None, n_train
+    while step < total:
+        if pos >= n_train:
+            perm, pos = torch.randperm(n_train, generator=batch_order).to(data.x_train.device), 0
+        idx = perm[pos:pos + bs]
+        pos += bs
+        xb, yb = data.x_train[idx], data.y_train[idx]
+        loss = model.loss(model(xb), xb, yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses[step] = loss.detach()
+        step += 1
+        if schedule.due(step):
+            _check_finite(losses, checked + 1, step)
+            checked = step
+            on_due(step)
+        if not bar.disable and step % 50 == 0:
+            bar.set_postfix_str(f"loss {float(losses[step - 1]):.4g}", refresh=False)
+        bar.update(1)
+    _check_finite(losses, checked + 1, total)
+
+
+def _progress_bar(config: TrainConfig, total: int, progress: bool):
+    return tqdm(total=total, disable=not progress, desc=f"{config.model}/{config.dataset}",
+                mininterval=1.0, ascii=True, dynamic_ncols=False, ncols=100)
+
+
+def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool) -> tuple[dict, dict | None]:
+    """Train the model of ``config`` and measure it on the schedule; returns the metrics arrays and
+    the checkpoints ({iteration: float32 state dict}, None when none are asked for)."""
+    total = config.total_steps(len(data.x_train))
+    model, optimizer, batch_order = _build(config, data, device)
     probe_index = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(config.seed + 1))
     probe_index = probe_index[:config.ip_samples].sort().values
     x_probe = data.x_test[probe_index.to(device)]
@@ -495,42 +544,19 @@ def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool)
 
     def measure(step: int) -> None:
         if schedule.saves(step):
-            states[step] = {k: v.detach().to("cpu", torch.float32, copy=True)
-                            for k, v in model.state_dict().items()}
+            states[step] = _weights(model)
         model.eval()
         with torch.no_grad(), forked_rng():
             if (row := schedule.take_ip(step)) is not None:
                 out = model(x_probe)
                 recorder.submit(row, list(out.layers.values()), out.x_hat)
             if (row := schedule.take_test(step)) is not None:
-                test_loss[row] = _eval_loss(model, data.x_test, data.y_test, bs)
+                test_loss[row] = _eval_loss(model, data.x_test, data.y_test, config.batch_size)
         model.train()
 
-    bar = tqdm(total=total, disable=not progress, desc=f"{config.model}/{config.dataset}",
-               mininterval=1.0, ascii=True, dynamic_ncols=False, ncols=100)
+    bar = _progress_bar(config, total, progress)
     try:
-        measure(0)
-        step, checked, perm, pos = 0, 0, None, n_train
-        while step < total:
-            if pos >= n_train:
-                perm, pos = torch.randperm(n_train, generator=batch_order).to(device), 0
-            idx = perm[pos:pos + bs]
-            pos += bs
-            xb, yb = data.x_train[idx], data.y_train[idx]
-            loss = model.loss(model(xb), xb, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses[step] = loss.detach()
-            step += 1
-            if schedule.due(step):
-                _check_finite(losses, checked + 1, step)
-                checked = step
-                measure(step)
-            if progress and step % 50 == 0:
-                bar.set_postfix_str(f"loss {float(losses[step - 1]):.4g}", refresh=False)
-            bar.update(1)
-        _check_finite(losses, checked + 1, total)
+        _optimise(config, data, model, optimizer, batch_order, schedule, measure, losses, bar)
         recorder.wait()
         extra = _final_outputs(model, data, config.n_recon, forked_rng)
     finally:
@@ -548,6 +574,40 @@ def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool)
         "probe_index": probe_index.numpy(),
         **extra,
     }, states
+
+
+def _replay(old: Run, config: TrainConfig, data: _Data, device: torch.device,
+            progress: bool) -> tuple[dict | None, str]:
+    """Train ``old``'s run again without measuring anything, keeping the weights at its checkpoint
+    iterations. Measurements do not touch the training trajectory (they run under a forked RNG),
+    so on the machine kind that made ``old`` the replay retraces it exactly, at the cost of the
+    training alone. Returns ``(checkpoints, "")`` when the replayed mini-batch loss equals the
+    recorded one at every iteration, else ``(None, why)``."""
+    total = config.total_steps(len(data.x_train))
+    model, optimizer, batch_order = _build(config, data, device)
+    schedule = _Schedule(config, total, measure=False)
+    if schedule.checkpoint != old.checkpoint_steps:
+        return None, f"its checkpoint iterations differ from the schedule's"
+    losses = torch.empty(total, dtype=torch.float64, device=device)
+    states = {}
+
+    def keep(step: int) -> None:
+        if schedule.saves(step):
+            states[step] = _weights(model)
+
+    bar = _progress_bar(config, total, progress)
+    try:
+        _optimise(config, data, model, optimizer, batch_order, schedule, keep, losses, bar)
+    finally:
+        bar.close()
+    replayed, recorded = losses.cpu().numpy().astype(np.float32), old.metrics["train_loss"]
+    differs = np.flatnonzero(replayed != recorded)
+    if len(differs):
+        k = int(differs[0])
+        return None, (f"the replayed training loss first differs at iteration {k + 1} "
+                      f"({replayed[k]!r} against the recorded {recorded[k]!r}; {len(differs)} of "
+                      f"{total} iterations differ): another machine kind or library version")
+    return states, ""
 
 
 def _final_outputs(model, data: _Data, n_recon: int, forked_rng) -> dict:
@@ -598,6 +658,37 @@ def _run_info(config: TrainConfig, data: _Data, metrics: dict, device: torch.dev
     }
 
 
+@contextlib.contextmanager
+def _training_threads(device: torch.device):
+    """On the CPU, one intra-op thread while training: training and the information plane each get
+    one core (the plane's worker thread overlaps them), and the arithmetic, so the trajectory,
+    does not depend on the machine's core count."""
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _recreate_checkpoints(old: Run, config: TrainConfig, data: _Data, device: torch.device,
+                          progress: bool) -> str | None:
+    """Replay the finished run ``old`` (:func:`_replay`) and write its missing checkpoint file;
+    None when done, else why it could not be."""
+    t0 = time.perf_counter()
+    with _training_threads(device):
+        states, why = _replay(old, config, data, device, progress)
+    if states is None:
+        return f"its {CHECKPOINT_FILE} is not here and a replay cannot recreate it: {why}"
+    _atomic_write(old.path / CHECKPOINT_FILE, lambda f: torch.save(states, f))
+    old.checkpoints = states
+    log.info("%s: %d checkpoints recreated by a replay in %.0f s (the run took %.0f s); the "
+             "training loss matched at all %d iterations", old.path, len(states),
+             time.perf_counter() - t0, old.info.get("wall_seconds", float("nan")), len(old.metrics["train_loss"]))
+    return None
+
+
 def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None = None, *,
           recompute: bool = False, progress: bool = True, require_checkpoints: bool = False,
           **overrides) -> Run:
@@ -616,8 +707,11 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     progress : bool
         Show a tqdm text progress bar with the current loss.
     require_checkpoints : bool
-        Reuse a finished run only if its ``checkpoints.pt`` is here too (the file is not
-        committed, so on another machine the run is trained again to recreate it).
+        Reuse a finished run only if its ``checkpoints.pt`` is here too. The file is not
+        committed; when it is missing, the run is replayed without measurements to recreate it
+        (about the cost of the training alone), and the replay is kept only if its training loss
+        equals the recorded one at every iteration. Otherwise (another machine kind) the run is
+        trained again in full, measurements included.
 
     Returns
     -------
@@ -647,20 +741,15 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     if out_dir is not None and not recompute and (out_dir / "run.json").is_file():
         old = load_run(out_dir)
         why = reuse_mismatch(old, config, data.fingerprint, require_checkpoints=require_checkpoints)
+        if why is not None and reuse_mismatch(old, config, data.fingerprint) is None:
+            why = _recreate_checkpoints(old, config, data, device, progress)  # only the file is missing
         if why is None:
             return old
         log.warning("%s: training again, because %s", out_dir, why)
 
-    # On the CPU, training and the information plane each get one core: the worker thread
-    # overlaps them, and one intra-op thread keeps the arithmetic (and so the trajectory)
-    # independent of the machine's core count.
     threads = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(1)
-    try:
+    with _training_threads(device):
         metrics, states = _fit(config, data, device, progress)
-    finally:
-        torch.set_num_threads(threads)
     info = _run_info(config, data, metrics, device, git=git, started=started,
                      wall_seconds=time.perf_counter() - t0, threads=threads, checkpoints=states)
     run = Run(metrics=metrics, info=info, checkpoints=states)

@@ -241,15 +241,36 @@ def test_a_model_rebuilt_from_a_checkpoint_gives_the_online_value(tmp_path):
         again.model_at(30)
 
 
-def test_reuse_with_and_without_checkpoint_files(tmp_path):
-    out = tmp_path / "run"
-    first = train(model="shallow", max_steps=10, checkpoints=[0, 10], **QUICK, out_dir=out)
+def test_missing_checkpoints_are_recreated_by_a_replay_of_the_training(tmp_path, caplog):
+    # the VAE samples Z while training, so the replay also checks that measurements (skipped in
+    # the replay) do not draw from the training's random numbers
+    out, settings = tmp_path / "run", dict(model="vae", max_steps=30, checkpoints=[0, 10, 30], **QUICK)
+    first = train(**settings, out_dir=out)
+    saved = torch.load(out / "checkpoints.pt", weights_only=True)
     (out / "checkpoints.pt").unlink()                      # committed results carry no checkpoints
-    assert train(model="shallow", max_steps=10, checkpoints=[0, 10], **QUICK, out_dir=out).info == first.info
-    again = train(model="shallow", max_steps=10, checkpoints=[0, 10], **QUICK, out_dir=out,
-                  require_checkpoints=True)                # a sweep that needs them trains again
-    assert again.info["started"] != first.info["started"] or again.info["wall_seconds"] != first.info["wall_seconds"]
+    assert train(**settings, out_dir=out).info == first.info
+    assert not (out / "checkpoints.pt").exists()
+    again = train(**settings, out_dir=out, require_checkpoints=True)
+    assert again.info == first.info                        # replayed, not trained and recorded again
+    replayed = torch.load(out / "checkpoints.pt", weights_only=True)
+    assert sorted(replayed) == [0, 10, 30]
+    for step in replayed:
+        for name, tensor in saved[step].items():
+            assert torch.equal(replayed[step][name], tensor), (step, name)
+    for name, tensor in again.model_at(30).state_dict().items():
+        assert torch.equal(tensor, saved[30][name]), name
+
+    # a recorded loss the replay cannot match (another machine kind): trained again in full
+    (out / "checkpoints.pt").unlink()
+    with np.load(out / "metrics.npz") as z:
+        metrics = dict(z)
+    metrics["train_loss"][5] += 1.0
+    np.savez_compressed(out / "metrics.npz", **metrics)
+    with caplog.at_level("WARNING", logger="ipbook"):
+        full = train(**settings, out_dir=out, require_checkpoints=True)
+    assert "first differs at iteration 6" in caplog.text and "training again" in caplog.text
     assert (out / "checkpoints.pt").is_file()
+    assert full.metrics["train_loss"][5] == first.metrics["train_loss"][5]
 
 
 def test_runs_recorded_before_a_setting_existed_are_still_reused(tmp_path):
