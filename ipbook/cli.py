@@ -179,8 +179,10 @@ def _sweep_parser(sub) -> None:
                    help="results root (default: the repository's results/, results/controls/ for controls-*)")
     p.add_argument("--max-steps", type=int, default=None, help="cap on the iterations of every run")
     p.add_argument("--recreate-checkpoints", action="store_true",
-                   help="train again the finished runs whose checkpoint file is not on this machine "
-                        "(checkpoints are not committed; without this flag such runs are reused)")
+                   help="recreate the checkpoint file of finished runs that lack it here by replaying "
+                        "their training without measurements (kept only if the loss matches the record "
+                        "at every iteration, else trained again); checkpoints are not committed, and "
+                        "without this flag such runs are reused")
 
 
 def _sweep(args) -> int:
