@@ -38,7 +38,6 @@ def run_ours(steps, dataset):
 
 
 def run_baseline(steps, dataset):
-    import numpy as np
     import torch
 
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))

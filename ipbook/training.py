@@ -587,7 +587,7 @@ def _replay(old: Run, config: TrainConfig, data: _Data, device: torch.device,
     model, optimizer, batch_order = _build(config, data, device)
     schedule = _Schedule(config, total, measure=False)
     if schedule.checkpoint != old.checkpoint_steps:
-        return None, f"its checkpoint iterations differ from the schedule's"
+        return None, "its checkpoint iterations differ from the schedule's"
     losses = torch.empty(total, dtype=torch.float64, device=device)
     states = {}
 
