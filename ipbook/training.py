@@ -195,6 +195,11 @@ class Run:
         """The iterations with saved weights (``run.json``'s ``checkpoints.steps``)."""
         return list(self.info.get("checkpoints", {}).get("steps", []))
 
+    @property
+    def lacks_checkpoint_file(self) -> bool:
+        """Whether the run saved checkpoints whose file is not here (it is not committed)."""
+        return bool(self.checkpoint_steps) and (self.path is None or not (self.path / CHECKPOINT_FILE).is_file())
+
     def model_at(self, step: int, device: str = "cpu"):
         """The model as it was after iteration ``step`` (one of :attr:`checkpoint_steps`), in eval
         mode, rebuilt from ``checkpoints.pt``. Any estimator can then be evaluated on it later
@@ -344,8 +349,7 @@ def reuse_mismatch(old: Run, config: "TrainConfig", fingerprint: dict, *,
             f"{str(old_print.get(split, {}).get('sha256'))[:12]}… -> {fingerprint[split]['n']} images "
             f"sha256 {fingerprint[split]['sha256'][:12]}…"
             for split in fingerprint if old_print.get(split) != fingerprint[split])
-    if require_checkpoints and old.checkpoint_steps and (
-            old.path is None or not (old.path / CHECKPOINT_FILE).is_file()):
+    if require_checkpoints and old.lacks_checkpoint_file:
         return f"its {CHECKPOINT_FILE} is not here (checkpoints stay on the machine that made them)"
     return None
 
@@ -740,9 +744,9 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     data = _load_data(config, device)
     if out_dir is not None and not recompute and (out_dir / "run.json").is_file():
         old = load_run(out_dir)
-        why = reuse_mismatch(old, config, data.fingerprint, require_checkpoints=require_checkpoints)
-        if why is not None and reuse_mismatch(old, config, data.fingerprint) is None:
-            why = _recreate_checkpoints(old, config, data, device, progress)  # only the file is missing
+        why = reuse_mismatch(old, config, data.fingerprint)
+        if why is None and require_checkpoints and old.lacks_checkpoint_file:
+            why = _recreate_checkpoints(old, config, data, device, progress)
         if why is None:
             return old
         log.warning("%s: training again, because %s", out_dir, why)
