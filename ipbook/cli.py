@@ -207,8 +207,10 @@ def _sensitivity_parser(sub) -> None:
                                    "each checkpoint under the estimator grid (bandwidth rule and scale, "
                                    "alpha, N, probe split, probe draws), one Dask task per run and seed; "
                                    "writes OUT/DATASET.csv.gz, OUT/DATASET-input-entropy.csv, "
-                                   "OUT/DATASET-geometry.csv.gz and OUT/DATASET.json. Runs without "
-                                   "checkpoints.pt on this machine are listed and left out.")
+                                   "OUT/DATASET-geometry.csv.gz and OUT/DATASET.json. A run without "
+                                   "checkpoints.pt on this machine keeps its rows from the tables "
+                                   "already in OUT when they cover the grid and match its recorded "
+                                   "plane; otherwise it is listed and left out.")
     p.add_argument("--profile", default="seeds", help=f"the sweep's settings, params/PROFILE.yaml: {_profiles()}")
     p.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
                    help=f"data set of the sweep: one of {', '.join(DATASET_NAMES)}")
@@ -236,6 +238,8 @@ def _sensitivity(args) -> int:
                           workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
     print(f"{len(info['evaluated'])} run(s) evaluated, {info['rows']} rows, "
           f"{sum(info['task_seconds'].values()):.0f} s of task time")
+    if info["kept_from_earlier_tables"]:
+        print(f"kept from the earlier tables (no checkpoints here): {', '.join(info['kept_from_earlier_tables'])}")
     if info["missing_checkpoints"]:
         print(f"no checkpoints on this machine (left out): {', '.join(info['missing_checkpoints'])}")
     for name, err in sorted(info["failed"].items()):

@@ -432,6 +432,44 @@ def load_tables(dataset: str, root=None) -> tuple[pd.DataFrame, ...] | None:
     return tuple(pd.read_csv(base / f"{dataset}{suffix}") for suffix in TABLE_SUFFIXES)
 
 
+def _kept_record(tables: tuple[pd.DataFrame, ...], run_dir, name: str, seed: int,
+                 wanted: Sequence[Setting]) -> dict | None:
+    """The rows of run ``name``, seed ``seed`` in earlier written ``tables``, cut to the settings
+    ``wanted``, as a task record, or None when they lack a wanted setting or do not belong to the
+    run in ``run_dir``: at the paper's setting and the last checkpoint, its first layer's I(X;T)
+    must equal the value recorded online (``metrics.npz``); the first layer, because it is
+    deterministic in every model (the VAE's decoder layers see a sampled z). Lets a grid keep runs
+    whose checkpoints are not on this machine (checkpoints are not committed)."""
+    from .training import load_run
+
+    def mine(table):
+        return table[(table.seed == seed) & (table.run == name)].reset_index(drop=True)
+
+    def within(table):
+        """``table``'s rows at a wanted setting, and whether every wanted setting has rows."""
+        have = [(r, float(g), float(a), int(n), p, int(d)) for r, g, a, n, p, d in
+                table[["rule", "gamma", "alpha", "n", "probe", "draw"]].itertuples(index=False)]
+        want = {(s.rule, float(s.gamma), float(s.alpha), int(s.n), s.probe, int(s.draw)) for s in wanted}
+        return table[[k in want for k in have]].reset_index(drop=True), want <= set(have)
+
+    rows, complete = within(mine(tables[0]))
+    inputs, _ = within(tables[1][tables[1].seed == seed])
+    if rows.empty or not complete:
+        return None
+    try:
+        run = load_run(run_dir)
+    except (FileNotFoundError, ValueError):
+        return None
+    last_step, m = rows.step.max(), run.metrics
+    paper = at_setting(rows)
+    paper = paper[paper.step == last_step].set_index("layer")
+    if last_step not in m["step"] or set(paper.index) != set(run.layers) or not np.isclose(
+            paper.i_xt.loc[run.layers[0]], m["i_xt"][list(m["step"]).index(last_step)][0], atol=1e-5):
+        return None
+    return {"settings": _settings_key(wanted), "seconds": float("nan"),
+            "tables": (rows, inputs, mine(tables[2]), mine(tables[3]))}
+
+
 def _evaluate_task(run_dir: str, part: str, name: str, settings: list[Setting],
                    large_n: int | None, large_n_steps: int) -> tuple[str, float]:
     """One task: evaluate one run and seed, write its tables to ``part`` (atomically)."""
@@ -460,7 +498,7 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
                    seeds: Sequence[int] | None = None, runs: Sequence[str] | None = None,
                    root=None, out=None, large_n_seed: int | str | None = "first", large_n_steps: int = 20,
                    workers: int | None = None, scheduler: str | None = None,
-                   progress: bool = True) -> dict:
+                   keep_earlier: bool = True, progress: bool = True) -> dict:
     """Evaluate every run and seed of a sweep that has checkpoints, and write the tables.
 
     The runs are read from ``ROOT/<profile>/<dataset>/<run>/seed-S/`` (default root:
@@ -474,6 +512,12 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
     ``OUT/<dataset>-geometry.csv.gz`` (:data:`GEOMETRY_COLUMNS`), ``OUT/<dataset>-rescaling.csv``
     (:data:`RESCALING_COLUMNS`) and ``OUT/<dataset>.json`` (the
     grid, versions, commit, seconds per task, and the runs left out for want of checkpoints).
+
+    A run without checkpoints on this machine keeps its rows from the tables already in OUT
+    (``keep_earlier``, listed as ``kept_from_earlier_tables``) when they cover the settings it needs
+    and their paper-setting value at the last checkpoint equals its recorded plane; otherwise it is
+    left out and listed as ``missing_checkpoints``. Checkpoints are not committed, so this lets a
+    grid be completed on another machine without recreating every run's checkpoints.
 
     Returns the ``.json`` record as a dict.
     """
@@ -498,14 +542,21 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
         count = {int(s): sum((base / profile / dataset / n / f"seed-{s}" / CHECKPOINT_FILE).is_file() for n in names)
                  for s in seeds}
         large_n_seed = min((s for s in count if count[s]), key=lambda s: (-count[s], s), default=None)
+    earlier, kept = None, {}
     for seed in seeds:
         for name in names:
             run_dir = base / profile / dataset / name / f"seed-{seed}"
             part = parts / f"{name}-seed-{seed}.pkl"
-            if not (run_dir / CHECKPOINT_FILE).is_file():
-                missing.append(f"{name}/seed-{seed}")
-                continue
             wanted = [s for s in settings if large_n_seed is None or seed == large_n_seed or s.n <= PAPER.n]
+            if not (run_dir / CHECKPOINT_FILE).is_file():
+                if keep_earlier and earlier is None:
+                    earlier = load_tables(dataset, out_dir) or ()
+                record = _kept_record(earlier, run_dir, name, seed, wanted) if earlier else None
+                if record is None:
+                    missing.append(f"{name}/seed-{seed}")
+                else:
+                    kept[f"{name}/seed-{seed}"] = record
+                continue
             if part.is_file() and pickle.loads(part.read_bytes())["settings"] == _settings_key(wanted):
                 reused[f"{name}/seed-{seed}"] = str(part)
                 continue
@@ -514,7 +565,7 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
                         desc="sensitivity") if tasks else {}
     failed = {k: f"{type(v).__name__}: {v}".splitlines()[0] for k, v in results.items() if isinstance(v, Exception)}
     done = {**reused, **{k: v[0] for k, v in results.items() if not isinstance(v, Exception)}}
-    records = {k: pickle.loads(Path(p).read_bytes()) for k, p in sorted(done.items())}
+    records = dict(sorted({**kept, **{k: pickle.loads(Path(p).read_bytes()) for k, p in done.items()}}.items()))
     if not records:
         raise FileNotFoundError(f"no run of {profile}/{dataset} under {base} has checkpoints "
                                 f"({CHECKPOINT_FILE}); python -m ipbook sweep --profile {profile} --dataset "
@@ -530,8 +581,9 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
         written[suffix] = str(path)
     info = {"dataset": dataset, "profile": profile, "settings": [dataclasses.asdict(s) for s in settings],
             "large_n_seed": large_n_seed, "large_n_steps": large_n_steps,
-            "evaluated": sorted(records), "missing_checkpoints": missing, "failed": failed,
-            "task_seconds": {k: round(r["seconds"], 1) for k, r in records.items()},
+            "evaluated": sorted(records), "kept_from_earlier_tables": sorted(kept),
+            "missing_checkpoints": missing, "failed": failed,
+            "task_seconds": {k: round(r["seconds"], 1) for k, r in records.items() if k not in kept},
             "rows": len(tables[0]), "versions": _versions(), "git": _git_commit()}
     _atomic_write(out_dir / f"{dataset}.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
     return info

@@ -13,7 +13,7 @@ from scipy.spatial.distance import pdist
 from ipbook.appendix import gaussian_mi_theory, gaussian_samples
 from ipbook.estimators import (_entropies, _entropy_from_eigenvalues, binned_mutual_information,
                                gram_matrix, information_plane, mutual_information)
-from ipbook.sensitivity import (PAPER, Setting, VariableSample, evaluate_run, evaluate_sweep,
+from ipbook.sensitivity import (PAPER, TABLE_SUFFIXES, Setting, VariableSample, evaluate_run, evaluate_sweep,
                                 input_entropy, layer_geometry, load_tables, paper_grid, plane_under_settings,
                                 probe_index, rescaled_information)
 
@@ -205,6 +205,42 @@ def test_evaluate_sweep_writes_tables_lists_runs_without_checkpoints_and_reuses_
     with pytest.raises(FileNotFoundError, match="--recreate-checkpoints"):
         evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["tied"], root=root,
                        out=tmp_path, progress=False)
+
+
+def test_a_run_without_checkpoints_here_keeps_its_rows_from_the_earlier_tables(tiny_runs, tmp_path):
+    import shutil
+
+    from ipbook.training import CHECKPOINT_FILE
+
+    root = tmp_path / "sweep"
+    shutil.copytree(tiny_runs[0], root)
+    grid, out = [PAPER, Setting(gamma=8.0), Setting(n=200)], tmp_path / "out"
+    first = evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["deep", "shallow"],
+                           root=root, out=out, large_n_steps=2, workers=1, progress=False)
+    before = load_tables("fashion-mnist", root=out)
+    (root / "quick" / "fashion-mnist" / "shallow" / "seed-0" / CHECKPOINT_FILE).unlink()
+    shutil.rmtree(out / ".parts")
+    again = evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["deep", "shallow"],
+                           root=root, out=out, large_n_steps=2, workers=1, progress=False)
+    assert again["kept_from_earlier_tables"] == ["shallow/seed-0"] and again["missing_checkpoints"] == []
+    assert again["evaluated"] == first["evaluated"] and set(again["task_seconds"]) == {"deep/seed-0"}
+    after = load_tables("fashion-mnist", root=out)
+    for b, a in zip(before, after):
+        pd.testing.assert_frame_equal(a, b)
+    # rows that do not match the run's recorded plane are not kept
+    rows = after[0].copy()
+    rows.loc[rows.run == "shallow", "i_xt"] += 0.01
+    rows.to_csv(out / "fashion-mnist.csv.gz", index=False)
+    third = evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["deep", "shallow"],
+                           root=root, out=out, large_n_steps=2, workers=1, progress=False)
+    assert third["kept_from_earlier_tables"] == [] and third["missing_checkpoints"] == ["shallow/seed-0"]
+    # nor are rows that lack a setting of the grid
+    for table, suffix in zip(after, TABLE_SUFFIXES):
+        table.to_csv(out / f"fashion-mnist{suffix}", index=False)
+    wider = evaluate_sweep("fashion-mnist", "quick", settings=grid + [Setting(gamma=4.0)], seeds=[0],
+                           runs=["deep", "shallow"], root=root, out=out, large_n_steps=2, workers=1,
+                           progress=False)
+    assert wider["missing_checkpoints"] == ["shallow/seed-0"]
 
 
 def _synthetic_rows():
