@@ -494,6 +494,57 @@ def _evaluate_task(run_dir: str, part: str, name: str, settings: list[Setting],
     return part, seconds
 
 
+def _plan(dataset: str, runs_dir, out_dir, names: Sequence[str], seeds: Sequence[int],
+          settings: list[Setting], large_n_seed: int | None, large_n_steps: int, keep_earlier: bool):
+    """What :func:`evaluate_sweep` does with each run and seed: ``(tasks, reused, kept, missing)``.
+
+    A run with checkpoints is a task, unless its part file in ``OUT/.parts/`` holds the same grid
+    (reused: ``{key: part path}``). A run without checkpoints keeps its rows from the tables in OUT
+    (:func:`_kept_record`; ``{key: record}``) or is missing (a list of keys ``run/seed-S``).
+    """
+    import pickle
+    from pathlib import Path
+
+    from .training import CHECKPOINT_FILE
+
+    parts = Path(out_dir) / ".parts" / dataset
+    parts.mkdir(parents=True, exist_ok=True)
+    tasks, reused, kept, missing, earlier = {}, {}, {}, [], None
+    for seed in seeds:
+        for name in names:
+            key, run_dir = f"{name}/seed-{seed}", Path(runs_dir) / name / f"seed-{seed}"
+            part = parts / f"{name}-seed-{seed}.pkl"
+            wanted = [s for s in settings if large_n_seed is None or seed == large_n_seed or s.n <= PAPER.n]
+            if not (run_dir / CHECKPOINT_FILE).is_file():
+                if keep_earlier and earlier is None:
+                    earlier = load_tables(dataset, out_dir) or ()
+                record = _kept_record(earlier, run_dir, name, seed, wanted) if earlier else None
+                if record is None:
+                    missing.append(key)
+                else:
+                    kept[key] = record
+            elif part.is_file() and pickle.loads(part.read_bytes())["settings"] == _settings_key(wanted):
+                reused[key] = str(part)
+            else:
+                tasks[key] = (str(run_dir), str(part), name, settings, large_n_seed, large_n_steps)
+    return tasks, reused, kept, missing
+
+
+def _write_tables(records: dict, out_dir, dataset: str) -> list[pd.DataFrame]:
+    """Concatenate the records' four tables and write each atomically to ``OUT/<dataset><suffix>``."""
+    from pathlib import Path
+
+    from .training import _atomic_write
+
+    tables = [pd.concat([r["tables"][i] for r in records.values()], ignore_index=True) for i in range(4)]
+    tables[1] = tables[1].drop_duplicates(subset=INPUT_COLUMNS[:-1]).sort_values(INPUT_COLUMNS[:-1])
+    for table, suffix in zip(tables, TABLE_SUFFIXES):
+        compression = "gzip" if suffix.endswith(".gz") else None
+        _atomic_write(Path(out_dir) / f"{dataset}{suffix}", lambda f, t=table, c=compression: t.to_csv(
+            f, index=False, float_format="%.6g", compression={"method": c, "mtime": 0} if c else None))
+    return tables
+
+
 def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[Setting] | None = None,
                    seeds: Sequence[int] | None = None, runs: Sequence[str] | None = None,
                    root=None, out=None, large_n_seed: int | str | None = "first", large_n_steps: int = 20,
@@ -535,32 +586,12 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
     names = list(runs) if runs is not None else list(run_configs(profile, dataset))
     base = Path(root) if root is not None else sweep_root(profile)
     out_dir = Path(out) if out is not None else sensitivity_dir(profile)
-    parts = out_dir / ".parts" / dataset
-    parts.mkdir(parents=True, exist_ok=True)
-    tasks, missing, reused = {}, [], {}
     if large_n_seed == "first":   # the seed with the most runs that have checkpoints (the smallest of ties)
         count = {int(s): sum((base / profile / dataset / n / f"seed-{s}" / CHECKPOINT_FILE).is_file() for n in names)
                  for s in seeds}
         large_n_seed = min((s for s in count if count[s]), key=lambda s: (-count[s], s), default=None)
-    earlier, kept = None, {}
-    for seed in seeds:
-        for name in names:
-            run_dir = base / profile / dataset / name / f"seed-{seed}"
-            part = parts / f"{name}-seed-{seed}.pkl"
-            wanted = [s for s in settings if large_n_seed is None or seed == large_n_seed or s.n <= PAPER.n]
-            if not (run_dir / CHECKPOINT_FILE).is_file():
-                if keep_earlier and earlier is None:
-                    earlier = load_tables(dataset, out_dir) or ()
-                record = _kept_record(earlier, run_dir, name, seed, wanted) if earlier else None
-                if record is None:
-                    missing.append(f"{name}/seed-{seed}")
-                else:
-                    kept[f"{name}/seed-{seed}"] = record
-                continue
-            if part.is_file() and pickle.loads(part.read_bytes())["settings"] == _settings_key(wanted):
-                reused[f"{name}/seed-{seed}"] = str(part)
-                continue
-            tasks[f"{name}/seed-{seed}"] = (str(run_dir), str(part), name, settings, large_n_seed, large_n_steps)
+    tasks, reused, kept, missing = _plan(dataset, base / profile / dataset, out_dir, names, seeds, settings,
+                                         large_n_seed, large_n_steps, keep_earlier)
     results = run_tasks(_evaluate_task, tasks, workers=workers, scheduler=scheduler, progress=progress,
                         desc="sensitivity") if tasks else {}
     failed = {k: f"{type(v).__name__}: {v}".splitlines()[0] for k, v in results.items() if isinstance(v, Exception)}
@@ -570,15 +601,7 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
         raise FileNotFoundError(f"no run of {profile}/{dataset} under {base} has checkpoints "
                                 f"({CHECKPOINT_FILE}); python -m ipbook sweep --profile {profile} --dataset "
                                 f"{dataset} --recreate-checkpoints makes them")
-    tables = [pd.concat([r["tables"][i] for r in records.values()], ignore_index=True) for i in range(4)]
-    tables[1] = tables[1].drop_duplicates(subset=INPUT_COLUMNS[:-1]).sort_values(INPUT_COLUMNS[:-1])
-    written = {}
-    for table, suffix in zip(tables, TABLE_SUFFIXES):
-        path = out_dir / f"{dataset}{suffix}"
-        compression = "gzip" if suffix.endswith(".gz") else None
-        _atomic_write(path, lambda f, t=table, c=compression: t.to_csv(
-            f, index=False, float_format="%.6g", compression={"method": c, "mtime": 0} if c else None))
-        written[suffix] = str(path)
+    tables = _write_tables(records, out_dir, dataset)
     info = {"dataset": dataset, "profile": profile, "settings": [dataclasses.asdict(s) for s in settings],
             "large_n_seed": large_n_seed, "large_n_steps": large_n_steps,
             "evaluated": sorted(records), "kept_from_earlier_tables": sorted(kept),
