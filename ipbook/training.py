@@ -251,6 +251,16 @@ def _versions() -> dict:
             "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
 
 
+def _capability_hint(recorded: dict) -> str:
+    """A hint when a run was recorded under another instruction set of torch's CPU kernels than
+    this process dispatches to (``ATEN_CPU_CAPABILITY`` selects it), else ''."""
+    was, now = recorded.get("torch_cpu_capability"), torch.backends.cpu.get_cpu_capability()
+    if not was or was == now:
+        return ""
+    return (f" (the run was recorded with torch's CPU kernels at {was}, this process uses {now}: "
+            f"ATEN_CPU_CAPABILITY={was.lower()} in the environment selects {was})")
+
+
 def _cpu_model() -> str | None:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -610,7 +620,8 @@ def _replay(old: Run, config: TrainConfig, data: _Data, device: torch.device,
         k = int(differs[0])
         return None, (f"the replayed training loss first differs at iteration {k + 1} "
                       f"({replayed[k]!r} against the recorded {recorded[k]!r}; {len(differs)} of "
-                      f"{total} iterations differ): another machine kind or library version")
+                      f"{total} iterations differ): another machine kind or library version"
+                      + _capability_hint(old.info.get("versions", {})))
     return states, ""
 
 

@@ -315,3 +315,13 @@ def test_final_mean_activation_is_each_layers_mean_over_the_test_set(tmp_path):
         z = run.model_at(10)(x).layers["Z"]
     assert run.metrics["final_mean_activation"].shape == (1,)
     assert run.metrics["final_mean_activation"][0] == pytest.approx(float(z.double().mean()), abs=1e-6)
+
+
+def test_a_failed_replay_names_the_recorded_cpu_kernels_when_they_differ():
+    from ipbook.training import _capability_hint
+
+    now = torch.backends.cpu.get_cpu_capability()
+    assert _capability_hint({"torch_cpu_capability": now}) == "" and _capability_hint({}) == ""
+    other = "AVX2" if now != "AVX2" else "AVX512"
+    hint = _capability_hint({"torch_cpu_capability": other})
+    assert f"ATEN_CPU_CAPABILITY={other.lower()}" in hint and now in hint
