@@ -90,8 +90,8 @@ def control_runs(control: Control | str, dataset: str, *, root=None) -> dict[str
 
 def delta_i(phases: pd.DataFrame, runs: dict[str, dict[int, object]], control: Control | str,
             thresholds: pd.DataFrame) -> pd.DataFrame:
-    """Per run label, seed and layer: the control's setting, the model, ΔI, ΔI / peak and whether
-    the layer simplifies (ΔI / peak above the run's threshold).
+    """Per run label, seed and layer: the control's setting, the model, the peak of I(X;T), ΔI,
+    ΔI / peak and whether the layer simplifies (ΔI / peak above the run's threshold).
 
     ``phases``: :func:`ipbook.sensitivity.simplifying_over_checkpoints` at one setting, with run
     labels in ``run``; ``thresholds``: :func:`ipbook.sensitivity.simplifying_thresholds`.
@@ -104,7 +104,8 @@ def delta_i(phases: pd.DataFrame, runs: dict[str, dict[int, object]], control: C
             continue
         config = next(iter(runs[p.run].values())).info["config"]
         rows.append({"run": p.run, "model": _model_of(config, c.axis), "setting": setting_of(config, c.axis),
-                     "seed": p.seed, "layer": p.layer, "dI": p.dI, "dI_frac": p.dI_frac,
+                     "seed": p.seed, "layer": p.layer, "peak": getattr(p, "peak", np.nan), "dI": p.dI,
+                     "dI_frac": p.dI_frac,
                      "simplifies": bool(p.dI_frac > thr.get((p.run, p.layer), np.inf))})
     return pd.DataFrame(rows)
 
@@ -139,20 +140,23 @@ def width_verdicts(table: pd.DataFrame, intrinsic_dim: int = 10) -> dict:
 
 
 def dose_response(table: pd.DataFrame, geometry: pd.DataFrame, runs: dict[str, dict[int, object]]) -> pd.DataFrame:
-    """The sparsity control against λ: mean and sd over seeds of ΔI(Z) (bits), the final mean
-    activation of Z (at the last checkpoint, over the probes and units; ρ = 0.05 is the target)
-    and the final test loss; one row per λ, in increasing order."""
+    """The sparsity control against λ: mean and sd over seeds of ΔI(Z) (bits), the mean over seeds
+    of the peak of I(X;Z) (bits) and of ΔI(Z) as a fraction of it, the final mean activation of Z
+    (at the last checkpoint, over the probes and units; ρ = 0.05 is the target) and the final test
+    loss; one row per λ, in increasing order."""
     last = geometry[(geometry.layer == "Z")
                     & (geometry.step == geometry.groupby(["run", "seed"]).step.transform("max"))]
     act = {(r.run, r.seed): r.mean_activation for r in last.itertuples()}
     rows = []
     for r in table[table.layer == "Z"].itertuples():
         run = runs[r.run][r.seed]
-        rows.append({"lam": r.setting, "seed": r.seed, "dI": r.dI,
+        rows.append({"lam": r.setting, "seed": r.seed, "dI": r.dI, "peak": getattr(r, "peak", np.nan),
+                     "dI_frac": getattr(r, "dI_frac", np.nan),
                      "mean_activation": act.get((r.run, r.seed), np.nan),
                      "test_loss": float(run.metrics["test_loss"][-1])})
     d = pd.DataFrame(rows)
-    return (d.groupby("lam").agg(dI=("dI", "mean"), dI_sd=("dI", "std"), mean_activation=("mean_activation", "mean"),
+    return (d.groupby("lam").agg(dI=("dI", "mean"), dI_sd=("dI", "std"), peak=("peak", "mean"),
+                                 dI_frac=("dI_frac", "mean"), mean_activation=("mean_activation", "mean"),
                                  test_loss=("test_loss", "mean"), seeds=("seed", "nunique"))
             .reset_index().sort_values("lam"))
 

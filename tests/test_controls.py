@@ -61,13 +61,15 @@ def test_dose_response_averages_over_seeds_per_lambda():
     runs = {"sparse-lam0": {0: _run({"model": "shallow"}, 0.010), 1: _run({"model": "shallow"}, 0.012)},
             "sparse-lam1e-1": {0: _run({"model": "sparse", "sparsity": 0.1}, 0.02), 1: _run({"model": "sparse", "sparsity": 0.1}, 0.02)}}
     table = pd.DataFrame({"run": ["sparse-lam1e-1", "sparse-lam1e-1", "sparse-lam0", "sparse-lam0"], "setting": [0.1, 0.1, 0.0, 0.0],
-                          "seed": [0, 1, 0, 1], "layer": ["Z"] * 4, "dI": [3.0, 2.0, 1.0, 1.0]})
+                          "seed": [0, 1, 0, 1], "layer": ["Z"] * 4, "dI": [3.0, 2.0, 1.0, 1.0],
+                          "peak": [4.0, 4.0, 5.0, 3.0], "dI_frac": [0.75, 0.5, 0.2, 1 / 3]})
     geometry = pd.DataFrame({"run": ["sparse-lam1e-1"] * 4 + ["sparse-lam0"] * 2, "seed": [0, 0, 1, 1, 0, 1],
                              "step": [0, 9, 0, 9, 9, 9], "layer": ["Z"] * 6,
                              "mean_activation": [0.5, 0.06, 0.5, 0.04, 0.3, 0.5]})
     d = dose_response(table, geometry, runs)
     assert list(d.lam) == [0.0, 0.1] and list(d.seeds) == [2, 2]
     assert d.dI.tolist() == [1.0, 2.5] and d.dI_sd.iloc[1] == pytest.approx(np.std([3, 2], ddof=1))
+    assert d.peak.tolist() == [4.0, 4.0] and d.dI_frac.tolist() == pytest.approx([(0.2 + 1 / 3) / 2, 0.625])
     assert d.mean_activation.tolist() == pytest.approx([0.4, 0.05]) and d.test_loss.tolist() == pytest.approx([0.011, 0.02])
 
 
