@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Control", "CONTROLS", "setting_of", "control_runs", "delta_i", "saxe_verdict",
-           "width_verdicts", "dose_response", "QUICK_OVERRIDES", "control_tables"]
+           "width_verdicts", "dose_response", "collapsed_runs", "QUICK_OVERRIDES", "control_tables"]
 
 
 @dataclass(frozen=True)
@@ -159,6 +159,20 @@ def dose_response(table: pd.DataFrame, geometry: pd.DataFrame, runs: dict[str, d
                                  dI_frac=("dI_frac", "mean"), mean_activation=("mean_activation", "mean"),
                                  test_loss=("test_loss", "mean"), seeds=("seed", "nunique"))
             .reset_index().sort_values("lam"))
+
+
+def collapsed_runs(runs: dict[str, dict[int, object]], factor: float = 5.0) -> pd.DataFrame:
+    """The runs whose training collapsed: final test loss more than ``factor`` times the lowest
+    test loss the run reached. Their plane is that of a network that stopped reconstructing, so
+    their ΔI says nothing about compression. One row per (run label, seed) with ``final`` and
+    ``best`` test loss; empty when none collapsed."""
+    rows = []
+    for label, by_seed in runs.items():
+        for seed, run in by_seed.items():
+            loss = np.asarray(run.metrics["test_loss"], dtype=float)
+            if loss.size and loss[-1] > factor * np.nanmin(loss):
+                rows.append({"run": label, "seed": seed, "final": float(loss[-1]), "best": float(np.nanmin(loss))})
+    return pd.DataFrame(rows, columns=["run", "seed", "final", "best"])
 
 
 #: The quick version of a control run: the quick profile's length and measurement schedule.

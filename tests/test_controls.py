@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ipbook.controls import (CONTROLS, control_runs, delta_i, dose_response, saxe_verdict, setting_of,
-                             width_verdicts)
+from ipbook.controls import (CONTROLS, collapsed_runs, control_runs, delta_i, dose_response, saxe_verdict,
+                             setting_of, width_verdicts)
 
 
 def test_setting_of_resolves_the_defaults():
@@ -86,3 +86,14 @@ def test_control_runs_join_the_control_profile_with_the_paper_runs(monkeypatch, 
     assert out == {"sparse-lam1e-1": {1: "c1"}, "sparse-lam0": {1: "s1"}, "sparse-lam1e-3": {1: "p1"}}
     monkeypatch.undo()
     assert control_runs(CONTROLS["width"], "mnist", root=tmp_path) == {}
+
+
+def test_collapsed_runs_are_those_whose_test_loss_ends_far_above_its_best():
+    def run(loss):
+        return SimpleNamespace(metrics={"test_loss": np.array(loss)})
+
+    runs = {"deep-linear": {0: run([0.2, 0.011, 0.29]), 1: run([0.2, 0.011, 0.012])},
+            "deep-relu": {0: run([0.2, 0.01, 0.049])}}
+    c = collapsed_runs(runs)
+    assert c.to_dict("records") == [{"run": "deep-linear", "seed": 0, "final": 0.29, "best": 0.011}]
+    assert len(collapsed_runs(runs, factor=4.0)) == 2 and collapsed_runs({}).empty
