@@ -162,16 +162,16 @@ def dose_response(table: pd.DataFrame, geometry: pd.DataFrame, runs: dict[str, d
 
 
 def collapsed_runs(runs: dict[str, dict[int, object]], factor: float = 5.0) -> pd.DataFrame:
-    """The runs whose training collapsed: final test loss more than ``factor`` times the lowest
-    test loss the run reached. Their plane is that of a network that stopped reconstructing, so
-    their ΔI says nothing about compression. One row per (run label, seed) with ``final`` and
-    ``best`` test loss; empty when none collapsed."""
-    rows = []
-    for label, by_seed in runs.items():
-        for seed, run in by_seed.items():
-            loss = np.asarray(run.metrics["test_loss"], dtype=float)
-            if loss.size and loss[-1] > factor * np.nanmin(loss):
-                rows.append({"run": label, "seed": seed, "final": float(loss[-1]), "best": float(np.nanmin(loss))})
+    """The runs that do not reconstruct: final test loss more than ``factor`` times the lowest final
+    test loss among all of the control's runs (``best``), whether the run collapsed during training
+    or never learned. Their plane is that of a network that does not reconstruct its input, so
+    their ΔI says nothing about compression. One row per (run label, seed) with its ``final`` test
+    loss and the control's ``best``; empty when there are none."""
+    final = {(label, seed): float(np.asarray(run.metrics["test_loss"], dtype=float)[-1])
+             for label, by_seed in runs.items() for seed, run in by_seed.items()}
+    best = min(final.values(), default=np.nan)
+    rows = [{"run": label, "seed": seed, "final": loss, "best": best}
+            for (label, seed), loss in final.items() if loss > factor * best]
     return pd.DataFrame(rows, columns=["run", "seed", "final", "best"])
 
 

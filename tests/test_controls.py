@@ -88,12 +88,13 @@ def test_control_runs_join_the_control_profile_with_the_paper_runs(monkeypatch, 
     assert control_runs(CONTROLS["width"], "mnist", root=tmp_path) == {}
 
 
-def test_collapsed_runs_are_those_whose_test_loss_ends_far_above_its_best():
+def test_collapsed_runs_end_far_above_the_best_final_test_loss_of_the_control():
     def run(loss):
         return SimpleNamespace(metrics={"test_loss": np.array(loss)})
 
-    runs = {"deep-linear": {0: run([0.2, 0.011, 0.29]), 1: run([0.2, 0.011, 0.012])},
-            "deep-relu": {0: run([0.2, 0.01, 0.049])}}
+    runs = {"deep-linear": {0: run([0.2, 0.011, 0.29]), 1: run([0.2, 0.12, 0.12])},   # collapsed; never learned
+            "deep-relu": {0: run([0.2, 0.01, 0.049]), 1: run([0.2, 0.01, 0.01])}}
     c = collapsed_runs(runs)
-    assert c.to_dict("records") == [{"run": "deep-linear", "seed": 0, "final": 0.29, "best": 0.011}]
-    assert len(collapsed_runs(runs, factor=4.0)) == 2 and collapsed_runs({}).empty
+    assert c.to_dict("records") == [{"run": "deep-linear", "seed": 0, "final": 0.29, "best": 0.01},
+                                    {"run": "deep-linear", "seed": 1, "final": 0.12, "best": 0.01}]
+    assert len(collapsed_runs(runs, factor=4.0)) == 3 and collapsed_runs({}).empty
