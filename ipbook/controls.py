@@ -104,7 +104,7 @@ def delta_i(phases: pd.DataFrame, runs: dict[str, dict[int, object]], control: C
             continue
         config = next(iter(runs[p.run].values())).info["config"]
         rows.append({"run": p.run, "model": _model_of(config, c.axis), "setting": setting_of(config, c.axis),
-                     "seed": p.seed, "layer": p.layer, "peak": getattr(p, "peak", np.nan), "dI": p.dI,
+                     "seed": p.seed, "layer": p.layer, "peak": p.peak, "dI": p.dI,
                      "dI_frac": p.dI_frac,
                      "simplifies": bool(p.dI_frac > thr.get((p.run, p.layer), np.inf))})
     return pd.DataFrame(rows)
@@ -150,8 +150,8 @@ def dose_response(table: pd.DataFrame, geometry: pd.DataFrame, runs: dict[str, d
     rows = []
     for r in table[table.layer == "Z"].itertuples():
         run = runs[r.run][r.seed]
-        rows.append({"lam": r.setting, "seed": r.seed, "dI": r.dI, "peak": getattr(r, "peak", np.nan),
-                     "dI_frac": getattr(r, "dI_frac", np.nan),
+        rows.append({"lam": r.setting, "seed": r.seed, "dI": r.dI, "peak": r.peak,
+                     "dI_frac": r.dI_frac,
                      "mean_activation": act.get((r.run, r.seed), np.nan),
                      "test_loss": float(run.metrics["test_loss"][-1])})
     d = pd.DataFrame(rows)

@@ -29,7 +29,7 @@ def _run(config, test_loss=0.01):
 def test_delta_i_judges_each_layer_against_its_own_threshold():
     runs = {"shallow-sigmoid": {0: _run({"model": "shallow"})}, "shallow-relu": {0: _run({"model": "shallow", "activation": "relu"})}}
     phases = pd.DataFrame({"run": ["shallow-sigmoid", "shallow-relu", "other"], "seed": [0, 0, 0], "layer": ["Z"] * 3,
-                           "dI": [1.0, 0.05, 2.0], "dI_frac": [0.25, 0.02, 0.5]})
+                           "peak": [4.0, 2.5, 4.0], "dI": [1.0, 0.05, 2.0], "dI_frac": [0.25, 0.02, 0.5]})
     thresholds = pd.DataFrame({"run": ["shallow-sigmoid", "shallow-relu"], "layer": ["Z", "Z"], "threshold_frac": [0.05, 0.05]})
     t = delta_i(phases, runs, "activation", thresholds)
     assert list(t.run) == ["shallow-sigmoid", "shallow-relu"]                    # runs of other controls left out
