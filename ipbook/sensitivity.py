@@ -43,7 +43,7 @@ __all__ = ["RULES", "Setting", "PAPER", "paper_grid", "controls_grid", "bandwidt
            "plane_under_settings", "input_entropy", "rescaled_information", "saturated_fraction", "layer_geometry",
            "probe_index", "evaluate_run", "evaluate_sweep", "load_tables", "at_setting", "collapse_deviation",
            "simplifying_over_checkpoints", "probe_noise", "input_entropy_table", "ROBUSTNESS_CLAIMS",
-           "grid_settings", "simplifying_thresholds", "claim_verdicts", "robustness_matrix", "robustness_summary",
+           "grid_settings", "MIN_DROP_FRAC", "simplifying_thresholds", "claim_verdicts", "robustness_matrix", "robustness_summary",
            "ROW_COLUMNS", "INPUT_COLUMNS", "GEOMETRY_COLUMNS", "RESCALING_COLUMNS"]
 
 #: The bandwidth rules of :func:`bandwidth`.
@@ -114,6 +114,10 @@ class Setting:
 
 #: The paper's setting (Appendix A): α = 1.01, Scott's rule with γ = 2, N = 100 test images.
 PAPER = Setting()
+
+#: The smallest drop that can count as a simplifying phase, as a fraction of the layer's peak
+#: (:func:`simplifying_thresholds`), whatever the probe-draw noise.
+MIN_DROP_FRAC = 0.01
 
 
 def controls_grid(draws: int = 5) -> list[Setting]:
@@ -696,15 +700,19 @@ def grid_settings(rows: pd.DataFrame) -> list[Setting]:
     return sorted(found, key=lambda s: (s != PAPER, s.rule != "scott", s.gamma, s.alpha, s.n, s.probe))
 
 
-def simplifying_thresholds(rows: pd.DataFrame, k_sd: float = 3.0) -> pd.DataFrame:
+def simplifying_thresholds(rows: pd.DataFrame, k_sd: float = 3.0, min_frac: float = MIN_DROP_FRAC) -> pd.DataFrame:
     """Per run and layer, the smallest ΔI that counts as a simplifying phase, as a fraction of the
     peak: ``k_sd`` probe-draw standard deviations (:func:`probe_noise`) over the median peak at
-    the paper's setting. Being relative, it applies at every setting, where the values shrink or
-    grow with σ."""
+    the paper's setting, and never less than ``min_frac`` (default :data:`MIN_DROP_FRAC`, 1 %).
+    Being relative, it applies at every setting, where the values shrink or grow with σ. The
+    floor matters where the probe sets agree almost exactly (a saturated layer, the VAE's Z):
+    there 3 sd can be 0.1 % of the peak, and a drop of a hundredth of a bit would count."""
+    if not (k_sd > 0 and 0 <= min_frac < 1):
+        raise ValueError(f"k_sd must be > 0 and min_frac in [0, 1); got k_sd = {k_sd!r}, min_frac = {min_frac!r}")
     noise = probe_noise(rows)
     peak = simplifying_over_checkpoints(rows).groupby(["run", "layer"], sort=False).peak.median()
     noise = noise.assign(peak=[float(peak.get((r, l), np.nan)) for r, l in zip(noise.run, noise.layer)])
-    return noise.assign(threshold_frac=k_sd * noise.sd / noise.peak)
+    return noise.assign(threshold_frac=np.maximum(k_sd * noise.sd / noise.peak, min_frac))
 
 
 def claim_verdicts(rows: pd.DataFrame, setting: Setting, thresholds: pd.DataFrame,
@@ -756,15 +764,17 @@ def claim_verdicts(rows: pd.DataFrame, setting: Setting, thresholds: pd.DataFram
     return pd.DataFrame(out, columns=["claim", "seed", "holds"])
 
 
-def robustness_matrix(rows: pd.DataFrame, settings: Sequence[Setting] | None = None, k_sd: float = 3.0) -> pd.DataFrame:
+def robustness_matrix(rows: pd.DataFrame, settings: Sequence[Setting] | None = None, k_sd: float = 3.0,
+                      min_frac: float = MIN_DROP_FRAC) -> pd.DataFrame:
     """The claims (rows, in :data:`ROBUSTNESS_CLAIMS` order, by their text) against the estimator
     settings (columns, by :meth:`Setting.label`): the number of seeds in which the claim holds.
     ``.attrs["n"]`` holds, as ``{column: {claim: count}}`` (``pd.DataFrame(matrix.attrs["n"])``
     is a table of the matrix's shape), the number of seeds in which the claim could be judged
     (those with all its runs; settings with more probe images are evaluated on one seed), and
-    ``.attrs["n_seeds"]`` the largest of them."""
+    ``.attrs["n_seeds"]`` the largest of them. ``k_sd`` and ``min_frac``: as in
+    :func:`simplifying_thresholds`."""
     settings = list(settings) if settings is not None else grid_settings(rows)
-    thresholds = simplifying_thresholds(rows, k_sd)
+    thresholds = simplifying_thresholds(rows, k_sd, min_frac)
     held, judged = {}, {}
     for s in settings:
         v = claim_verdicts(rows, s, thresholds).groupby("claim").holds

@@ -292,6 +292,14 @@ def test_robustness_matrix_judges_relative_to_the_peak_and_counts_seeds():
     rows = pd.concat([rows, flat], ignore_index=True)
     thr = simplifying_thresholds(rows).set_index("run").threshold_frac
     assert thr["shallow"] == pytest.approx(3 * 0.1 / 4.0)       # 3 sd over the peak
+    offset = rows.draw.map({0: 0.0, 1: 0.1, 2: -0.1})
+    quiet = rows.assign(i_xt=rows.i_xt - offset + offset / 100)   # probe draws ±0.001 bit apart
+    quiet_thr = simplifying_thresholds(quiet).set_index("run").threshold_frac
+    assert quiet_thr["shallow"] == pytest.approx(0.01)             # 3 sd = 0.075 % of the peak: the 1 % floor
+    assert simplifying_thresholds(quiet, min_frac=0.0).set_index("run").threshold_frac["shallow"] == \
+        pytest.approx(3 * 0.001 / 4.0)
+    with pytest.raises(ValueError, match="min_frac"):
+        simplifying_thresholds(rows, min_frac=1.5)
     m = robustness_matrix(rows)
     assert list(m.columns) == ["scott γ=2", "scott γ=8"] and m.attrs["n_seeds"] == 2
     n = pd.DataFrame(m.attrs["n"])
