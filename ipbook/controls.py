@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["Control", "CONTROLS", "setting_of", "control_runs", "delta_i", "saxe_verdict",
+__all__ = ["Control", "CONTROLS", "setting_of", "control_runs", "delta_i", "runs_by_setting", "saxe_verdict",
            "width_verdicts", "dose_response", "collapsed_runs", "QUICK_OVERRIDES", "control_tables"]
 
 
@@ -108,6 +108,13 @@ def delta_i(phases: pd.DataFrame, runs: dict[str, dict[int, object]], control: C
                      "dI_frac": p.dI_frac,
                      "simplifies": bool(p.dI_frac > thr.get((p.run, p.layer), np.inf))})
     return pd.DataFrame(rows)
+
+
+def runs_by_setting(table: pd.DataFrame, label: str = "{}") -> dict[str, str]:
+    """Legend label -> run name of a :func:`delta_i` table's runs, in the order of their setting
+    (``label`` formats the setting: ``"n_Z = {}"`` gives ``{"n_Z = 2": "deep-nz2", ...}``)."""
+    pairs = table[["setting", "run"]].drop_duplicates().sort_values("setting")
+    return {label.format(v): r for v, r in zip(pairs.setting, pairs.run)}
 
 
 def saxe_verdict(table: pd.DataFrame, layer: str = "Z") -> dict:

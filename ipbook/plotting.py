@@ -22,7 +22,7 @@ from .findings import moving_average
 __all__ = [
     "PAGE_WIDTH", "book_style", "styled_table", "plot_run_overview", "TRAIN_COLOR", "TEST_COLOR", "LAYER_COLORS", "mosaic", "log_binned", "plot_losses", "plot_information_plane",
     "plot_information_planes", "plot_data_processing", "plot_image_grid", "seed_band",
-    "plot_input_entropy", "plot_collapse", "plot_rescaling", "plot_geometry",
+    "plot_input_entropy", "plot_collapse", "plot_rescaling", "plot_geometry", "plot_layer_over_training",
 ]
 
 #: Inches: the widest figure of a page. The book's text column is about 680 px wide at a
@@ -406,4 +406,33 @@ def plot_geometry(paper_rows, geometry, run: str, layer: str = "Z", axes=None):
     axes[1].set_xscale("log")
     axes[1].set_xlabel("iteration")
     axes[1].legend(frameon=False, fontsize=7)
+    return fig
+
+
+def plot_layer_over_training(rows, runs: dict, layer: str = "Z", ax=None, *, title: str | None = None):
+    """I(X;T) of one layer over training for several runs, one colour each: the median over seeds
+    as a line and their range as a band.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Sensitivity rows at one estimator setting (:func:`ipbook.sensitivity.at_setting`):
+        columns ``run, seed, step, layer, i_xt``.
+    runs : dict
+        Legend label -> run name in ``rows``, in drawing order; runs absent from ``rows`` are skipped.
+    """
+    fig, ax = _axes(ax, (3.2, 2.4))
+    r = rows[(rows.layer == layer) & (rows.step > 0)]
+    for k, (label, run) in enumerate(runs.items()):
+        g = r[r.run == run]
+        if not len(g):
+            continue
+        at = np.unique(g.step)
+        curves = [(x.step.to_numpy(), x.i_xt.to_numpy()) for _, x in g.sort_values("step").groupby("seed")]
+        med, lo, hi = seed_band(at, curves)
+        ax.plot(at, med, color=f"C{k}", lw=1.2, label=label)
+        ax.fill_between(at, lo, hi, color=f"C{k}", alpha=0.2, lw=0)
+    ax.set_xscale("log")
+    if title:
+        ax.set_title(title, loc="left", fontsize=8)
     return fig

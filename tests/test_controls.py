@@ -36,6 +36,14 @@ def test_delta_i_judges_each_layer_against_its_own_threshold():
     assert list(t.setting) == ["sigmoid", "relu"] and list(t.simplifies) == [True, False]
 
 
+def test_runs_by_setting_orders_runs_by_their_setting():
+    from ipbook.controls import runs_by_setting
+
+    t = pd.DataFrame({"run": ["deep-nz20", "deep-nz5", "deep-nz20", "deep"], "setting": [20, 5, 20, 50]})
+    assert runs_by_setting(t, "n_Z = {}") == {"n_Z = 5": "deep-nz5", "n_Z = 20": "deep-nz20", "n_Z = 50": "deep"}
+    assert list(runs_by_setting(pd.DataFrame({"run": ["s", "a"], "setting": [1e-3, 0.0]}), "λ = {:g}")) == ["λ = 0", "λ = 0.001"]
+
+
 def _table(rows):
     return pd.DataFrame(rows, columns=["model", "setting", "seed", "layer", "simplifies"])
 
