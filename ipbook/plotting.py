@@ -23,6 +23,7 @@ __all__ = [
     "PAGE_WIDTH", "book_style", "styled_table", "plot_run_overview", "TRAIN_COLOR", "TEST_COLOR", "LAYER_COLORS", "mosaic", "log_binned", "plot_losses", "plot_information_plane",
     "plot_information_planes", "plot_data_processing", "plot_image_grid", "seed_band",
     "plot_input_entropy", "plot_collapse", "plot_rescaling", "plot_geometry", "plot_layer_over_training",
+    "plot_layers_at_end",
 ]
 
 #: Inches: the widest figure of a page. The book's text column is about 680 px wide at a
@@ -433,6 +434,38 @@ def plot_layer_over_training(rows, runs: dict, layer: str = "Z", ax=None, *, tit
         ax.plot(at, med, color=f"C{k}", lw=1.2, label=label)
         ax.fill_between(at, lo, hi, color=f"C{k}", alpha=0.2, lw=0)
     ax.set_xscale("log")
+    if title:
+        ax.set_title(title, loc="left", fontsize=8)
+    return fig
+
+
+def plot_layers_at_end(rows, runs: dict, layers: Sequence[str], ax=None, *, title: str | None = None):
+    """The data-processing view of several runs: I(X;T) of each layer (x axis, in network order) at
+    the last checkpoint, one colour per run; the median over seeds, with their range as error bars.
+    Each layer is a function of the one before, so the data-processing inequality asks each line
+    not to rise from left to right.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Sensitivity rows at one estimator setting: columns ``run, seed, step, layer, i_xt``.
+    runs : dict
+        Legend label -> run name in ``rows``; runs absent from ``rows`` are skipped.
+    layers : sequence of str
+        The layers to draw, in network order.
+    """
+    fig, ax = _axes(ax, (3.2, 2.4))
+    x = np.arange(len(layers))
+    for k, (label, run) in enumerate(runs.items()):
+        r = rows[(rows.run == run) & rows.layer.isin(layers)]
+        if not len(r):
+            continue
+        last = r[r.step == r.groupby("seed").step.transform("max")]
+        by = last.groupby("layer").i_xt
+        med, lo, hi = (by.median().reindex(layers), by.min().reindex(layers), by.max().reindex(layers))
+        ax.errorbar(x + 0.06 * (k - len(runs) / 2), med, yerr=[med - lo, hi - med], fmt="o-", ms=3, lw=1,
+                    capsize=2, color=f"C{k}", label=label)
+    ax.set_xticks(x, list(layers))
     if title:
         ax.set_title(title, loc="left", fontsize=8)
     return fig
