@@ -134,7 +134,8 @@ def width_verdicts(table: pd.DataFrame, intrinsic_dim: int = 10) -> dict:
     """The two predictions on a :func:`delta_i` table of the width control, per bottleneck width
     n_Z (wide: n_Z > ``intrinsic_dim``). Yu & Príncipe: Z simplifies exactly when the bottleneck is
     wide. Tapia & Estévez: a wide bottleneck simplifies nowhere; a narrow one in the encoder (some
-    E layer) and not in the decoder (no D layer). Each holds when it holds in every seed."""
+    E layer) and not in the decoder (no D layer). Each holds when it holds in every seed.
+    ``z_every_seed``: the widths at which Z simplifies in every seed, in increasing order."""
     yu, tapia = True, True
     for (n_z, seed), g in table.groupby(["setting", "seed"]):
         simp = dict(zip(g.layer, g.simplifies))
@@ -143,7 +144,9 @@ def width_verdicts(table: pd.DataFrame, intrinsic_dim: int = 10) -> dict:
         enc = any(v for k, v in simp.items() if k.startswith("E"))
         dec = any(v for k, v in simp.items() if k.startswith("D"))
         tapia &= (not any(simp.values())) if wide else (enc and not dec)
-    return {"yu_principe": bool(yu), "tapia_estevez": bool(tapia), "intrinsic_dim": intrinsic_dim}
+    z = table[table.layer == "Z"].groupby("setting").simplifies.all()
+    return {"yu_principe": bool(yu), "tapia_estevez": bool(tapia), "intrinsic_dim": intrinsic_dim,
+            "z_every_seed": [int(n) for n in z.index[z.to_numpy()]]}
 
 
 def dose_response(table: pd.DataFrame, geometry: pd.DataFrame, runs: dict[str, dict[int, object]]) -> pd.DataFrame:

@@ -60,9 +60,11 @@ def test_saxe_verdict():
 def test_width_verdicts_tell_the_two_hypotheses_apart():
     layers = ("E1", "E2", "Z", "D1", "D2")
     yu = [("deep", n, 0, l, l == "Z" and n > 10) for n in (2, 5, 10, 20, 50) for l in layers]
-    assert width_verdicts(_table(yu)) == {"yu_principe": True, "tapia_estevez": False, "intrinsic_dim": 10}
+    assert width_verdicts(_table(yu)) == {"yu_principe": True, "tapia_estevez": False, "intrinsic_dim": 10,
+                                          "z_every_seed": [20, 50]}
     tapia = [("deep", n, 0, l, n <= 10 and l.startswith("E")) for n in (2, 5, 10, 20, 50) for l in layers]
-    assert width_verdicts(_table(tapia)) == {"yu_principe": False, "tapia_estevez": True, "intrinsic_dim": 10}
+    assert width_verdicts(_table(tapia)) == {"yu_principe": False, "tapia_estevez": True, "intrinsic_dim": 10,
+                                             "z_every_seed": []}
 
 
 def test_dose_response_averages_over_seeds_per_lambda():
