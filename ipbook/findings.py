@@ -49,7 +49,7 @@ __all__ = [
     "SMOOTH_FRACTION", "MIN_WINDOW", "MIN_LOSS_WINDOW", "SIMPLIFY_TOL", "DIAG_TOL", "DPI_TOL",
     "GEN_TOL", "WARMUP_FRACTION", "LONG_RUN_STEPS", "verdict",
     "smoothing_window", "moving_average", "simplifying_phase", "diagonal_gap", "dpi_violations",
-    "rise_step", "final_losses", "Text", "layer_findings", "run_findings", "layer_table", "run_table", "findings_table",
+    "rise_step", "final_losses", "Text", "spoken_list", "layer_findings", "run_findings", "layer_table", "run_table", "findings_table",
     "PAPER_RUNS", "FULL_DATA_RUNS", "key", "paper_numbers", "Claim", "paper_claims", "claims_table",
     "glue_values", "layer_summary", "run_summary", "profile_note", "CLAIM_NUMBERS", "claims_over_seeds",
     "seed_spread", "seed_verdict_changes",
@@ -209,6 +209,16 @@ class Text:
 
     def __hash__(self) -> int:
         return hash(self.text)
+
+
+def spoken_list(items, empty: str = "none") -> Text:
+    """``Text("5, 10 and 20")`` for ``[5, 10, 20]``; ``Text(empty)`` for no items. A plain
+    ``"5, 10, 20"`` would not do: MyST-NB's ``glue:text`` reads it as a Python tuple and shows
+    ``(5, 10, 20)``."""
+    items = [str(i) for i in items]
+    if not items:
+        return Text(empty)
+    return Text(items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1])
 
 
 def verdict(ok: bool, yes: str = "supported", no: str = "not supported", *, judged: bool = True,

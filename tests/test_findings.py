@@ -85,6 +85,15 @@ def test_rise_step():
     assert F.rise_step(x, steps, window=3) == 500     # a symmetric window does not shift a ramp
 
 
+def test_spoken_list_is_not_read_as_a_tuple():
+    import ast
+
+    assert str(F.spoken_list([5, 10, 20])) == "5, 10 and 20" and str(F.spoken_list([5])) == "5"
+    assert str(F.spoken_list([])) == "none" and str(F.spoken_list([], empty="no width")) == "no width"
+    with pytest.raises((ValueError, SyntaxError)):
+        ast.literal_eval(str(F.spoken_list([5, 10, 20])))
+
+
 def test_text_displays_without_quotes():
     t = F.Text("supported")
     assert repr(t) == "supported" and str(t) == "supported" and t == "supported"
