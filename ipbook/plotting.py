@@ -47,9 +47,9 @@ def book_style() -> None:
 
 
 def styled_table(df, *, hide_index: bool = False, precision: int = 2):
-    """A pandas Styler for a page: floats to ``precision`` decimals, text left-aligned, a
+    """A pandas Styler for a page: floats to ``precision`` decimals, missing values as "–", text left-aligned, a
     ``Verdict`` of "not supported" in bold, optionally without the index."""
-    styler = df.style.format(precision=precision, thousands=",")
+    styler = df.style.format(precision=precision, thousands=",", na_rep="–")
     styler = styler.set_properties(**{"text-align": "left"}).set_table_attributes('class="dataframe ipbook"')
     if "Verdict" in df.columns:
         styler = styler.map(lambda v: "font-weight: bold" if v == "not supported" else "", subset=["Verdict"])
