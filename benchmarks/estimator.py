@@ -12,15 +12,18 @@ eigvalsh of 17 matrices. A floor is timed too: just the 17 eigen-decompositions.
 """
 import argparse
 import os
-import sys
 import time
 
+PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+PARSER.add_argument("--repeats", type=int, default=200)
+PARSER.add_argument("--threads", type=int, default=None,
+                    help="threads for torch and for numpy's BLAS alike (default: each library's own)")
+
 if __name__ == "__main__":  # numpy's and scipy's BLAS read their thread count once, at import
-    _threads = next((a.split("=", 1)[1] if "=" in a else sys.argv[i + 2]
-                     for i, a in enumerate(sys.argv[1:]) if a.startswith("--threads")), None)
-    if _threads:
+    ARGS = PARSER.parse_args()
+    if ARGS.threads:
         for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-            os.environ[var] = _threads
+            os.environ[var] = str(ARGS.threads)
 
 import numpy as np
 import torch
@@ -60,12 +63,7 @@ def timeit(fn, repeats):
     return (time.perf_counter() - t0) / repeats, out
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--repeats", type=int, default=200)
-    p.add_argument("--threads", type=int, default=None,
-                   help="threads for torch and for numpy's BLAS alike (default: each library's own)")
-    args = p.parse_args()
+def main(args):
     if args.threads:
         torch.set_num_threads(args.threads)
     g = torch.Generator().manual_seed(0)
@@ -103,4 +101,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS)

@@ -221,10 +221,10 @@ def control_tables(control: Control | str, profile: str, dataset: str, *, result
             geometry = pd.concat([varied[2], _relabel(paper[2], names)], ignore_index=True)
             seeds = sorted({s for by_seed in runs.values() for s in by_seed})
             steps = sorted({len(r.metrics["train_loss"]) for by_seed in runs.values() for r in by_seed.values()})
+            length = f"{steps[0]:,}" if len(steps) == 1 else f"{steps[0]:,} to {steps[-1]:,}"
             return runs, rows[rows.seed.isin(seeds)], geometry[geometry.seed.isin(seeds)], (
                 f"{len(runs)} runs of the control and the paper's setting, seed{'s' if len(seeds) > 1 else ''} "
-                f"{', '.join(map(str, seeds))}, {' to '.join(f'{n:,}' for n in steps[::max(len(steps) - 1, 1)])} "
-                f"iterations each.")
+                f"{', '.join(map(str, seeds))}, {length} iterations each.")
     quick = run_profile(c.profile, dataset, root=base / "quick", progress=False, **QUICK_OVERRIDES)
     baseline = run_profile("quick", dataset, runs=sorted(set(c.baseline.values())), root=base, progress=False)
     quick.update({label: baseline[name] for label, name in c.baseline.items()})

@@ -136,6 +136,12 @@ def seed_band(at, curves) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return np.nanmedian(stack, 0), np.nanmin(stack, 0), np.nanmax(stack, 0)
 
 
+def _seed_curves(frame, column: str = "i_xt") -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(step, value), ...]`` of ``column``, one curve per seed, each in step order (for
+    :func:`seed_band`)."""
+    return [(s.step.to_numpy(), s[column].to_numpy()) for _, s in frame.sort_values("step").groupby("seed")]
+
+
 def _draw_band(ax, at, curves, color, *, label: str | None = None) -> None:
     """Seeds as a shaded min–max band and a dashed median line over ``at``."""
     med, lo, hi = seed_band(at, curves)
@@ -396,14 +402,12 @@ def plot_geometry(paper_rows, geometry, run: str, layer: str = "Z", axes=None):
     r = paper_rows[(paper_rows.run == run) & (paper_rows.layer == layer)]
     g = geometry[(geometry.run == run) & (geometry.layer == layer)]
     at = np.unique(r.step[r.step > 0])
-    curves = [(s.step.to_numpy(), s.i_xt.to_numpy()) for _, s in r.sort_values("step").groupby("seed")]
-    _draw_band(axes[0], at, curves, LAYER_COLORS.get(layer, "C0"))
+    _draw_band(axes[0], at, _seed_curves(r), LAYER_COLORS.get(layer, "C0"))
     axes[0].set_ylabel("I(X;T) (bits)")
     axes[0].set_title(f"{run}, {layer}", loc="left")
     for col, color, label in (("saturated", "C3", "saturated units"), ("distance_over_sigma", "C2", "mean distance / σ")):
-        curves = [(s.step.to_numpy(), s[col].to_numpy()) for _, s in g.sort_values("step").groupby("seed")]
         if g[col].notna().any():
-            _draw_band(axes[1], at, curves, color, label=label)
+            _draw_band(axes[1], at, _seed_curves(g, col), color, label=label)
     axes[1].set_xscale("log")
     axes[1].set_xlabel("iteration")
     axes[1].legend(frameon=False, fontsize=7)
@@ -429,8 +433,7 @@ def plot_layer_over_training(rows, runs: dict, layer: str = "Z", ax=None, *, tit
         if not len(g):
             continue
         at = np.unique(g.step)
-        curves = [(x.step.to_numpy(), x.i_xt.to_numpy()) for _, x in g.sort_values("step").groupby("seed")]
-        med, lo, hi = seed_band(at, curves)
+        med, lo, hi = seed_band(at, _seed_curves(g))
         ax.plot(at, med, color=f"C{k}", lw=1.2, label=label)
         ax.fill_between(at, lo, hi, color=f"C{k}", alpha=0.2, lw=0)
     ax.set_xscale("log")
