@@ -27,6 +27,7 @@ import nbformat
 import yaml
 
 from .experiments import REPO, load_seeds, run_profile
+from .outputs import removed_on_failure
 from .training import check_output_dir
 
 __all__ = ["chapters", "build_book", "show_parameters_in_effect", "open_chapter", "seed_runs",
@@ -200,12 +201,19 @@ def _ipc_kernel_manager():
 
 def build_book(profile: str = "quick", dataset: str = "fashion-mnist", *, out: str | Path | None = None,
                progress: bool = True, warnings_as_errors: bool = True) -> Path:
-    """Run the profile, execute every chapter for it, and build the site; returns the HTML folder."""
-    import papermill
-
+    """Run the profile, execute every chapter for it, and build the site; returns the HTML folder.
+    OUT is checked before any work, and removed again if the build fails."""
     t0 = time.perf_counter()
     if out is not None:
         check_output_dir(out)
+        with removed_on_failure(out):   # a failed build leaves no half-made OUT behind
+            return _build_book(profile, dataset, out, progress, warnings_as_errors, t0)
+    return _build_book(profile, dataset, out, progress, warnings_as_errors, t0)
+
+
+def _build_book(profile: str, dataset: str, out, progress: bool, warnings_as_errors: bool, t0: float) -> Path:
+    import papermill
+
     run_profile(profile, dataset, progress=progress)  # computes only what is missing
     stage = REPO / "_build" / "stage" / f"{profile}-{dataset}"
     if stage.exists():

@@ -32,6 +32,27 @@ class _Help(argparse.HelpFormatter):
         return f"{text} (default: %(default)s)"
 
 
+def _int_at_least(low: int, what: str):
+    """An argparse type: an integer >= ``low``, else an error that names the value and the range."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {value}")
+        return value
+    parse.__name__ = what   # argparse names the type in its messages
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """Errors in the arguments are one ``error:`` line (exit status 2), like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def _profiles() -> str:
     from .experiments import profile_names
 
@@ -65,8 +86,10 @@ def _train_parser(sub) -> None:
     p.add_argument("--out", required=True, help="output directory (checked before training starts)")
     _add_common(p, dataset_help="training and probe data")
     p.add_argument("--epochs", type=float, default=d.epochs, help="passes over the training set")
-    p.add_argument("--steps", type=int, default=None, help="total iterations; overrides --epochs")
-    p.add_argument("--max-steps", type=int, default=None, help="cap on the iterations (quick runs)")
+    p.add_argument("--steps", type=_int_at_least(1, "--steps"), default=None,
+                   help="total iterations; overrides --epochs")
+    p.add_argument("--max-steps", type=_int_at_least(1, "--max-steps"), default=None,
+                   help="cap on the iterations (quick runs)")
     p.add_argument("--train-fraction", type=float, default=d.train_fraction,
                    help="use this first fraction of the training set (the paper's 10%% run: 0.1)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="images per Adam step")
@@ -84,8 +107,8 @@ def _train_parser(sub) -> None:
                    help=f"hidden-layer nonlinearity: one of {', '.join(ACTIVATION_NAMES)} (X' stays a sigmoid)")
     p.add_argument("--sparsity", type=float, default=None,
                    help="the sparse AE's KL weight lambda (default: the paper's 1e-3)")
-    p.add_argument("--seed", type=int, default=d.seed,
-                   help="seeds the weights, the batch order and the probe images")
+    p.add_argument("--seed", type=_int_at_least(0, "--seed"), default=d.seed,
+                   help="seeds the weights, the batch order and the probe images (an integer >= 0)")
     p.add_argument("--device", default=d.device, help="cpu, cuda or cuda:N")
     p.add_argument("--recompute", action="store_true",
                    help="train even if OUT holds a finished run with this config and data")
@@ -102,8 +125,8 @@ def _train(args) -> int:
                          seed=args.seed, device=args.device)
     run = train(config, args.out, recompute=args.recompute, progress=not args.quiet)
     f = run.info["final"]
-    print(f"{args.out}: {run.info['data']['steps']} iterations, final train loss {f['train_loss']:.4g}, "
-          f"test loss {f['test_loss']:.4g}, {run.info['wall_seconds']:.0f} s")
+    print(f"{args.out}: {run.summary()}; {run.info['data']['steps']} iterations, final train loss "
+          f"{f['train_loss']:.4g} (the last mini-batch), test loss {f['test_loss']:.4g}")
     return 0
 
 
@@ -129,8 +152,7 @@ def _runs(args) -> int:
     for name, run in done.items():
         f = run.info["final"]
         print(f"{name:11s} {run.info['data']['steps']:6d} it  train {f['train_loss']:.4g}  "
-              f"test {f['test_loss']:.4g}  {run.info['wall_seconds']:6.0f} s  "
-              f"{run.info['peak_memory_mb']:5.0f} MiB  -> {run.path}")
+              f"test {f['test_loss']:.4g}  {run.summary()}  {run.info['peak_memory_mb']:5.0f} MiB  -> {run.path}")
     return 0
 
 
@@ -156,11 +178,11 @@ def _add_tasks(p) -> None:
     """The options of a command that runs seeds x runs as Dask tasks: which, and on what cluster."""
     p.add_argument("--runs", nargs="*", default=None, metavar="RUN",
                    help="only these runs (default: all of the profile)")
-    p.add_argument("--seeds", nargs="+", type=int, default=None, metavar="S",
-                   help="seeds (default: the profile's seeds, else 0)")
+    p.add_argument("--seeds", nargs="+", type=_int_at_least(0, "--seeds"), default=None, metavar="S",
+                   help="seeds, integers >= 0 (default: the profile's seeds, else 0)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=None,
-                       help="local process workers, one thread each (default: one per core)")
+    where.add_argument("--workers", type=_int_at_least(1, "--workers"), default=None,
+                       help="local process workers, one thread each, >= 1 (default: one per core)")
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="an existing Dask cluster, e.g. tcp://host:8786, instead of a local one")
 
@@ -177,7 +199,10 @@ def _sweep_parser(sub) -> None:
     _add_tasks(p)
     p.add_argument("--root", default=None,
                    help="results root (default: the repository's results/, results/controls/ for controls-*)")
-    p.add_argument("--max-steps", type=int, default=None, help="cap on the iterations of every run")
+    p.add_argument("--max-steps", type=_int_at_least(1, "--max-steps"), default=None,
+                   help="cap on the iterations of every run")
+    p.add_argument("--force", action="store_true",
+                   help="train over committed runs whose config differs (refused otherwise, before any work)")
     p.add_argument("--recreate-checkpoints", action="store_true",
                    help="recreate the checkpoint file of finished runs that lack it here by replaying "
                         "their training without measurements (kept only if the loss matches the record "
@@ -192,9 +217,9 @@ def _sweep(args) -> int:
     datasets = args.dataset if len(args.dataset) > 1 else args.dataset[0]
     report = sweep(args.profile, datasets, args.seeds, runs=args.runs, workers=args.workers,
                    scheduler=args.scheduler, root=args.root, progress=not args.quiet,
-                   recreate_checkpoints=args.recreate_checkpoints, **overrides)
+                   recreate_checkpoints=args.recreate_checkpoints, force=args.force, **overrides)
     for name, out in sorted(report.done.items()):
-        print(f"{name:34s} {report.wall_seconds[name]:7.0f} s  -> {out}")
+        print(f"{name:34s} {report.outcomes[name]}  -> {out}")
     for name, err in sorted(report.failed.items()):
         print(f"error: {name} failed: {err}", file=sys.stderr)
     return 0 if report.ok else 1
@@ -207,17 +232,26 @@ def _sensitivity_parser(sub) -> None:
                                    "each checkpoint under the estimator grid (bandwidth rule and scale, "
                                    "alpha, N, probe split, probe draws), one Dask task per run and seed; "
                                    "writes OUT/DATASET.csv.gz, OUT/DATASET-input-entropy.csv, "
-                                   "OUT/DATASET-geometry.csv.gz and OUT/DATASET.json. A run without "
-                                   "checkpoints.pt on this machine keeps its rows from the tables "
-                                   "already in OUT when they cover the grid and match its recorded "
-                                   "plane; otherwise it is listed and left out.")
+                                   "OUT/DATASET-geometry.csv.gz, OUT/DATASET-rescaling.csv and "
+                                   "OUT/DATASET.json. A run without checkpoints.pt on this machine keeps "
+                                   "its rows from the tables already in OUT when they cover the grid and "
+                                   "match its recorded plane. Tables with fewer runs, seeds or settings "
+                                   "than those in OUT are refused before any work (--force writes them); "
+                                   "when every run keeps its rows, nothing is written.")
     p.add_argument("--profile", default="seeds", help=f"the sweep's settings, params/PROFILE.yaml: {_profiles()}")
     p.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
                    help=f"data set of the sweep: one of {', '.join(DATASET_NAMES)}")
     _add_tasks(p)
-    p.add_argument("--draws", type=int, default=10, help="probe draws at the paper's setting (draw 0 is the run's own)")
-    p.add_argument("--large-n-steps", type=int, default=20,
-                   help="checkpoints evaluated at N = 500 and 1000 (one seed: the one with the most runs with checkpoints)")
+    p.add_argument("--draws", type=_int_at_least(1, "--draws"), default=None,
+                   help="probe draws at the paper's setting, >= 1 (draw 0 is the run's own; default: "
+                        "10 for --grid paper, 5 for controls, 3 for small)")
+    p.add_argument("--large-n-steps", type=_int_at_least(1, "--large-n-steps"), default=None,
+                   help="checkpoints evaluated at N = 500 and 1000, >= 1 (one seed: the one the "
+                        "existing tables used, else the one with the most runs with checkpoints; "
+                        "--grid paper only; default: 20)")
+    p.add_argument("--force", action="store_true",
+                   help="write the tables even when they hold fewer runs, seeds or settings than "
+                        "those they replace (refused otherwise, before any work)")
     p.add_argument("--grid", default="paper", choices=["paper", "controls", "small"],
                    help="paper: one factor at a time around the paper's setting; controls: the paper's "
                         "setting, the median and Tapia rules, 5 draws; small: gamma 1, 2, 8, N 100, 3 draws")
@@ -231,11 +265,20 @@ def _sensitivity_parser(sub) -> None:
 def _sensitivity(args) -> int:
     from .sensitivity import controls_grid, evaluate_sweep, paper_grid
 
-    grid = {"paper": lambda: paper_grid(draws=args.draws), "controls": controls_grid,
-            "small": lambda: paper_grid(gammas=(1, 2, 8), ns=(100,), draws=3)}[args.grid]()
+    draws = args.draws if args.draws is not None else {"paper": 10, "controls": 5, "small": 3}[args.grid]
+    grid = {"paper": lambda: paper_grid(draws=draws), "controls": lambda: controls_grid(draws=draws),
+            "small": lambda: paper_grid(gammas=(1, 2, 8), ns=(100,), draws=draws)}[args.grid]()
+    if args.large_n_steps is not None and not any(s.n > 100 for s in grid):
+        raise ValueError(f"--large-n-steps applies to grids with N above 100 (--grid paper); --grid "
+                         f"{args.grid} evaluates N = 100 only")
     info = evaluate_sweep(args.dataset, args.profile, settings=grid, seeds=args.seeds, runs=args.runs,
-                          root=args.root, out=args.out, large_n_steps=args.large_n_steps,
-                          workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+                          root=args.root, out=args.out, large_n_steps=args.large_n_steps or 20,
+                          workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
+                          force=args.force)
+    if not info["written"]:
+        print(f"nothing to evaluate: all {len(info['kept_from_earlier_tables'])} run(s) keep their "
+              f"{info['rows']} rows from the tables already there (no checkpoints here); nothing written")
+        return 0
     print(f"{len(info['evaluated'])} run(s) evaluated, {info['rows']} rows, "
           f"{sum(info['task_seconds'].values()):.0f} s of task time")
     if info["kept_from_earlier_tables"]:
@@ -249,9 +292,9 @@ def _sensitivity(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m ipbook`` and its subcommands."""
-    parser = argparse.ArgumentParser(prog="python -m ipbook", description=_DESCRIPTION,
-                                     formatter_class=_Help)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,sensitivity,book}")
+    parser = _Parser(prog="python -m ipbook", description=_DESCRIPTION, formatter_class=_Help)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,sensitivity,book}",
+                                parser_class=_Parser)
     _train_parser(sub)
     _runs_parser(sub)
     _sweep_parser(sub)

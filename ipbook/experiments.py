@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .training import Run, TrainConfig, load_run, train
+from .training import Run, TrainConfig, check_output_dir, load_run, refuse_replacing_committed, train
 
 __all__ = ["PARAMS_DIR", "RESULTS_DIR", "sweep_root", "sensitivity_dir", "profile_names", "load_profile", "run_configs", "run_profile",
            "load_seeds"]
@@ -71,6 +71,10 @@ def run_profile(profile: str, dataset: str, *, runs: list[str] | None = None,
             raise ValueError(f"unknown run(s) {sorted(unknown)}; valid: {', '.join(configs)}")
         configs = {k: v for k, v in configs.items() if k in runs}
     base = Path(root) if root is not None else RESULTS_DIR
+    for name, cfg in configs.items():   # before any work: the folders, and no committed run replaced
+        check_output_dir(base / profile / dataset / name)
+        if not recompute:
+            refuse_replacing_committed(base / profile / dataset / name, cfg)
     return {name: train(cfg, base / profile / dataset / name, recompute=recompute, progress=progress)
             for name, cfg in configs.items()}
 

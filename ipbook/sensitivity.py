@@ -38,6 +38,7 @@ import pandas as pd
 import torch
 
 from .estimators import _as_matrix, _entropies, _hadamard, gram_from_distances, scott_bandwidth, squared_distances
+from .outputs import check_writable, refuse_smaller_table, removed_on_failure
 
 __all__ = ["RULES", "Setting", "PAPER", "paper_grid", "controls_grid", "bandwidth", "VariableSample",
            "plane_under_settings", "input_entropy", "rescaled_information", "saturated_fraction", "layer_geometry",
@@ -511,8 +512,7 @@ def _plan(dataset: str, runs_dir, out_dir, names: Sequence[str], seeds: Sequence
 
     from .training import CHECKPOINT_FILE
 
-    parts = Path(out_dir) / ".parts" / dataset
-    parts.mkdir(parents=True, exist_ok=True)
+    parts = Path(out_dir) / ".parts" / dataset   # made by evaluate_sweep only when there are tasks
     tasks, reused, kept, missing, earlier = {}, {}, {}, [], None
     for seed in seeds:
         for name in names:
@@ -553,7 +553,7 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
                    seeds: Sequence[int] | None = None, runs: Sequence[str] | None = None,
                    root=None, out=None, large_n_seed: int | str | None = "first", large_n_steps: int = 20,
                    workers: int | None = None, scheduler: str | None = None,
-                   keep_earlier: bool = True, progress: bool = True) -> dict:
+                   keep_earlier: bool = True, progress: bool = True, force: bool = False) -> dict:
     """Evaluate every run and seed of a sweep that has checkpoints, and write the tables.
 
     The runs are read from ``ROOT/<profile>/<dataset>/<run>/seed-S/`` (default root:
@@ -574,7 +574,13 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
     left out and listed as ``missing_checkpoints``. Checkpoints are not committed, so this lets a
     grid be completed on another machine without recreating every run's checkpoints.
 
-    Returns the ``.json`` record as a dict.
+    Before any work, OUT must be writable, and the new tables must hold every run, seed and
+    setting of the tables already in OUT; otherwise ValueError names what would be lost and the
+    command that recreates the checkpoints, unless ``force``. When every run keeps its rows and
+    nothing is evaluated, nothing is written (``written`` False in the result). A failed call
+    leaves no new folders behind.
+
+    Returns the ``.json`` record as a dict (with ``written``).
     """
     import json
     import pickle
@@ -589,15 +595,25 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
     seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
     names = list(runs) if runs is not None else list(run_configs(profile, dataset))
     base = Path(root) if root is not None else sweep_root(profile)
-    out_dir = Path(out) if out is not None else sensitivity_dir(profile)
-    if large_n_seed == "first":   # the seed with the most runs that have checkpoints (the smallest of ties)
-        count = {int(s): sum((base / profile / dataset / n / f"seed-{s}" / CHECKPOINT_FILE).is_file() for n in names)
-                 for s in seeds}
-        large_n_seed = min((s for s in count if count[s]), key=lambda s: (-count[s], s), default=None)
+    out_dir = check_writable(out if out is not None else sensitivity_dir(profile), "output folder")
+    if not (base / profile / dataset).is_dir():
+        raise ValueError(f"no sweep of profile {profile!r} on {dataset} under {base} (no folder "
+                         f"{base / profile / dataset}); give the sweep's --root")
+    if large_n_seed == "first":
+        large_n_seed = _first_large_n_seed(base / profile / dataset, out_dir, dataset, names, seeds)
     tasks, reused, kept, missing = _plan(dataset, base / profile / dataset, out_dir, names, seeds, settings,
                                          large_n_seed, large_n_steps, keep_earlier)
-    results = run_tasks(_evaluate_task, tasks, workers=workers, scheduler=scheduler, progress=progress,
-                        desc="sensitivity") if tasks else {}
+    _refuse_smaller_tables(out_dir, dataset, profile, {**tasks, **reused, **kept}, missing, settings,
+                           large_n_seed, force)
+    if not tasks and not reused and kept and not force:   # the tables would only be rewritten as they are
+        return {"dataset": dataset, "profile": profile, "evaluated": [], "kept_from_earlier_tables": sorted(kept),
+                "missing_checkpoints": [], "failed": {}, "task_seconds": {}, "written": False,
+                "rows": sum(len(r["tables"][0]) for r in kept.values())}
+    with removed_on_failure(out_dir):
+        if tasks:
+            (out_dir / ".parts" / dataset).mkdir(parents=True, exist_ok=True)
+        results = run_tasks(_evaluate_task, tasks, workers=workers, scheduler=scheduler, progress=progress,
+                            desc="sensitivity") if tasks else {}
     failed = {k: f"{type(v).__name__}: {v}".splitlines()[0] for k, v in results.items() if isinstance(v, Exception)}
     done = {**reused, **{k: v[0] for k, v in results.items() if not isinstance(v, Exception)}}
     records = dict(sorted({**kept, **{k: pickle.loads(Path(p).read_bytes()) for k, p in done.items()}}.items()))
@@ -605,6 +621,8 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
         raise FileNotFoundError(f"no run of {profile}/{dataset} under {base} has checkpoints "
                                 f"({CHECKPOINT_FILE}); python -m ipbook sweep --profile {profile} --dataset "
                                 f"{dataset} --recreate-checkpoints makes them")
+    if failed and not force:   # a failed task must not shrink the table either
+        _refuse_smaller_tables(out_dir, dataset, profile, records, sorted(failed), settings, large_n_seed, force)
     tables = _write_tables(records, out_dir, dataset)
     info = {"dataset": dataset, "profile": profile, "settings": [dataclasses.asdict(s) for s in settings],
             "large_n_seed": large_n_seed, "large_n_steps": large_n_steps,
@@ -613,7 +631,54 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
             "task_seconds": {k: round(r["seconds"], 1) for k, r in records.items() if k not in kept},
             "rows": len(tables[0]), "versions": _versions(), "git": _git_commit()}
     _atomic_write(out_dir / f"{dataset}.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
-    return info
+    return {**info, "written": True}
+
+
+def _first_large_n_seed(runs_dir, out_dir, dataset: str, names: Sequence[str], seeds: Sequence[int]) -> int | None:
+    """The seed evaluated at large N: the one the tables already in OUT were evaluated with (their
+    ``.json``'s ``large_n_seed``), so that their rows can be kept; else the seed with the most runs
+    that have checkpoints here (the smallest of ties); None when no run has any."""
+    import json
+    from pathlib import Path
+
+    from .training import CHECKPOINT_FILE
+
+    record = Path(out_dir) / f"{dataset}.json"
+    if record.is_file() and (Path(out_dir) / f"{dataset}.csv.gz").is_file():
+        earlier = json.loads(record.read_text()).get("large_n_seed")
+        if earlier is not None and int(earlier) in [int(s) for s in seeds]:
+            return int(earlier)
+    count = {int(s): sum((Path(runs_dir) / n / f"seed-{s}" / CHECKPOINT_FILE).is_file() for n in names) for s in seeds}
+    return min((s for s in count if count[s]), key=lambda s: (-count[s], s), default=None)
+
+
+def _refuse_smaller_tables(out_dir, dataset: str, profile: str, planned: dict, missing: Sequence[str],
+                           settings: Sequence[Setting], large_n_seed: int | None, force: bool) -> None:
+    """Before any work: refuse to replace ``OUT/<dataset>.csv.gz`` with a table that lacks a run,
+    seed or setting it holds (:func:`ipbook.outputs.refuse_smaller_table`). ``planned``: the
+    ``run/seed-S`` keys the new table will hold."""
+    from pathlib import Path
+
+    path = Path(out_dir) / f"{dataset}.csv.gz"
+    if force or not path.is_file():
+        return
+    have = pd.read_csv(path, usecols=["run", "seed", "rule", "gamma", "alpha", "n", "probe", "draw"]).drop_duplicates()
+    keys = {f"{r}/seed-{s}" for r, s in zip(have.run, have.seed)}
+    lost = keys - set(planned)
+    no_checkpoints = sorted(lost & set(missing))
+    seeds = sorted({int(k.rsplit("seed-", 1)[1]) for k in no_checkpoints})
+    remedy = (f"python -m ipbook sweep --profile {profile} --dataset {dataset} --seeds "
+              f"{' '.join(map(str, seeds))} --recreate-checkpoints recreates the checkpoints of those "
+              f"without them here" if no_checkpoints else "")
+    if lost - set(missing):
+        remedy = "; ".join(filter(None, [remedy, f"{len(lost - set(missing))} are not among the runs and "
+                                                   f"seeds asked for (--runs, --seeds)"]))
+    refuse_smaller_table(path, keys, set(planned), what="run(s)", remedy=remedy)
+    wanted = {f"({s.label()})" for s in settings}
+    have_settings = {f"({Setting(rule=r.rule, gamma=float(r.gamma), alpha=float(r.alpha), n=int(r.n), probe=r.probe, draw=int(r.draw)).label()})"
+                     for r in have.drop(columns=["run", "seed"]).drop_duplicates().itertuples()}
+    refuse_smaller_table(path, have_settings, wanted, what="setting(s)",
+                         remedy="evaluate the grid the table was made with (--grid paper for results/sensitivity/)")
 
 
 # ----------------------------------------------------------------------------- reading the tables

@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .experiments import load_profile, run_configs, sweep_root
-from .training import TrainConfig, train
+from .training import TrainConfig, check_output_dir, refuse_replacing_committed, train
 
 __all__ = ["SweepReport", "sweep_tasks", "run_tasks", "run_sweep", "sweep"]
 
@@ -31,17 +31,21 @@ class SweepReport:
 
     done: dict[str, Path] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
-    wall_seconds: dict[str, float] = field(default_factory=dict)
+    #: What happened to each done task: ``trained in 312 s``, ``reused (trained in 921 s on
+    #: 2026-11-28)`` or ``replayed in 82 s (checkpoints recreated)``.
+    outcomes: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
 
-def _train_task(config: TrainConfig, out_dir: str, require_checkpoints: bool) -> tuple[str, float]:
-    """One task, run on a worker: train (or reuse) and return the directory and the run's wall time."""
-    run = train(config, out_dir, progress=False, require_checkpoints=require_checkpoints)
-    return str(out_dir), float(run.info["wall_seconds"])
+def _train_task(config: TrainConfig, out_dir: str, require_checkpoints: bool,
+                force: bool = False) -> tuple[str, str]:
+    """One task, run on a worker: train (or reuse, or replay) and return the directory and what
+    happened (:meth:`ipbook.training.Run.summary`)."""
+    run = train(config, out_dir, progress=False, require_checkpoints=require_checkpoints, force=force)
+    return str(out_dir), run.summary()
 
 
 def sweep_tasks(profile: str, dataset: str, seeds: list[int], *, runs: list[str] | None = None,
@@ -78,8 +82,8 @@ def run_tasks(fn, tasks: dict[str, tuple], *, workers: int | None = None, schedu
         raise ValueError("give either workers (a local cluster) or scheduler (an existing one), not both")
     cluster = None
     if scheduler is None:
-        n = workers or os.cpu_count() or 1
-        if n < 1:
+        n = workers if workers is not None else (os.cpu_count() or 1)
+        if not (isinstance(n, int) and n >= 1):
             raise ValueError(f"workers must be >= 1; got {n}")
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                dashboard_address=":0")  # any free port: two sweeps never collide
@@ -115,33 +119,45 @@ def run_tasks(fn, tasks: dict[str, tuple], *, workers: int | None = None, schedu
 
 def run_sweep(tasks: dict[str, tuple[TrainConfig, Path]], *, workers: int | None = None,
               scheduler: str | None = None, progress: bool = True,
-              require_checkpoints: bool = False) -> SweepReport:
+              require_checkpoints: bool = False, force: bool = False) -> SweepReport:
     """Train ``tasks`` (from :func:`sweep_tasks`) on a Dask cluster, one task per run (see
-    :func:`run_tasks` for ``workers`` and ``scheduler``)."""
-    args = {name: (config, str(out), require_checkpoints) for name, (config, out) in tasks.items()}
+    :func:`run_tasks` for ``workers`` and ``scheduler``).
+
+    Before any work: the output folders must be writable, and no committed run may be trained
+    over with another config (:func:`ipbook.training.refuse_replacing_committed`) unless
+    ``force``."""
+    for config, out in tasks.values():
+        check_output_dir(out)
+        if not force:
+            refuse_replacing_committed(Path(out), config)
+    args = {name: (config, str(out), require_checkpoints, force) for name, (config, out) in tasks.items()}
     report = SweepReport()
     for name, result in run_tasks(_train_task, args, workers=workers, scheduler=scheduler,
                                   progress=progress, desc="runs").items():
         if isinstance(result, Exception):
             report.failed[name] = f"{type(result).__name__}: {result}".splitlines()[0]
         else:
-            report.done[name], report.wall_seconds[name] = Path(result[0]), result[1]
+            report.done[name], report.outcomes[name] = Path(result[0]), result[1]
     return report
 
 
 def sweep(profile: str, dataset: str | list[str], seeds: list[int] | None = None, *,
           runs: list[str] | None = None, workers: int | None = None, scheduler: str | None = None,
           root: str | Path | None = None, progress: bool = True, recreate_checkpoints: bool = False,
-          **overrides) -> SweepReport:
+          force: bool = False, **overrides) -> SweepReport:
     """Every run of ``params/<profile>.yaml`` on ``dataset`` (one name, or a list of names, run in
     that order) for each of ``seeds`` (default: the profile's ``seeds``, else [0]).
 
     A finished run is reused even when its checkpoint file is missing (checkpoints are not
     committed); ``recreate_checkpoints`` trains such runs again, which recreates the file on this
-    machine. With several datasets, task names are ``dataset/run/seed-s``.
+    machine. With several datasets, task names are ``dataset/run/seed-s``. ``force``: train over
+    committed runs whose config differs (refused otherwise, before any work).
     """
     spec = load_profile(profile)
     seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
+    bad = [s for s in seeds if not (isinstance(s, int) and s >= 0)]
+    if bad or not seeds:
+        raise ValueError(f"seeds must be integers >= 0; got {bad or 'none'}")
     datasets = [dataset] if isinstance(dataset, str) else list(dataset)
     if not datasets:
         raise ValueError("give at least one dataset")
@@ -151,4 +167,4 @@ def sweep(profile: str, dataset: str | list[str], seeds: list[int] | None = None
         tasks.update({prefix + key: task for key, task in
                       sweep_tasks(profile, name, seeds, runs=runs, root=root, **overrides).items()})
     return run_sweep(tasks, workers=workers, scheduler=scheduler, progress=progress,
-                     require_checkpoints=recreate_checkpoints)
+                     require_checkpoints=recreate_checkpoints, force=force)

@@ -37,7 +37,7 @@ from .estimators import InformationPlane
 from .models import ACTIVATION_NAMES, MODEL_NAMES, LabelAE, build_model, label_interpolations
 
 __all__ = ["TrainConfig", "Run", "TrainingDivergedError", "train", "load_run", "check_output_dir",
-           "reuse_mismatch", "checkpoint_steps", "CHECKPOINT_FILE"]
+           "reuse_mismatch", "config_mismatch", "refuse_replacing_committed", "checkpoint_steps", "CHECKPOINT_FILE"]
 
 log = logging.getLogger("ipbook")
 
@@ -131,9 +131,13 @@ class TrainConfig:
             raise ValueError(f"unknown activation {self.activation!r}; valid: {', '.join(ACTIVATION_NAMES)}")
         if self.activation != "sigmoid" and self.model == "sparse":
             raise ValueError("the sparse AE's KL penalty needs sigmoid units; activation must be 'sigmoid'")
-        if self.sparsity is not None and (self.model != "sparse" or not self.sparsity >= 0):
-            raise ValueError(f"sparsity (the KL weight, >= 0) applies to the sparse AE only; got "
+        if self.sparsity is not None and self.model != "sparse":
+            raise ValueError(f"sparsity (the KL weight) applies to the sparse AE only; got "
                              f"sparsity={self.sparsity!r} for model {self.model!r}")
+        if self.sparsity is not None and not (math.isfinite(self.sparsity) and self.sparsity >= 0):
+            raise ValueError(f"sparsity must be a finite number >= 0 (the paper's: 1e-3); got {self.sparsity!r}")
+        if not (isinstance(self.seed, (int, np.integer)) and self.seed >= 0):
+            raise ValueError(f"seed must be an integer >= 0; got {self.seed!r}")
         if self.bottleneck is not None and not (isinstance(self.bottleneck, int) and self.bottleneck >= 1):
             raise ValueError(f"bottleneck must be a positive integer; got {self.bottleneck!r}")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
@@ -185,6 +189,22 @@ class Run:
     info: dict
     path: Path | None = None
     checkpoints: dict | None = dataclasses.field(default=None, repr=False)
+    #: What :func:`train` did to return this run: ``"trained"``, ``"reused"`` (a finished run
+    #: found in the folder) or ``"replayed"`` (reused, its checkpoints recreated by a replay);
+    #: ``seconds``: the time this call took.
+    outcome: str = "trained"
+    seconds: float = float("nan")
+
+    def summary(self) -> str:
+        """What happened, in words: ``trained in 312 s``, ``reused (trained in 921 s on
+        2026-11-28)`` or ``replayed in 82 s (checkpoints recreated)``."""
+        if self.outcome == "reused":
+            when = str(self.info.get("started", ""))[:10]
+            return (f"reused (trained in {self.info.get('wall_seconds', float('nan')):.0f} s"
+                    f"{f' on {when}' if when else ''})")
+        if self.outcome == "replayed":
+            return f"replayed in {self.seconds:.0f} s (checkpoints recreated)"
+        return f"trained in {self.seconds:.0f} s"
 
     @property
     def layers(self) -> list[str]:
@@ -318,23 +338,39 @@ def load_run(out_dir: str | os.PathLike) -> Run:
 
 # ----------------------------------------------------------------------------- reuse
 def check_output_dir(out_dir: str | os.PathLike) -> Path:
-    """Fail early, before any training, when ``out_dir`` cannot hold a run.
+    """Fail early, before any training, when ``out_dir`` cannot hold a run
+    (:func:`ipbook.outputs.check_writable`: nothing is created). Raises ValueError naming the
+    problem."""
+    from .outputs import check_writable
 
-    Nothing is created: the nearest existing ancestor must be a writable directory, and ``out_dir``
-    itself, if it exists, a directory. Raises ValueError naming the problem.
-    """
-    out = Path(out_dir).expanduser()
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"output directory {out} exists and is not a directory; give a new or "
-                         f"existing directory")
-    parent = out
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise ValueError(f"cannot create output directory {out}: {parent} is a file, not a directory")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"cannot write output directory {out}: {parent} is not writable")
-    return out
+    return check_writable(out_dir)
+
+
+def config_mismatch(old: Run, config: "TrainConfig") -> str | None:
+    """How the finished run ``old``'s config differs from ``config``, in words; None when equal. A
+    setting that ``old`` does not record was added to :class:`TrainConfig` after it ran, and counts
+    as its default."""
+    added = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    old_config, new_config = {**added, **old.info.get("config", {})}, config.to_dict()
+    if old_config == new_config:
+        return None
+    changed = sorted(k for k in set(old_config) | set(new_config) if old_config.get(k) != new_config.get(k))
+    return "its config differs in " + ", ".join(
+        f"{k} ({old_config.get(k)!r} -> {new_config.get(k)!r})" for k in changed)
+
+
+def refuse_replacing_committed(out_dir: Path, config: "TrainConfig") -> None:
+    """Refuse, before any work, to train over a committed run (``run.json`` tracked by git) whose
+    config differs from ``config``: that would replace a committed result with another. Pass
+    ``recompute`` (``--recompute``) to replace it anyway."""
+    from .outputs import SmallerTableError, is_committed
+
+    if not (out_dir / "run.json").is_file() or not is_committed(out_dir / "run.json"):
+        return
+    why = config_mismatch(load_run(out_dir), config)
+    if why is not None:
+        raise SmallerTableError(f"refusing to train over the committed run in {out_dir}: {why}; give "
+                                f"another output folder, or pass --recompute to replace it")
 
 
 def reuse_mismatch(old: Run, config: "TrainConfig", fingerprint: dict, *,
@@ -343,13 +379,9 @@ def reuse_mismatch(old: Run, config: "TrainConfig", fingerprint: dict, *,
     ``fingerprint``; None when it can (same config and same data, and with
     ``require_checkpoints`` its checkpoint file at hand). A setting that ``old`` does not record
     was added to :class:`TrainConfig` after it ran, and counts as its default."""
-    added = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
-    old_config = {**added, **old.info.get("config", {})}
-    if old_config != config.to_dict():
-        changed = sorted(k for k in set(old_config) | set(config.to_dict())
-                         if old_config.get(k) != config.to_dict().get(k))
-        return "its config differs in " + ", ".join(
-            f"{k} ({old_config.get(k)!r} -> {config.to_dict().get(k)!r})" for k in changed)
+    why = config_mismatch(old, config)
+    if why is not None:
+        return why
     old_print = old.info.get("data", {}).get("fingerprint")
     if old_print is None:
         return "it records no data fingerprint, so the data it was trained on cannot be checked"
@@ -706,7 +738,7 @@ def _recreate_checkpoints(old: Run, config: TrainConfig, data: _Data, device: to
 
 def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None = None, *,
           recompute: bool = False, progress: bool = True, require_checkpoints: bool = False,
-          **overrides) -> Run:
+          force: bool = False, **overrides) -> Run:
     """Train ``config.model`` on ``config.dataset`` and record the information plane online.
 
     Parameters
@@ -719,6 +751,8 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
         holds a run with the identical config, trained on identical data (the fingerprint of
         :meth:`ipbook.data.ImageData.fingerprint`), that run is loaded and returned instead of
         training again (unless ``recompute``); otherwise a warning says why it is trained again.
+        A committed run (its ``run.json`` tracked by git) with another config is not trained over:
+        that raises ValueError before any work, unless ``recompute`` or ``force``.
     progress : bool
         Show a tqdm text progress bar with the current loss.
     require_checkpoints : bool
@@ -742,11 +776,17 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     TrainingDivergedError
         When the training loss becomes NaN or inf; the message names the iteration.
     ValueError
-        When ``out_dir`` cannot hold a run, or the config does not fit the data.
+        When ``out_dir`` cannot hold a run or holds a committed run of another config, or the
+        config does not fit the data.
+
+    The returned run's ``outcome`` says whether it was ``"trained"``, ``"reused"`` or
+    ``"replayed"``, and ``seconds`` how long this call took (:meth:`Run.summary`).
     """
     config = dataclasses.replace(config or TrainConfig(), **overrides)
     if out_dir is not None:
         out_dir = check_output_dir(out_dir)
+        if not (recompute or force):
+            refuse_replacing_committed(out_dir, config)
     started, t0 = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter()
     git = _git_commit()  # the code as it was when the run started
     device = torch.device(config.device)
@@ -756,9 +796,11 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     if out_dir is not None and not recompute and (out_dir / "run.json").is_file():
         old = load_run(out_dir)
         why = reuse_mismatch(old, config, data.fingerprint)
+        outcome = "reused"
         if why is None and require_checkpoints and old.lacks_checkpoint_file:
-            why = _recreate_checkpoints(old, config, data, device, progress)
+            why, outcome = _recreate_checkpoints(old, config, data, device, progress), "replayed"
         if why is None:
+            old.outcome, old.seconds = outcome, time.perf_counter() - t0
             return old
         log.warning("%s: training again, because %s", out_dir, why)
 
@@ -770,4 +812,5 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     run = Run(metrics=metrics, info=info, checkpoints=states)
     if out_dir is not None:
         save_run(run, out_dir)
+    run.seconds = time.perf_counter() - t0
     return run

@@ -204,6 +204,10 @@ def test_evaluate_sweep_writes_tables_lists_runs_without_checkpoints_and_reuses_
     assert again["rows"] == info["rows"] and [p.stat().st_mtime_ns for p in parts] == stamps
     with pytest.raises(FileNotFoundError, match="--recreate-checkpoints"):
         evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["tied"], root=root,
+                       out=tmp_path / "other", progress=False)
+    assert not (tmp_path / "other").exists()
+    with pytest.raises(ValueError, match=r"would lack 2 run\(s\) .*\(deep/seed-0, shallow/seed-0\)"):
+        evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["tied"], root=root,
                        out=tmp_path, progress=False)
 
 
@@ -231,15 +235,19 @@ def test_a_run_without_checkpoints_here_keeps_its_rows_from_the_earlier_tables(t
     rows = after[0].copy()
     rows.loc[rows.run == "shallow", "i_xt"] += 0.01
     rows.to_csv(out / "fashion-mnist.csv.gz", index=False)
+    with pytest.raises(ValueError, match=r"would lack 1 run\(s\) of the existing one \(shallow/seed-0\); "
+                                         r"python -m ipbook sweep --profile quick --dataset fashion-mnist --seeds 0"):
+        evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["deep", "shallow"],
+                       root=root, out=out, large_n_steps=2, workers=1, progress=False)
     third = evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["deep", "shallow"],
-                           root=root, out=out, large_n_steps=2, workers=1, progress=False)
+                           root=root, out=out, large_n_steps=2, workers=1, progress=False, force=True)
     assert third["kept_from_earlier_tables"] == [] and third["missing_checkpoints"] == ["shallow/seed-0"]
     # nor are rows that lack a setting of the grid
     for table, suffix in zip(after, TABLE_SUFFIXES):
         table.to_csv(out / f"fashion-mnist{suffix}", index=False)
     wider = evaluate_sweep("fashion-mnist", "quick", settings=grid + [Setting(gamma=4.0)], seeds=[0],
                            runs=["deep", "shallow"], root=root, out=out, large_n_steps=2, workers=1,
-                           progress=False)
+                           progress=False, force=True)
     assert wider["missing_checkpoints"] == ["shallow/seed-0"]
 
 

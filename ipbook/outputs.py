@@ -1,0 +1,104 @@
+"""What every command checks about its outputs before it does any work.
+
+* :func:`check_writable`: the output folder can be created or written here. Nothing is left
+  behind by the check.
+* :func:`removed_on_failure`: the folders a command creates are removed again when it fails.
+* :func:`refuse_smaller_table`: a results table is never replaced by one with fewer runs, seeds or
+  settings, unless the caller asks for it (``--force``, or another ``--out``).
+* :func:`is_committed`: whether a file is tracked by git (a committed result).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+__all__ = ["SmallerTableError", "check_writable", "removed_on_failure", "refuse_smaller_table", "is_committed"]
+
+
+class SmallerTableError(ValueError):
+    """A command would replace a results table with a smaller one."""
+
+
+def _nearest_existing(path: Path) -> Path:
+    parent = path
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return parent
+
+
+def check_writable(path: str | os.PathLike, what: str = "output directory") -> Path:
+    """Fail before any work when ``path`` cannot be a folder that this process writes into.
+
+    The nearest existing ancestor must be a directory in which a folder can really be made (a
+    temporary one is made and removed again: permission bits do not tell for root, nor for
+    ``/proc`` or ``/sys``); ``path`` itself, if it exists, must be a writable directory. Nothing is
+    left behind. Returns ``path`` as a :class:`Path`; raises ValueError naming the problem.
+    """
+    out = Path(path).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{what} {out} exists and is not a directory; give a new or existing directory")
+    parent = _nearest_existing(out)
+    if not parent.is_dir():
+        raise ValueError(f"cannot create {what} {out}: {parent} is a file, not a directory")
+    try:
+        Path(tempfile.mkdtemp(prefix=".ipbook-check-", dir=parent)).rmdir()
+    except OSError as e:
+        raise ValueError(f"cannot write {what} {out}: {parent} does not accept new files "
+                         f"({e.strerror or e})") from None
+    return out
+
+
+@contextlib.contextmanager
+def removed_on_failure(path: str | os.PathLike):
+    """Within the block, the folders of ``path`` that do not exist yet are the block's: if the
+    block raises (or is interrupted), the outermost of them is removed with all it holds."""
+    out = Path(path).expanduser().absolute()
+    created = None
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        created, probe = probe, probe.parent
+    try:
+        yield out
+    except BaseException:
+        if created is not None and created.exists():
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+
+
+def refuse_smaller_table(path: str | os.PathLike, have: Iterable[str], will: Iterable[str], *,
+                         what: str, remedy: str, force: bool = False) -> None:
+    """Refuse, before any work, to replace the table at ``path`` that holds the entries ``have``
+    (e.g. ``run/seed-S`` or setting labels) with one that would hold only ``will``.
+
+    Raises :class:`SmallerTableError` with one line that names the entries that would be lost (the
+    first ten), ``remedy`` (the command that makes them available again), and ``--force``. Does
+    nothing when ``force``, when the table does not exist, or when nothing would be lost.
+    """
+    if force or not Path(path).exists():
+        return
+    lost = sorted(set(have) - set(will))
+    if not lost:
+        return
+    shown = ", ".join(lost[:10]) + (f" and {len(lost) - 10} more" if len(lost) > 10 else "")
+    raise SmallerTableError(f"refusing to replace {path}: the new table would lack {len(lost)} {what} "
+                            f"of the existing one ({shown}); {remedy}; or pass --force (or another --out) "
+                            f"to write the smaller table")
+
+
+def is_committed(path: str | os.PathLike) -> bool:
+    """Whether the file ``path`` is tracked by the git repository that holds it (False outside
+    one, or without git)."""
+    p = Path(path).absolute()
+    if not p.is_file():
+        return False
+    try:
+        done = subprocess.run(["git", "-C", str(p.parent), "ls-files", "--error-unmatch", p.name],
+                              capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
