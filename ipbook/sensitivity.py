@@ -37,7 +37,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .estimators import _as_matrix, _entropies, _hadamard, gram_from_distances, scott_bandwidth, squared_distances
+from .estimators import RULES, VariableSample, bandwidth
+from .estimators._input import _as_matrix
+from .estimators.matrix import _entropies, _hadamard  # noqa: F401 (the grid builds its own batches)
 from .outputs import check_writable, refuse_smaller_table, removed_on_failure
 
 __all__ = ["RULES", "Setting", "PAPER", "paper_grid", "controls_grid", "bandwidth", "VariableSample",
@@ -47,8 +49,6 @@ __all__ = ["RULES", "Setting", "PAPER", "paper_grid", "controls_grid", "bandwidt
            "grid_settings", "MIN_DROP_FRAC", "simplifying_thresholds", "claim_verdicts", "robustness_matrix", "robustness_summary",
            "ROW_COLUMNS", "INPUT_COLUMNS", "GEOMETRY_COLUMNS", "RESCALING_COLUMNS"]
 
-#: The bandwidth rules of :func:`bandwidth`.
-RULES = ("scott", "median", "tapia")
 #: Columns of the tidy tables :func:`evaluate_run` returns.
 ROW_COLUMNS = ["run", "seed", "step", "layer", "rule", "gamma", "alpha", "n", "probe", "draw",
                "i_xt", "i_tx", "s_t"]
@@ -141,67 +141,6 @@ def paper_grid(*, gammas: Sequence[float] = (0.5, 1, 2, 4, 8, 16), alphas: Seque
     grid += [dataclasses.replace(PAPER, probe=p) for p in probes]
     grid += [dataclasses.replace(PAPER, draw=k) for k in range(draws)]
     return list(dict.fromkeys(grid))
-
-
-# ----------------------------------------------------------------------------- one variable
-class VariableSample:
-    """One variable (X, a layer T, or X′) on one probe set: its squared pairwise distances, kept
-    to be reused by every bandwidth and α.
-
-    Parameters
-    ----------
-    x : (N, d) array or tensor
-    """
-
-    def __init__(self, x):
-        self.x = _as_matrix("x", x)
-        self.n, self.d = self.x.shape
-        self.d2 = squared_distances(self.x)
-        self._d2z = None
-        self._median = None
-
-    @property
-    def d2_standardized(self) -> torch.Tensor:
-        """Squared distances after z-scoring every feature over the sample (constant features
-        become 0), as Tapia & Estévez's rule asks."""
-        if self._d2z is None:
-            sd = self.x.std(dim=0, unbiased=False)
-            z = (self.x - self.x.mean(dim=0)) / torch.where(sd > 0, sd, 1.0)
-            self._d2z = squared_distances(z)
-        return self._d2z
-
-    @property
-    def median_distance(self) -> float:
-        """Median of the N(N−1)/2 pairwise distances ‖x_i − x_j‖, i < j."""
-        if self._median is None:
-            i, j = torch.triu_indices(self.n, self.n, offset=1)
-            self._median = float(torch.quantile(self.d2[i, j].sqrt(), 0.5))  # the mean of the two middle values
-        return self._median
-
-    def bandwidth(self, rule: str, gamma: float) -> float:
-        """The kernel width σ of ``rule`` with scale ``gamma`` (see :func:`bandwidth`)."""
-        if rule == "scott":
-            return scott_bandwidth(self.n, self.d, gamma)
-        if rule == "tapia":
-            return math.sqrt(self.d) * scott_bandwidth(self.n, self.d, gamma)
-        if rule == "median":
-            # All points equal (median 0): any width gives the all-ones kernel; take a tiny one.
-            return gamma * max(self.median_distance, 1e-12)
-        raise ValueError(f"unknown bandwidth rule {rule!r}; valid: {', '.join(RULES)}")
-
-    def gram(self, rule: str, gamma: float) -> torch.Tensor:
-        """The normalized Gram matrix A = exp(−D²/(2σ²))/N under ``rule``."""
-        d2 = self.d2_standardized if rule == "tapia" else self.d2
-        return gram_from_distances(d2, self.bandwidth(rule, gamma))
-
-
-def bandwidth(x, rule: str = "scott", gamma: float = 2.0) -> float:
-    """Kernel width σ of the (N, d) sample ``x`` under a bandwidth rule.
-
-    ``scott``: γ·N^(−1/(4+d)); ``median``: γ times the median pairwise distance; ``tapia``:
-    γ·√d·N^(−1/(4+d)), meant for per-feature z-scored data (:class:`VariableSample` z-scores).
-    """
-    return VariableSample(x).bandwidth(rule, float(gamma))
 
 
 # ----------------------------------------------------------------------------- the estimates

@@ -163,6 +163,9 @@ def test_train_prints_what_happened(tmp_path, capsys):
     (["sensitivity", "--grid", "controls", "--large-n-steps", "5"], "--grid controls evaluates N = 100 only"),
     (["train", "--model", "sparse", "--out", "x", "--sparsity", "-1"], "sparsity must be a finite number >= 0"),
     (["train", "--model", "deep", "--out", "x", "--sparsity", "0.1"], "applies to the sparse AE only"),
+    (["train", "--model", "deep", "--steps", "300", "--out", "/proc/b5"], "cannot write output directory /proc/b5"),
+    (["train", "--model", "deep", "--steps", "300", "--out", "/sys/b5"], "cannot write output directory /sys/b5"),
+    (["book", "--profile", "paper", "--out", "/proc/bk"], "cannot write output directory /proc/bk"),
 ])
 def test_bad_numbers_are_refused_naming_the_value_and_the_range(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -252,6 +252,7 @@ def test_missing_checkpoints_are_recreated_by_a_replay_of_the_training(tmp_path,
     assert not (out / "checkpoints.pt").exists()
     again = train(**settings, out_dir=out, require_checkpoints=True)
     assert again.info == first.info                        # replayed, not trained and recorded again
+    assert again.outcome == "replayed" and again.summary().endswith(" s (checkpoints recreated)")
     replayed = torch.load(out / "checkpoints.pt", weights_only=True)
     assert sorted(replayed) == [0, 10, 30]
     for step in replayed:

@@ -1,4 +1,4 @@
-r"""Mutual-information estimators: the matrix-based Rényi α-entropy and a binning baseline.
+r"""The matrix-based Rényi α-entropy estimator of mutual information, and its kernel settings.
 
 The matrix-based estimator (Sánchez Giraldo, Rao & Príncipe 2014; Appendix A of Lee & Jo 2021)
 never estimates a density. For N samples :math:`x_1, \dots, x_N \in \mathbb{R}^d` it builds the
@@ -27,10 +27,12 @@ S. Lee, J. Jo, "Information flows of diverse autoencoders", Entropy 23(7), 862 (
 from __future__ import annotations
 
 import math
-from typing import Sequence
+
 
 import numpy as np
 import torch
+
+from ._input import _as_matrix, _check_params, _same_n
 
 __all__ = [
     "scott_bandwidth",
@@ -42,49 +44,10 @@ __all__ = [
     "mutual_information",
     "information_plane",
     "InformationPlane",
-    "binned_mutual_information",
+    "RULES",
+    "bandwidth",
+    "VariableSample",
 ]
-
-# ----------------------------------------------------------------------------- input checks
-def _as_matrix(name: str, x) -> torch.Tensor:
-    """Return ``x`` as a 2-D float64 tensor (on its own device), or raise ValueError."""
-    if isinstance(x, torch.Tensor):
-        t = x.detach()
-    elif isinstance(x, np.ndarray):
-        t = torch.from_numpy(np.asarray(x))
-    else:
-        raise ValueError(
-            f"{name} must be a numpy array or a torch tensor of shape (N, d); got {type(x).__name__}"
-        )
-    if t.dim() != 2:
-        raise ValueError(f"{name} must be 2-D of shape (N, d); got shape {tuple(t.shape)}")
-    if t.shape[0] < 2:
-        raise ValueError(f"{name} needs at least N = 2 samples (rows); got N = {t.shape[0]}")
-    if t.shape[1] < 1:
-        raise ValueError(f"{name} needs at least one feature (column); got shape {tuple(t.shape)}")
-    if not (t.is_floating_point() or t.dtype in (torch.int8, torch.int16, torch.int32,
-                                                 torch.int64, torch.uint8, torch.bool)):
-        raise ValueError(f"{name} must hold real numbers; got dtype {t.dtype}")
-    t = t.to(torch.float64)
-    if not bool(torch.isfinite(t.sum())):  # one reduction; NaN and inf propagate into the sum
-        bad = int((~torch.isfinite(t)).sum())
-        raise ValueError(f"{name} contains {bad} NaN or inf value(s); the estimator needs finite input")
-    return t
-
-
-def _check_params(alpha: float, gamma: float | None = None) -> None:
-    if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha > 0):
-        raise ValueError(f"alpha must be a finite number > 0 (alpha = 1 is the Shannon limit); got {alpha!r}")
-    if gamma is not None and not (isinstance(gamma, (int, float)) and math.isfinite(gamma) and gamma > 0):
-        raise ValueError(f"gamma must be a finite number > 0; got {gamma!r}")
-
-
-def _same_n(named: Sequence[tuple[str, torch.Tensor]]) -> None:
-    sizes = {name: t.shape[0] for name, t in named}
-    if len(set(sizes.values())) > 1:
-        listing = ", ".join(f"{k}: N = {v}" for k, v in sizes.items())
-        raise ValueError(f"all inputs must have the same number of samples (rows); got {listing}")
-
 
 # ----------------------------------------------------------------------------- building blocks
 def scott_bandwidth(n: int, d: int, gamma: float = 2.0) -> float:
@@ -229,7 +192,7 @@ def joint_entropy(a, b, *, alpha: float = 1.01) -> float:
 
 
 # ----------------------------------------------------------------------------- public estimators
-def mutual_information(x, y, *, alpha: float = 1.01, gamma: float = 2.0) -> float:
+def mutual_information(x, y, *, alpha: float = 1.01, gamma: float = 2.0, rule: str = "scott") -> float:
     """Matrix-based Rényi mutual information I_α(X; Y) in bits (Eq. A6).
 
     Parameters
@@ -240,16 +203,26 @@ def mutual_information(x, y, *, alpha: float = 1.01, gamma: float = 2.0) -> floa
     alpha : float, default 1.01
         Rényi order (> 0); 1 gives the Shannon-like limit.
     gamma : float, default 2.0
-        Scott's-rule scale of each variable's own kernel width, σ = γ·N^(−1/(4+d)).
+        Scott's-rule scale of each variable's own kernel width, σ = γ·N^(−1/(4+d)), or the
+        scale of the other ``rule``.
+    rule : {"scott", "median", "tapia"}, default "scott"
+        The bandwidth rule of each variable's kernel width (:func:`bandwidth`); the paper's is
+        Scott's.
 
     Returns
     -------
     float
-        I_α = S_α(A) + S_α(B) − S_α(A, B), in bits, between 0 and log2 N up to round-off.
+        I_α = S_α(A) + S_α(B) − S_α(A, B), in bits, between 0 and log2 N up to round-off. Its
+        ceiling is log2 N, reached when the kernel tells every sample apart.
     """
     _check_params(alpha, gamma)
     tx, ty = _as_matrix("x", x), _as_matrix("y", y)
     _same_n([("x", tx), ("y", ty)])
+    if rule != "scott":
+        vx, vy = VariableSample(tx), VariableSample(ty.to(tx.device))
+        a, b = vx.gram(rule, float(gamma)), vy.gram(rule, float(gamma))
+        s = _entropies(torch.stack([a, b, _hadamard(a, b)]), float(alpha))
+        return float(s[0] + s[1] - s[2])
     ty = ty.to(tx.device)
     n = tx.shape[0]
     a = _normalized_gram(tx, scott_bandwidth(n, tx.shape[1], gamma))
@@ -344,46 +317,67 @@ def information_plane(x, layers, x_hat, *, alpha: float = 1.01, gamma: float = 2
     return InformationPlane(x, alpha=alpha, gamma=gamma, _defer_entropy=True)(layers, x_hat)
 
 
-# ----------------------------------------------------------------------------- binning baseline
-def binned_mutual_information(x, y, bins: int = 20) -> float:
-    """Plug-in mutual information of discretized samples, in bits (the baseline of Fig. A1).
+#: The bandwidth rules of :func:`bandwidth`: ``scott`` (the paper), ``median`` (the median
+#: heuristic) and ``tapia`` (Tapia & Estévez 2020, on z-scored features).
+RULES = ("scott", "median", "tapia")
 
-    Each column of ``x`` and ``y`` is cut into ``bins`` equal-width bins spanning its observed
-    range; a row's tuple of bin indices is its symbol. Then I = H(X) + H(Y) − H(X, Y) with the
-    empirical (plug-in) Shannon entropies of the symbols. This is biased upwards for many bins and
-    few samples: with N samples the value cannot exceed log2 N.
+
+# ----------------------------------------------------------------------------- kernel settings on one sample
+class VariableSample:
+    """One variable (X, a layer T, or X′) on one probe set: its squared pairwise distances, kept
+    to be reused by every bandwidth and α.
 
     Parameters
     ----------
-    x : (N, d_x) or (N,) array or tensor
-    y : (N, d_y) or (N,) array or tensor
-    bins : int, default 20
-        Bins per column, ≥ 2.
-
-    Returns
-    -------
-    float
-        The binned mutual information in bits.
+    x : (N, d) array or tensor
     """
-    if not (isinstance(bins, (int, np.integer)) and bins >= 2):
-        raise ValueError(f"bins must be an integer >= 2; got {bins!r}")
-    xs = [np.asarray(v.detach().cpu() if isinstance(v, torch.Tensor) else v, dtype=np.float64) for v in (x, y)]
-    xs = [v[:, None] if v.ndim == 1 else v for v in xs]
-    tx = _as_matrix("x", xs[0])
-    ty = _as_matrix("y", xs[1])
-    _same_n([("x", tx), ("y", ty)])
 
-    def symbols(v: np.ndarray) -> np.ndarray:
-        lo, hi = v.min(axis=0), v.max(axis=0)
-        width = np.where(hi > lo, (hi - lo) / bins, 1.0)
-        idx = np.clip(np.floor((v - lo) / width), 0, bins - 1).astype(np.int64)
-        return np.unique(idx, axis=0, return_inverse=True)[1].reshape(-1)
+    def __init__(self, x):
+        self.x = _as_matrix("x", x)
+        self.n, self.d = self.x.shape
+        self.d2 = squared_distances(self.x)
+        self._d2z = None
+        self._median = None
 
-    def entropy(sym: np.ndarray) -> float:
-        p = np.bincount(sym) / sym.size
-        p = p[p > 0]
-        return float(-(p * np.log2(p)).sum())
+    @property
+    def d2_standardized(self) -> torch.Tensor:
+        """Squared distances after z-scoring every feature over the sample (constant features
+        become 0), as Tapia & Estévez's rule asks."""
+        if self._d2z is None:
+            sd = self.x.std(dim=0, unbiased=False)
+            z = (self.x - self.x.mean(dim=0)) / torch.where(sd > 0, sd, 1.0)
+            self._d2z = squared_distances(z)
+        return self._d2z
 
-    sx, sy = symbols(xs[0]), symbols(xs[1])
-    joint = sx.astype(np.int64) * (sy.max() + 1) + sy
-    return entropy(sx) + entropy(sy) - entropy(np.unique(joint, return_inverse=True)[1].reshape(-1))
+    @property
+    def median_distance(self) -> float:
+        """Median of the N(N−1)/2 pairwise distances ‖x_i − x_j‖, i < j."""
+        if self._median is None:
+            i, j = torch.triu_indices(self.n, self.n, offset=1)
+            self._median = float(torch.quantile(self.d2[i, j].sqrt(), 0.5))  # the mean of the two middle values
+        return self._median
+
+    def bandwidth(self, rule: str, gamma: float) -> float:
+        """The kernel width σ of ``rule`` with scale ``gamma`` (see :func:`bandwidth`)."""
+        if rule == "scott":
+            return scott_bandwidth(self.n, self.d, gamma)
+        if rule == "tapia":
+            return math.sqrt(self.d) * scott_bandwidth(self.n, self.d, gamma)
+        if rule == "median":
+            # All points equal (median 0): any width gives the all-ones kernel; take a tiny one.
+            return gamma * max(self.median_distance, 1e-12)
+        raise ValueError(f"unknown bandwidth rule {rule!r}; valid: {', '.join(RULES)}")
+
+    def gram(self, rule: str, gamma: float) -> torch.Tensor:
+        """The normalized Gram matrix A = exp(−D²/(2σ²))/N under ``rule``."""
+        d2 = self.d2_standardized if rule == "tapia" else self.d2
+        return gram_from_distances(d2, self.bandwidth(rule, gamma))
+
+
+def bandwidth(x, rule: str = "scott", gamma: float = 2.0) -> float:
+    """Kernel width σ of the (N, d) sample ``x`` under a bandwidth rule.
+
+    ``scott``: γ·N^(−1/(4+d)); ``median``: γ times the median pairwise distance; ``tapia``:
+    γ·√d·N^(−1/(4+d)), meant for per-feature z-scored data (:class:`VariableSample` z-scores).
+    """
+    return VariableSample(x).bandwidth(rule, float(gamma))

@@ -1,0 +1,49 @@
+"""Estimators of mutual information, one module per family, every value in bits.
+
+- :mod:`~ipbook.estimators.matrix`: the matrix-based Rényi α-entropy estimator of the paper
+  (``mutual_information``, ``information_plane``, ``InformationPlane``) and its kernel settings
+  (Scott's, the median and Tapia & Estévez's bandwidth rules; α = 2 by the Frobenius norm;
+  ``VariableSample``, a sample with its pairwise distances cached). Ceiling log2 N.
+- :mod:`~ipbook.estimators.noisy`: the pairwise-distance bounds on the noisy layer's I(X; T + ε)
+  (Kolchinsky & Tracey 2017; Saxe et al. 2018). Ceiling log2 N.
+- :mod:`~ipbook.estimators.binning`: the plug-in MI of binned variables and H(bin(T)) of a layer
+  (Shwartz-Ziv & Tishby 2017). Ceiling log2 N.
+- :mod:`~ipbook.estimators.vae`: the VAE's rate (an upper bound on I(X; Z)) and a minibatch lower
+  bound (at most log2 N) from its encoder.
+- :mod:`~ipbook.estimators.ksg`: KSG (Kraskov et al. 2004) from ``ennemi``, for narrow variables.
+
+The functions that take a layer accept an (N, d) array or tensor, or a
+:class:`~ipbook.estimators.matrix.VariableSample`, whose pairwise distances are then computed
+once and shared by every estimator and setting that needs them.
+"""
+from .binning import BINS, binned_layer_information, binned_mutual_information
+from .ksg import KSG_MAX_DIM, ksg_mutual_information
+from .matrix import (
+    RULES,
+    InformationPlane,
+    VariableSample,
+    _eigvalsh,  # noqa: F401 (private helpers the tests and the grid code import from here)
+    _entropies,  # noqa: F401
+    _entropy_from_eigenvalues,  # noqa: F401
+    _hadamard,  # noqa: F401
+    bandwidth,
+    gram_from_distances,
+    gram_matrix,
+    information_plane,
+    joint_entropy,
+    mutual_information,
+    renyi_entropy,
+    scott_bandwidth,
+    squared_distances,
+)
+from ._input import _as_matrix  # noqa: F401
+from .noisy import NOISE_VARIANCES, noisy_bounds, noisy_lower, noisy_upper
+from .vae import vae_lower_bound, vae_rate
+
+__all__ = [
+    "scott_bandwidth", "squared_distances", "gram_from_distances", "gram_matrix", "renyi_entropy",
+    "joint_entropy", "mutual_information", "information_plane", "InformationPlane", "RULES", "bandwidth",
+    "VariableSample", "binned_mutual_information", "binned_layer_information", "BINS", "NOISE_VARIANCES",
+    "noisy_bounds", "noisy_upper", "noisy_lower", "vae_rate", "vae_lower_bound", "ksg_mutual_information",
+    "KSG_MAX_DIM",
+]

@@ -1,0 +1,49 @@
+"""Input checks shared by every estimator: one clear error per kind of bad input."""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import torch
+
+def _as_matrix(name: str, x) -> torch.Tensor:
+    """Return ``x`` as a 2-D float64 tensor (on its own device), or raise ValueError."""
+    if isinstance(x, torch.Tensor):
+        t = x.detach()
+    elif isinstance(x, np.ndarray):
+        t = torch.from_numpy(np.asarray(x))
+    else:
+        raise ValueError(
+            f"{name} must be a numpy array or a torch tensor of shape (N, d); got {type(x).__name__}"
+        )
+    if t.dim() != 2:
+        raise ValueError(f"{name} must be 2-D of shape (N, d); got shape {tuple(t.shape)}")
+    if t.shape[0] < 2:
+        raise ValueError(f"{name} needs at least N = 2 samples (rows); got N = {t.shape[0]}")
+    if t.shape[1] < 1:
+        raise ValueError(f"{name} needs at least one feature (column); got shape {tuple(t.shape)}")
+    if not (t.is_floating_point() or t.dtype in (torch.int8, torch.int16, torch.int32,
+                                                 torch.int64, torch.uint8, torch.bool)):
+        raise ValueError(f"{name} must hold real numbers; got dtype {t.dtype}")
+    t = t.to(torch.float64)
+    if not bool(torch.isfinite(t.sum())):  # one reduction; NaN and inf propagate into the sum
+        bad = int((~torch.isfinite(t)).sum())
+        raise ValueError(f"{name} contains {bad} NaN or inf value(s); the estimator needs finite input")
+    return t
+
+
+def _check_params(alpha: float, gamma: float | None = None) -> None:
+    if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"alpha must be a finite number > 0 (alpha = 1 is the Shannon limit); got {alpha!r}")
+    if gamma is not None and not (isinstance(gamma, (int, float)) and math.isfinite(gamma) and gamma > 0):
+        raise ValueError(f"gamma must be a finite number > 0; got {gamma!r}")
+
+
+def _same_n(named: Sequence[tuple[str, torch.Tensor]]) -> None:
+    sizes = {name: t.shape[0] for name, t in named}
+    if len(set(sizes.values())) > 1:
+        listing = ", ".join(f"{k}: N = {v}" for k, v in sizes.items())
+        raise ValueError(f"all inputs must have the same number of samples (rows); got {listing}")
+
+
