@@ -5,6 +5,7 @@
     python -m ipbook sweep --profile seeds --dataset NAME [NAME ...] --seeds 0 1 2 3 4 [--workers N | --scheduler ADDR]
     python -m ipbook sensitivity --dataset NAME [--profile seeds] [--grid paper|controls|small] [--workers N | --scheduler ADDR]
     python -m ipbook book --profile paper|quick [--dataset NAME] [--out DIR]
+    python -m ipbook calibrate [--grid paper|quick] [--n N ...] [--seeds S ...] [--workers N] [--out DIR]
 
 Every error is reported as one ``error: ...`` message on stderr with exit status 2 (1 for a
 diverged training run, 130 when interrupted); no traceback.
@@ -290,16 +291,55 @@ def _sensitivity(args) -> int:
     return 0 if not info["failed"] else 1
 
 
+def _calibrate_parser(sub) -> None:
+    p = sub.add_parser("calibrate", help="every estimator on distributions of known mutual information",
+                       formatter_class=_Help,
+                       description="Evaluate the estimators of ipbook.estimators on the distributions of "
+                                   "ipbook.calibration (Gaussians, Student-t, MI-preserving maps, linear "
+                                   "channels) at each N and sample seed, one Dask task per distribution; "
+                                   "writes OUT/estimates.csv and OUT/estimates.json. Finished tasks are "
+                                   "kept in OUT/.parts/ and reused. A table with fewer distributions, N "
+                                   "or seeds than the one in OUT is refused before any work (--force).")
+    p.add_argument("--grid", default="paper", choices=["paper", "quick"],
+                   help="paper: every family, d up to 50, channels from d = 784; quick: one task per family")
+    p.add_argument("--n", nargs="+", type=_int_at_least(2, "--n"), default=None, metavar="N",
+                   help="sample sizes, >= 2 (default: 100 500 1000; quick: 100)")
+    p.add_argument("--seeds", nargs="+", type=_int_at_least(0, "--seeds"), default=None, metavar="S",
+                   help="sample seeds, >= 0 (default: 0-4; quick: 0 1)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_int_at_least(1, "--workers"), default=None,
+                       help="local process workers, one thread each, >= 1 (default: one per core)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS", help="an existing Dask cluster")
+    p.add_argument("--out", default=None, help="output folder (default: results/calibration/)")
+    p.add_argument("--force", action="store_true", help="write a table smaller than the one it replaces")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _calibrate(args) -> int:
+    from .calibration import paper_tasks, quick_tasks
+    from .calibration_grid import default_dir, evaluate_grid
+
+    quick = args.grid == "quick"
+    ns = args.n or ([100] if quick else [100, 500, 1000])
+    seeds = args.seeds or ([0, 1] if quick else [0, 1, 2, 3, 4])
+    frame = evaluate_grid(quick_tasks() if quick else paper_tasks(), ns=ns, seeds=seeds,
+                          out=args.out, workers=args.workers, scheduler=args.scheduler,
+                          progress=not args.quiet, force=args.force)
+    print(f"{len(frame)} rows -> {(args.out or default_dir())}/estimates.csv")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m ipbook`` and its subcommands."""
     parser = _Parser(prog="python -m ipbook", description=_DESCRIPTION, formatter_class=_Help)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,sensitivity,book}",
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,sensitivity,book,calibrate}",
                                 parser_class=_Parser)
     _train_parser(sub)
     _runs_parser(sub)
     _sweep_parser(sub)
     _sensitivity_parser(sub)
     _book_parser(sub)
+    _calibrate_parser(sub)
     return parser
 
 
@@ -309,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"train": _train, "runs": _runs, "sweep": _sweep, "sensitivity": _sensitivity,
-                "book": _book}[args.command](args)
+                "book": _book, "calibrate": _calibrate}[args.command](args)
     except (ValueError, DatasetNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -23,7 +23,7 @@ __all__ = [
     "PAGE_WIDTH", "book_style", "styled_table", "plot_run_overview", "TRAIN_COLOR", "TEST_COLOR", "LAYER_COLORS", "mosaic", "log_binned", "plot_losses", "plot_information_plane",
     "plot_information_planes", "plot_data_processing", "plot_image_grid", "seed_band",
     "plot_input_entropy", "plot_collapse", "plot_rescaling", "plot_geometry", "plot_layer_over_training",
-    "plot_layers_at_end",
+    "plot_layers_at_end", "plot_calibration",
 ]
 
 #: Inches: the widest figure of a page. The book's text column is about 680 px wide at a
@@ -472,3 +472,51 @@ def plot_layers_at_end(rows, runs: dict, layers: Sequence[str], ax=None, *, titl
     if title:
         ax.set_title(title, loc="left", fontsize=8)
     return fig
+
+
+#: Colour and marker of each estimator of the calibration figures.
+ESTIMATOR_STYLE = {"matrix-paper": ("C3", "o"), "matrix-median": ("C0", "s"), "matrix-tapia": ("C2", "^"),
+                   "matrix-alpha2": ("C1", "v"), "ksg": ("C4", "D"), "binning": ("C5", "x"),
+                   "noisy-upper": ("C7", "1"), "noisy-lower": ("C8", "2")}
+
+
+def plot_calibration(means, n: int, families, *, ncols: int = 2):
+    """Estimate against truth on distributions of known MI (:func:`ipbook.calibration_grid.seed_means`
+    at one N): one panel per family, the tasks along x, the truth in black, the ceiling log2 N
+    dashed, each estimator in its :data:`ESTIMATOR_STYLE` (binning at its first bin count)."""
+    import math
+
+    rows = means[means.n == n]
+    nrows = math.ceil(len(families) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, 2.7 * nrows), layout="constrained", squeeze=False)
+    for ax, family in zip(axes.flat, families):
+        f = rows[rows.family == family]
+        f = f[~f.setting.str.contains("bins=30")]
+        tasks = list(dict.fromkeys(zip(f.d, f.setting.str.replace(r";?bins=\d+", "", regex=True))))
+        labels = [f"d={d}" + (f"\n{s.replace(';', ' ')}" if s else "") for d, s in tasks]
+        pos = {t: i for i, t in enumerate(tasks)}
+        key = list(zip(f.d, f.setting.str.replace(r";?bins=\d+", "", regex=True)))
+        f = f.assign(x=[pos[k] for k in key])
+        truth = f.drop_duplicates("x").sort_values("x")
+        ax.plot(truth.x, truth.true_bits, "k-", lw=2, label="truth")
+        ax.axhline(math.log2(n), color="0.4", ls="--", lw=1, label=f"log2 N = {math.log2(n):.2f}")
+        for est, (color, marker) in ESTIMATOR_STYLE.items():
+            e = f[f.estimator == est].sort_values("x")
+            if len(e):
+                ax.plot(e.x, e.bits, marker=marker, color=color, lw=1, ms=5, label=est)
+        ax.set_xticks(range(len(tasks)), labels, fontsize=7 if len(tasks) > 7 else 8)
+        ax.set_title(family, loc="left")
+        ax.set_ylabel("I [bits]")
+        top = max(truth.true_bits.max(), math.log2(n)) * 1.1
+        ax.set_ylim(min(0, f.bits.min()) - 0.2, min(top, 3 * math.log2(n)))
+    for ax in list(axes.flat)[len(families):]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    for ax in axes.flat[1:len(families)]:
+        for h, l in zip(*ax.get_legend_handles_labels()):
+            if l not in labels:
+                handles.append(h)
+                labels.append(l)
+    fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=8, frameon=False)
+    return fig
+

@@ -1,0 +1,214 @@
+"""The calibration grid: every estimator of :mod:`ipbook.estimators` on the distributions of known
+mutual information of :mod:`ipbook.calibration`, and what the table says (bias, rank correlation,
+shifts under MI-preserving maps).
+
+``python -m ipbook calibrate`` evaluates the grid, one Dask task per distribution
+(:func:`ipbook.sweep.run_tasks`), and writes ``results/calibration/estimates.csv`` with columns
+:data:`COLUMNS` and ``estimates.json`` beside it (the grid, versions, commit, seconds per task).
+Finished tasks are kept in ``.parts/`` and reused, so an interrupted grid resumes.
+
+Estimators (``estimator`` column) and their settings:
+
+* ``matrix-paper`` (α = 1.01, Scott's rule, γ = 2), ``matrix-median`` and ``matrix-tapia`` (γ = 1),
+  ``matrix-alpha2`` (α = 2, Scott γ = 2): :mod:`ipbook.estimators.matrix`;
+* ``ksg`` (k = 3) where X and Y have at most 10 columns: :mod:`ipbook.estimators.ksg`;
+* ``binning`` with 10 and 30 bins per coordinate where d <= 3: :mod:`ipbook.estimators.binning`;
+* ``noisy-upper`` and ``noisy-lower`` on the linear channels, at the channel's own σ²:
+  :mod:`ipbook.estimators.noisy`.
+
+Every coordinate is z-scored over the sample first, for every estimator but the noisy-layer bounds:
+those take the channel's noiseless output A X as it is, because its noise σ² is on that scale.
+"""
+from __future__ import annotations
+
+import json
+import pickle
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .calibration import Task, paper_tasks, sample, sample_channel_output, true_mi, zscore
+from .estimators import KSG_MAX_DIM, VariableSample, binned_mutual_information, ksg_mutual_information
+from .estimators import noisy_lower, noisy_upper
+from .estimators.matrix import _entropies, _hadamard
+
+__all__ = ["COLUMNS", "MATRIX_SETTINGS", "ESTIMATOR_ORDER", "evaluate_task", "estimate_table", "evaluate_grid",
+           "load_estimates", "summary_table", "invariance_table", "seed_means", "default_dir"]
+
+COLUMNS = ["family", "d", "n", "seed", "estimator", "setting", "true_bits", "bits"]
+#: The matrix estimator's settings: name -> (bandwidth rule, γ, α).
+MATRIX_SETTINGS = {"matrix-paper": ("scott", 2.0, 1.01), "matrix-median": ("median", 1.0, 1.01),
+                   "matrix-tapia": ("tapia", 1.0, 1.01), "matrix-alpha2": ("scott", 2.0, 2.0)}
+BIN_COUNTS = (10, 30)
+#: The estimators in the order the pages list them.
+ESTIMATOR_ORDER = ("matrix-paper", "matrix-median", "matrix-tapia", "matrix-alpha2", "ksg", "binning",
+                   "noisy-upper", "noisy-lower")
+BINNING_MAX_DIM = 3
+
+
+def default_dir() -> Path:
+    from .experiments import RESULTS_DIR
+
+    return RESULTS_DIR / "calibration"
+
+
+def _matrix_estimates(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Every matrix setting from one set of pairwise distances per variable; the α = 1.01 entropies
+    of all settings from one batched ``eigvalsh``."""
+    vx, vy = VariableSample(torch.from_numpy(x)), VariableSample(torch.from_numpy(y))
+    out, by_alpha = {}, {}
+    for name, (rule, gamma, alpha) in MATRIX_SETTINGS.items():
+        by_alpha.setdefault(alpha, []).append((name, rule, gamma))
+    for alpha, group in by_alpha.items():
+        mats = []
+        for _, rule, gamma in group:
+            a, b = vx.gram(rule, gamma), vy.gram(rule, gamma)
+            mats += [a, b, _hadamard(a, b)]
+        s = _entropies(torch.stack(mats), alpha).view(len(group), 3).numpy()
+        out.update({name: float(e[0] + e[1] - e[2]) for (name, _, _), e in zip(group, s)})
+    return out
+
+
+def evaluate_task(task: Task, n: int, seed: int) -> list[tuple]:
+    """The rows of :data:`COLUMNS` for one task, sample size and sample seed."""
+    truth = true_mi(task)
+    x, y = sample(task, n, seed)
+    clean = None
+    if task.family == "linear-channel":
+        clean, y = y, sample_channel_output(task, y, seed)
+    x, y = zscore(x), zscore(y)
+    extra = task.setting
+    row = lambda est, bits, setting="": (task.family, task.d, n, seed, est,  # noqa: E731
+                                        ";".join(filter(None, [extra, setting])), truth, bits)
+    rows = [row(name, v) for name, v in _matrix_estimates(x, y).items()]
+    if max(x.shape[1], y.shape[1]) <= KSG_MAX_DIM:
+        rows.append(row("ksg", ksg_mutual_information(x, y)))
+    if max(x.shape[1], y.shape[1]) <= BINNING_MAX_DIM:
+        rows += [row("binning", binned_mutual_information(x, y, bins=b), f"bins={b}") for b in BIN_COUNTS]
+    if clean is not None:
+        v = VariableSample(torch.from_numpy(clean))
+        rows += [row("noisy-upper", noisy_upper(v, task.variance)), row("noisy-lower", noisy_lower(v, task.variance))]
+    return rows
+
+
+def estimate_table(tasks: Sequence[Task], ns: Sequence[int], seeds: Sequence[int]) -> pd.DataFrame:
+    """The rows of :data:`COLUMNS` for every task, N and seed, computed here in this process (no
+    Dask, nothing written): the quick profile's chapter uses it."""
+    return pd.DataFrame([r for t in tasks for n in ns for s in seeds for r in evaluate_task(t, int(n), int(s))],
+                        columns=COLUMNS)
+
+
+def seed_means(rows: pd.DataFrame) -> pd.DataFrame:
+    """The estimates averaged over sample seeds, per family, d, N, estimator and setting, with the
+    seed standard deviation ``sd`` and the ceiling ``log2 N``."""
+    g = rows.groupby(["family", "d", "n", "estimator", "setting"], sort=False)
+    out = g.agg(true_bits=("true_bits", "first"), bits=("bits", "mean"), sd=("bits", "std")).reset_index()
+    return out.assign(ceiling=np.log2(out.n))
+
+
+def _task_key(task: Task) -> str:
+    return f"{task.family}-d{task.d}" + (f"-{task.setting.replace(';', '-')}" if task.setting else "")
+
+
+def _run_task(task: Task, ns: list[int], seeds: list[int], part: str) -> tuple[str, float]:
+    """One Dask task: every N and seed of one distribution, written to ``part`` atomically."""
+    from .training import _atomic_write
+
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    rows = [r for n in ns for s in seeds for r in evaluate_task(task, int(n), int(s))]
+    seconds = time.perf_counter() - t0
+    record = {"grid": [list(ns), list(seeds)], "rows": rows, "seconds": seconds}
+    _atomic_write(Path(part), lambda f: pickle.dump(record, f))
+    return part, seconds
+
+
+def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (100, 500, 1000),
+                  seeds: Sequence[int] = (0, 1, 2, 3, 4), out=None, workers: int | None = None,
+                  scheduler: str | None = None, progress: bool = True, force: bool = False) -> pd.DataFrame:
+    """Evaluate ``tasks`` (default :func:`ipbook.calibration.paper_tasks`) at each N and seed and
+    write ``OUT/estimates.csv`` and ``OUT/estimates.json`` atomically (default OUT:
+    ``results/calibration/``). Before any work, OUT must be writable and the new table may not lack
+    a family, d, N, seed or estimator of the table it replaces (unless ``force``). Returns the table."""
+    from .outputs import check_writable, refuse_smaller_table, removed_on_failure
+    from .sweep import run_tasks
+    from .training import _atomic_write, _git_commit, _versions
+
+    tasks = list(tasks) if tasks is not None else paper_tasks()
+    ns, seeds = [int(n) for n in ns], [int(s) for s in seeds]
+    if not tasks or not ns or not seeds or min(ns) < 2 or min(seeds) < 0:
+        raise ValueError(f"give at least one task, N >= 2 and seed >= 0; got {len(tasks)} tasks, N {ns}, seeds {seeds}")
+    out = check_writable(out if out is not None else default_dir(), "output folder")
+    table = out / "estimates.csv"
+    if table.is_file() and not force:
+        have = pd.read_csv(table, usecols=["family", "d", "n", "seed"], keep_default_na=False).drop_duplicates()
+        refuse_smaller_table(table, {f"{a}/d={b}/N={c}/seed={d}" for a, b, c, d in zip(have.family, have.d, have.n, have.seed)},
+                             {f"{t.family}/d={t.d}/N={n}/seed={s}" for t in tasks for n in ns for s in seeds},
+                             what="distribution(s) and sample(s)", remedy="run the grid the table was made with")
+    parts = out / ".parts" / "calibration"
+    jobs, records = {}, {}
+    for task in tasks:
+        part = parts / f"{_task_key(task)}.pkl"
+        if part.is_file() and pickle.loads(part.read_bytes())["grid"] == [ns, seeds]:
+            records[_task_key(task)] = pickle.loads(part.read_bytes())
+        else:
+            jobs[_task_key(task)] = (task, ns, seeds, str(part))
+    with removed_on_failure(out):
+        parts.mkdir(parents=True, exist_ok=True)
+        results = run_tasks(_run_task, jobs, workers=workers, scheduler=scheduler, progress=progress,
+                            desc="calibration") if jobs else {}
+    failed = {k: f"{type(v).__name__}: {v}" for k, v in results.items() if isinstance(v, Exception)}
+    if failed:
+        raise RuntimeError(f"{len(failed)} calibration task(s) failed, nothing written: "
+                           + "; ".join(f"{k}: {v}" for k, v in sorted(failed.items())[:3]))
+    records.update({k: pickle.loads(Path(p).read_bytes()) for k, (p, _) in results.items()})
+    frame = pd.DataFrame([r for k in sorted(records) for r in records[k]["rows"]], columns=COLUMNS)
+    _atomic_write(table, lambda f: f.write(frame.to_csv(index=False, float_format="%.6g").encode()))
+    info = {"tasks": len(tasks), "ns": ns, "seeds": seeds, "rows": len(frame),
+            "task_seconds": {k: round(r["seconds"], 1) for k, r in sorted(records.items())},
+            "versions": _versions(), "git": _git_commit()}
+    _atomic_write(out / "estimates.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
+    return frame
+
+
+def load_estimates(root=None) -> pd.DataFrame | None:
+    """The committed calibration table, or None where it does not exist."""
+    path = Path(root if root is not None else default_dir()) / "estimates.csv"
+    return pd.read_csv(path, keep_default_na=False) if path.is_file() else None
+
+
+def summary_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per estimator (and its setting) and N: the mean bias (estimate − truth, bits), the mean
+    absolute error, and Spearman's rank correlation between estimate and truth over all tasks
+    (seed-averaged estimates, one value per distribution), with the number of tasks."""
+    from scipy.stats import spearmanr
+
+    r = rows.assign(key=rows.estimator + np.where(rows.setting.str.contains("bins="),
+                                                  " " + rows.setting.str.extract(r"(bins=\d+)")[0].fillna(""), ""))
+    r = r.assign(task=r.family + "/" + r.d.astype(str) + "/" + r.setting.str.replace(r";?bins=\d+", "", regex=True))
+    mean = r.groupby(["key", "n", "task"], sort=False)[["bits", "true_bits"]].mean().reset_index()
+    out = []
+    for (key, n), g in mean.groupby(["key", "n"], sort=False):
+        err = g.bits - g.true_bits
+        rho = spearmanr(g.bits, g.true_bits)[0] if len(g) > 2 and g.bits.nunique() > 1 else float("nan")
+        out.append({"estimator": key, "n": int(n), "tasks": len(g), "bias": float(err.mean()),
+                    "mae": float(err.abs().mean()), "spearman": float(rho)})
+    return pd.DataFrame(out)
+
+
+def invariance_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """How far each MI-preserving map moves each estimate: per estimator, N, map and d, the
+    seed-mean of (estimate on the mapped sample − estimate on the sparse Gaussian), ``delta`` in
+    bits. The mapped and the plain samples share their seeds, so the shift is the map's alone."""
+    base = rows[rows.family == "gaussian-sparse"]
+    keys = ["estimator", "setting", "n", "d", "seed"]
+    ref = base.set_index(keys).bits
+    mapped = rows[rows.family.str.startswith("gaussian-sparse+")]
+    moved = mapped.assign(map=mapped.family.str.split("+").str[1],
+                          delta=mapped.bits.to_numpy() - ref.reindex(pd.MultiIndex.from_frame(mapped[keys])).to_numpy())
+    return moved.groupby(["estimator", "setting", "n", "map", "d"], sort=False)["delta"].mean().reset_index()
+
