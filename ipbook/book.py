@@ -146,6 +146,35 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
     return tables, note
 
 
+def open_calibration(profile: str, *, root=None):
+    """What the calibration chapter does first: the book's figure style and the table of
+    :mod:`ipbook.calibration_grid`, with a sentence saying where it comes from (glued as
+    ``calibration_note``). For the paper profile, the committed ``results/calibration/estimates.csv``
+    (``python -m ipbook calibrate``); otherwise, or where none is committed, the quick grid (one
+    task per family, N = 100, two seeds), computed as the page runs in well under a minute."""
+    import json
+
+    from myst_nb import glue
+
+    from . import findings, plotting
+    from .calibration import quick_tasks
+    from .calibration_grid import default_dir, estimate_table, load_estimates
+
+    plotting.book_style()
+    rows = load_estimates(root) if profile == "paper" else None
+    if rows is not None:
+        info = json.loads((Path(root or default_dir()) / "estimates.json").read_text())
+        note = (f"The grid of python -m ipbook calibrate: {info['tasks']} distributions, N = "
+                f"{', '.join(map(str, info['ns']))}, {len(info['seeds'])} sample seeds each "
+                f"({len(rows):,} estimates).")
+    else:
+        rows = estimate_table(quick_tasks(), ns=[100], seeds=[0, 1])
+        note = ("A small grid computed as this page ran: one distribution per family and map, N = 100, "
+                "two sample seeds" + ("; no committed calibration table exists." if profile == "paper" else "."))
+    glue("calibration_note", findings.Text(note), display=False)
+    return rows, note
+
+
 def seed_runs(seeds: dict, name: str, *, other_than: int | None = None) -> list:
     """The runs named ``name`` of every seed in ``seeds`` ({seed: {run name: Run}}), in seed
     order, leaving out seed ``other_than``; an empty list without seeds."""

@@ -37,7 +37,8 @@ from .estimators import noisy_lower, noisy_upper
 from .estimators.matrix import _entropies, _hadamard
 
 __all__ = ["COLUMNS", "MATRIX_SETTINGS", "ESTIMATOR_ORDER", "evaluate_task", "estimate_table", "evaluate_grid",
-           "load_estimates", "summary_table", "invariance_table", "seed_means", "default_dir"]
+           "load_estimates", "summary_table", "invariance_table", "seed_means", "gaussian_table", "largest_shifts",
+           "default_dir"]
 
 COLUMNS = ["family", "d", "n", "seed", "estimator", "setting", "true_bits", "bits"]
 #: The matrix estimator's settings: name -> (bandwidth rule, γ, α).
@@ -211,4 +212,29 @@ def invariance_table(rows: pd.DataFrame) -> pd.DataFrame:
     moved = mapped.assign(map=mapped.family.str.split("+").str[1],
                           delta=mapped.bits.to_numpy() - ref.reindex(pd.MultiIndex.from_frame(mapped[keys])).to_numpy())
     return moved.groupby(["estimator", "setting", "n", "map", "d"], sort=False)["delta"].mean().reset_index()
+
+
+def gaussian_table(rows: pd.DataFrame, ds: Sequence[int] = (2, 5, 25),
+                   estimators: Sequence[str] = ("matrix-paper", "ksg", "matrix-median", "matrix-tapia")) -> pd.DataFrame:
+    """The dense and the sparse Gaussian at dimensions ``ds``: the truth and each estimator's
+    seed-mean estimate per N, in bits (missing where an estimator is not evaluated: KSG above 10
+    dimensions), one row per family and d."""
+    m = seed_means(rows)
+    m = m[m.family.isin(["gaussian-dense", "gaussian-sparse"]) & m.d.isin(list(ds)) & m.estimator.isin(list(estimators))]
+    wide = m.pivot_table(index=["family", "d", "true_bits"], columns=["estimator", "n"], values="bits")
+    wide = wide.reindex(columns=[(e, n) for e in estimators for n in sorted(m.n.unique()) if (e, n) in wide.columns])
+    wide.columns = [f"{e}, N={n}" for e, n in wide.columns]
+    return wide.reset_index().rename(columns={"true_bits": "truth"})
+
+
+def largest_shifts(rows: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
+    """Per estimator (binning per bin count) and map, the largest |shift| over d of
+    :func:`invariance_table` at N = ``n`` (default: the largest N), in bits: estimators as rows,
+    maps as columns."""
+    shifts = invariance_table(rows)
+    n = int(shifts.n.max()) if n is None else int(n)
+    s = shifts[shifts.n == n].assign(key=lambda f: f.estimator + np.where(f.setting != "", " " + f.setting, ""))
+    table = s.assign(size=s.delta.abs()).pivot_table(index="key", columns="map", values="size", aggfunc="max")
+    order = [k for e in ESTIMATOR_ORDER for k in table.index if k.split(" ")[0] == e]
+    return table.reindex(order)
 

@@ -5,6 +5,7 @@
     python -m ipbook sweep --profile seeds --dataset NAME [NAME ...] --seeds 0 1 2 3 4 [--workers N | --scheduler ADDR]
     python -m ipbook sensitivity --dataset NAME [--profile seeds] [--grid paper|controls|small] [--workers N | --scheduler ADDR]
     python -m ipbook book --profile paper|quick [--dataset NAME] [--out DIR]
+    python -m ipbook second-opinion --dataset NAME [--profile seeds] [--workers N | --scheduler ADDR]
     python -m ipbook calibrate [--grid paper|quick] [--n N ...] [--seeds S ...] [--workers N] [--out DIR]
 
 Every error is reported as one ``error: ...`` message on stderr with exit status 2 (1 for a
@@ -291,6 +292,49 @@ def _sensitivity(args) -> int:
     return 0 if not info["failed"] else 1
 
 
+def _second_opinion_parser(sub) -> None:
+    p = sub.add_parser("second-opinion", help="estimators of real information on a sweep's checkpoints",
+                       formatter_class=_Help,
+                       description="Evaluate the noisy-layer bounds, binning and the VAE's bounds on every "
+                                   "layer of every run and seed of a sweep at each checkpoint (N test and "
+                                   "N training images, extra test draws at some checkpoints for the noise), "
+                                   "one Dask task per run and seed; writes OUT/DATASET.csv.gz and "
+                                   "OUT/DATASET.json. Runs without checkpoints here keep their rows; a "
+                                   "table with fewer runs than the one in OUT is refused before any work.")
+    p.add_argument("--profile", default="seeds", help=f"the sweep's settings, params/PROFILE.yaml: {_profiles()}")
+    p.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
+                   help=f"data set of the sweep: one of {', '.join(DATASET_NAMES)}")
+    _add_tasks(p)
+    p.add_argument("--n", type=_int_at_least(2, "--n"), default=1000, help="probe images per set")
+    p.add_argument("--draws", type=_int_at_least(1, "--draws"), default=6,
+                   help="test-image probe draws in all, draw 0 included, >= 1")
+    p.add_argument("--draw-steps", type=_int_at_least(1, "--draw-steps"), default=20,
+                   help="checkpoints at which the extra draws are evaluated, >= 1")
+    p.add_argument("--root", default=None, help="results root of the sweep (default: results/, results/controls/ for controls-*)")
+    p.add_argument("--out", default=None, help="output folder (default: results/second-opinion/, "
+                                               "results/second-opinion/PROFILE/ for other profiles)")
+    p.add_argument("--force", action="store_true", help="write a table with fewer runs than the one it replaces")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _second_opinion(args) -> int:
+    from .second_opinion import Grid, default_dir, evaluate_sweep
+
+    out = args.out or (default_dir() if args.profile == "seeds" else default_dir() / args.profile)
+    info = evaluate_sweep(args.dataset, args.profile, grid=Grid(n=args.n, draws=args.draws, draw_steps=args.draw_steps),
+                          seeds=args.seeds, runs=args.runs, root=args.root, out=out, workers=args.workers,
+                          scheduler=args.scheduler, progress=not args.quiet, force=args.force)
+    if not info["written"]:
+        print(f"nothing to evaluate: no run has checkpoints here; {len(info['kept_from_earlier_table'])} "
+              f"run(s) keep their rows, nothing written")
+        return 0
+    print(f"{len(info['evaluated'])} run(s) evaluated, {info['rows']} rows, "
+          f"{sum(info['task_seconds'].values()):.0f} s of task time -> {out}")
+    if info["missing_checkpoints"]:
+        print(f"no checkpoints on this machine (left out): {', '.join(info['missing_checkpoints'])}")
+    return 0
+
+
 def _calibrate_parser(sub) -> None:
     p = sub.add_parser("calibrate", help="every estimator on distributions of known mutual information",
                        formatter_class=_Help,
@@ -332,7 +376,7 @@ def _calibrate(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m ipbook`` and its subcommands."""
     parser = _Parser(prog="python -m ipbook", description=_DESCRIPTION, formatter_class=_Help)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,sensitivity,book,calibrate}",
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,sensitivity,book,calibrate,second-opinion}",
                                 parser_class=_Parser)
     _train_parser(sub)
     _runs_parser(sub)
@@ -340,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sensitivity_parser(sub)
     _book_parser(sub)
     _calibrate_parser(sub)
+    _second_opinion_parser(sub)
     return parser
 
 
@@ -349,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"train": _train, "runs": _runs, "sweep": _sweep, "sensitivity": _sensitivity,
-                "book": _book, "calibrate": _calibrate}[args.command](args)
+                "book": _book, "calibrate": _calibrate, "second-opinion": _second_opinion}[args.command](args)
     except (ValueError, DatasetNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -46,7 +46,7 @@ __all__ = ["RULES", "Setting", "PAPER", "paper_grid", "controls_grid", "bandwidt
            "plane_under_settings", "input_entropy", "rescaled_information", "saturated_fraction", "layer_geometry",
            "probe_index", "evaluate_run", "evaluate_sweep", "load_tables", "at_setting", "collapse_deviation",
            "simplifying_over_checkpoints", "probe_noise", "input_entropy_table", "ROBUSTNESS_CLAIMS",
-           "grid_settings", "MIN_DROP_FRAC", "simplifying_thresholds", "claim_verdicts", "robustness_matrix", "robustness_summary",
+           "grid_settings", "MIN_DROP_FRAC", "simplifying_thresholds", "simplifying_claims", "claim_verdicts", "robustness_matrix", "robustness_summary",
            "ROW_COLUMNS", "INPUT_COLUMNS", "GEOMETRY_COLUMNS", "RESCALING_COLUMNS"]
 
 #: Columns of the tidy tables :func:`evaluate_run` returns.
@@ -719,6 +719,30 @@ def simplifying_thresholds(rows: pd.DataFrame, k_sd: float = 3.0, min_frac: floa
     return noise.assign(threshold_frac=np.maximum(k_sd * noise.sd / noise.peak, min_frac))
 
 
+def simplifying_claims(simp: dict, frac: dict) -> dict[str, tuple[bool, list]]:
+    """The claims of :data:`ROBUSTNESS_CLAIMS` about simplifying phases, from one seed's
+    ``simp[(run, layer)]`` (whether the layer simplifies) and ``frac[(run, layer)]`` (its drop as a
+    fraction of the peak): ``{claim key: (holds, [(run, layer) it rests on])}``, for the claims
+    whose runs are present (the DPI claim is not among them)."""
+    layers_of = lambda run: [l for (r, l) in simp if r == run]  # noqa: E731
+    have = lambda *runs: all(layers_of(r) for r in runs)  # noqa: E731
+    out = {}
+    if have("shallow"):
+        out["shallow_simp"] = (simp[("shallow", "Z")], [("shallow", "Z")])
+    if have("deep"):
+        out["deep_inner"] = (all(simp[("deep", l)] for l in ("E2", "Z", "D1")), [("deep", l) for l in ("E2", "Z", "D1")])
+        out["deep_outer"] = (not any(simp[("deep", l)] for l in ("E1", "D2")), [("deep", l) for l in ("E1", "D2")])
+    if have("sparse"):
+        out["sparse_simp"] = (simp[("sparse", "Z")], [("sparse", "Z")])
+    if have("sparse", "shallow"):
+        out["sparse_amp"] = (simp[("sparse", "Z")] and frac[("sparse", "Z")] > frac[("shallow", "Z")],
+                             [("sparse", "Z"), ("shallow", "Z")])
+    for key, run in (("ten_none", "deep-10pct"), ("tied_none", "tied"), ("vae_none", "vae"), ("lae_none", "label")):
+        if have(run):
+            out[key] = (not any(simp[(run, l)] for l in layers_of(run)), [(run, l) for l in layers_of(run)])
+    return out
+
+
 def claim_verdicts(rows: pd.DataFrame, setting: Setting, thresholds: pd.DataFrame,
                    dpi_tol: float | None = None) -> pd.DataFrame:
     """Whether each claim of :data:`ROBUSTNESS_CLAIMS` holds at ``setting``, per seed: columns
@@ -737,21 +761,8 @@ def claim_verdicts(rows: pd.DataFrame, setting: Setting, thresholds: pd.DataFram
     for seed, p in phase.groupby("seed"):
         simp = {(r, l): s for r, l, s in zip(p.run, p.layer, p.simp)}
         frac = {(r, l): f for r, l, f in zip(p.run, p.layer, p.dI_frac)}
-        layers_of = lambda run: [l for (r, l) in simp if r == run]  # noqa: E731
-        have = lambda *runs: all(layers_of(r) for r in runs)  # noqa: E731
-        checks = {}
-        if have("shallow"):
-            checks["shallow_simp"] = simp[("shallow", "Z")]
-        if have("deep"):
-            checks["deep_inner"] = all(simp[("deep", l)] for l in ("E2", "Z", "D1"))
-            checks["deep_outer"] = not any(simp[("deep", l)] for l in ("E1", "D2"))
-        if have("sparse"):
-            checks["sparse_simp"] = simp[("sparse", "Z")]
-        if have("sparse", "shallow"):
-            checks["sparse_amp"] = simp[("sparse", "Z")] and frac[("sparse", "Z")] > frac[("shallow", "Z")]
-        for key, run in (("ten_none", "deep-10pct"), ("tied_none", "tied"), ("vae_none", "vae"), ("lae_none", "label")):
-            if have(run):
-                checks[key] = not any(simp[(run, l)] for l in layers_of(run))
+        have = lambda *runs: all(any(r == run for r, _ in simp) for run in runs)  # noqa: E731
+        checks = {k: holds for k, (holds, _) in simplifying_claims(simp, frac).items()}
         dpi_runs = [r for r in ("deep", "deep-10pct", "label") if have(r)]
         if dpi_runs:
             ok = True

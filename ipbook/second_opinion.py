@@ -1,0 +1,290 @@
+"""A second opinion: estimators of real information on the same checkpoints as the paper's plane.
+
+Every layer T of a run is re-measured at each checkpoint (:meth:`ipbook.training.Run.model_at`)
+with the estimators of :mod:`ipbook.estimators` that measure a defined quantity:
+
+* ``noisy-upper``, ``noisy-lower``: the pairwise bounds on I(X; T + ε), ε ~ N(0, σ²I), at each σ²
+  of :data:`ipbook.estimators.NOISE_VARIANCES` (``setting`` is σ²);
+* ``binning``: I(X; bin(T)) = H(bin(T)) with equal-width bins over the layer's range, at each bin
+  count of :data:`ipbook.estimators.BINS` (``setting``);
+* ``vae-rate``, ``vae-lower``: the VAE's bounds on its true I(X; Z), from the encoder's μ and
+  log σ² (the layer ``Z`` of the ``vae`` run only; ``setting`` empty).
+
+X is uniform over the probe images: N = 1000 test images (draw 0: the first 1000 of the run's own
+probe permutation, so its 100 are among them) and N = 1000 training images, at every checkpoint;
+and ``draws − 1`` further random test sets at ``draw_steps`` checkpoints, which measure each
+estimator's noise. The pairwise distances of a layer on a probe set are computed once and shared
+by every noise level. KSG is not evaluated here: it needs X, the 784-pixel image, and its
+chain-rule form is biased already at 10 dimensions (see the calibration page).
+
+Tables (:func:`evaluate_sweep`): ``results/second-opinion/<dataset>.csv.gz`` with columns
+:data:`COLUMNS`, and ``<dataset>.json`` (the grid, versions, commit, seconds per task).
+
+Verdicts (:func:`estimator_verdicts`): each claim of the paper about simplifying phases
+(:data:`ipbook.sensitivity.ROBUSTNESS_CLAIMS`, DPI excepted) re-judged per estimator and setting,
+seeds counted as in the robustness matrix. A layer simplifies when its drop from the peak exceeds
+``k_sd`` probe-draw standard deviations and 1 % of the peak; a layer that stays within 1 % of
+log2 N for the whole run is **saturated** and cannot be judged.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .estimators import BINS, NOISE_VARIANCES, VariableSample, binned_layer_information, noisy_bounds
+from .estimators import vae_lower_bound, vae_rate
+
+__all__ = ["COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "evaluate_run", "evaluate_sweep",
+           "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "SATURATION_FRAC"]
+
+COLUMNS = ["run", "seed", "step", "layer", "estimator", "setting", "probe", "n", "draw", "bits"]
+ESTIMATORS = ("noisy-upper", "noisy-lower", "binning", "vae-rate", "vae-lower")
+#: A setting within this fraction of log2 N at every checkpoint is saturated: it cannot judge.
+SATURATION_FRAC = 0.01
+
+
+@dataclass(frozen=True)
+class Grid:
+    """What :func:`evaluate_run` measures: probe size ``n``, noise ``variances``, bin counts
+    ``bins``, ``draws`` probe draws of the test split in all (draw 0 included) at ``draw_steps``
+    evenly spread checkpoints, and the training-image probe set when ``train_probe``."""
+
+    n: int = 1000
+    variances: tuple[float, ...] = NOISE_VARIANCES
+    bins: tuple[int, ...] = BINS
+    draws: int = 6
+    draw_steps: int = 20
+    train_probe: bool = True
+
+    def __post_init__(self):
+        if not (self.n >= 2 and self.draws >= 1 and self.draw_steps >= 1):
+            raise ValueError(f"n must be >= 2, draws >= 1 and draw_steps >= 1; got {self.n}, {self.draws}, {self.draw_steps}")
+
+
+def checkpoint_estimates(layers: dict, extras: dict, grid: Grid) -> list[tuple[str, str, str, float]]:
+    """``(layer, estimator, setting, bits)`` of every estimator on one forward pass: ``layers``
+    maps names to (N, d) tensors, ``extras`` holds the VAE's ``mu`` and ``logvar``."""
+    out = []
+    for name, t in layers.items():
+        v = VariableSample(t.double())
+        b = noisy_bounds(v, grid.variances)
+        out += [(name, "noisy-upper", f"{s:g}", float(u)) for s, u in zip(grid.variances, b["upper"])]
+        out += [(name, "noisy-lower", f"{s:g}", float(lo)) for s, lo in zip(grid.variances, b["lower"])]
+        out += [(name, "binning", str(k), binned_layer_information(v.x, k)) for k in grid.bins]
+    if "mu" in extras and "Z" in layers:
+        mu, logvar = extras["mu"].double(), extras["logvar"].double()
+        out += [("Z", "vae-rate", "", vae_rate(mu, logvar)), ("Z", "vae-lower", "", vae_lower_bound(mu, logvar))]
+    return out
+
+
+def _probe_sets(run, grid: Grid, data: dict) -> dict[tuple[str, int], torch.Tensor]:
+    from .sensitivity import TRAIN_PROBE_POOL, probe_index
+
+    seed = int(run.info["config"]["seed"])
+    sets = {("test", d): ("test", d) for d in range(grid.draws)}
+    if grid.train_probe:
+        sets[("train", 0)] = ("train", 0)
+    out = {}
+    for key, (split, draw) in sets.items():
+        pool = len(data[split].x) if split == "test" else min(TRAIN_PROBE_POOL, len(data[split].x))
+        out[key] = data[split].x[probe_index(seed, split, grid.n, draw, pool)].float()
+    return out
+
+
+def evaluate_run(run, grid: Grid = Grid(), *, name: str | None = None, data: dict | None = None,
+                 steps: Sequence[int] | None = None) -> pd.DataFrame:
+    """Every estimator of :data:`ESTIMATORS` on every layer of ``run`` at its checkpoints (or
+    ``steps``); the extra probe draws at ``grid.draw_steps`` of them. Returns rows of
+    :data:`COLUMNS`."""
+    from .data import load_dataset
+    from .sensitivity import _large_n_steps
+
+    config = run.info["config"]
+    seed = int(config["seed"])
+    name = name or (run.path.parent.name if run.path is not None else config["model"])
+    if data is None:
+        data = {"test": load_dataset(config["dataset"], "test"), "train": load_dataset(config["dataset"], "train")}
+    steps = sorted(int(s) for s in (run.checkpoint_steps if steps is None else steps))
+    if not steps:
+        raise ValueError(f"run {name!r} (seed {seed}) has no checkpoints; train it with checkpoints=K")
+    probes = _probe_sets(run, grid, data)
+    draw_at = set(_large_n_steps(steps, grid.draw_steps))
+    rows = []
+    for step in steps:
+        model = run.model_at(step)
+        for (split, draw), x in probes.items():
+            if draw > 0 and step not in draw_at:
+                continue
+            with torch.no_grad(), torch.random.fork_rng():
+                torch.manual_seed(0)          # the VAE's sampled Z: the same draw at every step
+                out = model(x)
+            for layer, est, setting, bits in checkpoint_estimates(out.layers, out.extras, grid):
+                rows.append((name, seed, step, layer, est, setting, split, grid.n, draw, bits))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _evaluate_task(run_dir: str, part: str, name: str, grid: Grid) -> tuple[str, float]:
+    import pickle
+    import time
+    from pathlib import Path
+
+    from .training import _atomic_write, load_run
+
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    table = evaluate_run(load_run(run_dir), grid, name=name)
+    record = {"grid": dataclasses.asdict(grid), "table": table, "seconds": time.perf_counter() - t0}
+    _atomic_write(Path(part), lambda f: pickle.dump(record, f))
+    return part, record["seconds"]
+
+
+def default_dir():
+    from .experiments import RESULTS_DIR
+
+    return RESULTS_DIR / "second-opinion"
+
+
+def load_table(dataset: str, root=None) -> pd.DataFrame | None:
+    """The table of :func:`evaluate_sweep` for ``dataset``, or None where there is none."""
+    from pathlib import Path
+
+    path = Path(root if root is not None else default_dir()) / f"{dataset}.csv.gz"
+    return pd.read_csv(path, dtype={"setting": str}, keep_default_na=False) if path.is_file() else None
+
+
+def evaluate_sweep(dataset: str, profile: str = "seeds", *, grid: Grid = Grid(), seeds=None, runs=None, root=None,
+                   out=None, workers: int | None = None, scheduler: str | None = None, progress: bool = True,
+                   force: bool = False) -> dict:
+    """Evaluate every run and seed of a sweep that has checkpoints here, one Dask task each, and
+    write ``OUT/<dataset>.csv.gz`` and ``OUT/<dataset>.json`` atomically. Runs without checkpoints
+    keep their rows from the table already in OUT; finished tasks are kept in ``OUT/.parts/`` and
+    reused. Before any work OUT must be writable, and the new table may not lack a run and seed of
+    the existing one (unless ``force``). When nothing is evaluated, nothing is written."""
+    import json
+    import pickle
+    from pathlib import Path
+
+    from .experiments import load_profile, run_configs, sweep_root
+    from .outputs import check_writable, refuse_smaller_table, removed_on_failure
+    from .sweep import run_tasks
+    from .training import CHECKPOINT_FILE, _atomic_write, _git_commit, _versions
+
+    spec = load_profile(profile)
+    seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
+    names = list(runs) if runs is not None else list(run_configs(profile, dataset))
+    base = Path(root) if root is not None else sweep_root(profile)
+    out_dir = check_writable(out if out is not None else default_dir(), "output folder")
+    earlier = load_table(dataset, out_dir)
+    have = set() if earlier is None else {f"{r}/seed-{s}" for r, s in zip(earlier.run, earlier.seed)}
+    tasks, reused, kept, missing = {}, {}, [], []
+    parts = out_dir / ".parts" / dataset
+    for seed in seeds:
+        for name in names:
+            key, run_dir = f"{name}/seed-{seed}", base / profile / dataset / name / f"seed-{seed}"
+            part = parts / f"{name}-seed-{seed}.pkl"
+            if not (run_dir / CHECKPOINT_FILE).is_file():
+                (kept if key in have else missing).append(key)
+            elif part.is_file() and pickle.loads(part.read_bytes())["grid"] == dataclasses.asdict(grid):
+                reused[key] = str(part)
+            else:
+                tasks[key] = (str(run_dir), str(part), name, grid)
+    refuse_smaller_table(out_dir / f"{dataset}.csv.gz", have, set(tasks) | set(reused) | set(kept),
+                         what="run(s)", force=force,
+                         remedy=f"python -m ipbook sweep --profile {profile} --dataset {dataset} "
+                                f"--recreate-checkpoints recreates their checkpoints")
+    info = {"dataset": dataset, "profile": profile, "evaluated": sorted(tasks) + sorted(reused),
+            "kept_from_earlier_table": sorted(kept), "missing_checkpoints": missing, "written": False}
+    if not tasks and not reused:
+        return info
+    with removed_on_failure(out_dir):
+        parts.mkdir(parents=True, exist_ok=True)
+        results = run_tasks(_evaluate_task, tasks, workers=workers, scheduler=scheduler, progress=progress,
+                            desc="second-opinion") if tasks else {}
+    failed = {k: f"{type(v).__name__}: {v}".splitlines()[0] for k, v in results.items() if isinstance(v, Exception)}
+    if failed:
+        raise RuntimeError(f"{len(failed)} task(s) failed, nothing written: "
+                           + "; ".join(f"{k}: {v}" for k, v in sorted(failed.items())[:3]))
+    done = {**reused, **{k: v[0] for k, v in results.items()}}
+    records = {k: pickle.loads(Path(p).read_bytes()) for k, p in done.items()}
+    old = [] if earlier is None else [g for (r, s), g in earlier.groupby(["run", "seed"], sort=False)
+                                      if f"{r}/seed-{s}" in kept]
+    table = pd.concat(old + [records[k]["table"] for k in sorted(records)], ignore_index=True)
+    table = table.sort_values(["run", "seed", "step", "layer", "estimator", "probe", "draw"], kind="stable")
+    _atomic_write(out_dir / f"{dataset}.csv.gz", lambda f: table.to_csv(
+        f, index=False, float_format="%.6g", compression={"method": "gzip", "mtime": 0}))
+    info.update(written=True, rows=len(table), grid=dataclasses.asdict(grid),
+                task_seconds={k: round(r["seconds"], 1) for k, r in sorted(records.items())},
+                versions=_versions(), git=_git_commit())
+    _atomic_write(out_dir / f"{dataset}.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
+    return info
+
+
+# ----------------------------------------------------------------------------- verdicts
+def series(rows: pd.DataFrame, probe: str = "test", draw: int = 0) -> pd.DataFrame:
+    """The main trajectories: one probe set, every run, seed, layer, estimator and setting."""
+    return rows[(rows.probe == probe) & (rows.draw == draw)]
+
+
+def saturated(rows: pd.DataFrame, frac: float = SATURATION_FRAC) -> pd.DataFrame:
+    """Per run, seed, layer, estimator and setting: whether the value stays within ``frac`` of
+    log2 N at every checkpoint (``saturated``), in which case no drop can be seen."""
+    s = series(rows)
+    g = s.assign(low=s.bits < (1 - frac) * np.log2(s.n)).groupby(
+        ["run", "seed", "layer", "estimator", "setting"], sort=False).low.any()
+    return (~g).rename("saturated").reset_index()
+
+
+def simplifying(rows: pd.DataFrame, k_sd: float = 3.0, min_frac: float = 0.01) -> pd.DataFrame:
+    """ΔI = smoothed peak − final per run, seed, layer, estimator and setting (in bits and as
+    ``dI_frac`` of the peak), the noise ``sd`` (the median over the draw checkpoints of the
+    standard deviation over probe draws), whether it ``simplifies`` (ΔI/peak above k_sd·sd/peak and
+    ``min_frac``) and whether it is ``saturated``."""
+    from .findings import simplifying_phase
+
+    keys = ["run", "seed", "layer", "estimator", "setting"]
+    draws = rows[rows.probe == "test"]
+    sd = (draws.groupby(keys + ["step"], sort=False).bits.std(ddof=1).groupby(level=list(range(len(keys))))
+          .median().rename("sd"))
+    out = []
+    for key, g in series(rows).groupby(keys, sort=False):
+        g = g.sort_values("step")
+        ph = simplifying_phase(g.bits.to_numpy(), g.step.to_numpy(), window=min(3, len(g)))
+        out.append(dict(zip(keys, key), peak=ph["peak"], final=ph["final"], dI=ph["dI"],
+                        dI_frac=ph["dI"] / ph["peak"] if ph["peak"] > 0 else 0.0))
+    out = pd.DataFrame(out).merge(sd.reset_index(), on=keys, how="left").merge(saturated(rows), on=keys, how="left")
+    noise = (k_sd * out.sd.fillna(0) / out.peak.where(out.peak > 0)).fillna(np.inf)
+    return out.assign(simplifies=(out.dI_frac > np.maximum(noise, min_frac)) & ~out.saturated)
+
+
+def estimator_verdicts(rows: pd.DataFrame, k_sd: float = 3.0, min_frac: float = 0.01) -> pd.DataFrame:
+    """The paper's claims about simplifying phases (:data:`ipbook.sensitivity.ROBUSTNESS_CLAIMS`,
+    DPI excepted) per estimator and setting: columns ``claim``, ``column`` (estimator and setting),
+    ``holds`` (seeds in which it holds), ``judged`` (seeds in which it could be judged: all its
+    runs present and no layer it needs saturated), ``saturated`` (seeds left out as saturated)."""
+    from .sensitivity import ROBUSTNESS_CLAIMS, simplifying_claims
+
+    phase = simplifying(rows, k_sd, min_frac)
+    out = []
+    for (est, setting), p in phase.groupby(["estimator", "setting"], sort=False):
+        column = f"{est} {setting}".strip()
+        counts = {}
+        for seed, ps in p.groupby("seed"):
+            simp = {(r, l): s for r, l, s in zip(ps.run, ps.layer, ps.simplifies)}
+            frac = {(r, l): f for r, l, f in zip(ps.run, ps.layer, ps.dI_frac)}
+            sat = {(r, l): s for r, l, s in zip(ps.run, ps.layer, ps.saturated)}
+            for claim, (holds, layers) in simplifying_claims(simp, frac).items():
+                c = counts.setdefault(claim, {"holds": 0, "judged": 0, "saturated": 0})
+                if any(sat.get(k, False) for k in layers):
+                    c["saturated"] += 1
+                else:
+                    c["judged"] += 1
+                    c["holds"] += bool(holds)
+        text = dict(ROBUSTNESS_CLAIMS)
+        out += [{"claim": text[k], "column": column, **v} for k, v in counts.items()]
+    return pd.DataFrame(out, columns=["claim", "column", "holds", "judged", "saturated"])
+
