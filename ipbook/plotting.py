@@ -480,6 +480,20 @@ ESTIMATOR_STYLE = {"matrix-paper": ("C3", "o"), "matrix-median": ("C0", "s"), "m
                    "noisy-upper": ("C7", "1"), "noisy-lower": ("C8", "2")}
 
 
+def _setting_numbers(setting: str) -> tuple:
+    """The numbers of a calibration setting such as ``n_t=10;var=1`` or ``nu=2``, for sorting."""
+    import re
+
+    return tuple(float(v) for v in re.findall(r"=([0-9.e+-]+)", setting))
+
+
+def _task_label(family: str, d: int, setting: str) -> str:
+    nums = [f"{v:g}" for v in _setting_numbers(setting)]
+    if family == "linear-channel":
+        return "\n".join(nums)
+    return f"{d}" + ("\n" + "\n".join(nums) if nums else "")
+
+
 def plot_calibration(means, n: int, families, *, ncols: int = 2):
     """Estimate against truth on distributions of known MI (:func:`ipbook.calibration_grid.seed_means`
     at one N): one panel per family, the tasks along x, the truth in black, the ceiling log2 N
@@ -492,8 +506,9 @@ def plot_calibration(means, n: int, families, *, ncols: int = 2):
     for ax, family in zip(axes.flat, families):
         f = rows[rows.family == family]
         f = f[~f.setting.str.contains("bins=30")]
-        tasks = list(dict.fromkeys(zip(f.d, f.setting.str.replace(r";?bins=\d+", "", regex=True))))
-        labels = [f"d={d}" + (f"\n{s.replace(';', ' ')}" if s else "") for d, s in tasks]
+        tasks = sorted(dict.fromkeys(zip(f.d, f.setting.str.replace(r";?bins=\d+", "", regex=True))),
+                       key=lambda t: (t[0], _setting_numbers(t[1])))
+        labels = [_task_label(family, d, s) for d, s in tasks]
         pos = {t: i for i, t in enumerate(tasks)}
         key = list(zip(f.d, f.setting.str.replace(r";?bins=\d+", "", regex=True)))
         f = f.assign(x=[pos[k] for k in key])
@@ -505,6 +520,7 @@ def plot_calibration(means, n: int, families, *, ncols: int = 2):
             if len(e):
                 ax.plot(e.x, e.bits, marker=marker, color=color, lw=1, ms=5, label=est)
         ax.set_xticks(range(len(tasks)), labels, fontsize=7 if len(tasks) > 7 else 8)
+        ax.set_xlabel({"linear-channel": "n_T / σ² (from d = 784)", "student-t": "d / ν"}.get(family, "d"), fontsize=8)
         ax.set_title(family, loc="left")
         ax.set_ylabel("I [bits]")
         top = max(truth.true_bits.max(), math.log2(n)) * 1.1
