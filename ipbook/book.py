@@ -175,6 +175,44 @@ def open_calibration(profile: str, *, root=None):
     return rows, note
 
 
+def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
+    """What the second-opinion chapter does first: the book's figure style and the rows of
+    :mod:`ipbook.second_opinion`, with a sentence saying where they come from (glued as
+    ``second_opinion_note``). For the paper profile, the committed
+    ``results/second-opinion/<dataset>.csv.gz``; otherwise, or where none is committed, a small grid
+    (N = 100 test images, 3 draws at 4 checkpoints) on the quick profile's checkpoints, computed as
+    the page runs. Returns ``(rows, note, n_seeds)``."""
+    import json
+
+    import pandas as pd
+    from myst_nb import glue
+
+    from . import findings, plotting
+    from .second_opinion import Grid, default_dir, evaluate_run, load_table
+
+    plotting.book_style()
+    rows = load_table(dataset, root) if profile == "paper" else None
+    if rows is not None:
+        info = json.loads((Path(root or default_dir()) / f"{dataset}.json").read_text())
+        seeds = sorted(set(rows.seed))
+        note = (f"The estimators of python -m ipbook second-opinion on the checkpoints of the seeds profile "
+                f"(30,000 iterations), N = {info['grid']['n']} probe images: {rows.groupby(['run', 'seed']).ngroups} "
+                f"runs and seeds, seeds {', '.join(map(str, seeds))}.")
+        if info.get("missing_checkpoints"):
+            note += (f" Not yet evaluated (their checkpoints were not recreated on the machine that "
+                     f"evaluated the grid): {len(info['missing_checkpoints'])} runs and seeds.")
+    else:
+        runs = run_profile("quick", dataset, root=results, progress=False)
+        grid = Grid(n=100, draws=3, draw_steps=4, train_probe=False)
+        rows = pd.concat([evaluate_run(run, grid, name=name) for name, run in runs.items()], ignore_index=True)
+        steps = max(int(r.info["config"].get("steps") or 0) for r in runs.values())
+        note = (f"A small grid computed as this page ran, on the checkpoints of the quick profile's runs "
+                f"(seed 0, {steps:,} iterations: the fitting phase only), N = 100 test images"
+                + ("; no committed second-opinion table exists for this dataset." if profile == "paper" else "."))
+    glue("second_opinion_note", findings.Text(note), display=False)
+    return rows, note, int(rows.seed.nunique())
+
+
 def seed_runs(seeds: dict, name: str, *, other_than: int | None = None) -> list:
     """The runs named ``name`` of every seed in ``seeds`` ({seed: {run name: Run}}), in seed
     order, leaving out seed ``other_than``; an empty list without seeds."""

@@ -40,7 +40,8 @@ from .estimators import BINS, NOISE_VARIANCES, VariableSample, binned_layer_info
 from .estimators import vae_lower_bound, vae_rate
 
 __all__ = ["COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "evaluate_run", "evaluate_sweep",
-           "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "SATURATION_FRAC"]
+           "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "verdict_matrix",
+           "drop_table", "saturation_table", "column_name", "SATURATION_FRAC"]
 
 COLUMNS = ["run", "seed", "step", "layer", "estimator", "setting", "probe", "n", "draw", "bits"]
 ESTIMATORS = ("noisy-upper", "noisy-lower", "binning", "vae-rate", "vae-lower")
@@ -271,7 +272,7 @@ def estimator_verdicts(rows: pd.DataFrame, k_sd: float = 3.0, min_frac: float = 
     phase = simplifying(rows, k_sd, min_frac)
     out = []
     for (est, setting), p in phase.groupby(["estimator", "setting"], sort=False):
-        column = f"{est} {setting}".strip()
+        column = column_name(est, setting)
         counts = {}
         for seed, ps in p.groupby("seed"):
             simp = {(r, l): s for r, l, s in zip(ps.run, ps.layer, ps.simplifies)}
@@ -287,4 +288,47 @@ def estimator_verdicts(rows: pd.DataFrame, k_sd: float = 3.0, min_frac: float = 
         text = dict(ROBUSTNESS_CLAIMS)
         out += [{"claim": text[k], "column": column, **v} for k, v in counts.items()]
     return pd.DataFrame(out, columns=["claim", "column", "holds", "judged", "saturated"])
+
+
+def column_name(estimator: str, setting: str) -> str:
+    """How a page names an estimator at a setting: ``noisy-upper σ²=0.1``, ``binning 30 bins``."""
+    if estimator.startswith("noisy"):
+        return f"{estimator} σ²={setting}"
+    if estimator == "binning":
+        return f"binning {setting} bins"
+    return estimator
+
+
+def verdict_matrix(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`estimator_verdicts` as a page table: claims as rows, estimator settings as columns,
+    each cell ``k/n`` (seeds in which the claim holds / could be judged), ``saturated`` where every
+    seed was, and ``k/n, m sat.`` where some were."""
+    def cell(r):
+        if r.judged == 0:
+            return "saturated" if r.saturated else "–"
+        return f"{r.holds}/{r.judged}" + (f", {r.saturated} sat." if r.saturated else "")
+    v = verdicts.assign(cell=[cell(r) for r in verdicts.itertuples()])
+    table = v.pivot(index="claim", columns="column", values="cell")
+    claims = [c for c in dict.fromkeys(verdicts.claim)]
+    return table.reindex(index=claims, columns=list(dict.fromkeys(verdicts.column))).fillna("–")
+
+
+def drop_table(rows: pd.DataFrame, runs: Sequence[str] = ("shallow", "sparse", "deep"), layer: str = "Z") -> pd.DataFrame:
+    """ΔI of ``layer`` per run and estimator setting: mean and sd over seeds, in bits, and as a
+    percentage of the peak; with the seeds in which it simplifies and those that are saturated."""
+    p = simplifying(rows)
+    p = p[p.run.isin(list(runs)) & (p.layer == layer)]
+    p = p.assign(column=[column_name(e, s) for e, s in zip(p.estimator, p.setting)], pct=100 * p.dI_frac)
+    g = p.groupby(["run", "column"], sort=False)
+    return g.agg(dI=("dI", "mean"), dI_sd=("dI", "std"), pct=("pct", "mean"), simplifies=("simplifies", "sum"),
+                 saturated=("saturated", "sum"), seeds=("seed", "nunique")).reset_index()
+
+
+def saturation_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per estimator setting: the share of (run, seed, layer) trajectories that stay within 1 % of
+    log2 N throughout (saturated: cannot judge)."""
+    s = saturated(rows)
+    s = s.assign(column=[column_name(e, v) for e, v in zip(s.estimator, s.setting)])
+    return s.groupby("column", sort=False).saturated.agg(["mean", "sum", "count"]).reset_index().rename(
+        columns={"mean": "share", "sum": "saturated", "count": "trajectories"})
 
