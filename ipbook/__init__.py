@@ -2,7 +2,8 @@
 
 Modules, one job each:
 
-- :mod:`ipbook.estimators`: the matrix-based Rényi α-entropy estimator and a binning baseline.
+- :mod:`ipbook.estimators`: the estimators of mutual information, one module per family.
+- :mod:`ipbook.recorder`: ``InformationPlaneRecorder``, the information plane of any PyTorch model.
 - :mod:`ipbook.appendix`: the estimator checks of Appendix A (Figs. A1, A2).
 - :mod:`ipbook.data`: MNIST, Fashion-MNIST and EMNIST letters through torchvision.
 - :mod:`ipbook.models`: the six autoencoders.
@@ -25,5 +26,7 @@ from .estimators import (  # noqa: E402
     mutual_information,
 )
 
-__all__ = ["InformationPlane", "binned_mutual_information", "information_plane", "mutual_information",
-           "__version__"]
+from .recorder import InformationPlaneRecorder  # noqa: E402
+
+__all__ = ["InformationPlane", "InformationPlaneRecorder", "binned_mutual_information", "information_plane",
+           "mutual_information", "__version__"]

@@ -29,7 +29,7 @@ class _Help(argparse.HelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+        if action.default is None or action.default is False or action.default == argparse.SUPPRESS or "default" in text:
             return text
         return f"{text} (default: %(default)s)"
 
