@@ -85,7 +85,9 @@ def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=No
         seeds = seeds if len(seeds) >= 2 else {}
     values = findings.glue_values(runs, claims)
     values.update(profile_name=findings.Text(profile), dataset_name=findings.Text(dataset),
-                  n_seeds=len(seeds) or 1, seeds_note=findings.Text(_seeds_note(seeds, seeds_profile)))
+                  n_seeds=len(seeds) or 1, seeds_note=findings.Text(_seeds_note(seeds, seeds_profile)),
+                  seeds_note_curves=findings.Text(_seeds_note(seeds, seeds_profile, "curves")),
+                  seeds_note_planes=findings.Text(_seeds_note(seeds, seeds_profile, "planes")))
     for name, value in values.items():
         glue(name, value, display=False)
     return runs, claims, values, seeds
@@ -219,13 +221,17 @@ def seed_runs(seeds: dict, name: str, *, other_than: int | None = None) -> list:
     return [runs[name] for seed, runs in sorted(seeds.items()) if seed != other_than and name in runs]
 
 
-def _seeds_note(seeds: dict, seeds_profile: str | None) -> str:
+def _seeds_note(seeds: dict, seeds_profile: str | None, kind: str = "both") -> str:
+    """The caption sentence on seeds for panels over training (``curves``: bands), information
+    planes (``planes``: open circles) or ``both``."""
     if not seeds:
         return "One seed (seed 0); no seed sweep was found for this profile."
     listed = ", ".join(str(s) for s in sorted(seeds))
-    return (f"Shaded: the range (min–max) over {len(seeds)} seeds ({listed}) of the "
-            f"{seeds_profile} profile, dashed: their median; open circles: the final points of "
-            f"the seeds other than 0.")
+    others = ", ".join(str(s) for s in sorted(seeds) if s != 0)
+    curves = (f"Shaded: the range (min–max) over {len(seeds)} seeds ({listed}) of the {seeds_profile} "
+              f"profile, dashed: their median.")
+    planes = f"Open circles: the final points of seeds {others} of the {seeds_profile} profile; the trajectory is seed 0's."
+    return {"curves": curves, "planes": planes, "both": f"{curves} {planes}"}[kind]
 
 
 def show_parameters_in_effect(nb: nbformat.NotebookNode, page: Path, params: dict) -> None:

@@ -380,15 +380,24 @@ def plot_collapse(rows, ax=None, *, max_points: int = 20000):
 def plot_rescaling(table, ax=None):
     """I(X; c·T) against the factor c (``rescaling`` table of :func:`ipbook.sensitivity.evaluate_run`),
     one line per run and layer (median over seeds). The true mutual information is flat in c."""
+    from matplotlib.lines import Line2D
+
     fig, ax = _axes(ax)
     med = table.groupby(["run", "layer", "factor"], sort=False).i_xt.median().reset_index()
+    runs = list(dict.fromkeys(med.run))
+    markers, styles = "osD^v<>", ["-", "--", ":", "-.", (0, (5, 1)), (0, (1, 1)), (0, (3, 1, 1, 1))]
+    style = {run: (markers[k % len(markers)], styles[k % len(styles)]) for k, run in enumerate(runs)}
     for k, ((run, layer), g) in enumerate(med.groupby(["run", "layer"], sort=False)):
-        ax.plot(g.factor, g.i_xt, "o-", ms=3, lw=1, color=LAYER_COLORS.get(layer, f"C{k}") if run == "deep" else f"C{k}",
-                label=f"{run} {layer}")
+        marker, ls = style[run]
+        ax.plot(g.factor, g.i_xt, marker=marker, ls=ls, ms=3, lw=1, color=LAYER_COLORS.get(layer, f"C{k}"))
     ax.set_xscale("log", base=2)
     ax.set_xlabel("factor c in T → c·T")
     ax.set_ylabel("I(X; c·T) (bits)")
-    ax.legend(frameon=False, fontsize=7, ncol=2)
+    # two short legends instead of one entry per line: colour = layer, marker and line = run
+    layers = [l for l in LAYER_COLORS if l in set(med.layer)]
+    handles = ([Line2D([], [], color=LAYER_COLORS[l], lw=2) for l in layers]
+               + [Line2D([], [], color="0.3", marker=style[r][0], ls=style[r][1], ms=4) for r in runs])
+    fig.legend(handles, layers + runs, loc="outside lower center", ncol=min(6, len(handles)), frameon=False, fontsize=7)
     return fig
 
 
