@@ -125,10 +125,12 @@ def _train(args) -> int:
                          ip_samples=args.ip_samples, test_points=args.test_points,
                          bottleneck=args.bottleneck, activation=args.activation, sparsity=args.sparsity,
                          seed=args.seed, device=args.device)
+    from .findings import run_findings
+
     run = train(config, args.out, recompute=args.recompute, progress=not args.quiet)
-    f = run.info["final"]
-    print(f"{args.out}: {run.summary()}; {run.info['data']['steps']} iterations, final train loss "
-          f"{f['train_loss']:.4g} (the last mini-batch), test loss {f['test_loss']:.4g}")
+    f = run_findings(run)
+    print(f"{args.out}: {run.summary()}; {run.info['data']['steps']} iterations, train loss "
+          f"{f['train_loss']:.4g} (mean of the last 1 % of iterations), test loss {f['test_loss']:.4g}")
     return 0
 
 
@@ -149,10 +151,13 @@ def _runs_parser(sub) -> None:
 def _runs(args) -> int:
     from .experiments import run_profile
 
+    from .findings import run_findings
+
     done = run_profile(args.profile, args.dataset, runs=args.runs, recompute=args.recompute,
                        progress=not args.quiet, device=args.device)
+    print("train: the mean loss of the last 1 % of iterations; test: the whole test set at the end")
     for name, run in done.items():
-        f = run.info["final"]
+        f = run_findings(run)
         print(f"{name:11s} {run.info['data']['steps']:6d} it  train {f['train_loss']:.4g}  "
               f"test {f['test_loss']:.4g}  {run.summary()}  {run.info['peak_memory_mb']:5.0f} MiB  -> {run.path}")
     return 0
