@@ -195,11 +195,13 @@ def test_command_line_help_documents_every_option_and_default(capsys):
                 default = action.default
                 datasets.update(default if isinstance(default, list) else [default])
         text = p.format_help()
-        expected = {"train": "(default: 100)", "sensitivity": "(default: seeds)"}.get(name, "(default: quick)")
+        expected = {"train": "(default: 100)", "sensitivity": "(default: seeds)", "second-opinion": "(default: seeds)",
+                    "calibrate": "(default: paper)"}.get(name, "(default: quick)")
         assert expected in text
     assert datasets == {"fashion-mnist"}            # one default dataset for every subcommand
     assert {"--test-points", "--batch-size", "--lr", "--seed"} <= set(
         s for a in sub.choices["train"]._actions for s in a.option_strings)
+    assert "(default: 0)" in sub.choices["train"].format_help().split("--seed")[-1]   # a default of 0 is shown too
 
 
 def test_checkpoint_schedule():
