@@ -204,9 +204,13 @@ def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
             note += (f" Not yet evaluated (their checkpoints were not recreated on the machine that "
                      f"evaluated the grid): {len(info['missing_checkpoints'])} runs and seeds.")
     else:
+        from .data import load_dataset
+
         runs = run_profile("quick", dataset, root=results, progress=False)
         grid = Grid(n=100, draws=3, draw_steps=4, train_probe=False)
-        rows = pd.concat([evaluate_run(run, grid, name=name) for name, run in runs.items()], ignore_index=True)
+        data = {"test": load_dataset(dataset, "test")}      # loaded once for the seven runs
+        rows = pd.concat([evaluate_run(run, grid, name=name, data=data) for name, run in runs.items()],
+                         ignore_index=True)
         steps = max(int(r.info["config"].get("steps") or 0) for r in runs.values())
         note = (f"A small grid computed as this page ran, on the checkpoints of the quick profile's runs "
                 f"(seed 0, {steps:,} iterations: the fitting phase only), N = 100 test images"

@@ -41,6 +41,8 @@ def test_every_notebook_hides_its_code_but_the_parameters():
             tags = set(cell.metadata.get("tags", []))
             if "parameters" in tags:
                 assert cell.source.startswith("# Re-run this chapter: papermill "), page
+            elif "example" in tags:      # code shown on purpose: the recorder's example is the page's point
+                assert "measure_your_own" in str(page), (page, "only the recorder's page shows code")
             else:
                 assert tags & {"hide-input", "remove-input", "hide-cell", "remove-cell"}, (page, cell.source[:60])
             assert not cell.get("outputs"), f"{page}: committed with outputs"
