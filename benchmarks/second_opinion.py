@@ -2,7 +2,7 @@
 
 Workload: every hidden layer of the deep autoencoder (256, 128, 50, 128, 256 units) on N = 1000
 test images, the noisy-layer bounds at the four noise variances and binning at 10 and 30 bins
-(18 values per layer, 90 in all): the work of one probe set at one checkpoint of
+(10 values per layer, 50 in all): the work of one probe set at one checkpoint of
 ``python -m ipbook second-opinion``. Target: at most 1 s on one core.
 
 Baseline: each value on its own, as a textbook loop would compute it: scipy ``pdist`` of the
