@@ -194,6 +194,15 @@ def _add_tasks(p) -> None:
                        help="an existing Dask cluster, e.g. tcp://host:8786, instead of a local one")
 
 
+def _add_sweep_source(p) -> None:
+    """The options of a command that evaluates a finished sweep: which sweep, runs and seeds, and
+    on what cluster."""
+    p.add_argument("--profile", default="seeds", help=f"the sweep's settings, params/PROFILE.yaml: {_profiles()}")
+    p.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
+                   help=f"data set of the sweep: one of {', '.join(DATASET_NAMES)}")
+    _add_tasks(p)
+
+
 def _sweep_parser(sub) -> None:
     p = sub.add_parser("sweep", help="seeds x runs of a profile as parallel tasks on a Dask cluster",
                        formatter_class=_Help,
@@ -245,10 +254,7 @@ def _sensitivity_parser(sub) -> None:
                                    "match its recorded plane. Tables with fewer runs, seeds or settings "
                                    "than those in OUT are refused before any work (--force writes them); "
                                    "when every run keeps its rows, nothing is written.")
-    p.add_argument("--profile", default="seeds", help=f"the sweep's settings, params/PROFILE.yaml: {_profiles()}")
-    p.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
-                   help=f"data set of the sweep: one of {', '.join(DATASET_NAMES)}")
-    _add_tasks(p)
+    _add_sweep_source(p)
     p.add_argument("--draws", type=_int_at_least(1, "--draws"), default=None,
                    help="probe draws at the paper's setting, >= 1 (draw 0 is the run's own; default: "
                         "10 for --grid paper, 5 for controls, 3 for small)")
@@ -306,10 +312,7 @@ def _second_opinion_parser(sub) -> None:
                                    "one Dask task per run and seed; writes OUT/DATASET.csv.gz and "
                                    "OUT/DATASET.json. Runs without checkpoints here keep their rows; a "
                                    "table with fewer runs than the one in OUT is refused before any work.")
-    p.add_argument("--profile", default="seeds", help=f"the sweep's settings, params/PROFILE.yaml: {_profiles()}")
-    p.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
-                   help=f"data set of the sweep: one of {', '.join(DATASET_NAMES)}")
-    _add_tasks(p)
+    _add_sweep_source(p)
     p.add_argument("--n", type=_int_at_least(2, "--n"), default=1000, help="probe images per set")
     p.add_argument("--draws", type=_int_at_least(1, "--draws"), default=6,
                    help="test-image probe draws in all, draw 0 included, >= 1")
