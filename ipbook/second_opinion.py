@@ -41,7 +41,7 @@ from .estimators import vae_lower_bound, vae_rate
 
 __all__ = ["COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "evaluate_run", "evaluate_sweep",
            "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "verdict_matrix",
-           "drop_table", "saturation_table", "column_name", "SATURATION_FRAC"]
+           "drop_table", "drop_matrix", "saturation_table", "column_name", "SATURATION_FRAC"]
 
 COLUMNS = ["run", "seed", "step", "layer", "estimator", "setting", "probe", "n", "draw", "bits"]
 ESTIMATORS = ("noisy-upper", "noisy-lower", "binning", "vae-rate", "vae-lower")
@@ -309,8 +309,18 @@ def verdict_matrix(verdicts: pd.DataFrame) -> pd.DataFrame:
         return f"{r.holds}/{r.judged}" + (f", {r.saturated} sat." if r.saturated else "")
     v = verdicts.assign(cell=[cell(r) for r in verdicts.itertuples()])
     table = v.pivot(index="claim", columns="column", values="cell")
-    claims = [c for c in dict.fromkeys(verdicts.claim)]
-    return table.reindex(index=claims, columns=list(dict.fromkeys(verdicts.column))).fillna("–")
+    from .sensitivity import ROBUSTNESS_CLAIMS
+
+    claims = [text for _, text in ROBUSTNESS_CLAIMS if text in set(verdicts.claim)]
+    return table.reindex(index=claims, columns=sorted(set(verdicts.column), key=_column_order)).fillna("–")
+
+
+def _column_order(column: str) -> tuple:
+    """Noisy-layer upper bounds, then lower bounds (each by σ²), binning by bins, the VAE's bounds."""
+    est, _, rest = column.partition(" ")
+    number = float(rest.split("=")[-1].split()[0]) if any(ch.isdigit() for ch in rest) else 0.0
+    return (["noisy-upper", "noisy-lower", "binning", "vae-rate", "vae-lower"].index(est)
+            if est in ("noisy-upper", "noisy-lower", "binning", "vae-rate", "vae-lower") else 9, number)
 
 
 def drop_table(rows: pd.DataFrame, runs: Sequence[str] = ("shallow", "sparse", "deep"), layer: str = "Z") -> pd.DataFrame:
@@ -322,6 +332,21 @@ def drop_table(rows: pd.DataFrame, runs: Sequence[str] = ("shallow", "sparse", "
     g = p.groupby(["run", "column"], sort=False)
     return g.agg(dI=("dI", "mean"), dI_sd=("dI", "std"), pct=("pct", "mean"), simplifies=("simplifies", "sum"),
                  saturated=("saturated", "sum"), seeds=("seed", "nunique")).reset_index()
+
+
+def drop_matrix(drops: pd.DataFrame) -> pd.DataFrame:
+    """:func:`drop_table` as a page table: estimator settings as rows, runs as columns, each cell
+    ``ΔI ± sd bits (pct %, k/n)`` (the sd where there are two seeds or more; ``sat.`` where seeds
+    were saturated)."""
+    def cell(r):
+        sd = f" ± {r.dI_sd:.2f}" if r.dI_sd == r.dI_sd else ""
+        sat = f", {r.saturated} sat." if r.saturated else ""
+        return f"{r.dI:.2f}{sd} ({r.pct:.0f} %, {r.simplifies}/{r.seeds}{sat})"
+    d = drops.assign(cell=[cell(r) for r in drops.itertuples()])
+    table = d.pivot(index="column", columns="run", values="cell")
+    runs = [r for r in ("shallow", "sparse", "deep") if r in table.columns] + [r for r in table.columns
+                                                                              if r not in ("shallow", "sparse", "deep")]
+    return table.reindex(index=sorted(table.index, key=_column_order), columns=runs).rename_axis(index="estimator", columns=None)
 
 
 def saturation_table(rows: pd.DataFrame) -> pd.DataFrame:
