@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from .estimators import VariableSample, binned_layer_information, noisy_lower, noisy_upper
-from .estimators.binning import _entropy_of_rows
+from .estimators.binning import _entropy_of_rows, layer_bins
 from .estimators.matrix import _entropies, _hadamard
 
 __all__ = ["InformationPlaneRecorder", "RECORDER_ESTIMATORS", "parse_estimator"]
@@ -254,8 +254,6 @@ class InformationPlaneRecorder:
 def _binned_label_information(t: torch.Tensor, bins: int, labels: np.ndarray) -> float:
     """Plug-in I(bin(T); Y) = H(bin T) + H(Y) − H(bin T, Y) in bits, T binned as
     :func:`~ipbook.estimators.binned_layer_information` bins it."""
-    x = t.numpy()
-    lo, hi = float(x.min()), float(x.max())
-    idx = np.clip(np.floor((x - lo) / ((hi - lo) / bins if hi > lo else 1.0)), 0, bins - 1).astype(np.int64)
+    idx = layer_bins(t, bins)
     y = np.asarray(labels, dtype=np.int64)[:, None]
     return _entropy_of_rows(idx) + _entropy_of_rows(y) - _entropy_of_rows(np.hstack([idx, y]))

@@ -87,13 +87,11 @@ def _probe_sets(run, grid: Grid, data: dict) -> dict[tuple[str, int], torch.Tens
     from .sensitivity import TRAIN_PROBE_POOL, probe_index
 
     seed = int(run.info["config"]["seed"])
-    sets = {("test", d): ("test", d) for d in range(grid.draws)}
-    if grid.train_probe:
-        sets[("train", 0)] = ("train", 0)
+    keys = [("test", d) for d in range(grid.draws)] + ([("train", 0)] if grid.train_probe else [])
     out = {}
-    for key, (split, draw) in sets.items():
+    for split, draw in keys:
         pool = len(data[split].x) if split == "test" else min(TRAIN_PROBE_POOL, len(data[split].x))
-        out[key] = data[split].x[probe_index(seed, split, grid.n, draw, pool)].float()
+        out[(split, draw)] = data[split].x[probe_index(seed, split, grid.n, draw, pool)].float()
     return out
 
 

@@ -19,7 +19,7 @@ import torch
 
 from ._input import _as_matrix, _same_n
 
-__all__ = ["binned_mutual_information", "binned_layer_information", "BINS"]
+__all__ = ["binned_mutual_information", "binned_layer_information", "layer_bins", "BINS"]
 
 #: The bin counts the book evaluates layers at: Shwartz-Ziv & Tishby's 30, and 10.
 BINS = (10, 30)
@@ -54,6 +54,12 @@ def binned_layer_information(t, bins: int = 30, *, lo: float | None = None, hi: 
     float
         H(bin(T)) in bits, in [0, log2 N].
     """
+    return _entropy_of_rows(layer_bins(t, bins, lo=lo, hi=hi))
+
+
+def layer_bins(t, bins: int, *, lo: float | None = None, hi: float | None = None) -> np.ndarray:
+    """The (N, d) integer bin index of every activation: ``bins`` equal-width bins over [lo, hi]
+    (default: the layer's smallest and largest value), values outside in the end bins."""
     if not (isinstance(bins, (int, np.integer)) and bins >= 2):
         raise ValueError(f"bins must be an integer >= 2; got {bins!r}")
     x = _as_matrix("t", t).cpu().numpy()
@@ -62,7 +68,7 @@ def binned_layer_information(t, bins: int = 30, *, lo: float | None = None, hi: 
     if not hi >= lo:
         raise ValueError(f"the bin range needs lo <= hi; got lo = {lo}, hi = {hi}")
     width = (hi - lo) / bins if hi > lo else 1.0
-    return _entropy_of_rows(np.clip(np.floor((x - lo) / width), 0, bins - 1).astype(np.int64))
+    return np.clip(np.floor((x - lo) / width), 0, bins - 1).astype(np.int64)
 
 
 def binned_mutual_information(x, y, bins: int = 20) -> float:
