@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 from .data import DATASET_NAMES, DEFAULT_DATASET, DatasetNotFoundError
-from .models import ACTIVATION_NAMES, MODEL_NAMES
+from .models import ACTIVATION_NAMES, CLASSIFIER_NAMES, MODEL_NAMES
 
 _DESCRIPTION = ("Information flows of diverse autoencoders (Lee & Jo 2021): train the paper's "
                 "autoencoders while recording the information plane of every layer, and build the book.")
@@ -78,13 +78,13 @@ def _train_parser(sub) -> None:
     from .training import TrainConfig
 
     d = TrainConfig()
-    p = sub.add_parser("train", help="train one autoencoder and record its information plane",
+    p = sub.add_parser("train", help="train one autoencoder (or the classifier) and record its information plane",
                        formatter_class=_Help,
                        description="Train one autoencoder with the information plane of every hidden "
                                    "layer recorded online; writes OUT/metrics.npz and OUT/run.json. "
                                    "The defaults are the paper's settings.")
     p.add_argument("--model", required=True, metavar="MODEL",
-                   help=f"one of: {', '.join(MODEL_NAMES)}")
+                   help=f"one of: {', '.join(MODEL_NAMES)}; or the supervised control: {', '.join(CLASSIFIER_NAMES)}")
     p.add_argument("--out", required=True, help="output directory (checked before training starts)")
     _add_common(p, dataset_help="training and probe data")
     p.add_argument("--epochs", type=float, default=d.epochs, help="passes over the training set")

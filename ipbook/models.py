@@ -12,6 +12,11 @@ of each hidden layer, on which the information plane is later measured:
   :math:`\mathrm{KL}(q(Z|X) \| \mathcal N(0, I))`.
 - ``label``: 784-256-128-n_Z-128-256-784, softmax Z; loss :math:`\mathrm{MSE} + \lambda\,\mathrm{CE}(Y, Z)`.
 
+Beside them, the supervised control of Section IV's contrast (not an autoencoder):
+
+- ``classifier``: the deep AE's encoder 784-256-128-50 and a 10-way softmax (layers E1 E2 Z Yhat);
+  loss :math:`\mathrm{CE}(Y, \hat Y)`.
+
 All hidden layers and the output are sigmoid, except the VAE bottleneck (Gaussian sample) and the
 label-AE bottleneck (softmax). Every layer is an :class:`torch.nn.Linear` with torch's default
 initialization. ``MSE`` is the mean over all elements (:func:`torch.nn.functional.mse_loss`).
@@ -41,11 +46,15 @@ __all__ = [
     "TiedAE",
     "VAE",
     "LabelAE",
+    "Classifier",
+    "CLASSIFIER_NAMES",
     "build_model",
     "label_interpolations",
 ]
 
 MODEL_NAMES: tuple[str, ...] = ("shallow", "deep", "sparse", "tied", "vae", "label")
+#: The supervised networks (trained on labels, measured against them): the paper's contrast.
+CLASSIFIER_NAMES: tuple[str, ...] = ("classifier",)
 
 #: The hidden-layer nonlinearities a model can be built with (``activation=``): the paper's
 #: sigmoid, and the controls of Saxe et al. (2018): tanh (also double-sided saturating), ReLU
@@ -99,6 +108,8 @@ class Autoencoder(nn.Module):
     layer_names: tuple[str, ...] = ()
     n_input: int
     n_bottleneck: int
+    #: what the information plane's second axis measures against: the output X′
+    plane_target = "output"
 
     def forward(self, x: Tensor) -> AEOutput:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -506,6 +517,64 @@ class LabelAE(Autoencoder):
         return f"{super().extra_repr()}, n_classes={self.n_classes}, lam={self.lam}"
 
 
+# ---------------------------------------------------------------------------------- classifier
+class Classifier(nn.Module):
+    r"""The supervised control: the deep AE's encoder and a softmax classifier :math:`X - E_1 - E_2 - Z - \hat Y`.
+
+    .. math::
+        E_1 = \sigma(X W_1^T + b_1), \quad E_2 = \sigma(E_1 W_2^T + b_2), \quad
+        Z = \sigma(E_2 W_3^T + b_3), \quad \hat Y = \mathrm{softmax}(Z W_4^T + b_4),
+
+        \mathcal L = -\frac1N \sum_i \log \hat Y_{i, y_i},
+
+    the cross entropy of the labels (mean over the batch). Section IV of the paper contrasts the
+    autoencoders with "general supervised learning", which "maintained the output mutual
+    information as constant during the simplifying phase"; this network tests it. Its information
+    plane is I(X; T) and I(T; Y) with Y the true labels (:attr:`plane_target` ``"labels"``).
+
+    Args:
+        n_input: input size. Default: 784
+        hidden: sizes of the layers before Z. Default: ``(256, 128)``
+        n_bottleneck: size of Z. Default: 50
+        n_classes: number of classes. Default: 10
+        activation: the nonlinearity of E1, E2 and Z, one of :data:`ACTIVATION_NAMES`. Default: ``"sigmoid"``
+
+    Shape:
+        - Input: :math:`(N, n_X)`; labels ``y`` int64 :math:`(N,)`.
+        - Output: ``AEOutput`` with ``layers`` E1 :math:`(N, 256)`, E2 :math:`(N, 128)`, Z
+          :math:`(N, 50)`, Yhat :math:`(N, n_\text{classes})` (rows summing to 1), ``x_hat`` the
+          class probabilities (the same tensor as ``Yhat``) and ``extras["logits"]``.
+    """
+
+    plane_target = "labels"
+
+    def __init__(self, n_input: int = N_INPUT, hidden: Sequence[int] = DEEP_HIDDEN, n_bottleneck: int = N_BOTTLENECK,
+                 n_classes: int = 10, activation: str = "sigmoid") -> None:
+        super().__init__()
+        hidden = tuple(hidden)
+        _check_sizes(n_input=n_input, n_bottleneck=n_bottleneck, n_classes=n_classes,
+                     **{f"hidden[{i}]": h for i, h in enumerate(hidden)})
+        self.n_input, self.n_bottleneck, self.hidden = n_input, n_bottleneck, hidden
+        self.n_classes, self.activation = n_classes, activation
+        self.layer_names = tuple(f"E{i + 1}" for i in range(len(hidden))) + ("Z", "Yhat")
+        self.encoder = _DeepStack((n_input, *hidden, n_bottleneck), activation)
+        self.fc_logits = nn.Linear(n_bottleneck, n_classes)
+
+    def forward(self, x: Tensor) -> AEOutput:
+        enc = self.encoder(x)
+        logits = self.fc_logits(enc[-1])
+        y_hat = torch.softmax(logits, dim=-1)
+        return AEOutput(dict(zip(self.layer_names, enc + [y_hat])), y_hat, {"logits": logits})
+
+    def loss(self, out: AEOutput, x: Tensor, y: Tensor | None = None) -> Tensor:
+        if y is None:
+            raise ValueError("the classifier needs the labels y for its loss")
+        return F.cross_entropy(out.extras["logits"], y)
+
+    def extra_repr(self) -> str:
+        return f"layers={self.layer_names}, n_classes={self.n_classes}"
+
+
 # ------------------------------------------------------------------------------------- factory
 def label_interpolations(model: "LabelAE", start: int = 0, n_a: int = 11) -> tuple[Tensor, Tensor]:
     r"""Decode :math:`Z = a\,e_{start} + (1 - a)\,e_j` for every other class j (Fig. A3).
@@ -534,11 +603,11 @@ def label_interpolations(model: "LabelAE", start: int = 0, n_a: int = 11) -> tup
 
 
 def build_model(name: str, *, n_classes: int = 10, bottleneck: int | None = None,
-                activation: str = "sigmoid", sparsity: float | None = None) -> Autoencoder:
-    """Build one of the paper's autoencoders by name with the paper's sizes.
+                activation: str = "sigmoid", sparsity: float | None = None) -> nn.Module:
+    """Build one of the paper's autoencoders, or the supervised control, by name with the paper's sizes.
 
     Args:
-        name: one of :data:`MODEL_NAMES`.
+        name: one of :data:`MODEL_NAMES` or :data:`CLASSIFIER_NAMES`.
         n_classes: number of classes (used by the label AE only). Default: 10
         bottleneck: size of Z; ``None`` means the paper's: 50, or ``n_classes`` for the label AE.
         activation: the hidden layers' nonlinearity, one of :data:`ACTIVATION_NAMES`. Default: sigmoid
@@ -547,11 +616,14 @@ def build_model(name: str, *, n_classes: int = 10, bottleneck: int | None = None
     Raises:
         ValueError: unknown ``name`` or ``activation``; ``sparsity`` for another model.
     """
-    if name not in MODEL_NAMES:
-        raise ValueError(f"unknown model {name!r}; valid names are {', '.join(MODEL_NAMES)}")
+    if name not in MODEL_NAMES + CLASSIFIER_NAMES:
+        raise ValueError(f"unknown model {name!r}; valid names are {', '.join(MODEL_NAMES + CLASSIFIER_NAMES)}")
     activation_function(activation)
     if sparsity is not None and name != "sparse":
         raise ValueError(f"sparsity (the KL weight) applies to the sparse AE only; got model {name!r}")
+    if name == "classifier":
+        return Classifier(n_classes=n_classes, activation=activation,
+                          **({} if bottleneck is None else {"n_bottleneck": bottleneck}))
     if name == "label":
         return LabelAE(n_classes=n_classes, n_bottleneck=bottleneck, activation=activation)
     nz = N_BOTTLENECK if bottleneck is None else bottleneck

@@ -26,18 +26,24 @@ and estimates for every hooked layer T, with X uniform over the N probes:
 
 Every value is in bits and at most log2 N (the VAE-style rate is not among these). Nothing is kept
 between steps but the rows: the activations of a step are dropped once it is measured.
+
+The package's own trainer (:func:`ipbook.training.train`) records through this class too: it reads
+the layers from the model's output (``capture=``) instead of hooks, measures I(T; X′) against the
+output of the same forward pass, and estimates on a worker thread (``background=True``) while
+training goes on. There is one measuring path.
 """
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from .estimators import VariableSample, binned_layer_information, noisy_lower, noisy_upper
+from .estimators import InformationPlane, VariableSample, binned_layer_information, noisy_lower, noisy_upper
 from .estimators.binning import _entropy_of_rows, layer_bins
 from .estimators.matrix import _entropies, _hadamard
 
@@ -93,14 +99,15 @@ def _schedule(every, steps, log_steps, total) -> tuple[int | None, set[int]]:
 
 
 class InformationPlaneRecorder:
-    """The information plane of named submodules of any ``torch.nn.Module``, recorded online.
+    """The information plane of named layers of any ``torch.nn.Module``, recorded online.
 
     Parameters
     ----------
     model : torch.nn.Module
     layers : sequence of str
-        Names of submodules (as in ``model.named_modules()``) whose outputs are the layers T; each
-        output must be a tensor, flattened to (N, d).
+        The layers T: names of submodules (as in ``model.named_modules()``), whose outputs are
+        hooked; with ``capture``, the names of the layers that ``capture`` returns. Each must be a
+        tensor, flattened to (N, d).
     probe_x : (N, ...) tensor
         The fixed probe inputs, N >= 2; X is uniform over them.
     probe_y : (N,) integer tensor of class labels, or (N, k) tensor of targets, optional
@@ -114,17 +121,30 @@ class InformationPlaneRecorder:
         The last step, for ``log_steps``.
     device : torch.device, optional
         Where the probe batch goes (default: the model's first parameter's device).
+    capture : callable, optional
+        ``capture(output) -> (layers, target)``: reads the layers (a mapping name -> tensor) from
+        the model's output on the probe batch instead of hooks, and optionally a per-step target
+        (e.g. an autoencoder's X′), against which ``i_ty`` is then measured; ``target`` None
+        falls back to ``probe_y``.
+    alpha, gamma : float
+        The order and Scott's-rule scale of the ``matrix`` estimator (the paper's 1.01 and 2).
+    background : bool
+        Estimate on one worker thread, overlapping the caller's next steps (the forward pass stays
+        in the caller's thread). At most one step is in flight; :meth:`wait`, :meth:`to_frame`
+        and :meth:`close` wait for it and re-raise its error.
     """
 
     def __init__(self, model: nn.Module, layers: Sequence[str], probe_x, probe_y=None, *, every: int | None = None,
                  steps: Sequence[int] | None = None, log_steps: int | None = None, total: int | None = None,
-                 estimators: Sequence[str] = ("matrix",), device=None):
+                 estimators: Sequence[str] = ("matrix",), device=None,
+                 capture: Callable[[object], tuple[Mapping[str, torch.Tensor], torch.Tensor | None]] | None = None,
+                 alpha: float = 1.01, gamma: float = 2.0, background: bool = False):
         modules = dict(model.named_modules())
-        unknown = [name for name in layers if name not in modules or name == ""]
+        unknown = [] if capture is not None else [name for name in layers if name not in modules or name == ""]
         if not layers or unknown:
             valid = ", ".join(n for n in modules if n) or "none"
             raise ValueError(f"unknown layer name(s) {unknown or '(none given)'}; valid submodule names: {valid}")
-        self.model, self.layers = model, list(layers)
+        self.model, self.layers, self.capture = model, list(layers), capture
         self.estimators = [parse_estimator(e) for e in estimators]
         self.every, self.fixed = _schedule(every, steps, log_steps, total)
         param = next(model.parameters(), None)
@@ -134,12 +154,16 @@ class InformationPlaneRecorder:
             raise ValueError(f"probe_x needs at least N = 2 probes; got shape {tuple(self.probe_x.shape)}")
         self.n = self.probe_x.shape[0]
         self.labels, self.targets = self._targets(probe_y)
-        self._x = VariableSample(self.probe_x.reshape(self.n, -1).double().cpu())
-        self._y = VariableSample(self.targets) if self.targets is not None else None
+        flat_x = self.probe_x.reshape(self.n, -1).double()
+        self._x = VariableSample(flat_x.cpu())
+        self._plane = InformationPlane(flat_x, alpha=alpha, gamma=gamma) if ("matrix", "") in self.estimators else None
         self._captured: dict[str, torch.Tensor] = {}
-        self._hooks = [modules[name].register_forward_hook(self._hook(name)) for name in self.layers]
+        self._hooks = ([] if capture is not None else
+                       [modules[name].register_forward_hook(self._hook(name)) for name in self.layers])
         self._armed = False
         self._rows: list[tuple] = []
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipbook-recorder") if background else None
+        self._pending = None
 
     # ------------------------------------------------------------------ setup
     def _targets(self, probe_y):
@@ -154,12 +178,15 @@ class InformationPlaneRecorder:
             return labels.numpy(), onehot
         return None, y.reshape(self.n, -1).double().cpu()
 
+    def _flat(self, name: str, output) -> torch.Tensor:
+        if not isinstance(output, torch.Tensor):
+            raise ValueError(f"layer {name!r} returns {type(output).__name__}, not a tensor; hook a submodule that returns one")
+        return output.detach().reshape(output.shape[0], -1).double().cpu()
+
     def _hook(self, name: str):
         def hook(module, inputs, output):
             if self._armed:
-                if not isinstance(output, torch.Tensor):
-                    raise ValueError(f"layer {name!r} returns {type(output).__name__}, not a tensor; hook a submodule that returns one")
-                self._captured[name] = output.detach().reshape(output.shape[0], -1).double().cpu()
+                self._captured[name] = self._flat(name, output)
         return hook
 
     # ------------------------------------------------------------------ the loop's side
@@ -184,23 +211,52 @@ class InformationPlaneRecorder:
         self._armed = True
         try:
             with torch.no_grad():
-                self.model(self.probe_x)
+                output = self.model(self.probe_x)
         finally:
             self._armed = False
             self.model.train(was_training)
-        missing = [name for name in self.layers if name not in self._captured]
+        captured, self._captured, target = self._captured, {}, None
+        if self.capture is not None:
+            layers, target = self.capture(output)
+            captured = {name: self._flat(name, layers[name]) for name in self.layers if name in layers}
+            target = None if target is None else target.detach().reshape(self.n, -1).double().cpu()
+        missing = [name for name in self.layers if name not in captured]
         if missing:
             raise ValueError(f"layer(s) {missing} did not run in the forward pass of the probe batch")
-        captured, self._captured = self._captured, {}
-        for name in self.layers:
-            self._rows += [(step, name, est, setting, i_xt, i_ty)
-                           for est, setting, i_xt, i_ty in self._estimate(captured[name])]
+        self.wait()
+        if self._pool is None:
+            self._record(step, captured, target)
+        else:
+            self._pending = self._pool.submit(self._record, step, captured, target)
 
-    def _estimate(self, t: torch.Tensor) -> list[tuple[str, str, float, float]]:
+    def wait(self) -> None:
+        """Wait for the step in flight (``background``), re-raising its error here."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def _record(self, step: int, captured: dict[str, torch.Tensor], target: torch.Tensor | None) -> None:
+        target = self.targets if target is None else target
+        per_layer = {name: [] for name in self.layers}
+        if self._plane is not None:
+            i_xt, i_ty = self._plane([captured[name] for name in self.layers], target)
+            for k, name in enumerate(self.layers):
+                per_layer[name].append(("matrix", "", float(i_xt[k]), float("nan") if i_ty is None else float(i_ty[k])))
+        y = VariableSample(target) if target is not None and any(
+            e in _MATRIX and e != "matrix" for e, _ in self.estimators) else None
+        for name in self.layers:
+            per_layer[name] += self._estimate(captured[name], y)
+            order = {est: k for k, est in enumerate(self.estimators)}
+            rows = sorted(per_layer[name], key=lambda r: order[(r[0], r[1])])
+            self._rows += [(step, name, est, setting, i_xt, i_ty) for est, setting, i_xt, i_ty in rows]
+
+    def _estimate(self, t: torch.Tensor, y: VariableSample | None) -> list[tuple[str, str, float, float]]:
         v, out = VariableSample(t), []
         for name, setting in self.estimators:
+            if name == "matrix":
+                continue
             if name in _MATRIX:
-                i_xt, i_ty = self._matrix(v, *_MATRIX[name])
+                i_xt, i_ty = self._matrix(v, y, *_MATRIX[name])
             elif name.startswith("noisy"):
                 bound = noisy_upper if name == "noisy-upper" else noisy_lower
                 i_xt = bound(v, float(setting))
@@ -211,14 +267,15 @@ class InformationPlaneRecorder:
             out.append((name, setting, float(i_xt), float(i_ty)))
         return out
 
-    def _matrix(self, v: VariableSample, rule: str, gamma: float, alpha: float) -> tuple[float, float]:
+    def _matrix(self, v: VariableSample, y: VariableSample | None, rule: str, gamma: float,
+                alpha: float) -> tuple[float, float]:
         a_x, a_t = self._x.gram(rule, gamma), v.gram(rule, gamma)
         mats = [a_x, a_t, _hadamard(a_x, a_t)]
-        if self._y is not None:
-            a_y = self._y.gram(rule, gamma)
+        if y is not None:
+            a_y = y.gram(rule, gamma)
             mats += [a_y, _hadamard(a_t, a_y)]
         s = _entropies(torch.stack(mats), alpha).numpy()
-        i_ty = float(s[1] + s[3] - s[4]) if self._y is not None else float("nan")
+        i_ty = float(s[1] + s[3] - s[4]) if y is not None else float("nan")
         return float(s[0] + s[1] - s[2]), i_ty
 
     def _noisy_ty(self, v: VariableSample, bound, variance: float) -> float:
@@ -232,16 +289,32 @@ class InformationPlaneRecorder:
 
     # ------------------------------------------------------------------ results and cleanup
     def to_frame(self) -> pd.DataFrame:
-        """The rows so far: ``step, layer, estimator, setting, i_xt`` (bits) and, with targets,
-        ``i_ty``."""
+        """The rows so far: ``step, layer, estimator, setting, i_xt`` (bits) and, with targets
+        (``probe_y`` or a captured target), ``i_ty``."""
+        self.wait()
         frame = pd.DataFrame(self._rows, columns=["step", "layer", "estimator", "setting", "i_xt", "i_ty"])
-        return frame if self.targets is not None else frame.drop(columns="i_ty")
+        return frame if (self.targets is not None or self.capture is not None) else frame.drop(columns="i_ty")
+
+    def to_arrays(self, estimator: str = "matrix") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(steps, i_xt, i_ty)`` of one estimator (``name`` or ``name:setting``): (S,) steps in
+        the order measured, and (S, L) arrays in bits, the layers in the order given."""
+        self.wait()
+        name, setting = parse_estimator(estimator)
+        rows = [r for r in self._rows if r[2] == name and r[3] == setting]
+        steps = np.asarray([r[0] for r in rows[::len(self.layers)]], dtype=np.int64)
+        values = np.asarray([[r[4], r[5]] for r in rows], dtype=np.float64).reshape(len(steps), len(self.layers), 2)
+        return steps, values[..., 0], values[..., 1]
 
     def close(self) -> None:
-        """Remove the hooks (the rows stay readable)."""
-        for h in self._hooks or []:
-            h.remove()
-        self._hooks = None
+        """Wait for the step in flight, and remove the hooks (the rows stay readable)."""
+        try:
+            self.wait()
+        finally:
+            for h in self._hooks or []:
+                h.remove()
+            self._hooks = None
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
 
     def __enter__(self):
         return self

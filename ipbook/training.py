@@ -2,8 +2,11 @@
 
 One run = one model on one dataset. Every ``ip_every`` iterations the current network is applied to
 a fixed probe set of ``ip_samples`` test images and I(X; T), I(T; X′) of every hidden layer T are
-estimated in one :class:`~ipbook.estimators.InformationPlane` call (X's Gram matrix is built once
-per run). Nothing else is kept per iteration but the training loss: no weight snapshots, so memory
+estimated by an :class:`~ipbook.recorder.InformationPlaneRecorder` (the same class a user attaches
+to their own network), in one :class:`~ipbook.estimators.InformationPlane` call on a worker thread
+(X's Gram matrix is built once per run). The supervised control (``classifier``) is measured
+against the labels instead: I(X; T) and I(T; Y). ``estimators`` adds further estimators (noisy-layer
+bounds, binning) on a larger probe set at the checkpoint schedule's iterations. Nothing else is kept per iteration but the training loss: no weight snapshots, so memory
 does not grow with the number of iterations.
 
 Results go to ``DIR/metrics.npz`` (arrays) and ``DIR/run.json`` (config, data sizes, versions, git
@@ -24,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +35,8 @@ import torch
 from tqdm import tqdm
 
 from .data import DATASET_NAMES, DEFAULT_DATASET, load_dataset
-from .estimators import InformationPlane
-from .models import ACTIVATION_NAMES, MODEL_NAMES, LabelAE, build_model, label_interpolations
+from .models import ACTIVATION_NAMES, CLASSIFIER_NAMES, MODEL_NAMES, LabelAE, build_model, label_interpolations
+from .recorder import InformationPlaneRecorder, parse_estimator
 
 __all__ = ["TrainConfig", "Run", "TrainingDivergedError", "train", "load_run", "check_output_dir",
            "reuse_mismatch", "config_mismatch", "refuse_replacing_committed", "checkpoint_steps", "CHECKPOINT_FILE"]
@@ -81,6 +83,11 @@ class TrainConfig:
     checkpoints : save the weights at this many iterations of the default analysis schedule
         (:func:`checkpoint_steps`: about half log-spaced, half evenly spaced, with 0 and the
         last iteration), or at an explicit list of iterations; ``None``: no checkpoints.
+    estimators : further estimators recorded online, as :class:`~ipbook.recorder.InformationPlaneRecorder`
+        names them (``"noisy-upper:0.1"``, ``"binning:30"``, ...); default none.
+    estimator_samples : their probe set: this many test images (drawn with ``seed + 2``). Default 1000
+    estimator_points : they are measured at the ``checkpoint_steps(estimator_points, total)`` iterations.
+        Default 100
     """
 
     model: str = "deep"
@@ -103,10 +110,20 @@ class TrainConfig:
     checkpoints: int | tuple[int, ...] | None = None
     activation: str = "sigmoid"
     sparsity: float | None = None
+    estimators: tuple[str, ...] = ()
+    estimator_samples: int = 1000
+    estimator_points: int = 100
 
     def __post_init__(self):
-        if self.model not in MODEL_NAMES:
-            raise ValueError(f"unknown model {self.model!r}; valid names: {', '.join(MODEL_NAMES)}")
+        if self.model not in MODEL_NAMES + CLASSIFIER_NAMES:
+            raise ValueError(f"unknown model {self.model!r}; valid names: {', '.join(MODEL_NAMES + CLASSIFIER_NAMES)}")
+        object.__setattr__(self, "estimators", tuple(self.estimators))
+        for spec in self.estimators:
+            parse_estimator(spec)
+        if not (isinstance(self.estimator_samples, int) and self.estimator_samples >= 2):
+            raise ValueError(f"estimator_samples must be an integer >= 2; got {self.estimator_samples!r}")
+        if not (isinstance(self.estimator_points, int) and self.estimator_points >= 2):
+            raise ValueError(f"estimator_points must be an integer >= 2; got {self.estimator_points!r}")
         if self.dataset not in DATASET_NAMES:
             raise ValueError(f"unknown dataset {self.dataset!r}; valid names: {', '.join(DATASET_NAMES)}")
         positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
@@ -156,8 +173,9 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        if isinstance(d["checkpoints"], tuple):
-            d["checkpoints"] = list(d["checkpoints"])  # as it reads back from run.json
+        for key in ("checkpoints", "estimators"):
+            if isinstance(d[key], tuple):
+                d[key] = list(d[key])  # as it reads back from run.json
         return d
 
 
@@ -350,7 +368,8 @@ def config_mismatch(old: Run, config: "TrainConfig") -> str | None:
     """How the finished run ``old``'s config differs from ``config``, in words; None when equal. A
     setting that ``old`` does not record was added to :class:`TrainConfig` after it ran, and counts
     as its default."""
-    added = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    added = {f.name: list(f.default) if isinstance(f.default, tuple) else f.default
+             for f in dataclasses.fields(TrainConfig)}
     old_config, new_config = {**added, **old.info.get("config", {})}, config.to_dict()
     if old_config == new_config:
         return None
@@ -419,41 +438,6 @@ def _check_finite(losses: torch.Tensor, first: int, last: int) -> None:
             f"(lr) or check the input data")
 
 
-class _PlaneRecorder:
-    """Estimates the information plane on one worker thread while training goes on.
-
-    The probe forward pass runs in the training thread (it needs the current weights); the Gram
-    matrices and eigen-decompositions, most of the cost, run on the worker and overlap the next
-    training steps. At most one estimate is in flight, so memory stays flat; the results do not
-    depend on the overlap.
-    """
-
-    def __init__(self, plane: InformationPlane, n_rows: int, n_layers: int):
-        self.plane = plane
-        self.i_xt = np.full((n_rows, n_layers), np.nan)
-        self.i_tx = np.full((n_rows, n_layers), np.nan)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipbook-plane")
-        self._pending = None
-
-    def _estimate(self, row: int, layers: list, x_hat) -> None:
-        self.i_xt[row], self.i_tx[row] = self.plane(layers, x_hat)
-
-    def submit(self, row: int, layers: list, x_hat) -> None:
-        self.wait()
-        self._pending = self._pool.submit(self._estimate, row, layers, x_hat)
-
-    def wait(self) -> None:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            pending.result()  # re-raises an estimator error in the training thread
-
-    def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            self._pool.shutdown(wait=True)
-
-
 @dataclass
 class _Data:
     """The tensors of one run, on its device, and the fingerprint of what was loaded."""
@@ -471,6 +455,8 @@ def _load_data(config: TrainConfig, device: torch.device) -> _Data:
     test_set = load_dataset(config.dataset, "test")
     if config.ip_samples > len(test_set):
         raise ValueError(f"ip_samples = {config.ip_samples} exceeds the {len(test_set)} test images")
+    if config.estimators and config.estimator_samples > len(test_set):
+        raise ValueError(f"estimator_samples = {config.estimator_samples} exceeds the {len(test_set)} test images")
     return _Data(train_set.x.to(device), train_set.y.to(device), test_set.x.to(device),
                  test_set.y.to(device), train_set.n_classes,
                  {"train": train_set.fingerprint(), "test": test_set.fingerprint()})
@@ -535,11 +521,12 @@ def _weights(model) -> dict:
 
 
 def _optimise(config: TrainConfig, data: _Data, model, optimizer, batch_order, schedule: _Schedule,
-              on_due, losses: torch.Tensor, bar) -> None:
+              on_due, losses: torch.Tensor, bar, extra_due=None) -> None:
     """The training loop: Adam on mini-batches in the order of ``batch_order``, one pass of the
     shuffled training set after another, for ``len(losses)`` iterations. ``losses[k]`` receives
     the mini-batch loss of iteration k + 1; ``on_due(step)`` runs at step 0 and after every
-    iteration that ``schedule`` names, once the losses so far are checked to be finite."""
+    iteration that ``schedule`` (or ``extra_due(step)``) names, once the losses so far are checked
+    to be finite."""
     n_train, bs, total = len(data.x_train), config.batch_size, len(losses)
     on_due(0)
     step, checked, perm, pos = 0, 0, None, n_train
@@ -555,7 +542,7 @@ def _optimise(config: TrainConfig, data: _Data, model, optimizer, batch_order, s
         optimizer.step()
         losses[step] = loss.detach()
         step += 1
-        if schedule.due(step):
+        if schedule.due(step) or (extra_due is not None and extra_due(step)):
             _check_finite(losses, checked + 1, step)
             checked = step
             on_due(step)
@@ -570,17 +557,58 @@ def _progress_bar(config: TrainConfig, total: int, progress: bool):
                 mininterval=1.0, ascii=True, dynamic_ncols=False, ncols=100)
 
 
+def _probe(data: _Data, seed: int, n: int) -> torch.Tensor:
+    """The sorted indices of ``n`` test images drawn with ``seed`` (a run's fixed probe set)."""
+    index = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(seed))
+    return index[:n].sort().values
+
+
+def _capture(out):
+    """The recorder's view of an autoencoder's output: its layers, and X′ as the target of the
+    plane's second axis, I(T; X′)."""
+    return out.layers, out.x_hat
+
+
+def _capture_layers(out):
+    """A classifier's layers; its second axis is measured against the probes' labels."""
+    return out.layers, None
+
+
+def _recorder(model, config: TrainConfig, data: _Data, index: torch.Tensor, *, steps: list[int],
+              estimators: tuple[str, ...], background: bool) -> InformationPlaneRecorder:
+    """The :class:`InformationPlaneRecorder` of a run on the test images ``index``: every layer of
+    ``model``, against X′ (autoencoders) or the labels (:attr:`plane_target` ``"labels"``)."""
+    labels = getattr(model, "plane_target", "output") == "labels"
+    index = index.to(data.x_test.device)
+    return InformationPlaneRecorder(
+        model, list(model.layer_names), data.x_test[index], probe_y=data.y_test[index] if labels else None,
+        steps=steps, estimators=estimators, capture=_capture_layers if labels else _capture,
+        alpha=config.alpha, gamma=config.gamma, background=background)
+
+
+def _estimator_metrics(recorder: InformationPlaneRecorder, estimators: tuple[str, ...], index) -> dict:
+    """``est_step`` (S,), ``est_i_xt`` / ``est_i_ty`` (S, L, E) in bits, ``est_names`` (E,) and
+    ``est_probe_index`` of the further estimators of a run (:attr:`TrainConfig.estimators`)."""
+    arrays = [recorder.to_arrays(e) for e in estimators]
+    return {"est_step": arrays[0][0], "est_names": np.asarray(estimators, dtype=str),
+            "est_probe_index": index.numpy(),
+            "est_i_xt": np.stack([a[1] for a in arrays], axis=-1),
+            "est_i_ty": np.stack([a[2] for a in arrays], axis=-1)}
+
+
 def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool) -> tuple[dict, dict | None]:
     """Train the model of ``config`` and measure it on the schedule; returns the metrics arrays and
     the checkpoints ({iteration: float32 state dict}, None when none are asked for)."""
     total = config.total_steps(len(data.x_train))
     model, optimizer, batch_order = _build(config, data, device)
-    probe_index = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(config.seed + 1))
-    probe_index = probe_index[:config.ip_samples].sort().values
-    x_probe = data.x_test[probe_index.to(device)]
+    probe_index = _probe(data, config.seed + 1, config.ip_samples)
     schedule = _Schedule(config, total)
-    recorder = _PlaneRecorder(InformationPlane(x_probe, alpha=config.alpha, gamma=config.gamma),
-                              len(schedule.ip), len(model.layer_names))
+    # the plane on a worker thread, overlapping the next training steps
+    plane = _recorder(model, config, data, probe_index, steps=schedule.ip, estimators=("matrix",), background=True)
+    est_index = _probe(data, config.seed + 2, config.estimator_samples) if config.estimators else None
+    further = (_recorder(model, config, data, est_index,
+                         steps=checkpoint_steps(config.estimator_points, total), estimators=config.estimators,
+                         background=False) if config.estimators else None)
     test_loss = np.empty(len(schedule.test))
     losses = torch.empty(total, dtype=torch.float64, device=device)
     states = {} if schedule.checkpoint else None
@@ -593,31 +621,37 @@ def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool)
             states[step] = _weights(model)
         model.eval()
         with torch.no_grad(), forked_rng():
-            if (row := schedule.take_ip(step)) is not None:
-                out = model(x_probe)
-                recorder.submit(row, list(out.layers.values()), out.x_hat)
+            if schedule.take_ip(step) is not None:
+                plane.measure(step)
             if (row := schedule.take_test(step)) is not None:
                 test_loss[row] = _eval_loss(model, data.x_test, data.y_test, config.batch_size)
+        if further is not None and further.due(step):
+            with forked_rng():
+                further.measure(step)
         model.train()
 
     bar = _progress_bar(config, total, progress)
     try:
-        _optimise(config, data, model, optimizer, batch_order, schedule, measure, losses, bar)
-        recorder.wait()
+        _optimise(config, data, model, optimizer, batch_order, schedule, measure, losses, bar,
+                  extra_due=further.due if further is not None else None)
+        steps, i_xt, i_second = plane.to_arrays("matrix")
         extra = _final_outputs(model, data, config.n_recon, forked_rng)
     finally:
         bar.close()
-        recorder.close()
-
+        plane.close()
+        if further is not None:
+            further.close()
+    second = "i_ty" if getattr(model, "plane_target", "output") == "labels" else "i_tx"
     return {
         "step": np.asarray(schedule.ip, dtype=np.int64),
-        "i_xt": recorder.i_xt.astype(np.float32), "i_tx": recorder.i_tx.astype(np.float32),
+        "i_xt": i_xt.astype(np.float32), second: i_second.astype(np.float32),
         "layers": np.asarray(model.layer_names, dtype=str),
         "loss_step": np.arange(1, total + 1, dtype=np.int64),
         "train_loss": losses.cpu().numpy().astype(np.float32),
         "test_loss_step": np.asarray(schedule.test, dtype=np.int64),
         "test_loss": test_loss,
         "probe_index": probe_index.numpy(),
+        **(_estimator_metrics(further, config.estimators, est_index) if further is not None else {}),
         **extra,
     }, states
 

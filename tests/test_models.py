@@ -317,3 +317,23 @@ def test_sigmoid_default_is_unchanged_and_bad_settings_are_named():
     with pytest.raises(ValueError, match="sparse AE only"):
         build_model("deep", sparsity=0.01)
     assert build_model("sparse", sparsity=0.1).lam == 0.1 and build_model("deep", bottleneck=5).n_bottleneck == 5
+
+
+def test_the_classifier_is_the_deep_encoder_and_a_softmax_with_the_cross_entropy():
+    from ipbook.models import Classifier
+
+    torch.manual_seed(0)
+    m = build_model("classifier")
+    assert isinstance(m, Classifier) and m.layer_names == ("E1", "E2", "Z", "Yhat")
+    assert sum(p.numel() for p in m.parameters()) == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 50 + 50 + 50 * 10 + 10
+    x, y = torch.rand(6, 784), torch.tensor([0, 1, 2, 3, 4, 9])
+    out = m(x)
+    assert tuple(t.shape[1] for t in out.layers.values()) == (256, 128, 50, 10)
+    p = out.layers["Yhat"].detach().double().numpy()
+    np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-6)
+    # textbook cross entropy: -(1/N) sum_i log p_{i, y_i}
+    expected = -np.mean(np.log(p[np.arange(6), y.numpy()]))
+    assert abs(val(m.loss(out, x, y)) - expected) < 1e-5
+    with pytest.raises(ValueError, match="needs the labels"):
+        m.loss(out, x, None)
+    assert build_model("classifier", activation="tanh").activation == "tanh"

@@ -194,7 +194,7 @@ def test_command_line_help_documents_every_option_and_default(capsys):
             if action.dest == "dataset":               # sweep takes a list of datasets
                 default = action.default
                 datasets.update(default if isinstance(default, list) else [default])
-        text = p.format_help()
+        text = " ".join(p.format_help().split())   # argparse wraps lines where it likes
         expected = {"train": "(default: 100)", "sensitivity": "(default: seeds)", "second-opinion": "(default: seeds)",
                     "calibrate": "(default: paper)"}.get(name, "(default: quick)")
         assert expected in text
@@ -281,6 +281,8 @@ def test_runs_recorded_before_a_setting_existed_are_still_reused(tmp_path):
     first = train(model="shallow", max_steps=5, **QUICK, out_dir=out)
     info = json.loads((out / "run.json").read_text())
     del info["config"]["checkpoints"]                      # as in runs made before checkpoints
+    for key in ("estimators", "estimator_samples", "estimator_points"):   # and before further estimators
+        del info["config"][key]
     (out / "run.json").write_text(json.dumps(info))
     assert train(model="shallow", max_steps=5, **QUICK, out_dir=out).info["started"] == first.info["started"]
 
@@ -328,3 +330,51 @@ def test_a_failed_replay_names_the_recorded_cpu_kernels_when_they_differ():
     other = "AVX2" if now != "AVX2" else "AVX512"
     hint = _capability_hint({"torch_cpu_capability": other})
     assert f"ATEN_CPU_CAPABILITY={other.lower()}" in hint and now in hint
+
+
+# ------------------------------------------------------------------ one measuring path, the supervised control
+@pytest.mark.parametrize("name", ["shallow", "deep", "vae"])
+def test_the_trainer_measuring_through_the_recorder_gives_the_committed_planes(name):
+    """The trainer records through InformationPlaneRecorder now; its first planes of a committed
+    seeds run (made by the trainer's former own plane code) are the same, bit for bit."""
+    from ipbook.experiments import RESULTS_DIR, run_configs
+
+    old = load_run(RESULTS_DIR / "seeds" / "mnist" / name / "seed-0")
+    if old.info["versions"].get("cpu") != training._cpu_model():
+        pytest.skip(f"the committed run was made on a {old.info['versions'].get('cpu')} CPU; trajectories "
+                    f"agree bit for bit only on the same machine kind")
+    config = run_configs("seeds", "mnist")[name]
+    new = train(config, max_steps=20, checkpoints=None, progress=False).metrics
+    assert list(new["step"]) == [0, 10, 20] == list(old.metrics["step"][:3])
+    for key in ("i_xt", "i_tx"):
+        assert np.abs(new[key].astype(float) - old.metrics[key][:3]).max() <= 1e-12, key
+
+
+def test_the_classifier_is_measured_against_the_labels_with_further_estimators(tmp_path):
+    from ipbook.data import load_dataset
+    from ipbook.estimators import binned_layer_information, noisy_lower, noisy_upper
+    from ipbook.estimators.matrix import VariableSample
+
+    estimators = ("noisy-upper:0.1", "noisy-lower:0.1", "binning:30")
+    steps = training.checkpoint_steps(3, 40)
+    run = train(model="classifier", max_steps=40, estimators=estimators, estimator_samples=200,
+                estimator_points=3, checkpoints=tuple(steps), out_dir=tmp_path / "c", **QUICK)
+    m = run.metrics
+    assert list(m["layers"]) == ["E1", "E2", "Z", "Yhat"] and "i_tx" not in m
+    assert m["i_ty"].shape == m["i_xt"].shape == (9, 4)
+    labels = load_dataset("fashion-mnist", "test").y
+    y = labels[torch.as_tensor(m["probe_index"])]
+    p = torch.bincount(y).double() / len(y)
+    h_y = float(-(p[p > 0] * p[p > 0].log2()).sum())
+    assert (m["i_ty"] <= h_y + 1e-3).all() and (m["i_ty"] >= -1e-3).all()       # I(T;Y) <= H(Y)
+    assert list(m["est_step"]) == steps and m["est_i_xt"].shape == (3, 4, 3)
+    assert list(m["est_names"]) == list(estimators) and len(m["est_probe_index"]) == 200
+    assert (m["est_i_xt"][..., 1] <= m["est_i_xt"][..., 0] + 1e-12).all()        # lower <= upper
+    assert (m["est_i_xt"] <= np.log2(200) + 1e-9).all()
+    # the recorded values are the estimators' functions on the checkpoint's layers
+    x = load_dataset("fashion-mnist", "test").x[torch.as_tensor(m["est_probe_index"])]
+    with torch.no_grad():
+        z = run.model_at(steps[-1])(x).layers["Z"].double()
+    v = VariableSample(z)
+    expected = [noisy_upper(v, 0.1), noisy_lower(v, 0.1), binned_layer_information(z, 30)]
+    assert np.allclose(m["est_i_xt"][-1, 2], expected, rtol=0, atol=1e-12)

@@ -261,31 +261,37 @@ class InformationPlane:
         self.entropy_x = None if _defer_entropy else _entropies(self.gram_x, self.alpha)
 
     def __call__(self, layers, x_hat):
-        """Return ``(i_xt, i_tx)``: I(X; T_l) and I(T_l; X′) in bits, as (L,) numpy arrays."""
+        """Return ``(i_xt, i_tx)``: I(X; T_l) and I(T_l; X′) in bits, as (L,) numpy arrays;
+        ``x_hat`` may be None (no second axis), and then ``i_tx`` is None."""
         if isinstance(layers, (np.ndarray, torch.Tensor)) or len(layers) == 0:
             raise ValueError("layers must be a non-empty list of (N, d_T) arrays or tensors")
         ts = [_as_matrix(f"layers[{i}]", t) for i, t in enumerate(layers)]
-        tr = _as_matrix("x_hat", x_hat)
-        _same_n([("x", self.gram_x)] + [(f"layers[{i}]", t) for i, t in enumerate(ts)] + [("x_hat", tr)])
-        # One (3L+1, N, N) buffer: T_1..T_L and X′, then A_X∘A_T, then A_T∘A_X′ (each / trace).
-        L = len(ts)
+        tr = None if x_hat is None else _as_matrix("x_hat", x_hat)
+        _same_n([("x", self.gram_x)] + [(f"layers[{i}]", t) for i, t in enumerate(ts)]
+                + ([("x_hat", tr)] if tr is not None else []))
+        # One (3L+1, N, N) buffer: T_1..T_L and X′, then A_X∘A_T, then A_T∘A_X′ (each / trace);
+        # without X′: T_1..T_L, then A_X∘A_T.
+        L, R = len(ts), int(tr is not None)
         extra = self.entropy_x is None
-        mats = torch.empty(3 * L + 1 + extra, self.n, self.n, dtype=torch.float64, device=self.device)
-        for k, t in enumerate([*ts, tr]):
+        mats = torch.empty((2 + R) * L + R + extra, self.n, self.n, dtype=torch.float64, device=self.device)
+        for k, t in enumerate(ts + ([tr] if R else [])):
             mats[k] = _normalized_gram(t.to(self.device), scott_bandwidth(self.n, t.shape[1], self.gamma))
-        a_t, a_r = mats[:L], mats[L]
-        torch.mul(self.gram_x, a_t, out=mats[L + 1:2 * L + 1])
-        torch.mul(a_t, a_r, out=mats[2 * L + 1:3 * L + 1])
-        joints = mats[L + 1:3 * L + 1]
+        a_t = mats[:L]
+        torch.mul(self.gram_x, a_t, out=mats[L + R:2 * L + R])
+        if R:
+            torch.mul(a_t, mats[L], out=mats[2 * L + 1:3 * L + 1])
+        joints = mats[L + R:(2 + R) * L + R]
         joints /= torch.diagonal(joints, dim1=-2, dim2=-1).sum(-1)[:, None, None]
         if extra:
-            mats[3 * L + 1] = self.gram_x
+            mats[-1] = self.gram_x
         s = _entropies(mats, self.alpha)
-        s_t, s_r, s_xt, s_tr = s[:L], s[L], s[L + 1:2 * L + 1], s[2 * L + 1:3 * L + 1]
-        s_x = s[3 * L + 1] if extra else self.entropy_x
+        s_t, s_xt = s[:L], s[L + R:2 * L + R]
+        s_x = s[-1] if extra else self.entropy_x
         i_xt = (s_x + s_t - s_xt).cpu().numpy()
-        i_tx = (s_t + s_r - s_tr).cpu().numpy()
-        return i_xt, i_tx
+        if not R:
+            return i_xt, None
+        s_r, s_tr = s[L], s[2 * L + 1:3 * L + 1]
+        return i_xt, (s_t + s_r - s_tr).cpu().numpy()
 
 
 def information_plane(x, layers, x_hat, *, alpha: float = 1.01, gamma: float = 2.0):

@@ -1,0 +1,149 @@
+"""The supervised control: does a classifier keep I(T;Y) flat while I(X;T) falls?
+
+Section IV of the paper contrasts its autoencoders with "general supervised learning", which
+"maintained the output mutual information as constant during the simplifying phase". The control is
+the deep AE's encoder 784-256-128-50 (sigmoid) with a 10-way softmax (:class:`ipbook.models.Classifier`),
+trained with cross entropy at the paper's settings (``params/supervised.yaml``): the plane I(X;T),
+I(T;Y) of every layer, Y the labels, under the paper's estimator on 100 test images every 10
+iterations, and under the noisy-layer bounds and binning on 1,000 other test images at 100
+iterations (``est_*`` arrays of the runs). tanh and ReLU versions give Saxe et al.'s contrast.
+
+Runs live in ``results/supervised/<dataset>/<run>/seed-S/`` (the sweep engine's layout: reusable,
+resumable, fingerprinted); :func:`load_supervised` reads them, :func:`plane_frame` makes one tidy
+table, :func:`contrast` measures each trajectory and :func:`contrast_summary` counts seeds.
+
+A layer **simplifies** when its smoothed I(X;T) falls from its peak to the end by more than
+``min_frac`` of the peak (1 %, as the book's other verdicts), and its I(T;Y) **stays flat** when the
+smoothed I(T;Y) at the end differs from its value at that peak's iteration by at most ``flat_bits``
+(0.05 bits, 1.5 % of log2 10). A trajectory within 1 % of its ceiling log2 N at every measurement
+is **saturated** and cannot be judged.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .experiments import RESULTS_DIR, run_configs
+from .findings import moving_average, simplifying_phase
+from .training import Run, load_run
+
+__all__ = ["PROFILE", "RUNS", "load_supervised", "plane_frame", "contrast", "contrast_summary",
+           "claim_verdict", "FLAT_BITS", "MIN_FRAC"]
+
+PROFILE = "supervised"
+RUNS = ("classifier", "classifier-tanh", "classifier-relu")
+#: I(T;Y) "stays flat" when it changes by at most this many bits over the simplifying phase.
+FLAT_BITS = 0.05
+#: A drop counts when it exceeds this fraction of the peak.
+MIN_FRAC = 0.01
+SATURATION_FRAC = 0.01
+
+
+def load_supervised(dataset: str, *, profile: str = PROFILE, root: str | Path | None = None,
+                    runs: Sequence[str] | None = None, **overrides) -> dict[str, dict[int, Run]]:
+    """The finished runs of the supervised profile: ``{run name: {seed: Run}}``, every seed whose
+    run is finished with the profile's config (with ``overrides``; others left out), as the sweep
+    writes them (``ROOT/<profile>/<dataset>/<run>/seed-S``); nothing is trained."""
+    base = Path(root) if root is not None else RESULTS_DIR
+    out: dict[str, dict[int, Run]] = {}
+    for name in runs or run_configs(profile, dataset):
+        for seed in range(100):
+            path = base / profile / dataset / name / f"seed-{seed}"
+            if not (path / "run.json").is_file():
+                continue
+            run = load_run(path)
+            want = run_configs(profile, dataset, seed=seed, **overrides)[name].to_dict()
+            if {**want, **run.info["config"]} == want:
+                out.setdefault(name, {})[seed] = run
+    return out
+
+
+def _est_rows(name: str, seed: int, m: dict) -> list[pd.DataFrame]:
+    frames = []
+    for k, spec in enumerate(m.get("est_names", [])):
+        est, _, setting = str(spec).partition(":")
+        s, layers = np.asarray(m["est_step"]), list(m["layers"])
+        frames.append(pd.DataFrame({
+            "run": name, "seed": seed, "step": np.repeat(s, len(layers)), "layer": np.tile(layers, len(s)),
+            "estimator": est, "setting": setting, "n": len(m["est_probe_index"]),
+            "i_xt": np.asarray(m["est_i_xt"])[..., k].ravel(), "i_ty": np.asarray(m["est_i_ty"])[..., k].ravel()}))
+    return frames
+
+
+def plane_frame(runs: dict[str, dict[int, Run]]) -> pd.DataFrame:
+    """One tidy table of every run and seed: ``run, seed, step, layer, estimator, setting, n, i_xt,
+    i_ty`` (bits); ``estimator`` ``matrix`` (the paper's setting, N = ``ip_samples``) and the
+    further estimators of the runs (``noisy-upper`` … with σ² or bins as ``setting``)."""
+    frames = []
+    for name, seeds in runs.items():
+        for seed, run in sorted(seeds.items()):
+            m = run.metrics
+            s, layers = np.asarray(m["step"]), list(m["layers"])
+            frames.append(pd.DataFrame({
+                "run": name, "seed": seed, "step": np.repeat(s, len(layers)), "layer": np.tile(layers, len(s)),
+                "estimator": "matrix", "setting": "", "n": len(m["probe_index"]),
+                "i_xt": np.asarray(m["i_xt"], dtype=np.float64).ravel(),
+                "i_ty": np.asarray(m["i_ty"], dtype=np.float64).ravel()}))
+            frames += _est_rows(name, seed, m)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["run", "seed", "step", "layer", "estimator", "setting", "n", "i_xt", "i_ty"])
+
+
+def _one(g: pd.DataFrame, min_frac: float, flat_bits: float) -> dict:
+    """The contrast of one trajectory (one run, seed, layer, estimator and setting)."""
+    g = g.sort_values("step")
+    steps, ixt, ity = g.step.to_numpy(), g.i_xt.to_numpy(), g.i_ty.to_numpy()
+    phase = simplifying_phase(ixt, steps)
+    w = phase["window"]
+    ty = moving_average(ity, w)
+    k = int(np.argmax(moving_average(ixt, w)))
+    ceiling = math.log2(int(g.n.iloc[0]))
+    out = {"peak_step": phase["peak_step"], "ixt_peak": phase["peak"], "ixt_end": phase["final"],
+           "dI_xt": phase["dI"], "dI_xt_frac": phase["dI"] / phase["peak"] if phase["peak"] > 0 else 0.0,
+           "ity_at_peak": float(ty[k]), "ity_end": float(ty[-1]), "dI_ty": float(ty[-1] - ty[k]),
+           "saturated": bool((ixt >= (1 - SATURATION_FRAC) * ceiling).all()), "ceiling": ceiling}
+    out["simplifies"] = (not out["saturated"]) and out["dI_xt_frac"] > min_frac
+    out["ty_flat"] = abs(out["dI_ty"]) <= flat_bits
+    return out
+
+
+def contrast(frame: pd.DataFrame, *, min_frac: float = MIN_FRAC, flat_bits: float = FLAT_BITS) -> pd.DataFrame:
+    """Per run, seed, layer, estimator and setting: the peak of the smoothed I(X;T)
+    (``peak_step``, ``ixt_peak``), its end, the drop ``dI_xt`` (bits; ``dI_xt_frac`` of the peak),
+    the smoothed I(T;Y) at that peak's iteration and at the end and its change ``dI_ty`` over the
+    same iterations, and the flags ``saturated``, ``simplifies`` and ``ty_flat``."""
+    keys = ["run", "seed", "layer", "estimator", "setting"]
+    rows = [{**dict(zip(keys, key)), **_one(g, min_frac, flat_bits)}
+            for key, g in frame.groupby(keys, sort=False)]
+    return pd.DataFrame(rows)
+
+
+def contrast_summary(c: pd.DataFrame) -> pd.DataFrame:
+    """:func:`contrast` over seeds: per run, layer, estimator and setting the mean and sd of
+    ``dI_xt``, ``dI_xt_frac`` and ``dI_ty``, and the seeds that simplify, keep I(T;Y) flat, both
+    (``claim``: the paper's contrast holds in that seed) and are saturated, of ``seeds``."""
+    keys = ["run", "layer", "estimator", "setting"]
+    g = c.assign(claim=c.simplifies & c.ty_flat).groupby(keys, sort=False)
+    out = g.agg(seeds=("seed", "nunique"), dI_xt=("dI_xt", "mean"), dI_xt_sd=("dI_xt", "std"),
+                dI_xt_frac=("dI_xt_frac", "mean"), dI_ty=("dI_ty", "mean"), dI_ty_sd=("dI_ty", "std"),
+                ity_end=("ity_end", "mean"), simplifies=("simplifies", "sum"), ty_flat=("ty_flat", "sum"),
+                claim=("claim", "sum"), saturated=("saturated", "sum"))
+    return out.reset_index()
+
+
+def claim_verdict(summary: pd.DataFrame, run: str = "classifier", estimator: str = "matrix",
+                  setting: str = "") -> dict:
+    """The paper's contrast for one run and estimator setting: the layers that simplify in a
+    majority of seeds (``simplifying``), of those the ones whose I(T;Y) stays flat in a majority
+    (``flat``), and ``holds``: some layer simplifies and every simplifying layer keeps I(T;Y) flat;
+    ``judged`` False when every layer is saturated."""
+    s = summary[(summary.run == run) & (summary.estimator == estimator) & (summary.setting == setting)]
+    judged = bool(len(s)) and bool((s.saturated < s.seeds).any())
+    simp = s[s.simplifies * 2 > s.seeds]
+    flat = simp[simp.ty_flat * 2 > simp.seeds]
+    return {"judged": judged, "simplifying": list(simp.layer), "flat": list(flat.layer),
+            "holds": judged and len(simp) > 0 and len(flat) == len(simp)}
