@@ -31,7 +31,7 @@ from .outputs import removed_on_failure
 from .training import check_output_dir
 
 __all__ = ["chapters", "build_book", "show_parameters_in_effect", "open_chapter", "seed_runs",
-           "open_sensitivity", "quick_sensitivity_grid"]
+           "open_sensitivity", "quick_sensitivity_grid", "open_supervised"]
 
 
 def chapters(toc: Path | None = None) -> list[Path]:
@@ -217,6 +217,36 @@ def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
                 + ("; no committed second-opinion table exists for this dataset." if profile == "paper" else "."))
     glue("second_opinion_note", findings.Text(note), display=False)
     return rows, note, int(rows.seed.nunique())
+
+
+def open_supervised(profile: str, dataset: str, *, results=None):
+    """What the supervised part of "Measure your own network" does first: the runs of the
+    supervised control as one :func:`ipbook.supervised.plane_frame`, with a sentence saying where
+    they come from (glued as ``supervised_note``). For the paper profile, the committed runs of
+    ``params/supervised.yaml``; otherwise, or where none is committed, the ``supervised-quick``
+    profile (seed 0, 400 iterations), trained as the page runs (reused when already there).
+    Returns ``(frame, note)``."""
+    from myst_nb import glue
+
+    from . import findings
+    from .supervised import load_supervised, plane_frame
+    from .sweep import sweep_tasks
+    from .training import train
+
+    runs = load_supervised(dataset, root=results) if profile == "paper" else {}
+    if runs:
+        seeds = {name: sorted(s) for name, s in runs.items()}
+        steps = max(int(r.info["config"]["steps"]) for s in runs.values() for r in s.values())
+        note = (f"The supervised profile (python -m ipbook sweep --profile supervised), {steps:,} iterations: "
+                + "; ".join(f"{name} seeds {', '.join(map(str, s))}" for name, s in seeds.items()) + ".")
+    else:
+        for config, out in sweep_tasks("supervised-quick", dataset, [0], root=results).values():
+            train(config, out, progress=False)     # in this process, one after the other
+        runs = load_supervised(dataset, profile="supervised-quick", root=results)
+        note = ("The supervised-quick profile, trained as this page ran: seed 0, 400 iterations (the fitting "
+                "phase only)" + ("; no committed supervised runs exist for this dataset." if profile == "paper" else "."))
+    glue("supervised_note", findings.Text(note), display=False)
+    return plane_frame(runs), note
 
 
 def seed_runs(seeds: dict, name: str, *, other_than: int | None = None) -> list:

@@ -545,3 +545,48 @@ def plot_calibration(means, n: int, families, *, ncols: int = 2):
     fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=8, frameon=False)
     return fig
 
+
+
+def plot_supervised(frame, runs: dict, *, estimator: str = "matrix", setting: str = "",
+                    layers: Sequence[str] = ("E1", "E2", "Z", "Yhat"), ceiling: float | None = None):
+    """The supervised control over training: I(X;T) (top row) and I(T;Y) (bottom row) of each layer
+    (columns) for several runs (one colour each), the median over seeds as a line and their range
+    (min–max) as a band, under one estimator setting.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        :func:`ipbook.supervised.plane_frame` rows: ``run, seed, step, layer, estimator, setting,
+        i_xt, i_ty``.
+    runs : dict
+        Legend label -> run name, in drawing order; runs absent from ``frame`` are skipped.
+    ceiling : float, optional
+        Drawn as a dotted line on the I(X;T) row (log2 N).
+    """
+    f = frame[(frame.estimator == estimator) & (frame.setting == setting) & (frame.step > 0)]
+    fig, axes = plt.subplots(2, len(layers), figsize=(PAGE_WIDTH, 3.9), sharex=True)
+    for j, layer in enumerate(layers):
+        for row, column in enumerate(("i_xt", "i_ty")):
+            ax = axes[row, j]
+            for k, (label, run) in enumerate(runs.items()):
+                g = f[(f.run == run) & (f.layer == layer)]
+                if not len(g):
+                    continue
+                at = np.unique(g.step)
+                med, lo, hi = seed_band(at, _seed_curves(g, column))
+                ax.plot(at, med, color=f"C{k}", lw=1.1, label=label)
+                ax.fill_between(at, lo, hi, color=f"C{k}", alpha=0.22, lw=0)
+            if row == 0 and ceiling is not None:
+                ax.axhline(ceiling, color="0.4", lw=0.7, ls=":")
+            ax.set_xscale("log")
+            ax.set_title(f"{'I(X; ' if row == 0 else 'I('}{layer}{')' if row == 0 else '; Y)'}", loc="left", fontsize=8)
+            if row == 1:
+                ax.set_xlabel("iteration")
+    axes[0, 0].set_ylabel("bits")
+    axes[1, 0].set_ylabel("bits")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="upper center", ncol=len(handles), frameon=False, fontsize=8,
+                   bbox_to_anchor=(0.5, 1.03))
+    fig.tight_layout()
+    return fig

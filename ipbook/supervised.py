@@ -32,7 +32,7 @@ from .findings import moving_average, simplifying_phase
 from .training import Run, load_run
 
 __all__ = ["PROFILE", "RUNS", "load_supervised", "plane_frame", "contrast", "contrast_summary",
-           "claim_verdict", "FLAT_BITS", "MIN_FRAC"]
+           "claim_verdict", "layer_table", "verdict_grid", "activation_table", "FLAT_BITS", "MIN_FRAC"]
 
 PROFILE = "supervised"
 RUNS = ("classifier", "classifier-tanh", "classifier-relu")
@@ -147,3 +147,72 @@ def claim_verdict(summary: pd.DataFrame, run: str = "classifier", estimator: str
     flat = simp[simp.ty_flat * 2 > simp.seeds]
     return {"judged": judged, "simplifying": list(simp.layer), "flat": list(flat.layer),
             "holds": judged and len(simp) > 0 and len(flat) == len(simp)}
+
+
+def _column(estimator: str, setting: str) -> str:
+    from .second_opinion import column_name
+
+    return "matrix (paper)" if estimator == "matrix" else column_name(estimator, setting)
+
+
+def _order(column: str) -> tuple:
+    from .second_opinion import _column_order
+
+    return (-1, 0.0) if column.startswith("matrix") else _column_order(column)
+
+
+def _pm(mean: float, sd: float, digits: int = 2) -> str:
+    return f"{mean:+.{digits}f}" + (f" ± {sd:.{digits}f}" if sd == sd else "")
+
+
+def layer_table(summary: pd.DataFrame, run: str = "classifier", estimator: str = "matrix",
+                setting: str = "") -> pd.DataFrame:
+    """One run at one estimator setting, a row per layer: −ΔI(X;T) and the change of I(T;Y) over
+    the same iterations as mean ± sd over seeds (bits), the drop as % of the peak, and the seeds
+    that simplify, keep I(T;Y) flat, and both (the paper's contrast), as ``k/n``."""
+    s = summary[(summary.run == run) & (summary.estimator == estimator) & (summary.setting == setting)]
+    return pd.DataFrame({
+        "layer": s.layer,
+        "I(X;T): peak → end [bits]": [_pm(-a, b) for a, b in zip(s.dI_xt, s.dI_xt_sd)],
+        "drop [% of peak]": [f"{100 * v:.0f}" for v in s.dI_xt_frac],
+        "I(T;Y) over the same iterations [bits]": [_pm(a, b) for a, b in zip(s.dI_ty, s.dI_ty_sd)],
+        "simplifies": [f"{k}/{n}" for k, n in zip(s.simplifies, s.seeds)],
+        "I(T;Y) flat": [f"{k}/{n}" for k, n in zip(s.ty_flat, s.seeds)],
+        "contrast holds": [f"{k}/{n}" + (f", {m} sat." if m else "") for k, n, m in zip(s.claim, s.seeds, s.saturated)],
+    }).set_index("layer")
+
+
+def verdict_grid(summary: pd.DataFrame, run: str = "classifier") -> pd.DataFrame:
+    """The paper's contrast for one run under every estimator setting (rows) and layer (columns):
+    ``k/n`` seeds in which the layer simplifies with a flat I(T;Y); ``no drop`` where it simplifies
+    in no seed, ``saturated`` where every seed is."""
+    s = summary[summary.run == run]
+
+    def cell(r):
+        if r.saturated == r.seeds:
+            return "saturated"
+        if r.simplifies == 0:
+            return "no drop"
+        return f"{r.claim}/{r.seeds}" + (f" ({r.simplifies - r.claim} with I(T;Y) moving)" if r.simplifies > r.claim else "")
+    d = s.assign(column=[_column(e, v) for e, v in zip(s.estimator, s.setting)], cell=[cell(r) for r in s.itertuples()])
+    table = d.pivot(index="column", columns="layer", values="cell")
+    layers = [x for x in ("E1", "E2", "Z", "Yhat") if x in table.columns]
+    return table.reindex(index=sorted(table.index, key=_order), columns=layers).rename_axis(index="estimator", columns=None)
+
+
+def activation_table(summary: pd.DataFrame, runs: dict, layer: str = "Z") -> pd.DataFrame:
+    """Saxe et al.'s contrast on one layer: estimator settings as rows, runs (``{label: run}``) as
+    columns, each cell the drop of I(X;T) as % of the peak (mean over seeds) with the seeds that
+    simplify, ``k/n``."""
+    s = summary[(summary.layer == layer) & summary.run.isin(list(runs.values()))]
+    label = {v: k for k, v in runs.items()}
+
+    def cell(r):
+        if r.saturated == r.seeds:
+            return "saturated"
+        return f"{100 * r.dI_xt_frac:.0f} % ({r.simplifies}/{r.seeds})"
+    d = s.assign(column=[_column(e, v) for e, v in zip(s.estimator, s.setting)], cell=[cell(r) for r in s.itertuples()],
+                 runl=[label[r] for r in s.run])
+    table = d.pivot(index="column", columns="runl", values="cell")
+    return table.reindex(index=sorted(table.index, key=_order),
+                         columns=[k for k in runs if k in table.columns]).rename_axis(index="estimator", columns=None)
