@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
 import nbformat
 import yaml
@@ -32,6 +33,145 @@ from .training import check_output_dir
 
 __all__ = ["chapters", "build_book", "show_parameters_in_effect", "open_chapter", "seed_runs",
            "open_sensitivity", "quick_sensitivity_grid", "open_supervised"]
+
+
+#: How a page names a dataset (tab titles).
+DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "emnist-letters": "EMNIST letters"}
+_HEADING = re.compile(r"^#{1,6} ")
+_GLUE_ROLE = re.compile(r"(\{glue(?::[a-z]+)?\}`)([^`:<]+)")
+_GLUE_DIRECTIVE = re.compile(r"^(\s*(?:`{3,}|:{3,})\{glue(?::[a-z]+)?\}\s+)(\S+)", re.M)
+_NAME = re.compile(r"^(\s*:name:\s+)(\S+)", re.M)
+_REF = re.compile(r"(\{(?:numref|ref)\}`(?:[^`<]*<)?)([^`>]+)")
+
+
+def _suffix(dataset: str) -> str:
+    return f"__{dataset}"
+
+
+def _dataset_dependent(text: str) -> bool:
+    """Whether a block of markdown shows results: glue, figure labels, references to them, or
+    the ``dataset`` substitution."""
+    return any(mark in text for mark in ("{glue", ":name:", "{numref}", "{ref}", "{{ dataset"))
+
+
+def _for_dataset(text: str, dataset: str, labels: set[str]) -> str:
+    """``text`` with its glue keys, figure labels and references to this page's labels suffixed
+    for ``dataset``, and the ``dataset`` substitution replaced by its name."""
+    sfx = _suffix(dataset)
+    text = _GLUE_ROLE.sub(lambda m: m.group(1) + m.group(2) + sfx, text)
+    text = _GLUE_DIRECTIVE.sub(lambda m: m.group(1) + m.group(2) + sfx, text)
+    text = _NAME.sub(lambda m: m.group(1) + m.group(2) + sfx, text)
+    text = _REF.sub(lambda m: m.group(1) + m.group(2) + (sfx if m.group(2) in labels else ""), text)
+    return re.sub(r"\{\{\s*dataset\s*\}\}", dataset, text)
+
+
+def _tab_set(text: str, datasets: list[str], labels: set[str]) -> str:
+    """One tab per dataset (sphinx-design), each holding ``text`` for that dataset; the tabs of
+    every page are synchronised (``:sync:``), so a reader's choice follows them."""
+    items = "".join(f":::::{{tab-item}} {DATASET_TITLES.get(d, d)}\n:sync: {d}\n\n"
+                    f"{_for_dataset(text, d, labels).strip()}\n\n:::::\n" for d in datasets)
+    return f"::::::{{tab-set}}\n{items}::::::"
+
+
+def _markdown_blocks(text: str) -> list[tuple[bool, str]]:
+    """``text`` cut at its headings (outside fences): ``(is_heading, block)`` in order."""
+    blocks, current, fence = [], [], None
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        marker = re.match(r"(`{3,}|:{3,})", stripped)
+        if marker and fence is None:
+            fence = marker.group(1)[0]
+        elif marker and fence == marker.group(1)[0] and stripped.strip() == marker.group(1):
+            fence = None
+        if fence is None and _HEADING.match(line):
+            blocks.append((False, "\n".join(current)))
+            blocks.append((True, line))
+            current = []
+        else:
+            current.append(line)
+    blocks.append((False, "\n".join(current)))
+    return [(h, b) for h, b in blocks if h or b.strip()]
+
+
+def _merge_markdown(source: str, datasets: list[str], labels: set[str]) -> str:
+    return "\n\n".join(block.strip("\n") if heading or not _dataset_dependent(block) else _tab_set(block, datasets, labels)
+                       for heading, block in _markdown_blocks(source))
+
+
+def _renamed_outputs(cell, dataset: str):
+    """A copy of a code cell whose glue outputs carry ``dataset``'s suffix."""
+    import copy
+
+    cell = copy.deepcopy(cell)
+    for out in cell.get("outputs", []):
+        book = out.get("metadata", {}).get("scrapbook")
+        if book and "name" in book:
+            book["name"] = book["name"] + _suffix(dataset)
+    return cell
+
+
+_RECORD = "application/papermill.record/"
+
+
+def _shown_as_glue(cell, index: int) -> tuple[list, list[str]]:
+    """The outputs a ``remove-input`` cell shows (markdown, tables, text), turned into glue
+    outputs named ``shown_<cell>_<k>``, and the glue directives that show them again."""
+    outputs, directives = [], []
+    for k, out in enumerate(cell.get("outputs", [])):
+        if out.get("metadata", {}).get("scrapbook"):
+            outputs.append(out)
+            continue
+        data = dict(out.get("data", {})) if "data" in out else {"text/plain": "".join(out.get("text", ""))}
+        name = f"shown_{index}_{k}"
+        outputs.append(nbformat.v4.new_output("display_data", data={_RECORD + m: v for m, v in data.items()},
+                                              metadata={"scrapbook": {"mime_prefix": _RECORD, "name": name}}))
+        directives.append(f"```{{glue:md}} {name}\n:format: myst\n```" if "text/markdown" in data
+                          else f"```{{glue}} {name}\n```")
+    return outputs, directives
+
+
+def merge_datasets(executed: dict[str, nbformat.NotebookNode]) -> nbformat.NotebookNode:
+    """One page from a chapter executed once per dataset (``{dataset: notebook}``, the same cells
+    in each). Markdown that shows results becomes one tab per dataset (headings stay outside the
+    tabs); every other code cell is kept once per dataset with its glue keys suffixed
+    (``key__mnist``); the ``parameters`` and ``example`` cells are kept once, from the first
+    dataset, the parameters cell saying which datasets the page shows."""
+    datasets = list(executed)
+    first = executed[datasets[0]]
+    sources = {d: [c.source for c in nb.cells if "parameters" not in c.metadata.get("tags", [])]
+               for d, nb in executed.items()}
+    if any(v != sources[datasets[0]] for v in sources.values()):
+        raise ValueError("the executed notebooks differ in their cells; they must be one chapter")
+    labels = {m.group(2) for c in first.cells if c.cell_type == "markdown" for m in _NAME.finditer(c.source)}
+    cells = []
+    for i, cell in enumerate(first.cells):
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "markdown":
+            cells.append(nbformat.v4.new_markdown_cell(_merge_markdown(cell.source, datasets, labels),
+                                                       metadata=cell.metadata))
+        elif "parameters" in tags:
+            cells.append(cell)
+            cell.source = re.sub(r"^dataset = .*$", f"dataset = {datasets[0]!r}  # this page shows each of "
+                                 f"{', '.join(map(repr, datasets))}, one tab each", cell.source, flags=re.M)
+        elif "example" in tags:
+            cells.append(cell)
+        elif "remove-input" in tags:     # what it shows goes into tabs, one per dataset
+            shown = []
+            for d in datasets:
+                copy_ = _renamed_outputs(executed[d].cells[i], d)
+                copy_.outputs, directives = _shown_as_glue(copy_, i)
+                for out in copy_.outputs:
+                    book = out.metadata["scrapbook"]
+                    book["name"] = book["name"] if book["name"].endswith(_suffix(d)) else book["name"] + _suffix(d)
+                cells.append(copy_)
+                shown = directives
+            if shown:
+                cells.append(nbformat.v4.new_markdown_cell(_tab_set("\n\n".join(shown), datasets, labels)))
+        else:
+            cells += [_renamed_outputs(executed[d].cells[i], d) for d in datasets]
+    merged = nbformat.v4.new_notebook(metadata=first.metadata)
+    merged.cells = cells
+    return merged
 
 
 def chapters(toc: Path | None = None) -> list[Path]:
@@ -306,49 +446,84 @@ def _ipc_kernel_manager():
     return IPCKernelManager
 
 
-def build_book(profile: str = "quick", dataset: str = "fashion-mnist", *, out: str | Path | None = None,
-               progress: bool = True, warnings_as_errors: bool = True) -> Path:
+#: The datasets of the default site: the paper's main results (MNIST) and its check (Fashion-MNIST).
+SITE_DATASETS = ("mnist", "fashion-mnist")
+
+
+def build_book(profile: str = "quick", dataset: str | Sequence[str] | None = None, *,
+               out: str | Path | None = None, progress: bool = True, warnings_as_errors: bool = True) -> Path:
     """Run the profile, execute every chapter for it, and build the site; returns the HTML folder.
-    OUT is checked before any work, and removed again if the build fails."""
+
+    ``dataset``: one name, a list, or None for :data:`SITE_DATASETS`. With several, every chapter
+    that takes a ``dataset`` parameter is executed once per dataset and shows them in tabs
+    (:func:`merge_datasets`): one site. OUT is checked before any work, and removed again if the
+    build fails."""
     t0 = time.perf_counter()
+    datasets = list(SITE_DATASETS) if dataset is None else [dataset] if isinstance(dataset, str) else list(dataset)
+    if not datasets:
+        raise ValueError("give at least one dataset")
     if out is not None:
         check_output_dir(out)
         with removed_on_failure(out):   # a failed build leaves no half-made OUT behind
-            return _build_book(profile, dataset, out, progress, warnings_as_errors, t0)
-    return _build_book(profile, dataset, out, progress, warnings_as_errors, t0)
+            return _build_book(profile, datasets, out, progress, warnings_as_errors, t0)
+    return _build_book(profile, datasets, out, progress, warnings_as_errors, t0)
 
 
-def _build_book(profile: str, dataset: str, out, progress: bool, warnings_as_errors: bool, t0: float) -> Path:
+def _execute(page: Path, target: Path, params: dict) -> nbformat.NotebookNode:
+    """Execute one chapter with papermill into ``target``; the executed notebook, its parameters
+    cell showing the values in effect."""
     import papermill
 
-    run_profile(profile, dataset, progress=progress)  # computes only what is missing
-    stage = REPO / "_build" / "stage" / f"{profile}-{dataset}"
+    print(f"executing {page} {params}", flush=True)
+    papermill.execute_notebook(str(REPO / page), str(target), parameters=params,
+                               kernel_name="python3", progress_bar=False, cwd=str(REPO / page.parent),
+                               kernel_manager_class=_ipc_kernel_manager())
+    executed = nbformat.read(target, as_version=4)
+    show_parameters_in_effect(executed, page, params)
+    return executed
+
+
+def _stage(profile: str, datasets: list[str]) -> Path:
+    """A fresh staging copy of the book's configuration, its substitutions saying what it shows."""
+    stage = REPO / "_build" / "stage" / f"{profile}-{'+'.join(datasets)}"
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir(parents=True)
     config = yaml.safe_load((REPO / "_config.yml").read_text())
     config.setdefault("execute", {})["execute_notebooks"] = "off"
-    config.setdefault("parse", {})["myst_substitutions"] = {"profile": profile, "dataset": dataset}
+    config.setdefault("parse", {})["myst_substitutions"] = {
+        "profile": profile, "dataset": " and ".join(datasets),
+        "built_by": f"python -m ipbook book --profile {profile} --dataset {' '.join(datasets)}"}
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.copy(REPO / "_toc.yml", stage / "_toc.yml")
     if (REPO / "_static").is_dir():
         shutil.copytree(REPO / "_static", stage / "_static")
+    return stage
+
+
+def _build_book(profile: str, datasets: list[str], out, progress: bool, warnings_as_errors: bool, t0: float) -> Path:
+    import papermill
+
+    for dataset in datasets:
+        run_profile(profile, dataset, progress=progress)  # computes only what is missing
+    stage = _stage(profile, datasets)
     for page in chapters():
         target = stage / page
         target.parent.mkdir(parents=True, exist_ok=True)
         if page.suffix != ".ipynb":
             shutil.copy(REPO / page, target)
             continue
-        wanted = {"profile": profile, "dataset": dataset}
         accepted = papermill.inspect_notebook(str(REPO / page))  # names in its `parameters` cell
-        params = {k: v for k, v in wanted.items() if k in accepted}
-        print(f"executing {page} {params}", flush=True)
-        papermill.execute_notebook(str(REPO / page), str(target), parameters=params,
-                                   kernel_name="python3", progress_bar=False, cwd=str(REPO / page.parent),
-                                   kernel_manager_class=_ipc_kernel_manager())
-        executed = nbformat.read(target, as_version=4)
-        show_parameters_in_effect(executed, page, params)
-        nbformat.write(executed, target)
+        base = {"profile": profile} if "profile" in accepted else {}
+        if "dataset" not in accepted or len(datasets) == 1:
+            params = {**base, **({"dataset": datasets[0]} if "dataset" in accepted else {})}
+            nbformat.write(_execute(page, target, params), target)
+            continue
+        executed = {d: _execute(page, target.with_name(f"{target.stem}.{d}.ipynb"), {**base, "dataset": d})
+                    for d in datasets}
+        for d in datasets:
+            target.with_name(f"{target.stem}.{d}.ipynb").unlink()
+        nbformat.write(merge_datasets(executed), target)
     root = Path(out) if out is not None else REPO
     exe = shutil.which("jupyter-book") or str(Path(sys.executable).with_name("jupyter-book"))
     cmd = [exe, "build", str(stage), "--path-output", str(root)]
@@ -356,6 +531,6 @@ def _build_book(profile: str, dataset: str, out, progress: bool, warnings_as_err
         cmd += ["--warningiserror", "--keep-going"]
     subprocess.run(cmd, check=True)
     html = root / "_build" / "html"
-    print(f"book for profile {profile!r}, dataset {dataset!r} built in {time.perf_counter() - t0:.0f} s: "
+    print(f"book for profile {profile!r}, dataset(s) {', '.join(datasets)} built in {time.perf_counter() - t0:.0f} s: "
           f"{html / 'index.html'}")
     return html

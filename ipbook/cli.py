@@ -166,10 +166,15 @@ def _runs(args) -> int:
 def _book_parser(sub) -> None:
     p = sub.add_parser("book", help="run a profile's experiments, execute every chapter, build the site",
                        formatter_class=_Help,
-                       description="Train what is missing for params/PROFILE.yaml on DATASET (finished "
-                                   "runs are reused), execute every chapter with papermill for that "
-                                   "profile and dataset, and build the site into OUT/_build/html.")
-    _add_common(p, dataset_help="data set of the figure chapters", profile=True)
+                       description="Train what is missing for params/PROFILE.yaml on each dataset "
+                                   "(finished runs are reused), execute every chapter with papermill for "
+                                   "that profile, once per dataset, and build one site into "
+                                   "OUT/_build/html: every chapter shows each dataset in its own tab.")
+    p.add_argument("--profile", default="quick", help=f"the settings, params/PROFILE.yaml: {_profiles()}")
+    p.add_argument("--dataset", nargs="+", default=None, metavar="NAME",
+                   help=f"restrict the site to these datasets, one or more of {', '.join(DATASET_NAMES)} "
+                        f"(default: mnist and fashion-mnist)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--out", default=None,
                    help="output root; the HTML goes to OUT/_build/html (default: the repository)")
 
