@@ -32,7 +32,8 @@ from .outputs import removed_on_failure
 from .training import check_output_dir
 
 __all__ = ["chapters", "build_book", "show_parameters_in_effect", "open_chapter", "seed_runs",
-           "open_sensitivity", "quick_sensitivity_grid", "open_supervised"]
+           "open_sensitivity", "quick_sensitivity_grid", "open_supervised", "open_answer",
+           "merge_datasets", "SITE_DATASETS", "DATASET_TITLES"]
 
 
 #: How a page names a dataset (tab titles).
@@ -387,6 +388,50 @@ def open_supervised(profile: str, dataset: str, *, results=None):
                 "phase only)" + ("; no committed supervised runs exist for this dataset." if profile == "paper" else "."))
     glue("supervised_note", findings.Text(note), display=False)
     return plane_frame(runs), note
+
+
+def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, calibration_root=None):
+    """What the home page and the Conclusions do first: the evidence of every claim per dataset
+    (:func:`ipbook.conclusions.evidence`, from the committed grids; datasets without a committed
+    grid are left out), and glued: ``n_claims``; per dataset ``<d>_n_<k>``, the number of claims
+    in category k (0-4, :data:`ipbook.conclusions.CATEGORIES`), ``<d>_seeds``, the seeds of its
+    sensitivity grid, and ``<d>_real_seeds``, those of its second-opinion table; the calibration's
+    ``cal_truth``, ``cal_d_lo``, ``cal_est_lo``, ``cal_d_hi``, ``cal_est_hi``; ``everywhere_both``,
+    the claims that hold under every estimator on every dataset; and the two tables
+    (``answer_table``, ``category_table``). Returns ``{title: evidence}``."""
+    from myst_nb import glue
+
+    from . import conclusions as C
+    from . import findings, plotting
+    from .calibration_grid import load_estimates
+
+    plotting.book_style()
+    evidences = {}
+    for d in datasets:
+        loaded = C.load_evidence(d, sensitivity_root=sensitivity_root, second_opinion_root=second_opinion_root)
+        if loaded is None:
+            continue
+        title = DATASET_TITLES.get(d, d)
+        evidences[title] = e = C.evidence(loaded["matrix"], loaded["real"])
+        cats = [C.category(r) for r in e.itertuples()]
+        for k, name in enumerate(C.CATEGORIES):
+            glue(f"{d}_n_{k}", cats.count(name), display=False)
+        glue(f"{d}_seeds", int(loaded["matrix"].attrs["n_seeds"]), display=False)
+        glue(f"{d}_real_seeds", findings.Text(", ".join(map(str, loaded["real_seeds"])) or "none"), display=False)
+    if not evidences:
+        raise FileNotFoundError("no committed sensitivity grid for any of " + ", ".join(datasets))
+    first = next(iter(evidences.values()))
+    glue("n_claims", len(first), display=False)
+    cats = C.category_table(evidences)
+    glue("everywhere_both", findings.spoken_list([c for c in cats.index if cats.at[c, "both"] == C.CATEGORIES[0]]),
+         display=False)
+    glue("answer_table", plotting.styled_table(C.answer_table(evidences)), display=False)
+    glue("category_table", plotting.styled_table(cats.drop(columns="both") if len(evidences) > 1 else cats), display=False)
+    rows = load_estimates(calibration_root)
+    if rows is not None:
+        for key, value in C.calibration_numbers(rows).items():
+            glue(f"cal_{key}", value, display=False)
+    return evidences
 
 
 def seed_runs(seeds: dict, name: str, *, other_than: int | None = None) -> list:
