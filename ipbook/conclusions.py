@@ -23,7 +23,6 @@ one category per dataset (:func:`category`), checked in this order:
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Mapping
 
 import pandas as pd

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Control", "CONTROLS", "setting_of", "control_runs", "delta_i", "runs_by_setting", "saxe_verdict",
-           "width_verdicts", "dose_response", "collapsed_runs", "QUICK_OVERRIDES", "control_tables"]
+           "width_verdicts", "dose_response", "collapsed_runs", "QUICK_OVERRIDES", "control_tables", "rules", "Judged",
+           "judge", "delta_grid", "activation_numbers", "width_numbers", "sparsity_numbers"]
 
 
 @dataclass(frozen=True)
@@ -235,3 +236,113 @@ def control_tables(control: Control | str, profile: str, dataset: str, *, result
         f"The quick version of each run (seed 0, {QUICK_OVERRIDES['steps']} iterations: the fitting "
         f"phase only), evaluated as this page ran"
         + ("; no committed results of this control exist for this dataset." if profile == "paper" else "."))
+
+
+# ------------------------------------------------------------------ what the Controls chapter shows
+def rules() -> dict:
+    """The three bandwidth rules every control is judged at: the paper's (Scott, γ = 2), the
+    median heuristic and Tapia & Estévez's rule, by the chapter's names."""
+    from .sensitivity import PAPER, Setting
+
+    return {"Scott γ = 2 (paper)": PAPER, "median heuristic": Setting(rule="median", gamma=1.0),
+            "Tapia & Estévez": Setting(rule="tapia", gamma=1.0)}
+
+
+@dataclass
+class Judged:
+    """One control as the chapter shows it: its runs, sensitivity ``rows`` and ``geometry``, the
+    ``note`` on where they come from, ``tables`` ({rule: :func:`delta_i` table}) and ``long``
+    (whether every run is long enough to judge a simplifying phase)."""
+
+    runs: dict
+    rows: pd.DataFrame
+    geometry: pd.DataFrame
+    note: str
+    tables: dict
+    long: bool
+
+
+def judge(control: Control | str, profile: str, dataset: str, *, results=None) -> Judged:
+    """:func:`control_tables` of one control, with ΔI of every run, seed and layer judged at each of
+    :func:`rules` against the measured probe noise."""
+    from .findings import LONG_RUN_STEPS
+    from .sensitivity import simplifying_over_checkpoints, simplifying_thresholds
+
+    name = control if isinstance(control, str) else control.name
+    runs, rows, geometry, note = control_tables(control, profile, dataset, results=results)
+    thresholds = simplifying_thresholds(rows)
+    tables = {rule: delta_i(simplifying_over_checkpoints(rows, s), runs, name, thresholds)
+              for rule, s in rules().items()}
+    long = all(len(r.metrics["train_loss"]) >= LONG_RUN_STEPS for s in runs.values() for r in s.values())
+    return Judged(runs, rows, geometry, note, tables, long)
+
+
+def delta_grid(tables: dict, layers, index=("model", "setting"), order=None) -> dict[str, pd.DataFrame]:
+    """ΔI in bits (mean over seeds) and the seeds that simplify, per rule: ``{rule: (mean, k, n)}``
+    frames with ``index`` as rows (in ``order`` when given) and ``layers`` as columns (a layer a
+    model lacks is NaN)."""
+    out = {}
+    for rule, t in tables.items():
+        t = t[t.layer.isin(list(layers))]
+        piv = lambda v, f: t.pivot_table(index=list(index), columns="layer", values=v, aggfunc=f).reindex(columns=list(layers))  # noqa: E731
+        frames = (piv("dI", "mean"), piv("simplifies", "sum"), piv("simplifies", "count"))
+        if order is not None:
+            frames = tuple(f.reindex([o for o in order if o in f.index]) for f in frames)
+        out[rule] = frames
+    return out
+
+
+def activation_numbers(j: Judged) -> dict:
+    """The activation section's glued numbers: ΔI(Z) at the paper's rule per model and
+    nonlinearity (``a_<model>_<act>``), Saxe et al.'s verdict per rule (``saxe_<k>``: holds /
+    judged), and the runs that do not reconstruct (``a_collapsed``, ``a_best_loss``)."""
+    paper = next(iter(j.tables.values()))
+    z = paper[paper.layer == "Z"].groupby(["model", "setting"]).dI.mean()
+    out = {f"a_{m}_{a}": float(z.get((m, a), np.nan)) for m in ("shallow", "deep")
+           for a in ("sigmoid", "tanh", "relu", "linear")}
+    out.update({f"saxe_{k}": saxe_verdict(t)["holds"] for k, t in enumerate(j.tables.values())})
+    collapsed = collapsed_runs(j.runs)
+    out["a_collapsed"] = "; ".join(f"{r.run}, seed {r.seed}: {r.final:.3f}" for r in collapsed.itertuples()) or "none"
+    out["a_best_loss"] = float(collapsed.best.iloc[0]) if len(collapsed) else float("nan")
+    return out
+
+
+def width_numbers(j: Judged, intrinsic_dim: int = 10) -> dict:
+    """The width section's glued numbers: per rule k the two verdicts (``yu_<k>``, ``tapia_<k>``)
+    and the widths at which Z simplifies in every seed (``wz_<k>``); ``w_dpi_rise``, the median
+    excess of I(X;D2) over I(X;Z) at the end at the paper's rule (bits)."""
+    from .sensitivity import PAPER, at_setting
+
+    out = {}
+    for k, t in enumerate(j.tables.values()):
+        v = width_verdicts(t, intrinsic_dim)
+        out.update({f"yu_{k}": v["yu_principe"], f"tapia_{k}": v["tapia_estevez"], f"wz_{k}": v["z_every_seed"]})
+    end = at_setting(j.rows, PAPER)
+    end = end[end.step == end.groupby(["run", "seed"]).step.transform("max")].pivot_table(
+        index=["run", "seed"], columns="layer", values="i_xt")
+    out["w_dpi_rise"] = float((end["D2"] - end["Z"]).median())
+    return out
+
+
+def sparsity_numbers(j: Judged) -> tuple[pd.DataFrame, dict]:
+    """The sparsity section's dose-response table (:func:`dose_response` at the paper's rule) and
+    its glued numbers: ΔI(Z), mean activation, drop as % of the peak and peak at λ = 0, the
+    paper's λ and the largest (``s_dI_0``, ``s_act_paper``, ``s_frac_max``, ``s_peak_max`` …), the
+    λ of the largest drop, whether ΔI rises monotonically with λ, and for the other two rules the
+    largest drop in % and the runs that simplify (``s_rule<k>_frac``, ``_k``, ``_n``)."""
+    tables = list(j.tables.values())
+    dose = dose_response(tables[0], j.geometry, j.runs)
+    rho = dose.set_index("lam")
+    out = {"s_lam_max": float(dose.lam.max())}
+    for name, lam in [("0", 0.0), ("paper", 1e-3), ("max", dose.lam.max())]:
+        out.update({f"s_dI_{name}": float(rho.dI[lam]), f"s_act_{name}": float(rho.mean_activation[lam]),
+                    f"s_frac_{name}": 100 * float(rho.dI_frac[lam]), f"s_peak_{name}": float(rho.peak[lam])})
+    for k, t in enumerate(tables[1:]):
+        zr = t[t.layer == "Z"]
+        out.update({f"s_rule{k}_frac": 100 * float(zr.dI_frac.max()), f"s_rule{k}_k": int(zr.simplifies.sum()),
+                    f"s_rule{k}_n": len(zr)})
+    top = dose.loc[dose.dI.idxmax()]
+    out.update(s_lam_top=float(top.lam), s_dI_top=float(top.dI))
+    order = np.argsort(dose.lam.to_numpy())
+    out["s_monotone"] = bool(np.all(np.diff(dose.dI.to_numpy()[order]) > 0))
+    return dose, out

@@ -590,3 +590,29 @@ def plot_supervised(frame, runs: dict, *, estimator: str = "matrix", setting: st
                    bbox_to_anchor=(0.5, 1.03))
     fig.tight_layout()
     return fig
+
+
+def plot_delta_heatmaps(grid: dict, *, row_label=str, title: str = "ΔI (bits)", height: float | None = None):
+    """Small multiples of ΔI: one heatmap per bandwidth rule (panels), rows the runs, columns the
+    layers; each cell the mean over seeds in bits and, below it, the seeds in which the layer
+    simplifies (``k/n``). ``grid``: :func:`ipbook.controls.delta_grid`; ``row_label`` formats a
+    row's index (a tuple for a MultiIndex)."""
+    panels = list(grid.items())
+    mean0 = panels[0][1][0]
+    vmax = max(float(np.nanmax(m.to_numpy())) for _, (m, _, _) in panels) or 1.0
+    fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH, height or 0.32 * len(mean0) + 1.2),
+                             sharey=True, squeeze=False)
+    for ax, (rule, (mean, k, n)) in zip(axes[0], panels):
+        values = mean.to_numpy(dtype=float)
+        im = ax.imshow(values, cmap="Greens", vmin=0, vmax=vmax, aspect="auto")
+        for (i, c), v in np.ndenumerate(values):
+            if v == v:
+                dark = v > 0.6 * vmax
+                ax.text(c, i, f"{v:.2f}\n{int(k.iat[i, c])}/{int(n.iat[i, c])}", ha="center", va="center",
+                        fontsize=6, color="white" if dark else "black", linespacing=0.9)
+        ax.set_xticks(range(len(mean.columns)), list(mean.columns))
+        ax.set_title(rule, loc="left", fontsize=8)
+        ax.tick_params(length=0)
+    axes[0, 0].set_yticks(range(len(mean0)), [row_label(i) for i in mean0.index])
+    fig.colorbar(im, ax=axes[0].tolist(), label=title, fraction=0.03, pad=0.02)
+    return fig

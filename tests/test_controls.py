@@ -108,3 +108,17 @@ def test_collapsed_runs_end_far_above_the_best_final_test_loss_of_the_control():
     assert c.to_dict("records") == [{"run": "deep-linear", "seed": 0, "final": 0.29, "best": 0.01},
                                     {"run": "deep-linear", "seed": 1, "final": 0.12, "best": 0.01}]
     assert len(collapsed_runs(runs, factor=4.0)) == 3 and collapsed_runs({}).empty
+
+
+def test_delta_grid_means_and_counts_per_rule_and_layer():
+    import pandas as pd
+
+    from ipbook.controls import delta_grid
+
+    t = pd.DataFrame({"model": "deep", "setting": ["relu", "relu", "sigmoid", "sigmoid"], "seed": [0, 1, 0, 1],
+                      "layer": "Z", "dI": [0.1, 0.3, 1.0, 2.0], "simplifies": [False, True, True, True]})
+    mean, k, n = delta_grid({"paper": t}, ["E1", "Z"], order=[("deep", "sigmoid"), ("deep", "relu")])["paper"]
+    assert list(mean.index) == [("deep", "sigmoid"), ("deep", "relu")]
+    assert mean.loc[("deep", "sigmoid"), "Z"] == 1.5 and mean.loc[("deep", "relu"), "Z"] == pytest.approx(0.2)
+    assert (k.loc[("deep", "relu"), "Z"], n.loc[("deep", "relu"), "Z"]) == (1, 2)
+    assert mean["E1"].isna().all()                       # a layer the runs lack
