@@ -188,8 +188,11 @@ def _raw_files(name: str, split: str) -> list[str]:
 
 def _not_found(name: str, raw_dir: Path, missing: list[str], reason: str) -> DatasetNotFoundError:
     files = ", ".join(missing[:2]) + (f" and {len(missing) - 2} more" if len(missing) > 2 else "")
+    why = (" (the book's EMNIST letters are the lowercase letters of the byclass split, as in the authors' "
+           "scripts, not torchvision's 'letters' split, so the byclass files are the ones it reads)"
+           if name == "emnist-letters" else "")
     return DatasetNotFoundError(
-        f"dataset {name!r} not found: {raw_dir} lacks {files}, and {reason}.\n"
+        f"dataset {name!r} not found: {raw_dir} lacks {files}{why}, and {reason}.\n"
         f"Set IPBOOK_DATA to a folder that holds {raw_dir.parent.name}/raw/{_raw_files(name, 'train')[0]} "
         f"and the other IDX files (uncompressed), or run once with network access to download them."
     )
