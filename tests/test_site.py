@@ -9,7 +9,7 @@ from ipbook.book import build_book, chapters, show_parameters_in_effect
 
 def test_toc_chapters_exist_in_reading_order():
     pages = chapters()
-    assert str(pages[0]) == "book/intro.md"
+    assert str(pages[0]) == "book/intro.ipynb"
     assert all(p.suffix in (".md", ".ipynb") for p in pages)
     assert any("appendix_a1" in str(p) for p in pages)
 
@@ -53,12 +53,19 @@ def site(tmp_path_factory):
     return build_book("quick", "fashion-mnist", out=tmp_path_factory.mktemp("site"), progress=False)
 
 
+#: Pages that state the book's answer in tables (the home page and the Conclusions).
+TABLE_PAGES = {"intro", "conclusions"}
+
+
 def test_every_chapter_page_is_built_with_figures_and_no_traceback(site):
     for page in chapters():
         html = (site / page.with_suffix(".html")).read_text()
         assert "Traceback (most recent call last)" not in html, page
         if page.suffix == ".ipynb":
-            assert re.search(r"<img[^>]+src=\"[^\"]*\.(png|svg)", html), f"{page}: no figure"
+            if page.stem in TABLE_PAGES:     # the answer: tables, no figure
+                assert "<table" in html, f"{page}: no table"
+            else:
+                assert re.search(r"<img[^>]+src=\"[^\"]*\.(png|svg)", html), f"{page}: no figure"
             # one parameters cell, visible; the rest of the code one click away
             assert html.count("tag_parameters") == 1 and "tag_injected-parameters" not in html, page
             assert "tag_hide-input" in html, page
@@ -69,6 +76,8 @@ def test_every_chapter_page_is_built_with_figures_and_no_traceback(site):
 def test_pages_say_what_they_were_built_with(site):
     intro = (site / "book" / "intro.html").read_text()
     assert "quick</strong> profile on" in intro and "fashion-mnist" in intro
+    assert "python -m ipbook book --profile quick --dataset fashion-mnist" in intro
+    assert "What this book finds" in intro and "Fashion-MNIST" in intro and "MNIST" in intro
     assert "2021–2026" in intro
     summary = (site / "book" / "summary.html").read_text()
     for column in ("Claim", "Figure", "Measured", "Threshold", "Verdict", "Seeds"):
