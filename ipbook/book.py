@@ -170,6 +170,8 @@ def merge_datasets(executed: dict[str, nbformat.NotebookNode]) -> nbformat.Noteb
                 cells.append(nbformat.v4.new_markdown_cell(_tab_set("\n\n".join(shown), datasets, labels)))
         else:
             cells += [_renamed_outputs(executed[d].cells[i], d) for d in datasets]
+    for k, cell in enumerate(cells):         # the copies of a cell shared its id
+        cell["id"] = f"{str(cell.get('id') or 'cell')[:40]}-{k}"
     merged = nbformat.v4.new_notebook(metadata=first.metadata)
     merged.cells = cells
     return merged

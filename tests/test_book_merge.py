@@ -89,3 +89,10 @@ def test_what_a_remove_input_cell_shows_goes_into_the_tabs():
     assert hidden[0].outputs[0].data["application/papermill.record/text/markdown"] == "Seeds of mnist."
     tabs = merged.cells[merged.cells.index(hidden[1]) + 1].source
     assert tabs.count("{tab-item}") == 2 and "{glue:md} shown_3_0__fashion-mnist" in tabs
+
+
+def test_merged_cells_have_unique_ids():
+    merged = merge_datasets({"mnist": _with_shown("mnist"), "fashion-mnist": _with_shown("fashion-mnist")})
+    ids = [c.id for c in merged.cells]
+    assert len(set(ids)) == len(ids)
+    nbformat.validate(merged)
