@@ -169,7 +169,11 @@ def merge_datasets(executed: dict[str, nbformat.NotebookNode]) -> nbformat.Noteb
             if shown:
                 cells.append(nbformat.v4.new_markdown_cell(_tab_set("\n\n".join(shown), datasets, labels)))
         else:
-            cells += [_renamed_outputs(executed[d].cells[i], d) for d in datasets]
+            copies = [_renamed_outputs(executed[d].cells[i], d) for d in datasets]
+            for copy_ in copies[1:]:     # the code once: the other datasets' copies only carry outputs
+                copy_.metadata["tags"] = ["remove-input" if t == "hide-input" else t
+                                          for t in copy_.metadata.get("tags", [])]
+            cells += copies
     for k, cell in enumerate(cells):         # the copies of a cell shared its id
         cell["id"] = f"{str(cell.get('id') or 'cell')[:40]}-{k}"
     merged = nbformat.v4.new_notebook(metadata=first.metadata)
@@ -419,7 +423,7 @@ def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, ca
         for k, name in enumerate(C.CATEGORIES):
             glue(f"{d}_n_{k}", cats.count(name), display=False)
         glue(f"{d}_seeds", int(loaded["matrix"].attrs["n_seeds"]), display=False)
-        glue(f"{d}_real_seeds", findings.Text(", ".join(map(str, loaded["real_seeds"])) or "none"), display=False)
+        glue(f"{d}_real_seeds", findings.spoken_list(loaded["real_seeds"]), display=False)
     if not evidences:
         raise FileNotFoundError("no committed sensitivity grid for any of " + ", ".join(datasets))
     first = next(iter(evidences.values()))

@@ -31,8 +31,8 @@ def test_merged_page_has_one_tab_per_dataset_with_its_own_glue_keys():
     merged = merge_datasets({"mnist": _executed("mnist", 1.5), "fashion-mnist": _executed("fashion-mnist", 2.5)})
     kinds = [(c.cell_type, c.metadata.get("tags", [])) for c in merged.cells]
     # the parameters cell once; the hidden cell once per dataset; markdown once, tabs inside
-    assert kinds == [("markdown", []), ("code", ["parameters"]), ("code", ["hide-input"]), ("code", ["hide-input"]),
-                     ("markdown", [])]
+    assert kinds == [("markdown", []), ("code", ["parameters"]), ("code", ["hide-input"]), ("code", ["remove-input"]),
+                     ("markdown", [])]         # the code shown once; the second copy carries its outputs
     assert "one tab each" in merged.cells[1].source
     names = [o.metadata["scrapbook"]["name"] for c in merged.cells[2:4] for o in c.outputs]
     assert names == ["gap__mnist", "gap__fashion-mnist"]
@@ -83,7 +83,8 @@ def _with_shown(dataset, value=1.0):
 def test_what_a_remove_input_cell_shows_goes_into_the_tabs():
     executed = _with_shown
     merged = merge_datasets({"mnist": executed("mnist"), "fashion-mnist": executed("fashion-mnist")})
-    hidden = [c for c in merged.cells if "remove-input" in c.metadata.get("tags", [])]
+    hidden = [c for c in merged.cells if "remove-input" in c.metadata.get("tags", [])
+              and c.source.startswith("display(")]
     assert [o.metadata["scrapbook"]["name"] for c in hidden for o in c.outputs] == ["shown_3_0__mnist",
                                                                                     "shown_3_0__fashion-mnist"]
     assert hidden[0].outputs[0].data["application/papermill.record/text/markdown"] == "Seeds of mnist."
