@@ -94,9 +94,36 @@ def _markdown_blocks(text: str) -> list[tuple[bool, str]]:
     return [(h, b) for h, b in blocks if h or b.strip()]
 
 
-def _merge_markdown(source: str, datasets: list[str], labels: set[str]) -> str:
-    return "\n\n".join(block.strip("\n") if heading or not _dataset_dependent(block) else _tab_set(block, datasets, labels)
-                       for heading, block in _markdown_blocks(source))
+def _glued(nb: nbformat.NotebookNode) -> dict[str, dict]:
+    """Every glue output of an executed notebook: ``{key: its data}``."""
+    return {o.metadata["scrapbook"]["name"]: dict(o.get("data", {}))
+            for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            if o.get("metadata", {}).get("scrapbook", {}).get("name")}
+
+
+def _keys(block: str) -> set[str]:
+    return {m.group(2) for m in _GLUE_ROLE.finditer(block)} | {m.group(2) for m in _GLUE_DIRECTIVE.finditer(block)}
+
+
+def _same_everywhere(block: str, glued: dict[str, dict[str, dict]]) -> bool:
+    """Whether a block would read the same for every dataset: no dataset substitution and every
+    value it glues equal across the executed notebooks."""
+    if "{{ dataset" in block or "{{dataset" in block:
+        return False
+    values = list(glued.values())
+    return all(k in v and v[k] == values[0].get(k) for k in _keys(block) for v in values)
+
+
+def _merge_markdown(source: str, datasets: list[str], labels: set[str], glued: dict[str, dict[str, dict]]) -> str:
+    out = []
+    for heading, block in _markdown_blocks(source):
+        if heading or not _dataset_dependent(block):
+            out.append(block.strip("\n"))
+        elif _same_everywhere(block, glued):      # e.g. the tolerances: shown once, no tabs
+            out.append(_for_dataset(block, datasets[0], labels).strip("\n"))
+        else:
+            out.append(_tab_set(block, datasets, labels))
+    return "\n\n".join(out)
 
 
 def _renamed_outputs(cell, dataset: str):
@@ -136,7 +163,8 @@ def merge_datasets(executed: dict[str, nbformat.NotebookNode]) -> nbformat.Noteb
     in each). Markdown that shows results becomes one tab per dataset (headings stay outside the
     tabs); every other code cell is kept once per dataset with its glue keys suffixed
     (``key__mnist``); the ``parameters`` and ``example`` cells are kept once, from the first
-    dataset, the parameters cell saying which datasets the page shows."""
+    dataset, the parameters cell saying which datasets the page shows. A block whose glued values
+    are the same for every dataset is shown once, without tabs."""
     datasets = list(executed)
     first = executed[datasets[0]]
     sources = {d: [c.source for c in nb.cells if "parameters" not in c.metadata.get("tags", [])]
@@ -144,11 +172,12 @@ def merge_datasets(executed: dict[str, nbformat.NotebookNode]) -> nbformat.Noteb
     if any(v != sources[datasets[0]] for v in sources.values()):
         raise ValueError("the executed notebooks differ in their cells; they must be one chapter")
     labels = {m.group(2) for c in first.cells if c.cell_type == "markdown" for m in _NAME.finditer(c.source)}
+    glued = {d: _glued(nb) for d, nb in executed.items()}
     cells = []
     for i, cell in enumerate(first.cells):
         tags = cell.metadata.get("tags", [])
         if cell.cell_type == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(_merge_markdown(cell.source, datasets, labels),
+            cells.append(nbformat.v4.new_markdown_cell(_merge_markdown(cell.source, datasets, labels, glued),
                                                        metadata=cell.metadata))
         elif "parameters" in tags:
             cells.append(cell)

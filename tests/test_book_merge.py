@@ -97,3 +97,10 @@ def test_merged_cells_have_unique_ids():
     ids = [c.id for c in merged.cells]
     assert len(set(ids)) == len(ids)
     nbformat.validate(merged)
+
+
+def test_a_block_whose_values_agree_is_shown_once_without_tabs():
+    merged = merge_datasets({"mnist": _executed("mnist", 2.0), "fashion-mnist": _executed("fashion-mnist", 2.0)})
+    findings = merged.cells[-1].source
+    assert "{tab-item}" not in findings and "{glue:text}`gap__mnist:.2f`" in findings
+    assert "gap__fashion-mnist" not in findings
