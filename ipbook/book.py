@@ -573,7 +573,8 @@ def _stage(profile: str, datasets: list[str]) -> Path:
     config.setdefault("execute", {})["execute_notebooks"] = "off"
     config.setdefault("parse", {})["myst_substitutions"] = {
         "profile": profile, "dataset": " and ".join(datasets),
-        "built_by": f"python -m ipbook book --profile {profile} --dataset {' '.join(datasets)}"}
+        # markdown code: Sphinx's smartquotes would turn "--" into a dash in plain text
+        "built_by": f"`python -m ipbook book --profile {profile} --dataset {' '.join(datasets)}`"}
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.copy(REPO / "_toc.yml", stage / "_toc.yml")
     if (REPO / "_static").is_dir():

@@ -76,7 +76,8 @@ def test_every_chapter_page_is_built_with_figures_and_no_traceback(site):
 def test_pages_say_what_they_were_built_with(site):
     intro = (site / "book" / "intro.html").read_text()
     assert "quick</strong> profile on" in intro and "fashion-mnist" in intro
-    assert "python -m ipbook book --profile quick --dataset fashion-mnist" in intro
+    text = " ".join(re.sub(r"<[^>]+>", "", intro).replace("&#160;", " ").split())
+    assert "by python -m ipbook book --profile quick --dataset fashion-mnist." in text    # not "–profile"
     assert "What this book finds" in intro and "Fashion-MNIST" in intro and "MNIST" in intro
     assert "2021–2026" in intro
     summary = (site / "book" / "summary.html").read_text()
