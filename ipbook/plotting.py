@@ -600,7 +600,7 @@ def plot_delta_heatmaps(grid: dict, *, row_label=str, title: str = "ΔI (bits)",
     panels = list(grid.items())
     mean0 = panels[0][1][0]
     vmax = max(float(np.nanmax(m.to_numpy())) for _, (m, _, _) in panels) or 1.0
-    fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH, height or 0.32 * len(mean0) + 1.2),
+    fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH, height or 0.4 * len(mean0) + 1.2),
                              sharey=True, squeeze=False)
     for ax, (rule, (mean, k, n)) in zip(axes[0], panels):
         values = mean.to_numpy(dtype=float)
@@ -609,7 +609,7 @@ def plot_delta_heatmaps(grid: dict, *, row_label=str, title: str = "ΔI (bits)",
             if v == v:
                 dark = v > 0.6 * vmax
                 ax.text(c, i, f"{v:.2f}\n{int(k.iat[i, c])}/{int(n.iat[i, c])}", ha="center", va="center",
-                        fontsize=6, color="white" if dark else "black", linespacing=0.9)
+                        fontsize=7.5, color="white" if dark else "black", linespacing=0.9)
         ax.set_xticks(range(len(mean.columns)), list(mean.columns))
         ax.set_title(rule, loc="left", fontsize=8)
         ax.tick_params(length=0)
