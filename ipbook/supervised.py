@@ -184,8 +184,9 @@ def layer_table(summary: pd.DataFrame, run: str = "classifier", estimator: str =
 
 def verdict_grid(summary: pd.DataFrame, run: str = "classifier") -> pd.DataFrame:
     """The paper's contrast for one run under every estimator setting (rows) and layer (columns):
-    ``k/n`` seeds in which the layer simplifies with a flat I(T;Y); ``no drop`` where it simplifies
-    in no seed, ``saturated`` where every seed is."""
+    ``k/n`` seeds in which the layer simplifies with a flat I(T;Y), and ``(m moving)`` the seeds in
+    which it simplifies while I(T;Y) moves; ``no drop`` where it simplifies in no seed,
+    ``saturated`` where every seed is."""
     s = summary[summary.run == run]
 
     def cell(r):
@@ -193,7 +194,7 @@ def verdict_grid(summary: pd.DataFrame, run: str = "classifier") -> pd.DataFrame
             return "saturated"
         if r.simplifies == 0:
             return "no drop"
-        return f"{r.claim}/{r.seeds}" + (f" ({r.simplifies - r.claim} with I(T;Y) moving)" if r.simplifies > r.claim else "")
+        return f"{r.claim}/{r.seeds}" + (f" ({r.simplifies - r.claim} moving)" if r.simplifies > r.claim else "")
     d = s.assign(column=[_column(e, v) for e, v in zip(s.estimator, s.setting)], cell=[cell(r) for r in s.itertuples()])
     table = d.pivot(index="column", columns="layer", values="cell")
     layers = [x for x in ("E1", "E2", "Z", "Yhat") if x in table.columns]
