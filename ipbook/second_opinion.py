@@ -41,7 +41,7 @@ from .estimators import vae_lower_bound, vae_rate
 
 __all__ = ["COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "evaluate_run", "evaluate_sweep",
            "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "verdict_matrix",
-           "drop_table", "drop_matrix", "saturation_table", "column_name", "SATURATION_FRAC"]
+           "drop_table", "drop_matrix", "saturation_table", "column_name", "SATURATION_FRAC", "split_verdict_matrix"]
 
 COLUMNS = ["run", "seed", "step", "layer", "estimator", "setting", "probe", "n", "draw", "bits"]
 ESTIMATORS = ("noisy-upper", "noisy-lower", "binning", "vae-rate", "vae-lower")
@@ -355,3 +355,31 @@ def saturation_table(rows: pd.DataFrame) -> pd.DataFrame:
     return s.groupby("column", sort=False).saturated.agg(["mean", "sum", "count"]).reset_index().rename(
         columns={"mean": "share", "sum": "saturated", "count": "trajectories"})
 
+
+
+def _family(column: str) -> tuple[str, str]:
+    """A page column's (estimator family, setting) header pair: ``noisy-upper σ²=0.1`` ->
+    ``("noisy upper bound", "σ²=0.1")``."""
+    est, _, rest = column.partition(" ")
+    names = {"noisy-upper": "noisy upper bound", "noisy-lower": "noisy lower bound", "binning": "binning",
+             "vae-rate": "VAE", "vae-lower": "VAE"}
+    if est in ("vae-rate", "vae-lower"):
+        return "VAE", est.split("-")[1]
+    return names.get(est, column), rest or ""
+
+
+def split_verdict_matrix(matrix: pd.DataFrame, first: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`verdict_matrix` (claims as rows) cut into two tables that fit a page: the noisy-layer
+    bounds, and binning with the VAE's bounds; each with two-level column headers (family,
+    setting), ``saturated`` shortened to ``sat.``, and the column ``first`` (e.g. the paper's
+    kernel estimator) leading both."""
+    m = matrix.replace("saturated", "sat.")
+    lead = [first] if first is not None and first in m.columns else []
+    noisy = [c for c in m.columns if c.startswith("noisy")]
+    other = [c for c in m.columns if c not in noisy and c not in lead]
+
+    def part(cols):
+        t = m[lead + cols].copy()
+        t.columns = pd.MultiIndex.from_tuples([(c, "") if c in lead else _family(c) for c in lead + cols])
+        return t
+    return part(noisy), part(other)

@@ -102,3 +102,16 @@ def test_a_setting_at_the_ceiling_is_saturated_and_cannot_judge():
 def test_a_drop_within_the_probe_noise_does_not_count():
     noisy = _rows([3.0, 3.2, 3.2, 3.2, 3.1, 3.1, 3.1, 3.1], draws_sd=0.2)
     assert not bool(simplifying(noisy).simplifies.iloc[0])
+
+
+def test_the_verdict_matrix_is_split_into_two_page_tables():
+    import pandas as pd
+
+    from ipbook.second_opinion import split_verdict_matrix
+
+    m = pd.DataFrame({"paper's kernel": ["5/5"], "noisy-upper σ²=0.1": ["1/1"], "noisy-lower σ²=1": ["saturated"],
+                      "binning 10 bins": ["0/1"], "vae-rate": ["–"]}, index=["A claim"])
+    noisy, other = split_verdict_matrix(m, first="paper's kernel")
+    assert list(noisy.columns) == [("paper's kernel", ""), ("noisy upper bound", "σ²=0.1"), ("noisy lower bound", "σ²=1")]
+    assert list(other.columns) == [("paper's kernel", ""), ("binning", "10 bins"), ("VAE", "rate")]
+    assert noisy.iloc[0].tolist() == ["5/5", "1/1", "sat."]
