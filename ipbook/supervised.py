@@ -32,7 +32,7 @@ from .findings import moving_average, simplifying_phase
 from .training import Run, load_run
 
 __all__ = ["PROFILE", "RUNS", "load_supervised", "plane_frame", "contrast", "contrast_summary",
-           "claim_verdict", "layer_table", "verdict_grid", "activation_table", "FLAT_BITS", "MIN_FRAC"]
+           "claim_verdict", "layer_table", "verdict_grid", "activation_table", "encoder_drops", "FLAT_BITS", "MIN_FRAC"]
 
 PROFILE = "supervised"
 RUNS = ("classifier", "classifier-tanh", "classifier-relu")
@@ -217,3 +217,18 @@ def activation_table(summary: pd.DataFrame, runs: dict, layer: str = "Z") -> pd.
     table = d.pivot(index="column", columns="runl", values="cell")
     return table.reindex(index=sorted(table.index, key=_order),
                          columns=[k for k in runs if k in table.columns]).rename_axis(index="estimator", columns=None)
+
+
+def encoder_drops(runs: Sequence[Run], layers: Sequence[str] = ("E1", "E2", "Z")) -> pd.DataFrame:
+    """The drop of the smoothed I(X;T) from its peak to the end for ``layers`` of several runs (e.g.
+    the deep AE's seeds, whose encoder the classifier shares): per layer the mean and sd over the
+    runs in bits (``dI``, ``dI_sd``) and the mean as % of the peak (``pct``)."""
+    rows = []
+    for run in runs:
+        m, names = run.metrics, list(run.metrics["layers"])
+        for layer in layers:
+            p = simplifying_phase(np.asarray(m["i_xt"])[:, names.index(layer)], m["step"])
+            rows.append({"layer": layer, "dI": p["dI"], "pct": 100 * p["dI"] / p["peak"] if p["peak"] > 0 else 0.0})
+    d = pd.DataFrame(rows)
+    return d.groupby("layer", sort=False).agg(dI=("dI", "mean"), dI_sd=("dI", "std"), pct=("pct", "mean"),
+                                              runs=("dI", "size")).reset_index()

@@ -61,3 +61,18 @@ def test_the_quick_profile_runs_are_loaded_into_one_table(tmp_path):
     assert (f.i_ty <= math.log2(10) + 1e-3).all() and (f.i_xt <= np.log2(f.n) + 1e-6).all()
     m = f[(f.estimator == "matrix") & (f.layer == "Z")].sort_values("step")
     assert np.array_equal(m.i_xt.to_numpy(), run.metrics["i_xt"][:, 2].astype(float))
+
+
+def test_encoder_drops_are_the_simplifying_phase_of_each_run():
+    from types import SimpleNamespace
+
+    from ipbook.findings import simplifying_phase
+    from ipbook.supervised import encoder_drops
+
+    i_xt = np.concatenate([np.linspace(1, 5, 100), np.linspace(5, 4, 200)])
+    runs = [SimpleNamespace(metrics={"layers": np.array(["Z"]), "step": np.arange(300) * 10,
+                                     "i_xt": (i_xt * k)[:, None]}) for k in (1.0, 2.0)]
+    d = encoder_drops(runs, layers=["Z"]).iloc[0]
+    one = simplifying_phase(i_xt)
+    assert d.dI == pytest.approx(1.5 * one["dI"]) and d.runs == 2
+    assert d.pct == pytest.approx(100 * one["dI"] / one["peak"])            # the same share for both
