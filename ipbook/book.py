@@ -141,9 +141,10 @@ def _renamed_outputs(cell, dataset: str):
 _RECORD = "application/papermill.record/"
 
 
-def _shown_as_glue(cell, index: int) -> tuple[list, list[str]]:
+def _shown_as_glue(cell, index: int, dataset: str) -> tuple[list, list[str]]:
     """The outputs a ``remove-input`` cell shows (markdown, tables, text), turned into glue
-    outputs named ``shown_<cell>_<k>``, and the glue directives that show them again."""
+    outputs named ``shown_<cell>_<k>`` with ``dataset``'s suffix, and the glue directives that show
+    them again (unsuffixed: :func:`_tab_set` adds the suffix per tab)."""
     outputs, directives = [], []
     for k, out in enumerate(cell.get("outputs", [])):
         if out.get("metadata", {}).get("scrapbook"):
@@ -152,7 +153,8 @@ def _shown_as_glue(cell, index: int) -> tuple[list, list[str]]:
         data = dict(out.get("data", {})) if "data" in out else {"text/plain": "".join(out.get("text", ""))}
         name = f"shown_{index}_{k}"
         outputs.append(nbformat.v4.new_output("display_data", data={_RECORD + m: v for m, v in data.items()},
-                                              metadata={"scrapbook": {"mime_prefix": _RECORD, "name": name}}))
+                                              metadata={"scrapbook": {"mime_prefix": _RECORD,
+                                                                      "name": name + _suffix(dataset)}}))
         directives.append(f"```{{glue:md}} {name}\n:format: myst\n```" if "text/markdown" in data
                           else f"```{{glue}} {name}\n```")
     return outputs, directives
@@ -186,15 +188,10 @@ def merge_datasets(executed: dict[str, nbformat.NotebookNode]) -> nbformat.Noteb
         elif "example" in tags:
             cells.append(cell)
         elif "remove-input" in tags:     # what it shows goes into tabs, one per dataset
-            shown = []
             for d in datasets:
                 copy_ = _renamed_outputs(executed[d].cells[i], d)
-                copy_.outputs, directives = _shown_as_glue(copy_, i)
-                for out in copy_.outputs:
-                    book = out.metadata["scrapbook"]
-                    book["name"] = book["name"] if book["name"].endswith(_suffix(d)) else book["name"] + _suffix(d)
+                copy_.outputs, shown = _shown_as_glue(copy_, i, d)     # the same directives for every d
                 cells.append(copy_)
-                shown = directives
             if shown:
                 cells.append(nbformat.v4.new_markdown_cell(_tab_set("\n\n".join(shown), datasets, labels)))
         else:

@@ -157,6 +157,9 @@ class InformationPlaneRecorder:
         flat_x = self.probe_x.reshape(self.n, -1).double()
         self._x = VariableSample(flat_x.cpu())
         self._plane = InformationPlane(flat_x, alpha=alpha, gamma=gamma) if ("matrix", "") in self.estimators else None
+        # the matrix estimator's other settings need the targets' pairwise distances
+        self._needs_y = any(name in _MATRIX and name != "matrix" for name, _ in self.estimators)
+        self._fixed_y = VariableSample(self.targets) if self._needs_y and self.targets is not None else None
         self._captured: dict[str, torch.Tensor] = {}
         self._hooks = ([] if capture is not None else
                        [modules[name].register_forward_hook(self._hook(name)) for name in self.layers])
@@ -236,26 +239,27 @@ class InformationPlaneRecorder:
             pending.result()
 
     def _record(self, step: int, captured: dict[str, torch.Tensor], target: torch.Tensor | None) -> None:
-        target = self.targets if target is None else target
-        per_layer = {name: [] for name in self.layers}
-        if self._plane is not None:
-            i_xt, i_ty = self._plane([captured[name] for name in self.layers], target)
-            for k, name in enumerate(self.layers):
-                per_layer[name].append(("matrix", "", float(i_xt[k]), float("nan") if i_ty is None else float(i_ty[k])))
-        y = VariableSample(target) if target is not None and any(
-            e in _MATRIX and e != "matrix" for e, _ in self.estimators) else None
-        for name in self.layers:
-            per_layer[name] += self._estimate(captured[name], y)
-            order = {est: k for k, est in enumerate(self.estimators)}
-            rows = sorted(per_layer[name], key=lambda r: order[(r[0], r[1])])
-            self._rows += [(step, name, est, setting, i_xt, i_ty) for est, setting, i_xt, i_ty in rows]
+        if target is None:            # the fixed targets: their distances are computed once
+            target, y = self.targets, self._fixed_y
+        else:
+            y = VariableSample(target) if self._needs_y else None
+        plane = (self._plane([captured[name] for name in self.layers], target)
+                 if self._plane is not None else None)
+        for k, name in enumerate(self.layers):
+            matrix = None if plane is None else (float(plane[0][k]),
+                                                 float("nan") if plane[1] is None else float(plane[1][k]))
+            self._rows += [(step, name, est, setting, i_xt, i_ty)
+                           for est, setting, i_xt, i_ty in self._estimate(captured[name], y, matrix)]
 
-    def _estimate(self, t: torch.Tensor, y: VariableSample | None) -> list[tuple[str, str, float, float]]:
+    def _estimate(self, t: torch.Tensor, y: VariableSample | None,
+                  matrix: tuple[float, float] | None) -> list[tuple[str, str, float, float]]:
+        """Every estimator's ``(name, setting, i_xt, i_ty)`` on one layer, in the order asked for;
+        ``matrix``: the paper-setting values, computed for all layers in one batch."""
         v, out = VariableSample(t), []
         for name, setting in self.estimators:
             if name == "matrix":
-                continue
-            if name in _MATRIX:
+                i_xt, i_ty = matrix
+            elif name in _MATRIX:
                 i_xt, i_ty = self._matrix(v, y, *_MATRIX[name])
             elif name.startswith("noisy"):
                 bound = noisy_upper if name == "noisy-upper" else noisy_lower

@@ -29,6 +29,8 @@ import pandas as pd
 
 from .experiments import RESULTS_DIR, run_configs
 from .findings import moving_average, simplifying_phase
+from .second_opinion import SATURATION_FRAC
+from .sensitivity import MIN_DROP_FRAC
 from .training import Run, load_run
 
 __all__ = ["PROFILE", "RUNS", "load_supervised", "plane_frame", "contrast", "contrast_summary",
@@ -38,9 +40,8 @@ PROFILE = "supervised"
 RUNS = ("classifier", "classifier-tanh", "classifier-relu")
 #: I(T;Y) "stays flat" when it changes by at most this many bits over the simplifying phase.
 FLAT_BITS = 0.05
-#: A drop counts when it exceeds this fraction of the peak.
-MIN_FRAC = 0.01
-SATURATION_FRAC = 0.01
+#: A drop counts when it exceeds this fraction of the peak (the book's floor everywhere).
+MIN_FRAC = MIN_DROP_FRAC
 
 
 def load_supervised(dataset: str, *, profile: str = PROFILE, root: str | Path | None = None,
@@ -62,16 +63,13 @@ def load_supervised(dataset: str, *, profile: str = PROFILE, root: str | Path | 
     return out
 
 
-def _est_rows(name: str, seed: int, m: dict) -> list[pd.DataFrame]:
-    frames = []
-    for k, spec in enumerate(m.get("est_names", [])):
-        est, _, setting = str(spec).partition(":")
-        s, layers = np.asarray(m["est_step"]), list(m["layers"])
-        frames.append(pd.DataFrame({
-            "run": name, "seed": seed, "step": np.repeat(s, len(layers)), "layer": np.tile(layers, len(s)),
-            "estimator": est, "setting": setting, "n": len(m["est_probe_index"]),
-            "i_xt": np.asarray(m["est_i_xt"])[..., k].ravel(), "i_ty": np.asarray(m["est_i_ty"])[..., k].ravel()}))
-    return frames
+def _tidy(name: str, seed: int, m: dict, estimator: str, setting: str, steps, n: int, i_xt, i_ty) -> pd.DataFrame:
+    """One estimator's (S, L) arrays of one run as rows of :func:`plane_frame`."""
+    steps, layers = np.asarray(steps), list(m["layers"])
+    return pd.DataFrame({
+        "run": name, "seed": seed, "step": np.repeat(steps, len(layers)), "layer": np.tile(layers, len(steps)),
+        "estimator": estimator, "setting": setting, "n": n,
+        "i_xt": np.asarray(i_xt, dtype=np.float64).ravel(), "i_ty": np.asarray(i_ty, dtype=np.float64).ravel()})
 
 
 def plane_frame(runs: dict[str, dict[int, Run]]) -> pd.DataFrame:
@@ -82,13 +80,11 @@ def plane_frame(runs: dict[str, dict[int, Run]]) -> pd.DataFrame:
     for name, seeds in runs.items():
         for seed, run in sorted(seeds.items()):
             m = run.metrics
-            s, layers = np.asarray(m["step"]), list(m["layers"])
-            frames.append(pd.DataFrame({
-                "run": name, "seed": seed, "step": np.repeat(s, len(layers)), "layer": np.tile(layers, len(s)),
-                "estimator": "matrix", "setting": "", "n": len(m["probe_index"]),
-                "i_xt": np.asarray(m["i_xt"], dtype=np.float64).ravel(),
-                "i_ty": np.asarray(m["i_ty"], dtype=np.float64).ravel()}))
-            frames += _est_rows(name, seed, m)
+            frames.append(_tidy(name, seed, m, "matrix", "", m["step"], len(m["probe_index"]), m["i_xt"], m["i_ty"]))
+            for k, spec in enumerate(m.get("est_names", [])):
+                est, _, setting = str(spec).partition(":")
+                frames.append(_tidy(name, seed, m, est, setting, m["est_step"], len(m["est_probe_index"]),
+                                    np.asarray(m["est_i_xt"])[..., k], np.asarray(m["est_i_ty"])[..., k]))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["run", "seed", "step", "layer", "estimator", "setting", "n", "i_xt", "i_ty"])
 

@@ -467,8 +467,9 @@ class _Schedule:
 
     ``due(step)`` says whether anything is measured or saved at ``step``; ``take_ip`` / ``take_test``
     return the row of that measurement (or None) and advance; ``saves(step)`` whether the weights are
-    kept (``checkpoint``). Steps must be visited in increasing order. Without ``measure`` only the
-    checkpoints are scheduled (a replay, :func:`_replay`).
+    kept (``checkpoint``); ``further`` holds the iterations of the further estimators
+    (:attr:`TrainConfig.estimators`). Steps must be visited in increasing order. Without ``measure``
+    only the checkpoints are scheduled (a replay, :func:`_replay`).
     """
 
     def __init__(self, config: TrainConfig, total: int, measure: bool = True):
@@ -478,6 +479,9 @@ class _Schedule:
                      if measure else [])
         self.checkpoint = checkpoint_steps(config.checkpoints, total)
         self._save = set(self.checkpoint)
+        self.further = (checkpoint_steps(config.estimator_points, total)
+                        if measure and config.estimators else [])
+        self._further = set(self.further)
         self._k_ip = self._k_test = 0
 
     @staticmethod
@@ -486,7 +490,11 @@ class _Schedule:
 
     def due(self, step: int) -> bool:
         return (self._at(self.ip, self._k_ip, step) or self._at(self.test, self._k_test, step)
-                or step in self._save)
+                or step in self._save or step in self._further)
+
+    def measures_further(self, step: int) -> bool:
+        """Whether the further estimators measure after ``step``."""
+        return step in self._further
 
     def saves(self, step: int) -> bool:
         """Whether the weights after ``step`` are kept as a checkpoint."""
@@ -521,12 +529,11 @@ def _weights(model) -> dict:
 
 
 def _optimise(config: TrainConfig, data: _Data, model, optimizer, batch_order, schedule: _Schedule,
-              on_due, losses: torch.Tensor, bar, extra_due=None) -> None:
+              on_due, losses: torch.Tensor, bar) -> None:
     """The training loop: Adam on mini-batches in the order of ``batch_order``, one pass of the
     shuffled training set after another, for ``len(losses)`` iterations. ``losses[k]`` receives
     the mini-batch loss of iteration k + 1; ``on_due(step)`` runs at step 0 and after every
-    iteration that ``schedule`` (or ``extra_due(step)``) names, once the losses so far are checked
-    to be finite."""
+    iteration that ``schedule`` names, once the losses so far are checked to be finite."""
     n_train, bs, total = len(data.x_train), config.batch_size, len(losses)
     on_due(0)
     step, checked, perm, pos = 0, 0, None, n_train
@@ -542,7 +549,7 @@ def _optimise(config: TrainConfig, data: _Data, model, optimizer, batch_order, s
         optimizer.step()
         losses[step] = loss.detach()
         step += 1
-        if schedule.due(step) or (extra_due is not None and extra_due(step)):
+        if schedule.due(step):
             _check_finite(losses, checked + 1, step)
             checked = step
             on_due(step)
@@ -607,7 +614,7 @@ def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool)
     plane = _recorder(model, config, data, probe_index, steps=schedule.ip, estimators=("matrix",), background=True)
     est_index = _probe(data, config.seed + 2, config.estimator_samples) if config.estimators else None
     further = (_recorder(model, config, data, est_index,
-                         steps=checkpoint_steps(config.estimator_points, total), estimators=config.estimators,
+                         steps=schedule.further, estimators=config.estimators,
                          background=False) if config.estimators else None)
     test_loss = np.empty(len(schedule.test))
     losses = torch.empty(total, dtype=torch.float64, device=device)
@@ -625,16 +632,15 @@ def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool)
                 plane.measure(step)
             if (row := schedule.take_test(step)) is not None:
                 test_loss[row] = _eval_loss(model, data.x_test, data.y_test, config.batch_size)
-        if further is not None and further.due(step):
+        if schedule.measures_further(step):
             with forked_rng():
                 further.measure(step)
         model.train()
 
     bar = _progress_bar(config, total, progress)
     try:
-        _optimise(config, data, model, optimizer, batch_order, schedule, measure, losses, bar,
-                  extra_due=further.due if further is not None else None)
-        steps, i_xt, i_second = plane.to_arrays("matrix")
+        _optimise(config, data, model, optimizer, batch_order, schedule, measure, losses, bar)
+        _, i_xt, i_second = plane.to_arrays("matrix")
         extra = _final_outputs(model, data, config.n_recon, forked_rng)
     finally:
         bar.close()
