@@ -392,6 +392,47 @@ def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
     return rows, note, int(rows.seed.nunique())
 
 
+def open_activation_control(profile: str, dataset: str, seeds_rows, *, results=None, root=None):
+    """The activation control under the estimators of :mod:`ipbook.second_opinion`: the rows of
+    :func:`~ipbook.second_opinion.activation_rows` and a sentence on where they come from (glued as
+    ``activation_note``). For the paper profile, the committed
+    ``results/second-opinion/controls-activation/<dataset>.csv.gz`` beside ``seeds_rows`` (the
+    seeds profile's table); otherwise, or where none is committed, the quick version of each run
+    (seed 0, :data:`ipbook.controls.QUICK_OVERRIDES`) on the second-opinion chapter's small grid.
+    Returns ``(rows, note)``."""
+    import pandas as pd
+    from myst_nb import glue
+
+    from . import findings
+    from .controls import QUICK_OVERRIDES
+    from .experiments import RESULTS_DIR
+    from .second_opinion import Grid, activation_rows, default_dir, evaluate_run, load_table
+
+    table = load_table(dataset, Path(root or default_dir()) / "controls-activation") if profile == "paper" else None
+    if table is not None:
+        seeds = sorted(set(table.seed))
+        base = sorted(set(seeds_rows[seeds_rows.run.isin(["shallow", "deep"])].seed))
+        note = (f"The tanh, ReLU and linear runs of the activation control, seed{'s' if len(seeds) > 1 else ''} "
+                f"{', '.join(map(str, seeds))}, and the paper's sigmoid runs of the seeds profile, seed"
+                f"{'s' if len(base) > 1 else ''} {', '.join(map(str, base))}; the same grid as above.")
+    else:
+        from .data import load_dataset
+
+        grid, data = Grid(n=100, draws=3, draw_steps=4, train_probe=False), {"test": load_dataset(dataset, "test")}
+        runs = run_profile("controls-activation", dataset, root=Path(results or RESULTS_DIR) / "quick",
+                           progress=False, **QUICK_OVERRIDES)
+        if profile == "paper":   # the committed seeds rows are on another grid: the quick sigmoid runs
+            base = run_profile("quick", dataset, runs=["shallow", "deep"], root=results, progress=False)
+            seeds_rows = pd.concat([evaluate_run(run, grid, name=name, data=data) for name, run in base.items()])
+        table = pd.concat([evaluate_run(run, grid, name=name, data=data) for name, run in runs.items()])
+        note = (f"The quick version of each run of the activation control (seed 0, {QUICK_OVERRIDES['steps']} "
+                f"iterations: the fitting phase only) and the quick profile's shallow and deep AE, N = 100 test "
+                f"images" + ("; no committed second-opinion table of the control exists for this dataset."
+                             if profile == "paper" else "."))
+    glue("activation_note", findings.Text(note), display=False)
+    return activation_rows(seeds_rows, table), note
+
+
 def open_supervised(profile: str, dataset: str, *, results=None):
     """What the supervised part of "Measure your own network" does first: the runs of the
     supervised control as one :func:`ipbook.supervised.plane_frame`, with a sentence saying where

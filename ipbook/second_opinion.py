@@ -20,6 +20,11 @@ chain-rule form is biased already at 10 dimensions (see the calibration page).
 Tables (:func:`evaluate_sweep`): ``results/second-opinion/<dataset>.csv.gz`` with columns
 :data:`COLUMNS`, and ``<dataset>.json`` (the grid, versions, commit, seconds per task).
 
+The activation control (:func:`activation_rows`, :func:`activation_drops`,
+:func:`saxe_verdicts`): Saxe et al.'s own test, the tanh, ReLU and linear runs of
+``controls-activation`` (their table: ``results/second-opinion/controls-activation/<dataset>.csv.gz``)
+beside the paper's sigmoid runs, judged under these estimators.
+
 Verdicts (:func:`estimator_verdicts`): each claim of the paper about simplifying phases
 (:data:`ipbook.sensitivity.ROBUSTNESS_CLAIMS`, DPI excepted) re-judged per estimator and setting,
 seeds counted as in the robustness matrix. A layer simplifies when its drop from the peak exceeds
@@ -41,7 +46,8 @@ from .estimators import vae_lower_bound, vae_rate
 
 __all__ = ["COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "evaluate_run", "evaluate_sweep",
            "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "verdict_matrix",
-           "drop_table", "drop_matrix", "saturation_table", "column_name", "SATURATION_FRAC", "split_verdict_matrix"]
+           "drop_table", "drop_matrix", "saturation_table", "column_name", "SATURATION_FRAC", "split_verdict_matrix",
+           "ACTIVATIONS", "activation_rows", "activation_drops", "saxe_verdicts", "activation_matrix"]
 
 COLUMNS = ["run", "seed", "step", "layer", "estimator", "setting", "probe", "n", "draw", "bits"]
 ESTIMATORS = ("noisy-upper", "noisy-lower", "binning", "vae-rate", "vae-lower")
@@ -383,3 +389,61 @@ def split_verdict_matrix(matrix: pd.DataFrame, first: str | None = None) -> tupl
         t.columns = pd.MultiIndex.from_tuples([(c, "") if c in lead else _family(c) for c in lead + cols])
         return t
     return part(noisy), part(other)
+
+
+# ----------------------------------------------------------------------------- the activation control
+#: The activation control's nonlinearities, the paper's sigmoid first (Saxe et al. 2018's test).
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
+
+
+def activation_rows(seeds_rows: pd.DataFrame, control_rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the activation control (runs ``<model>-<activation>`` of ``controls-activation``)
+    with the paper's sigmoid runs from the seeds profile's table (``shallow``, ``deep``) relabelled
+    ``shallow-sigmoid`` and ``deep-sigmoid``. Both tables must come from the same :class:`Grid`."""
+    base = seeds_rows[seeds_rows.run.isin(["shallow", "deep"])]
+    return pd.concat([base.assign(run=base.run + "-sigmoid"), control_rows], ignore_index=True)
+
+
+def activation_drops(rows: pd.DataFrame, layer: str = "Z", k_sd: float = 3.0, min_frac: float = 0.01) -> pd.DataFrame:
+    """ΔI(``layer``) of :func:`activation_rows` per estimator setting (``column``), model and
+    activation: ``pct`` (the mean over seeds of ΔI as % of the peak), ``simplifies`` (seeds in which
+    it simplifies), ``judged`` (seeds not saturated) and ``seeds``."""
+    p = simplifying(rows, k_sd, min_frac)
+    p = p[p.layer == layer]
+    model, activation = zip(*(r.rsplit("-", 1) for r in p.run)) if len(p) else ((), ())
+    p = p.assign(column=[column_name(e, s) for e, s in zip(p.estimator, p.setting)], model=list(model),
+                 activation=list(activation), pct=100 * p.dI_frac, judged=~p.saturated)
+    g = p.groupby(["column", "model", "activation"], sort=False)
+    return g.agg(pct=("pct", "mean"), simplifies=("simplifies", "sum"), judged=("judged", "sum"),
+                 seeds=("seed", "nunique")).reset_index()
+
+
+def saxe_verdicts(drops: pd.DataFrame) -> pd.Series:
+    """Saxe et al.'s prediction per estimator setting of :func:`activation_drops`: the bottleneck
+    simplifies with the double-sided saturating sigmoid and tanh in every seed, and with ReLU or no
+    nonlinearity in none. ``"holds"``, ``"does not hold"`` (already on the judged seeds), or
+    ``"cannot judge: saturated"`` where it does not fail but some seed of a run is saturated."""
+    def one(g):
+        saturating = g.activation.isin(["sigmoid", "tanh"])
+        fails = ((saturating & (g.simplifies < g.judged)) | (~saturating & (g.simplifies > 0))).any()
+        if fails:
+            return "does not hold"
+        return "cannot judge: saturated" if (g.judged < g.seeds).any() else "holds"
+    return pd.Series({column: one(g) for column, g in drops.groupby("column", sort=False)}, name="verdict")
+
+
+def activation_matrix(drops: pd.DataFrame) -> pd.DataFrame:
+    """:func:`activation_drops` as a page table: estimator settings as rows, (model, activation) as
+    columns, each cell ``pct % (k/n)`` (seeds that simplify / seeds judged; ``sat.`` where every
+    seed was saturated, ``m sat.`` where some were), and Saxe et al.'s
+    verdict (:func:`saxe_verdicts`) as the last column."""
+    def cell(r):
+        if r.judged == 0:
+            return "sat."
+        return f"{r.pct:.0f} % ({r.simplifies}/{r.judged}" + (f", {r.seeds - r.judged} sat.)" if r.judged < r.seeds else ")")
+    d = drops.assign(cell=[cell(r) for r in drops.itertuples()])
+    table = d.pivot(index="column", columns=["model", "activation"], values="cell")
+    order = [(m, a) for m in ("shallow", "deep") for a in ACTIVATIONS if (m, a) in table.columns]
+    table = table.reindex(index=sorted(table.index, key=_column_order), columns=order).fillna("–")
+    table[("Saxe et al.", "")] = saxe_verdicts(drops).reindex(table.index)
+    return table.rename_axis(index="estimator", columns=[None, None])

@@ -115,3 +115,45 @@ def test_the_verdict_matrix_is_split_into_two_page_tables():
     assert list(noisy.columns) == [("paper's kernel", ""), ("noisy upper bound", "σ²=0.1"), ("noisy lower bound", "σ²=1")]
     assert list(other.columns) == [("paper's kernel", ""), ("binning", "10 bins"), ("VAE", "rate")]
     assert noisy.iloc[0].tolist() == ["5/5", "1/1", "sat."]
+
+
+def _activation_rows(shapes: dict[str, list[float]]) -> pd.DataFrame:
+    """Synthetic rows of the activation control: one trajectory of Z per ``<model>-<activation>``,
+    the sigmoid ones under the seeds profile's names (``shallow``), relabelled by activation_rows."""
+    from ipbook.second_opinion import activation_rows
+
+    parts = {run: _rows(values, run=run.removesuffix("-sigmoid")) for run, values in shapes.items()}
+    seeds = pd.concat([p for r, p in parts.items() if r.endswith("-sigmoid")], ignore_index=True)
+    control = pd.concat([p for r, p in parts.items() if not r.endswith("-sigmoid")], ignore_index=True)
+    return activation_rows(seeds, control)
+
+
+FALLS = [3.0, 4.0, 5.0, 5.0, 4.0, 3.0, 3.0, 3.0]        # peak 14/3 smoothed, final 3: a 36 % drop
+RISES = [3.0, 4.0, 5.0, 5.5, 5.8, 6.0, 6.0, 6.0]
+
+
+def test_saxe_et_al_holds_when_only_the_saturating_nonlinearities_simplify():
+    from ipbook.second_opinion import activation_drops, activation_matrix, saxe_verdicts
+
+    rows = _activation_rows({"shallow-sigmoid": FALLS, "shallow-tanh": FALLS, "shallow-relu": RISES,
+                             "shallow-linear": RISES})
+    assert set(rows.run) == {"shallow-sigmoid", "shallow-tanh", "shallow-relu", "shallow-linear"}
+    drops = activation_drops(rows).set_index("activation")
+    assert drops.loc["tanh", "pct"] == pytest.approx(100 * (14 / 3 - 3) / (14 / 3), abs=1e-9)
+    assert drops.loc["relu", "pct"] == pytest.approx(0.0) and drops.simplifies.tolist() == [1, 1, 0, 0]
+    assert saxe_verdicts(activation_drops(rows)).to_dict() == {"noisy-upper σ²=0.1": "holds"}
+    table = activation_matrix(activation_drops(rows))
+    assert table.loc["noisy-upper σ²=0.1", ("shallow", "tanh")] == "36 % (1/1)"
+    assert table.loc["noisy-upper σ²=0.1", ("Saxe et al.", "")] == "holds"
+
+
+def test_saxe_et_al_fails_on_a_relu_drop_and_cannot_judge_a_saturated_sigmoid():
+    from ipbook.second_opinion import activation_drops, activation_matrix, saxe_verdicts
+
+    relu_falls = _activation_rows({"shallow-sigmoid": FALLS, "shallow-tanh": FALLS, "shallow-relu": FALLS})
+    assert saxe_verdicts(activation_drops(relu_falls)).iloc[0] == "does not hold"
+    top = [math.log2(100)] * 8
+    saturated_sigmoid = _activation_rows({"shallow-sigmoid": top, "shallow-tanh": FALLS, "shallow-relu": RISES})
+    drops = activation_drops(saturated_sigmoid)
+    assert saxe_verdicts(drops).iloc[0] == "cannot judge: saturated"
+    assert activation_matrix(drops).loc["noisy-upper σ²=0.1", ("shallow", "sigmoid")] == "sat."
