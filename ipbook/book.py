@@ -33,7 +33,7 @@ from .training import check_output_dir
 
 __all__ = ["chapters", "build_book", "show_parameters_in_effect", "open_chapter", "seed_runs",
            "open_sensitivity", "quick_sensitivity_grid", "open_supervised", "open_answer",
-           "merge_datasets", "SITE_DATASETS", "DATASET_TITLES"]
+           "merge_datasets", "SITE_DATASETS", "DATASET_TITLES", "seeds_by_dataset", "open_activation_control"]
 
 
 #: How a page names a dataset (tab titles).
@@ -110,8 +110,14 @@ def _same_everywhere(block: str, glued: dict[str, dict[str, dict]]) -> bool:
     value it glues equal across the executed notebooks."""
     if "{{ dataset" in block or "{{dataset" in block:
         return False
-    values = list(glued.values())
+    values = [{k: _as_shown(d) for k, d in v.items()} for v in glued.values()]
     return all(k in v and v[k] == values[0].get(k) for k in _keys(block) for v in values)
+
+
+def _as_shown(data: dict) -> dict:
+    """A glued output as the page shows it: without its text/plain fallback where it has a richer
+    form (a table's text/plain is its repr, with a memory address)."""
+    return {m: x for m, x in data.items() if m != "text/plain"} if len(data) > 1 else data
 
 
 def _merge_markdown(source: str, datasets: list[str], labels: set[str], glued: dict[str, dict[str, dict]]) -> str:
@@ -264,6 +270,20 @@ def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=No
     for name, value in values.items():
         glue(name, value, display=False)
     return runs, claims, values, seeds
+
+
+def seeds_by_dataset(profile: str, dataset: str, runs: dict, seeds: dict, *, results=None) -> dict:
+    """``{dataset: {seed: {run name: Run}}}`` for a verdict table with one column per dataset
+    (:func:`ipbook.findings.verdicts_by_dataset`): at the paper profile, the finished seeds (two or
+    more) of the seeds profile for every dataset of :data:`SITE_DATASETS`, read without training;
+    otherwise, or where no dataset has them, this page's own ``seeds`` (else its ``runs`` as seed 0)."""
+    out = {}
+    if profile == "paper":
+        for name in SITE_DATASETS:
+            found = load_seeds(name, "seeds", runs=list(runs), root=results)
+            if len(found) >= 2:
+                out[name] = found
+    return out or {dataset: seeds or {0: runs}}
 
 
 def quick_sensitivity_grid() -> list:

@@ -52,7 +52,7 @@ __all__ = [
     "rise_step", "final_losses", "Text", "spoken_list", "layer_findings", "run_findings", "layer_table", "run_table", "findings_table",
     "PAPER_RUNS", "FULL_DATA_RUNS", "key", "paper_numbers", "Claim", "paper_claims", "claims_table",
     "glue_values", "layer_summary", "run_summary", "profile_note", "CLAIM_NUMBERS", "claims_over_seeds",
-    "seed_spread", "seed_verdict_changes",
+    "seed_spread", "seed_verdict_changes", "verdicts_by_dataset",
 ]
 
 #: Moving-average window, as a fraction of the measurements of a run.
@@ -677,3 +677,20 @@ def seed_verdict_changes(runs_by_seed: Mapping[int, Mapping[str, object]], tol: 
         if k is not None and 0 < k < n:
             out.append(f"{row['Claim']} ({k} of {n} seeds)")
     return out
+
+
+def verdicts_by_dataset(seeds_by_dataset: Mapping[str, Mapping[int, Mapping[str, object]]],
+                        tol: float = 0.05) -> pd.DataFrame:
+    """One verdict column per dataset: per claim of :func:`paper_claims`, the seeds in which it
+    holds as "k of n" (claims that cannot be judged count as not holding), or the verdict itself
+    where a dataset has one seed. ``seeds_by_dataset``: {dataset: {seed: {run name: run}}}.
+    Columns: Claim, Figure and one per dataset, in the order given."""
+    table = None
+    for dataset, runs_by_seed in seeds_by_dataset.items():
+        over = _over_seeds(runs_by_seed, tol)
+        column = {o["claim"].claim: (f"{o['held']} of {o['n']}" if o["n"] > 1 else str(o["claim"].verdict))
+                  for o in over.values()}
+        if table is None:
+            table = pd.DataFrame({"Claim": list(column), "Figure": [o["claim"].figure for o in over.values()]})
+        table[dataset] = table.Claim.map(column).fillna("—")
+    return table if table is not None else pd.DataFrame(columns=["Claim", "Figure"])

@@ -9,6 +9,7 @@ orange, information-plane points coloured by iteration with a colour bar.
 """
 from __future__ import annotations
 
+import hashlib
 import warnings
 from typing import Sequence
 
@@ -49,7 +50,10 @@ def book_style() -> None:
 def styled_table(df, *, hide_index: bool = False, precision: int = 2):
     """A pandas Styler for a page: floats to ``precision`` decimals, missing values as "–", text left-aligned, a
     ``Verdict`` of "not supported" in bold, optionally without the index."""
-    styler = df.style.format(precision=precision, thousands=",", na_rep="–")
+    # a uuid from the content, not a random one: the same table renders to the same HTML (merged
+    # pages show it once; builds are reproducible)
+    uuid = hashlib.sha1(f"{df.to_csv()}|{hide_index}|{precision}".encode()).hexdigest()[:10]
+    styler = df.style.format(precision=precision, thousands=",", na_rep="–").set_uuid(uuid)
     styler = styler.set_properties(**{"text-align": "left"}).set_table_attributes('class="dataframe ipbook"')
     if "Verdict" in df.columns:
         styler = styler.map(lambda v: "font-weight: bold" if v == "not supported" else "", subset=["Verdict"])

@@ -104,3 +104,22 @@ def test_a_block_whose_values_agree_is_shown_once_without_tabs():
     findings = merged.cells[-1].source
     assert "{tab-item}" not in findings and "{glue:text}`gap__mnist:.2f`" in findings
     assert "gap__fashion-mnist" not in findings
+
+
+def test_a_table_equal_on_both_datasets_is_shown_once_whatever_its_repr():
+    """A glued table carries text/html and a text/plain repr with a memory address: the page shows
+    the HTML, so equal HTML is one block; styled_table's HTML depends on the content only."""
+    import pandas as pd
+
+    from ipbook.plotting import styled_table
+
+    def with_table(dataset, counts):
+        nb = _executed(dataset, 2.0)
+        html = styled_table(pd.DataFrame({"MNIST": counts})).to_html()
+        nb.cells[2].outputs[0].data = {"text/html": html, "text/plain": f"<Styler at {id(nb):#x}>"}
+        return nb
+    same = merge_datasets({"mnist": with_table("mnist", ["5 of 5"]), "fashion-mnist": with_table("fashion-mnist", ["5 of 5"])})
+    assert "{tab-item}" not in same.cells[-1].source
+    other = merge_datasets({"mnist": with_table("mnist", ["5 of 5"]), "fashion-mnist": with_table("fashion-mnist", ["4 of 5"])})
+    assert other.cells[-1].source.count("{tab-item}") == 2
+

@@ -361,3 +361,18 @@ def test_claims_table_with_seeds_adds_mean_sd_and_k_of_n():
     assert row["Over seeds"] == f"ΔI(Z) {np.mean(dIs):.2f} ± {np.std(dIs, ddof=1):.2f} bits"
     assert row["Holds in"] == "2 of 3 seeds" and row["Verdict"] == "supported"
     assert "Seeds" in F.claims_table(claims, seeds={0: seeds[0]}).columns     # one seed: as before
+
+
+def test_verdicts_by_dataset_has_one_verdict_column_per_dataset(monkeypatch):
+    """Seeds counted per dataset ("k of n"); a dataset with one seed shows the verdict itself."""
+    import dataclasses
+
+    import ipbook.findings as F
+
+    claim = F.Claim(key="k", claim="A claim", figure="1d", measured="", threshold="", verdict=F.verdict(True), seeds=1)
+    monkeypatch.setattr(F, "paper_claims", lambda runs, tol=0.05: [dataclasses.replace(claim, verdict=F.verdict(runs["ok"]))])
+    monkeypatch.setattr(F, "glue_values", lambda runs, claims: {})
+    seeds = {"mnist": {0: {"ok": True}, 1: {"ok": True}, 2: {"ok": False}}, "fashion-mnist": {0: {"ok": False}}}
+    table = F.verdicts_by_dataset(seeds)
+    assert table.to_dict("records") == [{"Claim": "A claim", "Figure": "1d", "mnist": "2 of 3",
+                                         "fashion-mnist": "not supported"}]
