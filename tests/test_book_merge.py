@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ipbook.book import merge_datasets
+from ipbook.dataset_tabs import merge_datasets
 
 
 def _executed(dataset: str, value: float) -> nbformat.NotebookNode:
