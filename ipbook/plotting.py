@@ -596,11 +596,14 @@ def plot_supervised(frame, runs: dict, *, estimator: str = "matrix", setting: st
     return fig
 
 
-def plot_delta_heatmaps(grid: dict, *, row_label=str, title: str = "ΔI (bits)", height: float | None = None):
+def plot_delta_heatmaps(grid: dict, *, row_label=str, title: str = "ΔI (bits)", height: float | None = None,
+                        fmt: str = "{:.2f}"):
     """Small multiples of ΔI: one heatmap per bandwidth rule (panels), rows the runs, columns the
-    layers; each cell the mean over seeds in bits and, below it, the seeds in which the layer
-    simplifies (``k/n``). ``grid``: :func:`ipbook.controls.delta_grid`; ``row_label`` formats a
-    row's index (a tuple for a MultiIndex)."""
+    layers; each cell the mean over seeds (``fmt``; bits by default) and, below it, the seeds in
+    which the layer simplifies (``k/n``); "sat." where the value is missing and n is 0 (no seed
+    could be judged). ``grid``: :func:`ipbook.controls.delta_grid` or
+    :func:`ipbook.second_opinion.activation_grid`; ``row_label`` formats a row's index (a tuple
+    for a MultiIndex)."""
     panels = list(grid.items())
     mean0 = panels[0][1][0]
     vmax = max(float(np.nanmax(m.to_numpy())) for _, (m, _, _) in panels) or 1.0
@@ -612,8 +615,10 @@ def plot_delta_heatmaps(grid: dict, *, row_label=str, title: str = "ΔI (bits)",
         for (i, c), v in np.ndenumerate(values):
             if v == v:
                 dark = v > 0.6 * vmax
-                ax.text(c, i, f"{v:.2f}\n{int(k.iat[i, c])}/{int(n.iat[i, c])}", ha="center", va="center",
+                ax.text(c, i, f"{fmt.format(v)}\n{int(k.iat[i, c])}/{int(n.iat[i, c])}", ha="center", va="center",
                         fontsize=7.5, color="white" if dark else "black", linespacing=0.9)
+            elif n.iat[i, c] == 0:
+                ax.text(c, i, "sat.", ha="center", va="center", fontsize=7.5, color="0.4")
         ax.set_xticks(range(len(mean.columns)), list(mean.columns))
         ax.set_title(rule, loc="left", fontsize=8)
         ax.tick_params(length=0)

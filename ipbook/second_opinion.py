@@ -47,7 +47,7 @@ from .estimators import vae_lower_bound, vae_rate
 __all__ = ["COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "evaluate_run", "evaluate_sweep",
            "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "verdict_matrix",
            "drop_table", "drop_matrix", "saturation_table", "column_name", "SATURATION_FRAC", "split_verdict_matrix",
-           "ACTIVATIONS", "activation_rows", "activation_drops", "saxe_verdicts", "activation_matrix"]
+           "ACTIVATIONS", "activation_rows", "activation_drops", "saxe_verdicts", "activation_grid"]
 
 COLUMNS = ["run", "seed", "step", "layer", "estimator", "setting", "probe", "n", "draw", "bits"]
 ESTIMATORS = ("noisy-upper", "noisy-lower", "binning", "vae-rate", "vae-lower")
@@ -432,18 +432,17 @@ def saxe_verdicts(drops: pd.DataFrame) -> pd.Series:
     return pd.Series({column: one(g) for column, g in drops.groupby("column", sort=False)}, name="verdict")
 
 
-def activation_matrix(drops: pd.DataFrame) -> pd.DataFrame:
-    """:func:`activation_drops` as a page table: estimator settings as rows, (model, activation) as
-    columns, each cell ``pct % (k/n)`` (seeds that simplify / seeds judged; ``sat.`` where every
-    seed was saturated, ``m sat.`` where some were), and Saxe et al.'s
-    verdict (:func:`saxe_verdicts`) as the last column."""
-    def cell(r):
-        if r.judged == 0:
-            return "sat."
-        return f"{r.pct:.0f} % ({r.simplifies}/{r.judged}" + (f", {r.seeds - r.judged} sat.)" if r.judged < r.seeds else ")")
-    d = drops.assign(cell=[cell(r) for r in drops.itertuples()])
-    table = d.pivot(index="column", columns=["model", "activation"], values="cell")
-    order = [(m, a) for m in ("shallow", "deep") for a in ACTIVATIONS if (m, a) in table.columns]
-    table = table.reindex(index=sorted(table.index, key=_column_order), columns=order).fillna("–")
-    table[("Saxe et al.", "")] = saxe_verdicts(drops).reindex(table.index)
-    return table.rename_axis(index="estimator", columns=[None, None])
+def activation_grid(drops: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """:func:`activation_drops` for :func:`ipbook.plotting.plot_delta_heatmaps`: per model
+    (``"shallow AE"``, ``"deep AE"``) the frames ``(pct, simplifies, judged)`` with estimator
+    settings as rows and the activations as columns; ``pct`` is NaN where no seed could be judged
+    (every one saturated), ``judged`` then 0."""
+    out = {}
+    for model in [m for m in ("shallow", "deep") if m in set(drops.model)]:
+        d = drops[drops.model == model]
+        rows = sorted(set(d.column), key=_column_order)
+        cols = [a for a in ACTIVATIONS if a in set(d.activation)]
+        piv = lambda v: d.pivot(index="column", columns="activation", values=v).reindex(index=rows, columns=cols)  # noqa: E731
+        judged = piv("judged")
+        out[f"{model} AE"] = (piv("pct").where(judged > 0), piv("simplifies"), judged)
+    return out

@@ -133,7 +133,7 @@ RISES = [3.0, 4.0, 5.0, 5.5, 5.8, 6.0, 6.0, 6.0]
 
 
 def test_saxe_et_al_holds_when_only_the_saturating_nonlinearities_simplify():
-    from ipbook.second_opinion import activation_drops, activation_matrix, saxe_verdicts
+    from ipbook.second_opinion import activation_drops, activation_grid, saxe_verdicts
 
     rows = _activation_rows({"shallow-sigmoid": FALLS, "shallow-tanh": FALLS, "shallow-relu": RISES,
                              "shallow-linear": RISES})
@@ -142,13 +142,13 @@ def test_saxe_et_al_holds_when_only_the_saturating_nonlinearities_simplify():
     assert drops.loc["tanh", "pct"] == pytest.approx(100 * (14 / 3 - 3) / (14 / 3), abs=1e-9)
     assert drops.loc["relu", "pct"] == pytest.approx(0.0) and drops.simplifies.tolist() == [1, 1, 0, 0]
     assert saxe_verdicts(activation_drops(rows)).to_dict() == {"noisy-upper σ²=0.1": "holds"}
-    table = activation_matrix(activation_drops(rows))
-    assert table.loc["noisy-upper σ²=0.1", ("shallow", "tanh")] == "36 % (1/1)"
-    assert table.loc["noisy-upper σ²=0.1", ("Saxe et al.", "")] == "holds"
+    pct, k, n = activation_grid(activation_drops(rows))["shallow AE"]
+    assert list(pct.columns) == ["sigmoid", "tanh", "relu", "linear"] and list(pct.index) == ["noisy-upper σ²=0.1"]
+    assert pct.iat[0, 1] == pytest.approx(100 * (14 / 3 - 3) / (14 / 3)) and k.iloc[0].tolist() == [1, 1, 0, 0]
 
 
 def test_saxe_et_al_fails_on_a_relu_drop_and_cannot_judge_a_saturated_sigmoid():
-    from ipbook.second_opinion import activation_drops, activation_matrix, saxe_verdicts
+    from ipbook.second_opinion import activation_drops, activation_grid, saxe_verdicts
 
     relu_falls = _activation_rows({"shallow-sigmoid": FALLS, "shallow-tanh": FALLS, "shallow-relu": FALLS})
     assert saxe_verdicts(activation_drops(relu_falls)).iloc[0] == "does not hold"
@@ -156,4 +156,5 @@ def test_saxe_et_al_fails_on_a_relu_drop_and_cannot_judge_a_saturated_sigmoid():
     saturated_sigmoid = _activation_rows({"shallow-sigmoid": top, "shallow-tanh": FALLS, "shallow-relu": RISES})
     drops = activation_drops(saturated_sigmoid)
     assert saxe_verdicts(drops).iloc[0] == "cannot judge: saturated"
-    assert activation_matrix(drops).loc["noisy-upper σ²=0.1", ("shallow", "sigmoid")] == "sat."
+    pct, _, judged = activation_grid(drops)["shallow AE"]
+    assert np.isnan(pct.loc["noisy-upper σ²=0.1", "sigmoid"]) and judged.loc["noisy-upper σ²=0.1", "sigmoid"] == 0
