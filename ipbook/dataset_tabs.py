@@ -97,7 +97,7 @@ def _same_everywhere(block: str, glued: dict[str, dict[str, dict]]) -> bool:
 def _as_shown(data: dict) -> dict:
     """A glued output as the page shows it: without its text/plain fallback where it has a richer
     form (a table's text/plain is its repr, with a memory address)."""
-    return {m: x for m, x in data.items() if m != "text/plain"} if len(data) > 1 else data
+    return {m: x for m, x in data.items() if not m.endswith("text/plain")} if len(data) > 1 else data
 
 
 def _merge_markdown(source: str, datasets: list[str], labels: set[str], glued: dict[str, dict[str, dict]]) -> str:
