@@ -207,11 +207,10 @@ def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
     the page runs. Returns ``(rows, note, n_seeds)``."""
     import json
 
-    import pandas as pd
     from myst_nb import glue
 
     from . import findings, plotting
-    from .second_opinion import Grid, default_dir, evaluate_run, load_table
+    from .second_opinion import default_dir, load_table
 
     plotting.book_style()
     rows = load_table(dataset, root) if profile == "paper" else None
@@ -225,19 +224,27 @@ def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
             note += (f" Not yet evaluated (their checkpoints were not recreated on the machine that "
                      f"evaluated the grid): {len(info['missing_checkpoints'])} runs and seeds.")
     else:
-        from .data import load_dataset
-
         runs = run_profile("quick", dataset, root=results, progress=False)
-        grid = Grid(n=100, draws=3, draw_steps=4, train_probe=False)
-        data = {"test": load_dataset(dataset, "test")}      # loaded once for the seven runs
-        rows = pd.concat([evaluate_run(run, grid, name=name, data=data) for name, run in runs.items()],
-                         ignore_index=True)
+        rows = _small_grid_rows(runs, dataset)
         steps = max(int(r.info["config"].get("steps") or 0) for r in runs.values())
         note = (f"A small grid computed as this page ran, on the checkpoints of the quick profile's runs "
                 f"(seed 0, {steps:,} iterations: the fitting phase only), N = 100 test images"
                 + ("; no committed second-opinion table exists for this dataset." if profile == "paper" else "."))
     glue("second_opinion_note", findings.Text(note), display=False)
     return rows, note, int(rows.seed.nunique())
+
+
+def _small_grid_rows(runs: dict, dataset: str):
+    """The second-opinion chapter's small grid (N = 100 test images, 3 draws at 4 checkpoints) on
+    ``runs`` ({name: Run}), the test images loaded once for all of them."""
+    import pandas as pd
+
+    from .data import load_dataset
+    from .second_opinion import Grid, evaluate_run
+
+    grid, data = Grid(n=100, draws=3, draw_steps=4, train_probe=False), {"test": load_dataset(dataset, "test")}
+    return pd.concat([evaluate_run(run, grid, name=name, data=data) for name, run in runs.items()],
+                     ignore_index=True)
 
 
 def open_activation_control(profile: str, dataset: str, seeds_rows, *, results=None, root=None):
@@ -248,13 +255,12 @@ def open_activation_control(profile: str, dataset: str, seeds_rows, *, results=N
     seeds profile's table); otherwise, or where none is committed, the quick version of each run
     (seed 0, :data:`ipbook.controls.QUICK_OVERRIDES`) on the second-opinion chapter's small grid.
     Returns ``(rows, note)``."""
-    import pandas as pd
     from myst_nb import glue
 
     from . import findings
     from .controls import QUICK_OVERRIDES
     from .experiments import RESULTS_DIR
-    from .second_opinion import Grid, activation_rows, default_dir, evaluate_run, load_table
+    from .second_opinion import activation_rows, default_dir, load_table
 
     table = load_table(dataset, Path(root or default_dir()) / "controls-activation") if profile == "paper" else None
     if table is not None:
@@ -264,15 +270,12 @@ def open_activation_control(profile: str, dataset: str, seeds_rows, *, results=N
                 f"{', '.join(map(str, seeds))}, and the paper's sigmoid runs of the seeds profile, seed"
                 f"{'s' if len(base) > 1 else ''} {', '.join(map(str, base))}; the same grid as above.")
     else:
-        from .data import load_dataset
-
-        grid, data = Grid(n=100, draws=3, draw_steps=4, train_probe=False), {"test": load_dataset(dataset, "test")}
         runs = run_profile("controls-activation", dataset, root=Path(results or RESULTS_DIR) / "quick",
                            progress=False, **QUICK_OVERRIDES)
         if profile == "paper":   # the committed seeds rows are on another grid: the quick sigmoid runs
-            base = run_profile("quick", dataset, runs=["shallow", "deep"], root=results, progress=False)
-            seeds_rows = pd.concat([evaluate_run(run, grid, name=name, data=data) for name, run in base.items()])
-        table = pd.concat([evaluate_run(run, grid, name=name, data=data) for name, run in runs.items()])
+            seeds_rows = _small_grid_rows(run_profile("quick", dataset, runs=["shallow", "deep"], root=results,
+                                                      progress=False), dataset)
+        table = _small_grid_rows(runs, dataset)
         note = (f"The quick version of each run of the activation control (seed 0, {QUICK_OVERRIDES['steps']} "
                 f"iterations: the fitting phase only) and the quick profile's shallow and deep AE, N = 100 test "
                 f"images" + ("; no committed second-opinion table of the control exists for this dataset."
