@@ -78,6 +78,21 @@ def test_vae_rate_is_the_closed_form_kl_and_the_lower_bound_stays_below_it():
     assert vae_lower_bound(np.zeros((50, 3)), np.zeros((50, 3))) == pytest.approx(0.0, abs=1e-12)
 
 
+def test_vae_lower_bound_equals_the_textbook_double_loop_on_a_tiny_encoder():
+    rng = np.random.default_rng(3)
+    mu, lv = rng.normal(size=(6, 3)) * 2.0, rng.normal(size=(6, 3)) - 1.0
+    z = mu + np.exp(0.5 * lv) * torch.randn(mu.shape, generator=torch.Generator().manual_seed(7),
+                                            dtype=torch.float64).numpy()      # the draw the bound makes
+
+    def log_q(i, j):                                  # log N(z_i; mu_j, diag exp(lv_j)), every term kept
+        return sum(-0.5 * math.log(2 * math.pi) - 0.5 * lv[j, k] - 0.5 * (z[i, k] - mu[j, k]) ** 2 / math.exp(lv[j, k])
+                   for k in range(3))
+
+    n = len(mu)
+    terms = [log_q(i, i) - math.log(sum(math.exp(log_q(i, j)) for j in range(n)) / n) for i in range(n)]
+    assert vae_lower_bound(mu, lv, seed=7) == pytest.approx(np.mean(terms) / math.log(2), abs=1e-10)
+
+
 def test_ksg_lands_near_the_closed_form_on_a_gaussian_pair():
     truth = -0.5 * math.log2(1 - 0.64)                # ρ = 0.8: 0.737 bits
     estimates = []
