@@ -10,7 +10,7 @@ layer for every bound, then numpy's log-sum-exp; binning with ``np.unique`` of t
 Ours (``ipbook.second_opinion.checkpoint_estimates``): one set of pairwise distances per layer,
 shared by the eight bounds. The two agree to 1e-9 bits (checked).
 
-Second workload: the VAE's two bounds on its Z (50 units) on the same N = 1000 images. Baseline:
+Second workload: the VAE's minibatch lower bound on its Z (50 units), same N = 1000 images. Baseline:
 the minibatch lower bound's log q(z_i|x_j) as the textbook writes it, one (N, N, d) tensor of
 standardized differences; ours (``ipbook.estimators.vae_lower_bound``): the square expanded into two
 matrix products. Same draw of z, so the two agree to 1e-9 bits (checked).
