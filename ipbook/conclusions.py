@@ -1,25 +1,32 @@
 """The book's answer: each claim about simplifying phases under every kind of evidence, per dataset.
 
-Three kinds of evidence, all read from the committed tables (nothing is computed but the verdicts):
+Three kinds of evidence, all read from the committed tables (nothing is computed but the verdicts,
+and every verdict on a layer comes from the book's one judge, :func:`ipbook.verdicts.judge`):
 
 * **the paper's setting over seeds**: the claims of :data:`ipbook.sensitivity.ROBUSTNESS_CLAIMS`
   at α = 1.01, Scott's rule with γ = 2 and 100 probe images, in each seed of the seeds sweep
   (:func:`ipbook.sensitivity.robustness_matrix`, ``results/sensitivity/<dataset>.csv.gz``);
 * **the other kernel settings** of the same grid (γ, α, N, the median and Tapia rules, training
   probes);
-* **estimators of real information** (:func:`ipbook.second_opinion.estimator_verdicts`,
-  ``results/second-opinion/<dataset>.csv.gz``): the noisy-layer bounds, binning and the VAE's bounds.
+* **noise- and quantization-defined information** (:func:`ipbook.second_opinion.estimator_verdicts`,
+  ``results/second-opinion/<dataset>.csv.gz``): the noisy layer's I(X; T + ε) (its two bounds),
+  binning, and the VAE's own bounds. A deterministic layer's Shannon I(X;T) over N distinct probe
+  images is log2 N and never moves, so each of these measures the layer's geometry at a scale (the
+  noise σ, the bin size); only the VAE's bounds concern the trained model's own I(X;Z).
 
-A claim holds at a setting when it holds in every seed that setting could judge. Each claim gets
-one category per dataset (:func:`category`), checked in this order:
+At one setting a claim **holds** when it holds in more than half of the seeds the judge could
+judge there, **fails** when it does not, and **cannot be judged** when no seed could be judged.
+Each claim gets one category per dataset (:func:`category`), checked in this order:
 
-1. ``not supported at the paper's setting``: it holds in fewer than half of the seeds there;
-2. ``cannot be judged (saturated)``: no estimator of real information could judge it;
-3. ``holds under every estimator``: it holds at every kernel setting and every judged setting of
-   the estimators of real information;
-4. ``contradicted by an estimator of real information``: it fails at more than half of the judged
-   settings of those estimators;
-5. ``holds at the paper's kernel setting, not under every other``: the rest.
+1. ``cannot be judged at the paper's setting``: no seed could be judged there;
+2. ``not supported at the paper's setting``: it fails there;
+3. ``cannot be judged by noise- or quantization-defined information``: no setting of those
+   estimators could judge it;
+4. ``holds under every estimator``: it holds at every kernel setting and every setting of the
+   noise- and quantization-defined estimators that could judge it;
+5. ``contradicted by noise- or quantization-defined information``: it fails at more than half of
+   those estimators' settings that could judge it;
+6. ``holds at the paper's kernel setting, not under every other``: the rest.
 """
 from __future__ import annotations
 
@@ -27,18 +34,20 @@ from typing import Mapping
 
 import pandas as pd
 
-__all__ = ["CATEGORIES", "evidence", "load_evidence", "category", "answer_table", "category_table",
-           "calibration_numbers"]
+__all__ = ["CATEGORIES", "NOISE_DEFINED", "evidence", "load_evidence", "setting_status", "category",
+           "answer_table", "category_table", "calibration_numbers"]
 
+#: The name of the second kind of evidence, as the pages print it.
+NOISE_DEFINED = "noise- or quantization-defined information"
 CATEGORIES = ("holds under every estimator", "holds at the paper's kernel setting, not under every other",
-              "contradicted by an estimator of real information", "cannot be judged (saturated)",
-              "not supported at the paper's setting")
+              f"contradicted by {NOISE_DEFINED}", f"cannot be judged by {NOISE_DEFINED}",
+              "not supported at the paper's setting", "cannot be judged at the paper's setting")
 
 
 def load_evidence(dataset: str, *, sensitivity_root=None, second_opinion_root=None) -> dict | None:
     """The committed grids of ``dataset`` as :func:`evidence` needs them: ``{"matrix": robustness
-    matrix, "real": estimator verdicts or None, "seeds": seeds of the second-opinion table}``;
-    None when the sensitivity grid is not committed."""
+    matrix, "real": estimator verdicts or None, "real_seeds": seeds of the second-opinion
+    table}``; None when the sensitivity grid is not committed."""
     from . import second_opinion as SO
     from . import sensitivity as S
 
@@ -51,65 +60,85 @@ def load_evidence(dataset: str, *, sensitivity_root=None, second_opinion_root=No
             "real_seeds": sorted(set(real.seed)) if real is not None else []}
 
 
-def _holds_everywhere(held: int, judged: int) -> bool:
-    return judged > 0 and held == judged
+def setting_status(held: int, judged: int) -> str:
+    """A claim at one setting: ``holds`` in more than half of the ``judged`` seeds, ``fails``
+    otherwise, ``cannot judge`` when no seed was judged."""
+    from .verdicts import CANNOT, FAILS, HOLDS
+
+    if judged == 0:
+        return CANNOT
+    return HOLDS if 2 * held > judged else FAILS
+
+
+def _counts(statuses) -> tuple[int, int, int]:
+    statuses = list(statuses)
+    return tuple(statuses.count(s) for s in ("holds", "fails", "cannot judge"))
 
 
 def evidence(matrix: pd.DataFrame, real: pd.DataFrame | None) -> pd.DataFrame:
-    """Per claim (rows, the matrix's order): ``paper_k``/``paper_n`` (seeds holding / judged at the
-    paper's setting), ``kernel_ok``/``kernel_n`` (other kernel settings at which it holds in every
-    judged seed / judged at all), ``real_ok``, ``real_fail``, ``real_n`` (settings of the
-    estimators of real information at which it holds in every judged seed, fails in more than
-    half, could judge at all) and ``real_sat`` (settings where every seed was saturated)."""
+    """Per claim (rows, the matrix's order): ``paper_k``, ``paper_n``, ``paper_seeds`` (seeds
+    holding / judged / present at the paper's setting) and ``paper`` (its :func:`setting_status`);
+    ``kernel_ok``, ``kernel_fail``, ``kernel_cannot`` (other kernel settings at which it holds,
+    fails, cannot be judged); ``real_ok``, ``real_fail``, ``real_cannot`` (the same over the
+    settings of the noise- and quantization-defined estimators), ``real_sat`` (of those that cannot
+    judge, settings with a seed pinned at its ceiling) and ``has_real``."""
     from .sensitivity import PAPER
 
     n = pd.DataFrame(matrix.attrs["n"]).loc[matrix.index, matrix.columns]
+    present = (pd.DataFrame(matrix.attrs["seeds"]).loc[matrix.index, matrix.columns]
+               if "seeds" in matrix.attrs else n)
     paper = PAPER.label()
     others = [c for c in matrix.columns if c != paper]
     out = pd.DataFrame(index=matrix.index)
-    out["paper_k"], out["paper_n"] = matrix[paper], n[paper]
-    out["kernel_ok"] = [sum(_holds_everywhere(matrix.at[c, s], n.at[c, s]) for s in others) for c in matrix.index]
-    out["kernel_n"] = [sum(n.at[c, s] > 0 for s in others) for c in matrix.index]
-    for key in ("real_ok", "real_fail", "real_n", "real_sat"):
+    out["paper_k"], out["paper_n"], out["paper_seeds"] = matrix[paper], n[paper], present[paper]
+    out["paper"] = [setting_status(k, j) for k, j in zip(out.paper_k, out.paper_n)]
+    kernel = [_counts(setting_status(matrix.at[c, s], n.at[c, s]) for s in others) for c in matrix.index]
+    out["kernel_ok"], out["kernel_fail"], out["kernel_cannot"] = zip(*kernel) if kernel else ((), (), ())
+    for key in ("real_ok", "real_fail", "real_cannot", "real_sat"):
         out[key] = 0
     if real is not None:
         for claim, g in real.groupby("claim"):
             if claim in out.index:
-                judged = g[g.judged > 0]
-                out.loc[claim, ["real_ok", "real_fail", "real_n", "real_sat"]] = [
-                    int((judged.holds == judged.judged).sum()), int((judged.holds * 2 < judged.judged).sum()),
-                    len(judged), int(((g.judged == 0) & (g.saturated > 0)).sum())]
+                ok, fail, cannot = _counts(setting_status(h, j) for h, j in zip(g.holds, g.judged))
+                sat = int(((g.judged == 0) & (g.saturated > 0)).sum())
+                out.loc[claim, ["real_ok", "real_fail", "real_cannot", "real_sat"]] = [ok, fail, cannot, sat]
     out["has_real"] = [real is not None and c in set(real.claim) for c in out.index]
     return out
 
 
 def category(row) -> str:
     """The category of one claim from its :func:`evidence` row (see the module's docstring)."""
-    if row.paper_n == 0 or row.paper_k * 2 < row.paper_n:
+    real_n = row.real_ok + row.real_fail
+    if row.paper == "cannot judge":
+        return CATEGORIES[5]
+    if row.paper == "fails":
         return CATEGORIES[4]
-    if row.has_real and row.real_n == 0:
+    if row.has_real and real_n == 0:
         return CATEGORIES[3]
-    if row.kernel_ok == row.kernel_n and row.real_ok == row.real_n:
+    if row.kernel_fail == 0 and row.real_fail == 0:
         return CATEGORIES[0]
-    if row.real_fail * 2 > row.real_n:
+    if row.real_fail * 2 > real_n:
         return CATEGORIES[2]
     return CATEGORIES[1]
 
 
 def _cells(e: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
-        "paper's setting": [f"{k}/{n} seeds" for k, n in zip(e.paper_k, e.paper_n)],
-        "other kernels": [f"{k} of {n}" for k, n in zip(e.kernel_ok, e.kernel_n)],
-        "real information": [("–" if not h else f"{k} of {n}" + (f" ({s} sat.)" if s else ""))
-                             for h, k, n, s in zip(e.has_real, e.real_ok, e.real_n, e.real_sat)],
+        "paper's setting": [f"{k}/{n}" + (f" ({s - n} ?)" if s > n else "")
+                            for k, n, s in zip(e.paper_k, e.paper_n, e.paper_seeds)],
+        "other kernels": [f"{k}/{f}/{c}" for k, f, c in zip(e.kernel_ok, e.kernel_fail, e.kernel_cannot)],
+        "noise-defined": [("–" if not h else f"{k}/{f}/{c}")
+                          for h, k, f, c in zip(e.has_real, e.real_ok, e.real_fail, e.real_cannot)],
     }, index=e.index)
 
 
 def answer_table(evidences: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """The page table of "What this book finds": one row per claim, for each dataset
-    (``{title: evidence}``) three columns: seeds holding at the paper's setting, other kernel
-    settings at which it holds in every seed, and settings of the estimators of real information
-    at which it holds (of those that could judge; ``sat.``: settings saturated throughout)."""
+    (``{title: evidence}``) three columns: the seeds holding / judged at the paper's setting
+    (``(m ?)``: m seeds could not be judged), and, for the other kernel settings and for the
+    settings of the noise- and quantization-defined estimators, how many hold / fail / cannot
+    judge; "–" where those estimators do not test the claim. A reader rebuilds each category
+    from these numbers with the rule of :func:`category`."""
     parts = {title: _cells(e) for title, e in evidences.items()}
     table = pd.concat(parts, axis=1)
     table.index.name = "claim"
@@ -117,7 +146,8 @@ def answer_table(evidences: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def category_table(evidences: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Each claim's :func:`category` per dataset (columns), and ``all`` when they agree."""
+    """Each claim's :func:`category` per dataset (columns), and ``both`` (the category where the
+    datasets agree, else ``differs by dataset``)."""
     table = pd.DataFrame({title: [category(r) for r in e.itertuples()] for title, e in evidences.items()},
                          index=next(iter(evidences.values())).index)
     table["both"] = [row.iloc[0] if row.nunique() == 1 else "differs by dataset" for _, row in table.iterrows()]

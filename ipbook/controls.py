@@ -14,8 +14,8 @@ Three controls, each a profile of runs beside the paper's (``params/controls-*.y
 
 The paper's own setting of each control (sigmoid, n_Z = 50, λ = 1e-3 and λ = 0) is the run of the
 seeds profile; the others are sweeps of their control profile into ``results/controls/``. A layer
-simplifies when its drop from the peak, as a fraction of the peak, exceeds the measured
-probe-draw noise (:func:`ipbook.sensitivity.simplifying_thresholds`), at each bandwidth rule.
+simplifies, does not, or cannot be judged by the book's one judge (:func:`ipbook.verdicts.judge`),
+at each bandwidth rule.
 """
 from __future__ import annotations
 
@@ -89,16 +89,17 @@ def control_runs(control: Control | str, dataset: str, *, root=None) -> dict[str
     return out
 
 
-def delta_i(phases: pd.DataFrame, runs: dict[str, dict[int, object]], control: Control | str,
-            thresholds: pd.DataFrame) -> pd.DataFrame:
+def delta_i(phases: pd.DataFrame, runs: dict[str, dict[int, object]], control: Control | str) -> pd.DataFrame:
     """Per run label, seed and layer: the control's setting, the model, the peak of I(X;T), ΔI,
-    ΔI / peak and whether the layer simplifies (ΔI / peak above the run's threshold).
+    ΔI / peak, the judge's ``verdict`` and the flags ``simplifies`` and ``does_not`` (does not
+    simplify: a drop that matters is excluded).
 
-    ``phases``: :func:`ipbook.sensitivity.simplifying_over_checkpoints` at one setting, with run
-    labels in ``run``; ``thresholds``: :func:`ipbook.sensitivity.simplifying_thresholds`.
+    ``phases``: :func:`ipbook.sensitivity.simplifying_over_checkpoints` at one setting (judged by
+    :func:`ipbook.verdicts.judge`), with run labels in ``run``.
     """
+    from .verdicts import DOES_NOT, SIMPLIFIES
+
     c = CONTROLS[control] if isinstance(control, str) else control
-    thr = thresholds.set_index(["run", "layer"]).threshold_frac
     rows = []
     for p in phases.itertuples():
         if p.run not in runs:
@@ -106,8 +107,8 @@ def delta_i(phases: pd.DataFrame, runs: dict[str, dict[int, object]], control: C
         config = next(iter(runs[p.run].values())).info["config"]
         rows.append({"run": p.run, "model": _model_of(config, c.axis), "setting": setting_of(config, c.axis),
                      "seed": p.seed, "layer": p.layer, "peak": p.peak, "dI": p.dI,
-                     "dI_frac": p.dI_frac,
-                     "simplifies": bool(p.dI_frac > thr.get((p.run, p.layer), np.inf))})
+                     "dI_frac": p.dI_frac, "verdict": p.verdict,
+                     "simplifies": p.verdict == SIMPLIFIES, "does_not": p.verdict == DOES_NOT})
     return pd.DataFrame(rows)
 
 
@@ -121,12 +122,14 @@ def runs_by_setting(table: pd.DataFrame, label: str = "{}") -> dict[str, str]:
 def saxe_verdict(table: pd.DataFrame, layer: str = "Z") -> dict:
     """Saxe et al.'s prediction on a :func:`delta_i` table of the activation control: ``layer``
     simplifies with the double-sided saturating sigmoid and tanh, and not with ReLU or no
-    nonlinearity. Returns ``holds`` (in every model and seed), and the seeds in which ``layer``
-    simplifies per (model, activation) as ``counts``."""
+    nonlinearity. Returns ``holds`` (in every model and seed: the judge finds a fall with the
+    first two and excludes one with the others), and the seeds in which ``layer`` simplifies per
+    (model, activation) as ``counts`` (``sum``, ``count``, and ``does_not``)."""
     z = table[table.layer == layer]
-    counts = z.groupby(["model", "setting"]).simplifies.agg(["sum", "count"])
+    counts = z.groupby(["model", "setting"]).agg(sum=("simplifies", "sum"), count=("simplifies", "count"),
+                                                  does_not=("does_not", "sum"))
     expect = lambda act: act in ("sigmoid", "tanh")  # noqa: E731
-    holds = all((r["sum"] == r["count"]) if expect(act) else (r["sum"] == 0)
+    holds = all((r["sum"] == r["count"]) if expect(act) else (r["does_not"] == r["count"])
                 for (_, act), r in counts.iterrows())
     return {"holds": bool(holds), "counts": counts}
 
@@ -135,16 +138,17 @@ def width_verdicts(table: pd.DataFrame, intrinsic_dim: int = 10) -> dict:
     """The two predictions on a :func:`delta_i` table of the width control, per bottleneck width
     n_Z (wide: n_Z > ``intrinsic_dim``). Yu & Príncipe: Z simplifies exactly when the bottleneck is
     wide. Tapia & Estévez: a wide bottleneck simplifies nowhere; a narrow one in the encoder (some
-    E layer) and not in the decoder (no D layer). Each holds when it holds in every seed.
+    E layer) and not in the decoder (no D layer). Each holds when it holds in every seed; an
+    absence holds where the judge excludes a fall (does not simplify).
     ``z_every_seed``: the widths at which Z simplifies in every seed, in increasing order."""
     yu, tapia = True, True
     for (n_z, seed), g in table.groupby(["setting", "seed"]):
-        simp = dict(zip(g.layer, g.simplifies))
+        simp, none = dict(zip(g.layer, g.simplifies)), dict(zip(g.layer, g.does_not))
         wide = n_z > intrinsic_dim
-        yu &= simp.get("Z", False) == wide
+        yu &= simp.get("Z", False) if wide else none.get("Z", False)
         enc = any(v for k, v in simp.items() if k.startswith("E"))
-        dec = any(v for k, v in simp.items() if k.startswith("D"))
-        tapia &= (not any(simp.values())) if wide else (enc and not dec)
+        no_dec = all(v for k, v in none.items() if k.startswith("D"))
+        tapia &= all(none.values()) if wide else (enc and no_dec)
     z = table[table.layer == "Z"].groupby("setting").simplifies.all()
     return {"yu_principe": bool(yu), "tapia_estevez": bool(tapia), "intrinsic_dim": intrinsic_dim,
             "z_every_seed": [int(n) for n in z.index[z.to_numpy()]]}
@@ -264,14 +268,13 @@ class Judged:
 
 def judge(control: Control | str, profile: str, dataset: str, *, results=None) -> Judged:
     """:func:`control_tables` of one control, with ΔI of every run, seed and layer judged at each of
-    :func:`rules` against the measured probe noise."""
+    :func:`rules` by the book's judge (:func:`ipbook.verdicts.judge`)."""
     from .findings import LONG_RUN_STEPS
-    from .sensitivity import simplifying_over_checkpoints, simplifying_thresholds
+    from .sensitivity import simplifying_over_checkpoints
 
     name = control if isinstance(control, str) else control.name
     runs, rows, geometry, note = control_tables(control, profile, dataset, results=results)
-    thresholds = simplifying_thresholds(rows)
-    tables = {rule: delta_i(simplifying_over_checkpoints(rows, s), runs, name, thresholds)
+    tables = {rule: delta_i(simplifying_over_checkpoints(rows, s), runs, name)
               for rule, s in rules().items()}
     long = all(len(r.metrics["train_loss"]) >= LONG_RUN_STEPS for s in runs.values() for r in s.values())
     return Judged(runs, rows, geometry, note, tables, long)

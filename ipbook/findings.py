@@ -9,8 +9,10 @@ Simplifying phase
     measurements (1 % of the measurements, at least 3) and the final value is the mean of the last
     window. The estimate fluctuates by about 0.01 bits from one iteration to the next; without the
     window, that noise alone would count as a small "compression" at the end of every run. The raw
-    value :math:`\max_s I(X;T)_s - I(X;T)_{S-1}` is reported beside it. A layer *shows a
-    simplifying phase* when :math:`\Delta I >` :data:`SIMPLIFY_TOL`.
+    value :math:`\max_s I(X;T)_s - I(X;T)_{S-1}` is reported beside it (:mod:`ipbook.measures`).
+    Whether a layer *shows a simplifying phase* is decided by the book's one judge,
+    :func:`ipbook.verdicts.judge` (ceiling log2 N of the run's probe images): it simplifies, does
+    not, or cannot be judged.
 
 Diagonal
     ``diag_gap`` is the mean of :math:`I(X; T) - I(T; X')` over the last 1 % of the measurements (at
@@ -43,10 +45,14 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from .measures import MIN_WINDOW, SMOOTH_FRACTION, moving_average, simplifying_phase, smoothing_window
+from .measures import tail_length as _tail
 from .training import Run
+from .verdicts import (CANNOT, FAILS, HOLDS, MARGIN_BITS, MARGIN_FRAC, MIN_STEPS, SIMPLIFIES, all_simplify, judge,
+                       none_simplify, short_reason)
 
 __all__ = [
-    "SMOOTH_FRACTION", "MIN_WINDOW", "MIN_LOSS_WINDOW", "SIMPLIFY_TOL", "DIAG_TOL", "DPI_TOL",
+    "SMOOTH_FRACTION", "MIN_WINDOW", "MIN_LOSS_WINDOW", "DIAG_TOL", "DPI_TOL",
     "GEN_TOL", "WARMUP_FRACTION", "LONG_RUN_STEPS", "verdict",
     "smoothing_window", "moving_average", "simplifying_phase", "diagonal_gap", "dpi_violations",
     "rise_step", "final_losses", "Text", "spoken_list", "layer_findings", "run_findings", "layer_table", "run_table", "findings_table",
@@ -55,14 +61,8 @@ __all__ = [
     "seed_spread", "seed_verdict_changes", "verdicts_by_dataset",
 ]
 
-#: Moving-average window, as a fraction of the measurements of a run.
-SMOOTH_FRACTION = 0.01
-#: Smallest window (and tail) in information-plane measurements.
-MIN_WINDOW = 3
 #: Smallest tail of training iterations the final training loss is averaged over.
 MIN_LOSS_WINDOW = 10
-#: Bits: a smoothed ΔI above this is a simplifying phase.
-SIMPLIFY_TOL = 0.1
 #: Bits: a trajectory ends on the diagonal when its final I(X;T) − I(T;X′) is below this.
 DIAG_TOL = 0.1
 #: Bits: a data-processing inequality counts as violated when broken by more than this.
@@ -75,45 +75,6 @@ WARMUP_FRACTION = 0.1
 #: paper-profile runs on Fashion-MNIST it starts after one to ten thousand iterations); shorter ones
 #: show the fitting phase only.
 LONG_RUN_STEPS = 10_000
-
-
-def _tail(n: int, fraction: float = SMOOTH_FRACTION, minimum: int = MIN_WINDOW) -> int:
-    """Number of trailing items making up ``fraction`` of ``n`` (at least ``minimum``, at most n)."""
-    if n < 1:
-        raise ValueError("empty series")
-    return int(min(n, max(minimum, round(fraction * n))))
-
-
-def smoothing_window(n_measurements: int, fraction: float = SMOOTH_FRACTION,
-                     minimum: int = MIN_WINDOW) -> int:
-    """The moving-average window, in measurements: ``fraction`` of them, at least ``minimum``."""
-    return _tail(n_measurements, fraction, minimum)
-
-
-def moving_average(x, window: int) -> np.ndarray:
-    """Means of every run of ``window`` consecutive values (``len(x) - window + 1`` of them)."""
-    x = np.asarray(x, dtype=np.float64)
-    if not 1 <= window <= len(x):
-        raise ValueError(f"window must be in [1, {len(x)}]; got {window}")
-    c = np.concatenate([[0.0], np.cumsum(x)])
-    return (c[window:] - c[:-window]) / window
-
-
-def simplifying_phase(i_xt, steps=None, window: int | None = None) -> dict:
-    """Size of the simplifying phase of one trajectory I(X; T) (1-D, one value per measurement).
-
-    Returns ``dI`` (smoothed, bits), ``dI_raw``, ``peak`` and ``final`` (smoothed I(X;T) at its
-    maximum and over the last window), ``peak_step`` (iteration at the centre of the peak window;
-    the measurement index if ``steps`` is None) and ``window``.
-    """
-    x = np.asarray(i_xt, dtype=np.float64)
-    w = smoothing_window(len(x)) if window is None else int(window)
-    s = moving_average(x, w)
-    k = int(np.argmax(s))
-    centre = k + (w - 1) // 2
-    steps = np.arange(len(x)) if steps is None else np.asarray(steps)
-    return {"dI": float(s[k] - s[-1]), "dI_raw": float(x.max() - x[-1]), "peak": float(s[k]),
-            "final": float(s[-1]), "peak_step": int(steps[centre]), "window": w}
 
 
 def diagonal_gap(i_xt, i_tx, warmup: float = WARMUP_FRACTION) -> dict:
@@ -234,17 +195,30 @@ def _metrics(run) -> Mapping:
     return run.metrics if isinstance(run, Run) else run
 
 
+def _judged(steps, i_xt, ceiling) -> dict:
+    """The judge's ``verdict``, ``dI_low``, ``dI_high``, ``margin`` and ``reason`` for one layer;
+    *cannot judge* without calling it when the run has fewer than :data:`ipbook.verdicts.MIN_STEPS`
+    measurements."""
+    if len(steps) < MIN_STEPS:
+        return {"verdict": CANNOT, "dI_low": float("nan"), "dI_high": float("nan"), "margin": float("nan"),
+                "reason": f"only {len(steps)} measurements"}
+    v = judge(steps, i_xt, ceiling=ceiling)
+    return {"verdict": v.verdict, "dI_low": v.low, "dI_high": v.high, "margin": v.margin, "reason": v.reason}
+
+
 def layer_findings(run) -> list[dict]:
     """One dict per layer of a run (a :class:`~ipbook.training.Run` or its metrics dict)."""
     m = _metrics(run)
     layers = [str(s) for s in m["layers"]]
     i_xt, i_tx = np.asarray(m["i_xt"], dtype=np.float64), np.asarray(m["i_tx"], dtype=np.float64)
+    ceiling = float(np.log2(np.asarray(m["probe_index"]).size)) if "probe_index" in m else None
     rows = []
     for j, name in enumerate(layers):
         sp = simplifying_phase(i_xt[:, j], m["step"])
         dg = diagonal_gap(i_xt[:, j], i_tx[:, j])
+        v = _judged(m["step"], i_xt[:, j], ceiling)
         rows.append({
-            "layer": name, "dI": sp["dI"], "dI_raw": sp["dI_raw"], "simplifying": sp["dI"] > SIMPLIFY_TOL,
+            "layer": name, "dI": sp["dI"], "dI_raw": sp["dI_raw"], "simplifying": v["verdict"] == SIMPLIFIES, **v,
             "peak_step": sp["peak_step"], "ixt_peak": sp["peak"], "ixt_final": sp["final"],
             "itx_final": float(moving_average(i_tx[:, j], sp["window"])[-1]),
             "diag_gap": dg["gap"], "on_diagonal": dg["gap"] < DIAG_TOL, "diag_min": dg["min"],
@@ -387,39 +361,53 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
     long_run = all(len(_metrics(r)["train_loss"]) >= LONG_RUN_STEPS for r in runs.values())
     have = lambda *names: all(n in runs for n in names)  # noqa: E731
     dI = lambda n, l: layers[n][l]["dI"]  # noqa: E731
-    simp = lambda n, l: bool(layers[n][l]["simplifying"])  # noqa: E731
+    ver = lambda n, ls: [layers[n][l]["verdict"] for l in ls]  # noqa: E731
     gap = lambda n: 100 * table[n]["gen_gap_rel"]  # noqa: E731
-    tol_simp = f"ΔI > {SIMPLIFY_TOL:g} bits"
-    tol_none = f"ΔI ≤ {SIMPLIFY_TOL:g} bits in every layer"
+    tol_simp = "judge: ΔI above the margin"
+    tol_none = "judge: ΔI below the margin in every layer"
     tol_gen = f"test loss ≤ {100 * GEN_TOL:.0f} % above train"
     claims: list[Claim] = []
 
     def add(key_, claim, figure, measured, threshold, ok, judged=True):
         claims.append(Claim(key_, claim, figure, measured, threshold, verdict(ok, judged=judged), seeds))
 
+    def judged(key_, claim, figure, measured, threshold, status, rests_on):
+        """A claim on the judge's verdicts of the layers ``rests_on`` [(run, layer)]."""
+        if long_run and status == CANNOT:
+            run, layer = next((r, l) for r, l in rests_on if layers[r][l]["verdict"] == CANNOT)
+            text = Text(f"cannot be judged ({layer}: {short_reason(layers[run][layer]['reason'])})")
+            claims.append(Claim(key_, claim, figure, measured, threshold, text, seeds))
+        else:
+            add(key_, claim, figure, measured, threshold, status == HOLDS, long_run)
+
     def none_in(n):
         worst = max(layers[n].values(), key=lambda r: r["dI"])
-        return f"largest ΔI {_bits(worst['dI'])} bits ({worst['layer']})", not any(
-            r["simplifying"] for r in layers[n].values())
+        return (f"largest ΔI {_bits(worst['dI'])} bits ({worst['layer']})",
+                none_simplify(r["verdict"] for r in layers[n].values()), [(n, l) for l in layers[n]])
+
+    def interval(n, l):
+        r = layers[n][l]
+        return f"{_bits(r['dI'])} [{_bits(r['dI_low'])}, {_bits(r['dI_high'])}]"
 
     if have("shallow"):
-        add("shallow_simp", "The shallow AE has a simplifying phase", "1d",
-            f"ΔI(Z) = {_bits(dI('shallow', 'Z'))} bits", tol_simp, simp("shallow", "Z"), long_run)
+        judged("shallow_simp", "The shallow AE has a simplifying phase", "1d",
+               f"ΔI(Z) = {interval('shallow', 'Z')} bits", tol_simp, all_simplify(ver("shallow", ["Z"])),
+               [("shallow", "Z")])
         add("shallow_diag", "The shallow AE ends on the diagonal", "1d",
             f"final I(X;Z) − I(Z;X′) = {layers['shallow']['Z']['diag_gap']:.3f} bits",
             f"< {DIAG_TOL:g} bits", bool(layers["shallow"]["Z"]["on_diagonal"]), long_run)
     if have("deep"):
         inner, outer = ("E2", "Z", "D1"), ("E1", "D2")
-        add("deep_inner", "The deep AE simplifies in E2, Z and D1", "2d",
-            "ΔI = " + ", ".join(f"{_bits(dI('deep', l))}" for l in inner) + " bits", f"{tol_simp} in each",
-            all(simp("deep", l) for l in inner), long_run)
-        add("deep_outer", "… but not in E1 and D2", "2d",
-            "ΔI = " + ", ".join(f"{_bits(dI('deep', l))}" for l in outer) + " bits",
-            f"ΔI ≤ {SIMPLIFY_TOL:g} bits in each", not any(simp("deep", l) for l in outer), long_run)
+        judged("deep_inner", "The deep AE simplifies in E2, Z and D1", "2d",
+               "ΔI = " + ", ".join(f"{_bits(dI('deep', l))}" for l in inner) + " bits", f"{tol_simp} in each",
+               all_simplify(ver("deep", inner)), [("deep", l) for l in inner])
+        judged("deep_outer", "… but not in E1 and D2", "2d",
+               "ΔI = " + ", ".join(f"{_bits(dI('deep', l))}" for l in outer) + " bits",
+               "judge: ΔI below the margin in each", none_simplify(ver("deep", outer)), [("deep", l) for l in outer])
     if have("deep-10pct"):
-        measured, ok = none_in("deep-10pct")
-        add("ten_none", "The deep AE on 10 % of the data has no simplifying phase", "2g",
-            measured, tol_none, ok, long_run)
+        measured, status, rests = none_in("deep-10pct")
+        judged("ten_none", "The deep AE on 10 % of the data has no simplifying phase", "2g",
+               measured, tol_none, status, rests)
     if have("deep", "deep-10pct"):
         add("ten_gen", "The 10 % run does not generalize, the full run does", "2b, 2e",
             f"gap {gap('deep-10pct'):.1f} % (10 %) vs {gap('deep'):.1f} % (full)",
@@ -434,14 +422,16 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
             f"{enc:,} encoder and {dec:,} decoder violations (up to {dec_max:.2f} bits) in "
             f"{', '.join(dpi_runs)}", f"no break > {DPI_TOL:g} bits", enc == 0 and dec == 0)
     if have("shallow", "sparse"):
-        add("sparse_amp", "Sparsity amplifies the simplifying phase", "3b",
-            f"ΔI(Z) = {_bits(dI('sparse', 'Z'))} bits (shallow AE: {_bits(dI('shallow', 'Z'))})",
-            f"{tol_simp} and above the shallow AE",
-            simp("sparse", "Z") and dI("sparse", "Z") > dI("shallow", "Z"), long_run)
+        sparse, shallow = layers["sparse"]["Z"]["verdict"], layers["shallow"]["Z"]["verdict"]
+        amp = (CANNOT if CANNOT in (sparse, shallow) else
+               HOLDS if all_simplify([sparse]) == HOLDS and dI("sparse", "Z") > dI("shallow", "Z") else FAILS)
+        judged("sparse_amp", "Sparsity amplifies the simplifying phase", "3b",
+               f"ΔI(Z) = {_bits(dI('sparse', 'Z'))} bits (shallow AE: {_bits(dI('shallow', 'Z'))})",
+               f"{tol_simp} and above the shallow AE", amp, [("sparse", "Z"), ("shallow", "Z")])
     if have("tied"):
-        add("tied_none", "The tied AE has no simplifying phase", "3d",
-            f"ΔI(Z) = {_bits(dI('tied', 'Z'))} bits", f"ΔI ≤ {SIMPLIFY_TOL:g} bits", not simp("tied", "Z"),
-            long_run)
+        judged("tied_none", "The tied AE has no simplifying phase", "3d",
+               f"ΔI(Z) = {interval('tied', 'Z')} bits", "judge: ΔI below the margin",
+               none_simplify(ver("tied", ["Z"])), [("tied", "Z")])
     if "tied_vs_shallow_pct" in num:
         add("tied_loss", "The tied AE learns slightly less accurately", "3c",
             f"final training loss {num['tied_vs_shallow_pct']:+.0f} % vs the shallow AE", "> 0 %",
@@ -456,15 +446,15 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
             f"> 0 with Z, none > {DPI_TOL:g} bits without",
             table["vae"]["enc_violations"] > 0
             and num["vae_noz_enc_violations"] + num["vae_noz_dec_violations"] == 0)
-        measured, ok = none_in("vae")
-        add("vae_none", "The VAE has no simplifying phase", "4c", measured, tol_none, ok, long_run)
+        measured, status, rests = none_in("vae")
+        judged("vae_none", "The VAE has no simplifying phase", "4c", measured, tol_none, status, rests)
     if have("label"):
         rises = [(l, num[f"label_rise_x_{l}"], num[f"label_rise_y_{l}"]) for l in ("E1", "E2", "Z")]
         add("lae_orth", "Label AE: input information rises before output information", "4f",
             "half-rise at iteration " + ", ".join(f"{x:,} vs {y:,} ({l})" for l, x, y in rises),
             "I(X;T) first in E1, E2, Z", all(x < y for _, x, y in rises))
-        measured, ok = none_in("label")
-        add("lae_none", "The label AE has no simplifying phase", "4f", measured, tol_none, ok, long_run)
+        measured, status, rests = none_in("label")
+        judged("lae_none", "The label AE has no simplifying phase", "4f", measured, tol_none, status, rests)
     full = [n for n in FULL_DATA_RUNS if n in runs]
     if full:
         worst = max(full, key=gap)
@@ -521,7 +511,7 @@ def glue_values(runs: Mapping[str, object], claims: list[Claim] | None = None) -
     peak), ``peak_step``, ``ixt_peak``, …); :func:`paper_numbers`; and ``claim_<key>`` for each
     claim. Run names are written with ``_`` for ``-`` (:func:`key`).
     """
-    out: dict = {"simplify_tol": SIMPLIFY_TOL, "diag_tol": DIAG_TOL, "dpi_tol": DPI_TOL,
+    out: dict = {"margin_bits": MARGIN_BITS, "margin_pct": 100 * MARGIN_FRAC, "diag_tol": DIAG_TOL, "dpi_tol": DPI_TOL,
                  "gen_tol_pct": 100 * GEN_TOL, "long_steps": LONG_RUN_STEPS}
     for name, run in runs.items():
         r, k = run_findings(run), key(name)

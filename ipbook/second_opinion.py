@@ -27,9 +27,9 @@ beside the paper's sigmoid runs, judged under these estimators.
 
 Verdicts (:func:`estimator_verdicts`): each claim of the paper about simplifying phases
 (:data:`ipbook.sensitivity.ROBUSTNESS_CLAIMS`, DPI excepted) re-judged per estimator and setting,
-seeds counted as in the robustness matrix. A layer simplifies when its drop from the peak exceeds
-``k_sd`` probe-draw standard deviations and 1 % of the peak; a layer that stays within 1 % of
-log2 N for the whole run is **saturated** and cannot be judged.
+seeds counted as in the robustness matrix. Every layer is judged by the book's one judge,
+:func:`ipbook.verdicts.judge`, with the ceiling log2 N: a layer pinned there (its peak and its end
+within the margin of it) is **saturated** and cannot be judged.
 """
 from __future__ import annotations
 
@@ -46,13 +46,11 @@ from .estimators import vae_lower_bound, vae_rate
 
 __all__ = ["COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "evaluate_run", "evaluate_sweep",
            "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "verdict_matrix",
-           "drop_table", "drop_matrix", "saturation_table", "column_name", "SATURATION_FRAC", "split_verdict_matrix",
+           "drop_table", "drop_matrix", "saturation_table", "column_name", "split_verdict_matrix",
            "ACTIVATIONS", "activation_rows", "activation_drops", "saxe_verdicts", "activation_grid"]
 
 COLUMNS = ["run", "seed", "step", "layer", "estimator", "setting", "probe", "n", "draw", "bits"]
 ESTIMATORS = ("noisy-upper", "noisy-lower", "binning", "vae-rate", "vae-lower")
-#: A setting within this fraction of log2 N at every checkpoint is saturated: it cannot judge.
-SATURATION_FRAC = 0.01
 
 
 @dataclass(frozen=True)
@@ -235,63 +233,52 @@ def series(rows: pd.DataFrame, probe: str = "test", draw: int = 0) -> pd.DataFra
     return rows[(rows.probe == probe) & (rows.draw == draw)]
 
 
-def saturated(rows: pd.DataFrame, frac: float = SATURATION_FRAC) -> pd.DataFrame:
-    """Per run, seed, layer, estimator and setting: whether the value stays within ``frac`` of
-    log2 N at every checkpoint (``saturated``), in which case no drop can be seen."""
-    s = series(rows)
-    g = s.assign(low=s.bits < (1 - frac) * np.log2(s.n)).groupby(
-        ["run", "seed", "layer", "estimator", "setting"], sort=False).low.any()
-    return (~g).rename("saturated").reset_index()
-
-
-def simplifying(rows: pd.DataFrame, k_sd: float = 3.0, min_frac: float = 0.01) -> pd.DataFrame:
-    """ΔI = smoothed peak − final per run, seed, layer, estimator and setting (in bits and as
-    ``dI_frac`` of the peak), the noise ``sd`` (the median over the draw checkpoints of the
-    standard deviation over probe draws), whether it ``simplifies`` (ΔI/peak above k_sd·sd/peak and
-    ``min_frac``) and whether it is ``saturated``."""
-    from .findings import simplifying_phase
+def simplifying(rows: pd.DataFrame) -> pd.DataFrame:
+    """The book's judge (:func:`ipbook.verdicts.judge`) on the main trajectories (:func:`series`),
+    per run, seed, layer, estimator and setting, with the ceiling log2 N: ``peak``, ``final``,
+    ``dI`` (bits), ``dI_frac`` (of the peak), ``low``, ``high``, ``verdict``, ``reason``,
+    ``simplifies`` and ``saturated`` (pinned at its ceiling: the judge cannot judge it)."""
+    from .verdicts import SIMPLIFIES, judge_frame
 
     keys = ["run", "seed", "layer", "estimator", "setting"]
-    draws = rows[rows.probe == "test"]
-    sd = (draws.groupby(keys + ["step"], sort=False).bits.std(ddof=1).groupby(level=list(range(len(keys))))
-          .median().rename("sd"))
-    out = []
-    for key, g in series(rows).groupby(keys, sort=False):
-        g = g.sort_values("step")
-        ph = simplifying_phase(g.bits.to_numpy(), g.step.to_numpy(), window=min(3, len(g)))
-        out.append(dict(zip(keys, key), peak=ph["peak"], final=ph["final"], dI=ph["dI"],
-                        dI_frac=ph["dI"] / ph["peak"] if ph["peak"] > 0 else 0.0))
-    out = pd.DataFrame(out).merge(sd.reset_index(), on=keys, how="left").merge(saturated(rows), on=keys, how="left")
-    noise = (k_sd * out.sd.fillna(0) / out.peak.where(out.peak > 0)).fillna(np.inf)
-    return out.assign(simplifies=(out.dI_frac > np.maximum(noise, min_frac)) & ~out.saturated)
+    main = series(rows)
+    v = judge_frame(main.assign(ceiling=np.log2(main.n)), keys, value="bits", ceiling="ceiling")
+    v = v.rename(columns={"drop": "dI", "drop_frac": "dI_frac"})
+    return v.assign(simplifies=v.verdict == SIMPLIFIES, saturated=v.reason.str.startswith("pinned"))
 
 
-def estimator_verdicts(rows: pd.DataFrame, k_sd: float = 3.0, min_frac: float = 0.01) -> pd.DataFrame:
+def saturated(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per run, seed, layer, estimator and setting: whether the judge finds the value pinned at
+    its ceiling log2 N (peak and end within the margin of it), so that no fall could show."""
+    return simplifying(rows)[["run", "seed", "layer", "estimator", "setting", "saturated"]]
+
+
+def estimator_verdicts(rows: pd.DataFrame) -> pd.DataFrame:
     """The paper's claims about simplifying phases (:data:`ipbook.sensitivity.ROBUSTNESS_CLAIMS`,
     DPI excepted) per estimator and setting: columns ``claim``, ``column`` (estimator and setting),
-    ``holds`` (seeds in which it holds), ``judged`` (seeds in which it could be judged: all its
-    runs present and no layer it needs saturated), ``saturated`` (seeds left out as saturated)."""
+    ``holds``, ``fails`` and ``cannot`` (seeds in which it holds, fails, or cannot be judged, by
+    :func:`ipbook.verdicts.judge` on every layer it rests on), ``judged`` (holds + fails) and
+    ``saturated`` (of the seeds that cannot judge, those with a layer pinned at its ceiling)."""
     from .sensitivity import ROBUSTNESS_CLAIMS, simplifying_claims
+    from .verdicts import CANNOT, HOLDS
 
-    phase = simplifying(rows, k_sd, min_frac)
+    phase = simplifying(rows)
+    text = dict(ROBUSTNESS_CLAIMS)
     out = []
     for (est, setting), p in phase.groupby(["estimator", "setting"], sort=False):
-        column = column_name(est, setting)
         counts = {}
-        for seed, ps in p.groupby("seed"):
-            simp = {(r, l): s for r, l, s in zip(ps.run, ps.layer, ps.simplifies)}
+        for _, ps in p.groupby("seed"):
+            verdicts = {(r, l): v for r, l, v in zip(ps.run, ps.layer, ps.verdict)}
             frac = {(r, l): f for r, l, f in zip(ps.run, ps.layer, ps.dI_frac)}
             sat = {(r, l): s for r, l, s in zip(ps.run, ps.layer, ps.saturated)}
-            for claim, (holds, layers) in simplifying_claims(simp, frac).items():
-                c = counts.setdefault(claim, {"holds": 0, "judged": 0, "saturated": 0})
-                if any(sat.get(k, False) for k in layers):
-                    c["saturated"] += 1
-                else:
-                    c["judged"] += 1
-                    c["holds"] += bool(holds)
-        text = dict(ROBUSTNESS_CLAIMS)
-        out += [{"claim": text[k], "column": column, **v} for k, v in counts.items()]
-    return pd.DataFrame(out, columns=["claim", "column", "holds", "judged", "saturated"])
+            for claim, (status, layers) in simplifying_claims(verdicts, frac).items():
+                c = counts.setdefault(claim, {"holds": 0, "fails": 0, "cannot": 0, "saturated": 0})
+                key = "holds" if status == HOLDS else "cannot" if status == CANNOT else "fails"
+                c[key] += 1
+                c["saturated"] += status == CANNOT and any(sat.get(k, False) for k in layers)
+        out += [{"claim": text[k], "column": column_name(est, setting), **v, "judged": v["holds"] + v["fails"]}
+                for k, v in counts.items()]
+    return pd.DataFrame(out, columns=["claim", "column", "holds", "fails", "cannot", "judged", "saturated"])
 
 
 def column_name(estimator: str, setting: str) -> str:
@@ -305,12 +292,13 @@ def column_name(estimator: str, setting: str) -> str:
 
 def verdict_matrix(verdicts: pd.DataFrame) -> pd.DataFrame:
     """:func:`estimator_verdicts` as a page table: claims as rows, estimator settings as columns,
-    each cell ``k/n`` (seeds in which the claim holds / could be judged), ``saturated`` where every
-    seed was, and ``k/n, m sat.`` where some were."""
+    each cell ``k/n`` (seeds in which the claim holds / could be judged), ``saturated`` where no
+    seed could be judged and one was pinned at the ceiling, ``cannot judge`` where none could be
+    judged otherwise, and ``k/n, m ?`` where m seeds could not be judged."""
     def cell(r):
         if r.judged == 0:
-            return "saturated" if r.saturated else "–"
-        return f"{r.holds}/{r.judged}" + (f", {r.saturated} sat." if r.saturated else "")
+            return "saturated" if r.saturated else "cannot judge"
+        return f"{r.holds}/{r.judged}" + (f", {r.cannot} ?" if r.cannot else "")
     v = verdicts.assign(cell=[cell(r) for r in verdicts.itertuples()])
     table = v.pivot(index="claim", columns="column", values="cell")
     from .sensitivity import ROBUSTNESS_CLAIMS
@@ -329,22 +317,23 @@ def _column_order(column: str) -> tuple:
 
 def drop_table(rows: pd.DataFrame, runs: Sequence[str] = ("shallow", "sparse", "deep"), layer: str = "Z") -> pd.DataFrame:
     """ΔI of ``layer`` per run and estimator setting: mean and sd over seeds, in bits, and as a
-    percentage of the peak; with the seeds in which it simplifies and those that are saturated."""
+    percentage of the peak; with the seeds in which it simplifies and those the judge cannot judge."""
     p = simplifying(rows)
     p = p[p.run.isin(list(runs)) & (p.layer == layer)]
-    p = p.assign(column=[column_name(e, s) for e, s in zip(p.estimator, p.setting)], pct=100 * p.dI_frac)
+    p = p.assign(column=[column_name(e, s) for e, s in zip(p.estimator, p.setting)], pct=100 * p.dI_frac,
+                 cannot=p.verdict == "cannot judge")
     g = p.groupby(["run", "column"], sort=False)
     return g.agg(dI=("dI", "mean"), dI_sd=("dI", "std"), pct=("pct", "mean"), simplifies=("simplifies", "sum"),
-                 saturated=("saturated", "sum"), seeds=("seed", "nunique")).reset_index()
+                 cannot=("cannot", "sum"), saturated=("saturated", "sum"), seeds=("seed", "nunique")).reset_index()
 
 
 def drop_matrix(drops: pd.DataFrame) -> pd.DataFrame:
     """:func:`drop_table` as a page table: estimator settings as rows, runs as columns, each cell
-    ``ΔI ± sd bits (pct %, k/n)`` (the sd where there are two seeds or more; ``sat.`` where seeds
-    were saturated)."""
+    ``ΔI ± sd bits (pct %, k/n)``: k seeds simplify of n (the sd where there are two seeds or
+    more; ``m ?`` where m seeds cannot be judged)."""
     def cell(r):
         sd = f" ± {r.dI_sd:.2f}" if r.dI_sd == r.dI_sd else ""
-        sat = f", {r.saturated} sat." if r.saturated else ""
+        sat = f", {r.cannot} ?" if r.cannot else ""
         return f"{r.dI:.2f}{sd} ({r.pct:.0f} %, {r.simplifies}/{r.seeds}{sat})"
     d = drops.assign(cell=[cell(r) for r in drops.itertuples()])
     table = d.pivot(index="column", columns="run", values="cell")
@@ -354,8 +343,8 @@ def drop_matrix(drops: pd.DataFrame) -> pd.DataFrame:
 
 
 def saturation_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per estimator setting: the share of (run, seed, layer) trajectories that stay within 1 % of
-    log2 N throughout (saturated: cannot judge)."""
+    """Per estimator setting: the share of (run, seed, layer) trajectories that the judge finds
+    pinned at the ceiling log2 N (saturated: cannot judge)."""
     s = saturated(rows)
     s = s.assign(column=[column_name(e, v) for e, v in zip(s.estimator, s.setting)])
     return s.groupby("column", sort=False).saturated.agg(["mean", "sum", "count"]).reset_index().rename(
@@ -404,31 +393,32 @@ def activation_rows(seeds_rows: pd.DataFrame, control_rows: pd.DataFrame) -> pd.
     return pd.concat([base.assign(run=base.run + "-sigmoid"), control_rows], ignore_index=True)
 
 
-def activation_drops(rows: pd.DataFrame, layer: str = "Z", k_sd: float = 3.0, min_frac: float = 0.01) -> pd.DataFrame:
+def activation_drops(rows: pd.DataFrame, layer: str = "Z") -> pd.DataFrame:
     """ΔI(``layer``) of :func:`activation_rows` per estimator setting (``column``), model and
-    activation: ``pct`` (the mean over seeds of ΔI as % of the peak), ``simplifies`` (seeds in which
-    it simplifies), ``judged`` (seeds not saturated) and ``seeds``."""
-    p = simplifying(rows, k_sd, min_frac)
+    activation: ``pct`` (the mean over seeds of ΔI as % of the peak), ``simplifies`` and ``does_not``
+    (seeds the judge calls so), ``judged`` (their sum) and ``seeds``."""
+    p = simplifying(rows)
     p = p[p.layer == layer]
     model, activation = zip(*(r.rsplit("-", 1) for r in p.run)) if len(p) else ((), ())
     p = p.assign(column=[column_name(e, s) for e, s in zip(p.estimator, p.setting)], model=list(model),
-                 activation=list(activation), pct=100 * p.dI_frac, judged=~p.saturated)
+                 activation=list(activation), pct=100 * p.dI_frac, does_not=p.verdict == "does not simplify")
     g = p.groupby(["column", "model", "activation"], sort=False)
-    return g.agg(pct=("pct", "mean"), simplifies=("simplifies", "sum"), judged=("judged", "sum"),
-                 seeds=("seed", "nunique")).reset_index()
+    out = g.agg(pct=("pct", "mean"), simplifies=("simplifies", "sum"), does_not=("does_not", "sum"),
+                seeds=("seed", "nunique")).reset_index()
+    return out.assign(judged=out.simplifies + out.does_not)
 
 
 def saxe_verdicts(drops: pd.DataFrame) -> pd.Series:
     """Saxe et al.'s prediction per estimator setting of :func:`activation_drops`: the bottleneck
     simplifies with the double-sided saturating sigmoid and tanh in every seed, and with ReLU or no
-    nonlinearity in none. ``"holds"``, ``"does not hold"`` (already on the judged seeds), or
-    ``"cannot judge: saturated"`` where it does not fail but some seed of a run is saturated."""
+    nonlinearity in none. ``"holds"`` (every seed as predicted), ``"does not hold"`` (a seed
+    against it), or ``"cannot judge"`` where no seed is against it but some cannot be judged."""
     def one(g):
         saturating = g.activation.isin(["sigmoid", "tanh"])
-        fails = ((saturating & (g.simplifies < g.judged)) | (~saturating & (g.simplifies > 0))).any()
+        fails = ((saturating & (g.does_not > 0)) | (~saturating & (g.simplifies > 0))).any()
         if fails:
             return "does not hold"
-        return "cannot judge: saturated" if (g.judged < g.seeds).any() else "holds"
+        return "cannot judge" if (g.judged < g.seeds).any() else "holds"
     return pd.Series({column: one(g) for column, g in drops.groupby("column", sort=False)}, name="verdict")
 
 

@@ -46,7 +46,7 @@ __all__ = ["RULES", "Setting", "PAPER", "paper_grid", "controls_grid", "bandwidt
            "plane_under_settings", "input_entropy", "rescaled_information", "saturated_fraction", "layer_geometry",
            "probe_index", "evaluate_run", "evaluate_sweep", "load_tables", "at_setting", "collapse_deviation",
            "simplifying_over_checkpoints", "probe_noise", "input_entropy_table", "ROBUSTNESS_CLAIMS",
-           "grid_settings", "MIN_DROP_FRAC", "simplifying_thresholds", "simplifying_claims", "claim_verdicts", "robustness_matrix", "robustness_summary",
+           "grid_settings", "simplifying_claims", "claim_verdicts", "robustness_matrix", "robustness_summary",
            "ROW_COLUMNS", "INPUT_COLUMNS", "GEOMETRY_COLUMNS", "RESCALING_COLUMNS"]
 
 #: Columns of the tidy tables :func:`evaluate_run` returns.
@@ -115,11 +115,6 @@ class Setting:
 
 #: The paper's setting (Appendix A): α = 1.01, Scott's rule with γ = 2, N = 100 test images.
 PAPER = Setting()
-
-#: The smallest drop that can count as a simplifying phase, as a fraction of the layer's peak
-#: (:func:`simplifying_thresholds`), whatever the probe-draw noise.
-MIN_DROP_FRAC = 0.01
-
 
 def controls_grid(draws: int = 5) -> list[Setting]:
     """The settings the controls are judged at: the paper's, the median heuristic and Tapia &
@@ -638,21 +633,16 @@ def collapse_deviation(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataF
             .agg({"dev_xt": "max", "dev_tx": "max", "s_t": "max"}).reset_index())
 
 
-def simplifying_over_checkpoints(rows: pd.DataFrame, setting: Setting = PAPER, window: int = 3) -> pd.DataFrame:
-    """ΔI = peak − final of I(X;T) over a run's checkpoints, smoothed over ``window`` consecutive
-    checkpoints (:func:`ipbook.findings.simplifying_phase`), per run, seed and layer, in bits and as
-    a fraction of the peak (``dI_frac``): at a wide kernel every value shrinks, and a fixed
-    threshold in bits would call a proportionally equal drop none."""
-    from .findings import simplifying_phase
+def simplifying_over_checkpoints(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataFrame:
+    """The book's judge (:func:`ipbook.verdicts.judge`) on I(X;T) over a run's checkpoints at
+    ``setting``, per run, seed and layer, with the ceiling log2 N: ``peak``, ``final``, ``dI``
+    (smoothed peak − final, bits), ``dI_frac`` (of the peak), ``peak_step``, ``verdict``, ``low``,
+    ``high`` (the interval for ``dI``), ``reason`` and ``simplifies``."""
+    from .verdicts import SIMPLIFIES, judge_frame
 
-    out = []
-    for (run, seed, layer), g in at_setting(rows, setting).groupby(["run", "seed", "layer"], sort=False):
-        g = g.sort_values("step")
-        ph = simplifying_phase(g.i_xt.to_numpy(), g.step.to_numpy(), window=min(window, len(g)))
-        out.append({"run": run, "seed": seed, "layer": layer, "peak": ph["peak"], "final": ph["final"],
-                    "dI": ph["dI"], "dI_frac": ph["dI"] / ph["peak"] if ph["peak"] > 0 else 0.0,
-                    "peak_step": ph["peak_step"]})
-    return pd.DataFrame(out)
+    sub = at_setting(rows, setting).assign(ceiling=lambda d: np.log2(d.n))
+    v = judge_frame(sub, ["run", "seed", "layer"], value="i_xt", ceiling="ceiling")
+    return v.rename(columns={"drop": "dI", "drop_frac": "dI_frac"}).assign(simplifies=v.verdict == SIMPLIFIES)
 
 
 def probe_noise(rows: pd.DataFrame) -> pd.DataFrame:
@@ -704,109 +694,106 @@ def grid_settings(rows: pd.DataFrame) -> list[Setting]:
     return sorted(found, key=lambda s: (s != PAPER, s.rule != "scott", s.gamma, s.alpha, s.n, s.probe))
 
 
-def simplifying_thresholds(rows: pd.DataFrame, k_sd: float = 3.0, min_frac: float = MIN_DROP_FRAC) -> pd.DataFrame:
-    """Per run and layer, the smallest ΔI that counts as a simplifying phase, as a fraction of the
-    peak: ``k_sd`` probe-draw standard deviations (:func:`probe_noise`) over the median peak at
-    the paper's setting, and never less than ``min_frac`` (default :data:`MIN_DROP_FRAC`, 1 %).
-    Being relative, it applies at every setting, where the values shrink or grow with σ. The
-    floor matters where the probe sets agree almost exactly (a saturated layer, the VAE's Z):
-    there 3 sd can be 0.1 % of the peak, and a drop of a hundredth of a bit would count."""
-    if not (k_sd > 0 and 0 <= min_frac < 1):
-        raise ValueError(f"k_sd must be > 0 and min_frac in [0, 1); got k_sd = {k_sd!r}, min_frac = {min_frac!r}")
-    noise = probe_noise(rows)
-    peak = simplifying_over_checkpoints(rows).groupby(["run", "layer"], sort=False).peak.median()
-    noise = noise.assign(peak=[float(peak.get((r, l), np.nan)) for r, l in zip(noise.run, noise.layer)])
-    return noise.assign(threshold_frac=np.maximum(k_sd * noise.sd / noise.peak, min_frac))
-
-
-def simplifying_claims(simp: dict, frac: dict) -> dict[str, tuple[bool, list]]:
+def simplifying_claims(verdicts: dict, frac: dict) -> dict[str, tuple[str, list]]:
     """The claims of :data:`ROBUSTNESS_CLAIMS` about simplifying phases, from one seed's
-    ``simp[(run, layer)]`` (whether the layer simplifies) and ``frac[(run, layer)]`` (its drop as a
-    fraction of the peak): ``{claim key: (holds, [(run, layer) it rests on])}``, for the claims
+    ``verdicts[(run, layer)]`` (the judge's verdict, :data:`ipbook.verdicts.VERDICTS`) and
+    ``frac[(run, layer)]`` (its drop as a fraction of the peak): ``{claim key: (status, [(run,
+    layer) it rests on])}``, status one of :data:`ipbook.verdicts.CLAIM_STATUSES`, for the claims
     whose runs are present (the DPI claim is not among them)."""
-    layers_of = lambda run: [l for (r, l) in simp if r == run]  # noqa: E731
+    from .verdicts import CANNOT, FAILS, HOLDS, SIMPLIFIES, all_simplify, none_simplify
+
+    layers_of = lambda run: [l for (r, l) in verdicts if r == run]  # noqa: E731
     have = lambda *runs: all(layers_of(r) for r in runs)  # noqa: E731
+    v = lambda run, layers: [verdicts[(run, l)] for l in layers]  # noqa: E731
     out = {}
     if have("shallow"):
-        out["shallow_simp"] = (simp[("shallow", "Z")], [("shallow", "Z")])
+        out["shallow_simp"] = (all_simplify(v("shallow", ["Z"])), [("shallow", "Z")])
     if have("deep"):
-        out["deep_inner"] = (all(simp[("deep", l)] for l in ("E2", "Z", "D1")), [("deep", l) for l in ("E2", "Z", "D1")])
-        out["deep_outer"] = (not any(simp[("deep", l)] for l in ("E1", "D2")), [("deep", l) for l in ("E1", "D2")])
+        out["deep_inner"] = (all_simplify(v("deep", ["E2", "Z", "D1"])), [("deep", l) for l in ("E2", "Z", "D1")])
+        out["deep_outer"] = (none_simplify(v("deep", ["E1", "D2"])), [("deep", l) for l in ("E1", "D2")])
     if have("sparse"):
-        out["sparse_simp"] = (simp[("sparse", "Z")], [("sparse", "Z")])
+        out["sparse_simp"] = (all_simplify(v("sparse", ["Z"])), [("sparse", "Z")])
     if have("sparse", "shallow"):
-        out["sparse_amp"] = (simp[("sparse", "Z")] and frac[("sparse", "Z")] > frac[("shallow", "Z")],
-                             [("sparse", "Z"), ("shallow", "Z")])
+        sparse, shallow = verdicts[("sparse", "Z")], verdicts[("shallow", "Z")]
+        larger = frac[("sparse", "Z")] > frac[("shallow", "Z")]
+        status = (CANNOT if CANNOT in (sparse, shallow) else
+                  HOLDS if sparse == SIMPLIFIES and larger else FAILS)
+        out["sparse_amp"] = (status, [("sparse", "Z"), ("shallow", "Z")])
     for key, run in (("ten_none", "deep-10pct"), ("tied_none", "tied"), ("vae_none", "vae"), ("lae_none", "label")):
         if have(run):
-            out[key] = (not any(simp[(run, l)] for l in layers_of(run)), [(run, l) for l in layers_of(run)])
+            out[key] = (none_simplify(v(run, layers_of(run))), [(run, l) for l in layers_of(run)])
     return out
 
 
-def claim_verdicts(rows: pd.DataFrame, setting: Setting, thresholds: pd.DataFrame,
-                   dpi_tol: float | None = None) -> pd.DataFrame:
-    """Whether each claim of :data:`ROBUSTNESS_CLAIMS` holds at ``setting``, per seed: columns
-    ``claim``, ``seed``, ``holds`` (claims whose runs are missing are left out). A layer simplifies
-    when its ΔI, as a fraction of its peak, exceeds its threshold (:func:`simplifying_thresholds`).
-    The DPI claim allows ``dpi_tol`` bits (default :data:`ipbook.findings.DPI_TOL`)."""
-    from .findings import DPI_TOL, dpi_violations
+def _dpi_holds(sub: pd.DataFrame, seed: int, runs: list[str], dpi_tol: float) -> bool:
+    """Whether the DPI holds (no break above ``dpi_tol``) in every run of ``runs`` of ``seed``."""
+    from .findings import dpi_violations
+
+    for run in runs:
+        g = sub[(sub.run == run) & (sub.seed == seed)]
+        wide_xt = g.pivot(index="step", columns="layer", values="i_xt")
+        wide_tx = g.pivot(index="step", columns="layer", values="i_tx")
+        names = [l for l in ("E1", "E2", "Z", "D1", "D2") if l in wide_xt.columns]
+        v = dpi_violations(wide_xt[names].to_numpy(), wide_tx[names].to_numpy(), names, tol=dpi_tol)
+        if v["enc_violations"] or v["dec_violations"]:
+            return False
+    return True
+
+
+def claim_verdicts(rows: pd.DataFrame, setting: Setting, dpi_tol: float | None = None) -> pd.DataFrame:
+    """Each claim of :data:`ROBUSTNESS_CLAIMS` at ``setting``, per seed: columns ``claim``,
+    ``seed``, ``status`` (holds, fails, cannot judge), ``holds`` and ``judged`` (claims whose runs
+    are missing are left out). Every layer is judged by :func:`ipbook.verdicts.judge`
+    (:func:`simplifying_over_checkpoints`); the DPI claim allows ``dpi_tol`` bits (default
+    :data:`ipbook.findings.DPI_TOL`)."""
+    from .findings import DPI_TOL
+    from .verdicts import CANNOT, FAILS, HOLDS
 
     dpi_tol = DPI_TOL if dpi_tol is None else dpi_tol
     phase = simplifying_over_checkpoints(rows, setting)
-    thr = thresholds.set_index(["run", "layer"]).threshold_frac
-    phase = phase.assign(simp=[bool(f > thr.get((r, l), np.inf)) for r, l, f in
-                               zip(phase.run, phase.layer, phase.dI_frac)])
     sub = at_setting(rows, setting)
     out = []
     for seed, p in phase.groupby("seed"):
-        simp = {(r, l): s for r, l, s in zip(p.run, p.layer, p.simp)}
+        verdicts = {(r, l): v for r, l, v in zip(p.run, p.layer, p.verdict)}
         frac = {(r, l): f for r, l, f in zip(p.run, p.layer, p.dI_frac)}
-        have = lambda *runs: all(any(r == run for r, _ in simp) for run in runs)  # noqa: E731
-        checks = {k: holds for k, (holds, _) in simplifying_claims(simp, frac).items()}
-        dpi_runs = [r for r in ("deep", "deep-10pct", "label") if have(r)]
+        checks = {k: status for k, (status, _) in simplifying_claims(verdicts, frac).items()}
+        dpi_runs = [r for r in ("deep", "deep-10pct", "label") if r in set(p.run)]
         if dpi_runs:
-            ok = True
-            for run in dpi_runs:
-                g = sub[(sub.run == run) & (sub.seed == seed)]
-                wide_xt = g.pivot(index="step", columns="layer", values="i_xt")
-                wide_tx = g.pivot(index="step", columns="layer", values="i_tx")
-                names = [l for l in ("E1", "E2", "Z", "D1", "D2") if l in wide_xt.columns]
-                v = dpi_violations(wide_xt[names].to_numpy(), wide_tx[names].to_numpy(), names, tol=dpi_tol,
-                                   exclude=("Z",) if run == "vae" else ())
-                ok &= v["enc_violations"] == 0 and v["dec_violations"] == 0
-            checks["dpi"] = ok
-        out += [{"claim": k, "seed": int(seed), "holds": bool(v)} for k, v in checks.items()]
-    return pd.DataFrame(out, columns=["claim", "seed", "holds"])
+            checks["dpi"] = HOLDS if _dpi_holds(sub, seed, dpi_runs, dpi_tol) else FAILS
+        out += [{"claim": k, "seed": int(seed), "status": v, "holds": v == HOLDS, "judged": v != CANNOT}
+                for k, v in checks.items()]
+    return pd.DataFrame(out, columns=["claim", "seed", "status", "holds", "judged"])
 
 
-def robustness_matrix(rows: pd.DataFrame, settings: Sequence[Setting] | None = None, k_sd: float = 3.0,
-                      min_frac: float = MIN_DROP_FRAC) -> pd.DataFrame:
+def robustness_matrix(rows: pd.DataFrame, settings: Sequence[Setting] | None = None) -> pd.DataFrame:
     """The claims (rows, in :data:`ROBUSTNESS_CLAIMS` order, by their text) against the estimator
     settings (columns, by :meth:`Setting.label`): the number of seeds in which the claim holds.
     ``.attrs["n"]`` holds, as ``{column: {claim: count}}`` (``pd.DataFrame(matrix.attrs["n"])``
     is a table of the matrix's shape), the number of seeds in which the claim could be judged
-    (those with all its runs; settings with more probe images are evaluated on one seed), and
-    ``.attrs["n_seeds"]`` the largest of them. ``k_sd`` and ``min_frac``: as in
-    :func:`simplifying_thresholds`."""
+    (all its runs present and no layer it needs that the judge cannot judge; settings with more
+    probe images are evaluated on one seed), ``.attrs["seeds"]`` the seeds present at each
+    setting, and ``.attrs["n_seeds"]`` the largest of those counts."""
     settings = list(settings) if settings is not None else grid_settings(rows)
-    thresholds = simplifying_thresholds(rows, k_sd, min_frac)
-    held, judged = {}, {}
+    held, judged, present = {}, {}, {}
     for s in settings:
-        v = claim_verdicts(rows, s, thresholds).groupby("claim").holds
-        held[s.label()], judged[s.label()] = v.sum(), v.count()
+        v = claim_verdicts(rows, s)
+        g = v.groupby("claim")
+        held[s.label()], judged[s.label()], present[s.label()] = g.holds.sum(), g.judged.sum(), g.seed.count()
     text = dict(ROBUSTNESS_CLAIMS)
     order = lambda t: t.loc[[k for k, _ in ROBUSTNESS_CLAIMS if k in t.index]].rename(index=text)  # noqa: E731
     table, n = order(pd.DataFrame(held).fillna(0).astype(int)), order(pd.DataFrame(judged).fillna(0).astype(int))
+    seeds = order(pd.DataFrame(present).fillna(0).astype(int))
     # attrs hold plain dicts: pandas compares attrs when it combines frames, and a frame in them
     # makes that comparison ambiguous
-    table.attrs.update(n=n.to_dict(), n_seeds=int(n.to_numpy().max(initial=0)))
+    table.attrs.update(n=n.to_dict(), seeds=seeds.to_dict(), n_seeds=int(seeds.to_numpy().max(initial=0)))
     return table
 
 
 def robustness_summary(matrix: pd.DataFrame, paper_label: str | None = None) -> dict[str, list[str]]:
-    """Sort the claims of a :func:`robustness_matrix` into those that hold in every seed at every
-    setting (``everywhere``), at the paper's setting but not at every other (``paper_only``), at no
-    setting in any seed (``nowhere``), and the rest (``mixed``)."""
+    """Sort the claims of a :func:`robustness_matrix` into those that hold in every judged seed at
+    every setting, each setting judging at least one (``everywhere``), at the paper's setting but
+    not at every other (``paper_only``), in no judged seed at any setting (``nowhere``), and the
+    rest (``mixed``)."""
     n_all = pd.DataFrame(matrix.attrs["n"]).loc[matrix.index, matrix.columns] if "n" in matrix.attrs else None
     if n_all is None:   # a matrix without its counts: take each column's largest count as its n
         n_all = pd.DataFrame({c: [matrix[c].max()] * len(matrix) for c in matrix.columns}, index=matrix.index)
@@ -814,11 +801,11 @@ def robustness_summary(matrix: pd.DataFrame, paper_label: str | None = None) -> 
     out = {"everywhere": [], "paper_only": [], "nowhere": [], "mixed": []}
     for claim, row in matrix.iterrows():
         n = n_all.loc[claim]
-        if (row == n).all():
+        if ((row == n) & (n > 0)).all():
             out["everywhere"].append(claim)
         elif (row == 0).all():
             out["nowhere"].append(claim)
-        elif paper_label in row and row[paper_label] == n[paper_label]:
+        elif paper_label in row and 0 < n[paper_label] == row[paper_label]:
             out["paper_only"].append(claim)
         else:
             out["mixed"].append(claim)

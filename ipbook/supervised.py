@@ -12,11 +12,10 @@ Runs live in ``results/supervised/<dataset>/<run>/seed-S/`` (the sweep engine's 
 resumable, fingerprinted); :func:`load_supervised` reads them, :func:`plane_frame` makes one tidy
 table, :func:`contrast` measures each trajectory and :func:`contrast_summary` counts seeds.
 
-A layer **simplifies** when its smoothed I(X;T) falls from its peak to the end by more than
-``min_frac`` of the peak (1 %, as the book's other verdicts), and its I(T;Y) **stays flat** when the
-smoothed I(T;Y) at the end differs from its value at that peak's iteration by at most ``flat_bits``
-(0.05 bits, 1.5 % of log2 10). A trajectory within 1 % of its ceiling log2 N at every measurement
-is **saturated** and cannot be judged.
+Whether a layer **simplifies** is decided by the book's one judge (:func:`ipbook.verdicts.judge`,
+ceiling log2 N): it simplifies, does not, or cannot be judged (``saturated``: pinned at its
+ceiling). Its I(T;Y) **stays flat** when the smoothed I(T;Y) at the end differs from its value at
+the peak's iteration of I(X;T) by at most ``flat_bits`` (0.05 bits, 1.5 % of log2 10).
 """
 from __future__ import annotations
 
@@ -29,19 +28,16 @@ import pandas as pd
 
 from .experiments import RESULTS_DIR, run_configs
 from .findings import moving_average, simplifying_phase
-from .second_opinion import SATURATION_FRAC
-from .sensitivity import MIN_DROP_FRAC
+from .verdicts import SIMPLIFIES, judge
 from .training import Run, load_run
 
 __all__ = ["PROFILE", "RUNS", "load_supervised", "plane_frame", "contrast", "contrast_summary",
-           "claim_verdict", "layer_table", "verdict_grid", "activation_table", "encoder_drops", "FLAT_BITS", "MIN_FRAC"]
+           "claim_verdict", "layer_table", "verdict_grid", "activation_table", "encoder_drops", "FLAT_BITS"]
 
 PROFILE = "supervised"
 RUNS = ("classifier", "classifier-tanh", "classifier-relu")
 #: I(T;Y) "stays flat" when it changes by at most this many bits over the simplifying phase.
 FLAT_BITS = 0.05
-#: A drop counts when it exceeds this fraction of the peak (the book's floor everywhere).
-MIN_FRAC = MIN_DROP_FRAC
 
 
 def load_supervised(dataset: str, *, profile: str = PROFILE, root: str | Path | None = None,
@@ -89,7 +85,7 @@ def plane_frame(runs: dict[str, dict[int, Run]]) -> pd.DataFrame:
         columns=["run", "seed", "step", "layer", "estimator", "setting", "n", "i_xt", "i_ty"])
 
 
-def _one(g: pd.DataFrame, min_frac: float, flat_bits: float) -> dict:
+def _one(g: pd.DataFrame, flat_bits: float) -> dict:
     """The contrast of one trajectory (one run, seed, layer, estimator and setting)."""
     g = g.sort_values("step")
     steps, ixt, ity = g.step.to_numpy(), g.i_xt.to_numpy(), g.i_ty.to_numpy()
@@ -101,19 +97,20 @@ def _one(g: pd.DataFrame, min_frac: float, flat_bits: float) -> dict:
     out = {"peak_step": phase["peak_step"], "ixt_peak": phase["peak"], "ixt_end": phase["final"],
            "dI_xt": phase["dI"], "dI_xt_frac": phase["dI"] / phase["peak"] if phase["peak"] > 0 else 0.0,
            "ity_at_peak": float(ty[k]), "ity_end": float(ty[-1]), "dI_ty": float(ty[-1] - ty[k]),
-           "saturated": bool((ixt >= (1 - SATURATION_FRAC) * ceiling).all()), "ceiling": ceiling}
-    out["simplifies"] = (not out["saturated"]) and out["dI_xt_frac"] > min_frac
+           "ceiling": ceiling}
+    v = judge(steps, ixt, ceiling=ceiling)
+    out.update(verdict=v.verdict, saturated=v.reason.startswith("pinned"), simplifies=v.verdict == SIMPLIFIES)
     out["ty_flat"] = abs(out["dI_ty"]) <= flat_bits
     return out
 
 
-def contrast(frame: pd.DataFrame, *, min_frac: float = MIN_FRAC, flat_bits: float = FLAT_BITS) -> pd.DataFrame:
+def contrast(frame: pd.DataFrame, *, flat_bits: float = FLAT_BITS) -> pd.DataFrame:
     """Per run, seed, layer, estimator and setting: the peak of the smoothed I(X;T)
     (``peak_step``, ``ixt_peak``), its end, the drop ``dI_xt`` (bits; ``dI_xt_frac`` of the peak),
     the smoothed I(T;Y) at that peak's iteration and at the end and its change ``dI_ty`` over the
-    same iterations, and the flags ``saturated``, ``simplifies`` and ``ty_flat``."""
+    same iterations, the judge's ``verdict`` and the flags ``saturated``, ``simplifies`` and ``ty_flat``."""
     keys = ["run", "seed", "layer", "estimator", "setting"]
-    rows = [{**dict(zip(keys, key)), **_one(g, min_frac, flat_bits)}
+    rows = [{**dict(zip(keys, key)), **_one(g, flat_bits)}
             for key, g in frame.groupby(keys, sort=False)]
     return pd.DataFrame(rows)
 

@@ -2,14 +2,17 @@
 import pandas as pd
 import pytest
 
-from ipbook.conclusions import CATEGORIES, answer_table, calibration_numbers, category, category_table, evidence
+from ipbook.conclusions import (CATEGORIES, answer_table, calibration_numbers, category, category_table, evidence,
+                                setting_status)
 
 
 def _matrix():
-    claims = ["A", "B", "C", "D"]
+    claims = ["A", "B", "C", "D", "E"]
     cols = ["scott γ=2", "median", "tapia"]
-    held = pd.DataFrame([[5, 5, 5], [5, 0, 5], [5, 5, 5], [1, 0, 0]], index=claims, columns=cols)
-    held.attrs["n"] = {c: {k: 5 for k in claims} for c in cols}
+    held = pd.DataFrame([[5, 5, 5], [5, 0, 5], [5, 5, 5], [1, 0, 0], [0, 3, 0]], index=claims, columns=cols)
+    judged = pd.DataFrame([[5, 5, 5], [5, 5, 5], [5, 5, 5], [5, 5, 5], [0, 5, 0]], index=claims, columns=cols)
+    held.attrs["n"] = judged.to_dict()
+    held.attrs["seeds"] = {c: {k: 5 for k in claims} for c in cols}
     return held
 
 
@@ -20,29 +23,40 @@ def _real():
     return pd.DataFrame(rows, columns=["claim", "column", "holds", "judged", "saturated"])
 
 
-def test_evidence_counts_settings_that_hold_in_every_judged_seed():
+def test_setting_status_is_the_majority_of_judged_seeds():
+    assert [setting_status(h, j) for h, j in [(3, 5), (2, 4), (0, 0), (1, 1)]] == [
+        "holds", "fails", "cannot judge", "holds"]
+
+
+def test_evidence_counts_settings_that_hold_fail_or_cannot_judge():
     e = evidence(_matrix(), _real())
-    assert e.loc["A"].tolist()[:4] == [5, 5, 2, 2]
-    assert e.loc["B", "kernel_ok"] == 1 and e.loc["B", "real_sat"] == 1 and e.loc["B", "real_n"] == 1
-    assert (e.loc["C", "real_ok"], e.loc["C", "real_fail"], e.loc["C", "real_n"]) == (1, 2, 3)
-    assert not e.loc["D", "has_real"] and e.loc["D", "real_n"] == 0
+    a = e.loc["A"]
+    assert (a.paper_k, a.paper_n, a.paper, a.kernel_ok, a.kernel_fail, a.kernel_cannot) == (5, 5, "holds", 2, 0, 0)
+    assert (e.loc["B", "kernel_ok"], e.loc["B", "kernel_fail"]) == (1, 1)
+    assert (e.loc["B", "real_ok"], e.loc["B", "real_cannot"], e.loc["B", "real_sat"]) == (1, 1, 1)
+    assert (e.loc["C", "real_ok"], e.loc["C", "real_fail"], e.loc["C", "real_cannot"]) == (1, 2, 0)
+    assert e.loc["E", "paper"] == "cannot judge" and (e.loc["E", "kernel_ok"], e.loc["E", "kernel_cannot"]) == (1, 1)
+    assert not e.loc["D", "has_real"] and e.loc["D", "real_ok"] + e.loc["D", "real_fail"] == 0
 
 
 def test_each_claim_gets_one_category_in_the_documented_order():
     e = evidence(_matrix(), _real())
     got = {c: category(r) for c, r in zip(e.index, e.itertuples())}
-    assert got == {"A": CATEGORIES[0], "B": CATEGORIES[1], "C": CATEGORIES[2], "D": CATEGORIES[4]}
-    saturated = e.loc[["A"]].assign(real_ok=0, real_n=0, real_sat=2)
-    assert category(next(saturated.itertuples())) == CATEGORIES[3]
+    assert got == {"A": CATEGORIES[0], "B": CATEGORIES[1], "C": CATEGORIES[2], "D": CATEGORIES[4],
+                   "E": CATEGORIES[5]}
+    unjudged = e.loc[["A"]].assign(real_ok=0, real_cannot=2, real_sat=2)
+    assert category(next(unjudged.itertuples())) == CATEGORIES[3]
 
 
-def test_page_tables_have_a_column_group_per_dataset():
+def test_page_tables_have_a_column_group_per_dataset_and_rebuild_the_categories():
     e = evidence(_matrix(), _real())
-    table = answer_table({"MNIST": e, "Fashion-MNIST": e.assign(paper_k=0)})
+    table = answer_table({"MNIST": e, "Fashion-MNIST": e.assign(paper="fails")})
     assert list(table.columns.get_level_values(0).unique()) == ["MNIST", "Fashion-MNIST"]
-    assert table.loc["B", ("MNIST", "real information")] == "1 of 1 (1 sat.)"
-    assert table.loc["D", ("MNIST", "real information")] == "–"
-    cats = category_table({"MNIST": e, "Fashion-MNIST": e.assign(paper_k=0)})
+    assert table.loc["B", ("MNIST", "noise-defined")] == "1/0/1"
+    assert table.loc["B", ("MNIST", "other kernels")] == "1/1/0"
+    assert table.loc["E", ("MNIST", "paper's setting")] == "0/0 (5 ?)"
+    assert table.loc["D", ("MNIST", "noise-defined")] == "–"
+    cats = category_table({"MNIST": e, "Fashion-MNIST": e.assign(paper="fails")})
     assert cats.loc["D", "both"] == CATEGORIES[4] and cats.loc["A", "both"] == "differs by dataset"
 
 

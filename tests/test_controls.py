@@ -26,14 +26,15 @@ def _run(config, test_loss=0.01):
     return SimpleNamespace(info={"config": config}, metrics={"test_loss": np.array([0.1, test_loss])})
 
 
-def test_delta_i_judges_each_layer_against_its_own_threshold():
+def test_delta_i_carries_the_judges_verdict_per_layer():
     runs = {"shallow-sigmoid": {0: _run({"model": "shallow"})}, "shallow-relu": {0: _run({"model": "shallow", "activation": "relu"})}}
     phases = pd.DataFrame({"run": ["shallow-sigmoid", "shallow-relu", "other"], "seed": [0, 0, 0], "layer": ["Z"] * 3,
-                           "peak": [4.0, 2.5, 4.0], "dI": [1.0, 0.05, 2.0], "dI_frac": [0.25, 0.02, 0.5]})
-    thresholds = pd.DataFrame({"run": ["shallow-sigmoid", "shallow-relu"], "layer": ["Z", "Z"], "threshold_frac": [0.05, 0.05]})
-    t = delta_i(phases, runs, "activation", thresholds)
+                           "peak": [4.0, 2.5, 4.0], "dI": [1.0, 0.05, 2.0], "dI_frac": [0.25, 0.02, 0.5],
+                           "verdict": ["simplifies", "does not simplify", "simplifies"]})
+    t = delta_i(phases, runs, "activation")
     assert list(t.run) == ["shallow-sigmoid", "shallow-relu"]                    # runs of other controls left out
     assert list(t.setting) == ["sigmoid", "relu"] and list(t.simplifies) == [True, False]
+    assert list(t.does_not) == [False, True]
 
 
 def test_runs_by_setting_orders_runs_by_their_setting():
@@ -44,8 +45,12 @@ def test_runs_by_setting_orders_runs_by_their_setting():
     assert list(runs_by_setting(pd.DataFrame({"run": ["s", "a"], "setting": [1e-3, 0.0]}), "λ = {:g}")) == ["λ = 0", "λ = 0.001"]
 
 
-def _table(rows):
-    return pd.DataFrame(rows, columns=["model", "setting", "seed", "layer", "simplifies"])
+def _table(rows, cannot=()):
+    """Verdict rows (model, setting, seed, layer, simplifies); a layer that does not simplify is
+    "does not simplify" unless its (model, setting, seed, layer) is in ``cannot``."""
+    t = pd.DataFrame(rows, columns=["model", "setting", "seed", "layer", "simplifies"])
+    unjudged = [tuple(r) in set(cannot) for r in t[["model", "setting", "seed", "layer"]].itertuples(index=False)]
+    return t.assign(does_not=~t.simplifies & ~np.array(unjudged, dtype=bool))
 
 
 def test_saxe_verdict():
@@ -55,6 +60,8 @@ def test_saxe_verdict():
     assert v["holds"] and v["counts"].loc[("deep", "tanh"), "sum"] == 2
     rows[-1] = ("deep", "linear", 1, "Z", True)                                   # one seed compresses with no nonlinearity
     assert not saxe_verdict(_table(rows))["holds"]
+    rows[-1] = ("deep", "linear", 1, "Z", False)
+    assert not saxe_verdict(_table(rows, cannot=[("deep", "linear", 1, "Z")]))["holds"]   # an absence not shown
 
 
 def test_width_verdicts_tell_the_two_hypotheses_apart():

@@ -257,11 +257,15 @@ def test_paper_claims_on_known_trajectories():
     d_shallow = F.simplifying_phase(runs["shallow"]["i_xt"][:, 0])["dI"]
     d_sparse = F.simplifying_phase(runs["sparse"]["i_xt"][:, 0])["dI"]
     assert d_shallow == pytest.approx(1.0, abs=0.03) and d_sparse == pytest.approx(2.0, abs=0.03)
-    assert claims["shallow_simp"].measured == f"ΔI(Z) = {d_shallow:.2f} bits"
+    lt = F.layer_table(runs)
+    lo, hi = lt.loc[("shallow", "Z"), "dI_low"], lt.loc[("shallow", "Z"), "dI_high"]
+    assert lo <= d_shallow <= hi and lt.loc[("shallow", "Z"), "verdict"] == "simplifies"
+    assert claims["shallow_simp"].measured == f"ΔI(Z) = {d_shallow:.2f} [{lo:.2f}, {hi:.2f}] bits"
     assert claims["shallow_simp"].figure == "1d"
     assert claims["sparse_amp"].verdict == "supported"
     assert f"{d_sparse:.2f} bits (shallow AE: {d_shallow:.2f})" in claims["sparse_amp"].measured
-    assert claims["tied_none"].verdict == "supported" and claims["tied_none"].measured == "ΔI(Z) = 0.00 bits"
+    assert claims["tied_none"].verdict == "supported"
+    assert claims["tied_none"].measured.startswith("ΔI(Z) = 0.00 [")
     assert claims["tied_loss"].measured == "final training loss +50 % vs the shallow AE"
     assert claims["shallow_diag"].verdict == "supported"      # final gap 0.02 < 0.1
     assert claims["below_diag"].verdict == "supported"
@@ -275,6 +279,14 @@ def test_claims_cannot_be_judged_on_short_runs():
     claims = {c.key: c for c in F.paper_claims(runs)}
     assert claims["shallow_simp"].verdict == "cannot be judged (the run is too short)"
     assert claims["tied_loss"].verdict == "supported"   # not a simplifying-phase claim: judged
+
+
+def test_a_pinned_layer_cannot_judge_a_claim_of_absence():
+    """The tied AE held within the margin of log2 100 cannot support "no simplifying phase"."""
+    runs = paper_like_runs()
+    runs["tied"]["i_xt"] = np.full((1001, 1), np.log2(100) - 0.01)
+    claims = {c.key: c for c in F.paper_claims(runs)}
+    assert claims["tied_none"].verdict == "cannot be judged (Z: at its ceiling)"
 
 
 def test_a_missing_simplifying_phase_is_not_supported():
@@ -300,7 +312,7 @@ def test_glue_values_flat_keys_with_known_numbers():
     assert v["shallow_Z_dI_pct"] == pytest.approx(100 / 3, abs=1)
     assert v["sparse_Z_ixt_peak"] == pytest.approx(4.0, abs=0.03)
     assert v["tied_vs_shallow_pct"] == pytest.approx(50.0)
-    assert v["simplify_tol"] == F.SIMPLIFY_TOL and v["gen_tol_pct"] == 100 * F.GEN_TOL
+    assert v["margin_bits"] == 0.1 and v["margin_pct"] == 5.0 and v["gen_tol_pct"] == 100 * F.GEN_TOL
     assert str(v["claim_tied_none"]) == "supported" and str(v["shallow_simplifying"]) == "Z"
     assert F.key("deep-10pct") == "deep_10pct"
 

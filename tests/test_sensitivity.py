@@ -255,8 +255,8 @@ def _synthetic_rows():
     """Two seeds of one layer: I(X;T) rises to 4 bits and falls back to 3 at the paper's setting,
     three probe draws that differ by ±0.1 bit, and a wide kernel that halves every value."""
     rows = []
-    steps = [0, 10, 20, 30, 40, 50, 60, 70]
-    curve = np.array([1.0, 3.0, 4.0, 4.0, 4.0, 3.0, 3.0, 3.0])    # smoothed over 3: peak 4, final 3
+    steps = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110]
+    curve = np.array([1.0, 3.0, 4.0, 4.0, 4.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0])   # smoothed over 3: peak 4, final 3
     for seed in (0, 1):
         for step, v in zip(steps, curve):
             for draw, shift in ((0, 0.0), (1, 0.1), (2, -0.1)):
@@ -272,12 +272,13 @@ def test_reading_the_tables_gives_the_numbers_put_in():
                                     simplifying_over_checkpoints)
 
     rows = _synthetic_rows()
-    assert len(at_setting(rows)) == 2 * 8 and len(at_setting(rows, Setting(gamma=8.0))) == 16
+    assert len(at_setting(rows)) == 2 * 12 and len(at_setting(rows, Setting(gamma=8.0))) == 24
     dev = collapse_deviation(rows).iloc[0]
     assert dev.dev_xt == pytest.approx(0.002) and dev.dev_tx == pytest.approx(0.012)
     phase = simplifying_over_checkpoints(rows)
     assert list(phase.seed) == [0, 1]
     assert phase.dI.iloc[0] == pytest.approx(1.0) and phase.dI_frac.iloc[0] == pytest.approx(0.25)
+    assert phase.verdict.tolist() == ["simplifies"] * 2 and phase.low.iloc[0] == pytest.approx(1.0)
     wide = simplifying_over_checkpoints(rows, Setting(gamma=8.0))
     assert wide.dI.iloc[0] == pytest.approx(0.5) and wide.dI_frac.iloc[0] == pytest.approx(0.25)   # same fraction
     assert probe_noise(rows).sd.iloc[0] == pytest.approx(0.1)
@@ -291,23 +292,13 @@ def test_reading_the_tables_gives_the_numbers_put_in():
         input_entropy_table(x, ns=(500,))
 
 
-def test_robustness_matrix_judges_relative_to_the_peak_and_counts_seeds():
-    from ipbook.sensitivity import claim_verdicts, robustness_matrix, robustness_summary, simplifying_thresholds
+def test_robustness_matrix_counts_the_judges_verdicts_per_seed():
+    from ipbook.sensitivity import claim_verdicts, robustness_matrix, robustness_summary
 
     rows = _synthetic_rows()
     shift = rows.draw.map({0: 0.0, 1: 0.1, 2: -0.1})
     flat = rows.assign(run="tied", i_xt=np.where(rows.gamma == 2.0, 4.0 + shift, 2.0))   # no drop at all
     rows = pd.concat([rows, flat], ignore_index=True)
-    thr = simplifying_thresholds(rows).set_index("run").threshold_frac
-    assert thr["shallow"] == pytest.approx(3 * 0.1 / 4.0)       # 3 sd over the peak
-    offset = rows.draw.map({0: 0.0, 1: 0.1, 2: -0.1})
-    quiet = rows.assign(i_xt=rows.i_xt - offset + offset / 100)   # probe draws ±0.001 bit apart
-    quiet_thr = simplifying_thresholds(quiet).set_index("run").threshold_frac
-    assert quiet_thr["shallow"] == pytest.approx(0.01)             # 3 sd = 0.075 % of the peak: the 1 % floor
-    assert simplifying_thresholds(quiet, min_frac=0.0).set_index("run").threshold_frac["shallow"] == \
-        pytest.approx(3 * 0.001 / 4.0)
-    with pytest.raises(ValueError, match="min_frac"):
-        simplifying_thresholds(rows, min_frac=1.5)
     m = robustness_matrix(rows)
     assert list(m.columns) == ["scott γ=2", "scott γ=8"] and m.attrs["n_seeds"] == 2
     n = pd.DataFrame(m.attrs["n"])
@@ -327,7 +318,14 @@ def test_robustness_matrix_judges_relative_to_the_peak_and_counts_seeds():
     assert pd.DataFrame(m3.attrs["n"]).loc["Shallow AE simplifies (Z)"].tolist() == [2, 1]
     assert m3.loc["Shallow AE simplifies (Z)"].tolist() == [2, 1]
     assert "Shallow AE simplifies (Z)" in robustness_summary(m3)["everywhere"]
-    # a drop below the threshold is no simplifying phase
+    # a drop below the margin is no simplifying phase: the claim fails in every seed
     small = rows.assign(i_xt=lambda d: np.where(d.run == "shallow", 4.0 - 0.02 * (d.step >= 50), d.i_xt))
-    v = claim_verdicts(small[small.draw == 0].assign(draw=0), PAPER, simplifying_thresholds(rows))
-    assert not v[v.claim == "shallow_simp"].holds.any()
+    v = claim_verdicts(small[small.draw == 0].assign(draw=0), PAPER)
+    assert v[v.claim == "shallow_simp"].status.tolist() == ["fails", "fails"]
+    # a layer pinned within the margin of log2 100 cannot judge a claim of absence
+    pinned = rows.assign(i_xt=lambda d: np.where(d.run == "tied", math.log2(100) - 0.05, d.i_xt))
+    v = claim_verdicts(pinned, PAPER).set_index(["claim", "seed"])
+    assert v.loc[("tied_none", 0), "status"] == "cannot judge" and not v.loc[("tied_none", 0), "judged"]
+    m4 = robustness_matrix(pinned, [PAPER])
+    assert m4.loc["None in the tied AE"].tolist() == [0] and m4.attrs["n"]["scott γ=2"]["None in the tied AE"] == 0
+    assert "None in the tied AE" not in robustness_summary(m4)["everywhere"]
