@@ -318,24 +318,28 @@ def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, ca
     """What the home page and the Conclusions do first: the evidence of every claim per dataset
     (:func:`ipbook.conclusions.evidence`, from the committed grids; datasets without a committed
     grid are left out), and glued: ``n_claims``; per dataset ``<d>_n_<k>``, the number of claims
-    in category k (0-4, :data:`ipbook.conclusions.CATEGORIES`), ``<d>_seeds``, the seeds of its
+    in category k (0-5, :data:`ipbook.conclusions.CATEGORIES`), ``<d>_seeds``, the seeds of its
     sensitivity grid, and ``<d>_real_seeds``, those of its second-opinion table; the calibration's
     ``cal_truth``, ``cal_d_lo``, ``cal_est_lo``, ``cal_d_hi``, ``cal_est_hi``; ``everywhere_both``,
-    the claims that hold under every estimator on every dataset; and the two tables
-    (``answer_table``, ``category_table``). Returns ``{title: evidence}``."""
+    the claims that hold under every estimator on every dataset; ``answer_md``, the answer in
+    words (:func:`ipbook.conclusions.plain_answer`); ``margin_bits``, ``margin_pct`` (the judge's
+    margin); and the two tables (``answer_table``, ``category_table``). Returns ``{title:
+    evidence}``."""
+    from IPython.display import Markdown
     from myst_nb import glue
 
     from . import conclusions as C
-    from . import findings, plotting
+    from . import findings, plotting, verdicts
     from .calibration_grid import load_estimates
 
     plotting.book_style()
-    evidences = {}
+    evidences, loaded_by_title = {}, {}
     for d in datasets:
         loaded = C.load_evidence(d, sensitivity_root=sensitivity_root, second_opinion_root=second_opinion_root)
         if loaded is None:
             continue
         title = DATASET_TITLES.get(d, d)
+        loaded_by_title[title] = loaded
         evidences[title] = e = C.evidence(loaded["matrix"], loaded["real"])
         cats = [C.category(r) for r in e.itertuples()]
         for k, name in enumerate(C.CATEGORIES):
@@ -346,6 +350,9 @@ def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, ca
         raise FileNotFoundError("no committed sensitivity grid for any of " + ", ".join(datasets))
     first = next(iter(evidences.values()))
     glue("n_claims", len(first), display=False)
+    glue("answer_md", Markdown(C.plain_answer(C.answer_facts(loaded_by_title))), display=False)
+    glue("margin_bits", verdicts.MARGIN_BITS, display=False)
+    glue("margin_pct", 100 * verdicts.MARGIN_FRAC, display=False)
     cats = C.category_table(evidences)
     glue("everywhere_both", findings.spoken_list([c for c in cats.index if cats.at[c, "both"] == C.CATEGORIES[0]]),
          display=False)

@@ -309,7 +309,7 @@ def _sensitivity(args) -> int:
 
 
 def _second_opinion_parser(sub) -> None:
-    p = sub.add_parser("second-opinion", help="estimators of real information on a sweep's checkpoints",
+    p = sub.add_parser("second-opinion", help="noise- and quantization-defined information on a sweep's checkpoints",
                        formatter_class=_Help,
                        description="Evaluate the noisy-layer bounds, binning and the VAE's bounds on every "
                                    "layer of every run and seed of a sweep at each checkpoint (N test and "

@@ -489,13 +489,13 @@ def claims_table(claims: list[Claim], figures: str | None = None, *,
     over = _over_seeds(seeds, tol)
     table = table.drop(columns="Seeds")
     table["Over seeds"] = [over[c.key]["measured"] if c.key in over else "—" for c in keep]
-    table["Holds in"] = [f"{over[c.key]['held']} of {over[c.key]['n']} seeds" if c.key in over else "—"
+    table["Holds in"] = [f"{over[c.key]['held']} of {over[c.key]['n']} seeds" + _unjudged(over[c.key]) if c.key in over else "—"
                          for c in keep]
     return table
 
 
 # ----------------------------------------------------------------------------- for the pages
-_LAYER_FIELDS = ("dI", "dI_raw", "peak_step", "ixt_peak", "ixt_final", "itx_final", "diag_gap",
+_LAYER_FIELDS = ("dI", "dI_raw", "dI_low", "dI_high", "peak_step", "ixt_peak", "ixt_final", "itx_final", "diag_gap",
                  "diag_min", "window")
 _RUN_FIELDS = ("n_train", "steps", "epochs", "ip_samples", "measurements", "train_loss", "test_loss",
                "train_loss_start", "test_loss_start", "enc_violations", "enc_max", "enc_last",
@@ -603,7 +603,8 @@ CLAIM_NUMBERS = {
 
 def _over_seeds(runs_by_seed: Mapping[int, Mapping[str, object]], tol: float) -> dict[str, dict]:
     """Per claim key: ``measured`` (its :data:`CLAIM_NUMBERS` number as "label mean ± sd unit"
-    over the seeds, or the single seed's text), ``held`` (seeds in which it is supported), ``n``."""
+    over the seeds, or the single seed's text), ``held`` (seeds in which it is supported),
+    ``cannot`` (seeds in which it cannot be judged), ``n``."""
     per_seed = {seed: paper_claims(runs, tol=tol) for seed, runs in runs_by_seed.items()}
     values = {seed: glue_values(runs, per_seed[seed]) for seed, runs in runs_by_seed.items()}
     n = len(per_seed)
@@ -618,22 +619,31 @@ def _over_seeds(runs_by_seed: Mapping[int, Mapping[str, object]], tol: float) ->
                 sd = xs.std(ddof=1) if len(xs) > 1 else 0.0
                 digits = 0 if unit == "" else 2       # counts and iterations are whole numbers
                 measured = f"{label} {xs.mean():.{digits}f} ± {sd:.{digits}f} {unit}".rstrip()
-        out[claim.key] = {"claim": claim, "measured": measured,
-                          "held": sum(v == "supported" for v in verdicts), "n": n}
+        out[claim.key] = {"claim": claim, "measured": measured, "held": sum(v == "supported" for v in verdicts),
+                          "cannot": sum(v.startswith("cannot") for v in verdicts), "n": n}
     return out
+
+
+def _unjudged(o: Mapping, short: bool = False) -> str:
+    """" (m cannot be judged)" for the seeds of an :func:`_over_seeds` entry that the judge could
+    not judge (" (m ?)" when ``short``); empty when there are none."""
+    if not o.get("cannot"):
+        return ""
+    return f" ({o['cannot']} ?)" if short else f" ({o['cannot']} cannot be judged)"
 
 
 def claims_over_seeds(runs_by_seed: Mapping[int, Mapping[str, object]], tol: float = 0.05) -> pd.DataFrame:
     """The claims table over several seeds: per claim its headline number (:data:`CLAIM_NUMBERS`)
     as mean ± sd over the seeds, and the verdict as "k of n seeds" in which the claim holds
-    (claims that cannot be judged count as not holding). ``runs_by_seed``: {seed: {run name: run}}.
+    (claims that cannot be judged count as not holding, and their seeds are given: "(m cannot be
+    judged)"). ``runs_by_seed``: {seed: {run name: run}}.
     Columns: Claim, Figure, Measured, Threshold, Verdict, Seeds."""
     rows = []
     for key, o in _over_seeds(runs_by_seed, tol).items():
         c, n = o["claim"], o["n"]
         rows.append({"Claim": c.claim, "Figure": c.figure, "Measured": o["measured"],
                      "Threshold": c.threshold,
-                     "Verdict": str(c.verdict) if n == 1 else f"holds in {o['held']} of {n} seeds",
+                     "Verdict": str(c.verdict) if n == 1 else f"holds in {o['held']} of {n} seeds" + _unjudged(o),
                      "Seeds": n})
     return pd.DataFrame(rows)
 
@@ -678,7 +688,8 @@ def verdicts_by_dataset(seeds_by_dataset: Mapping[str, Mapping[int, Mapping[str,
     table = None
     for dataset, runs_by_seed in seeds_by_dataset.items():
         over = _over_seeds(runs_by_seed, tol)
-        column = {o["claim"].claim: (f"{o['held']} of {o['n']}" if o["n"] > 1 else str(o["claim"].verdict))
+        column = {o["claim"].claim: (f"{o['held']} of {o['n']}" + _unjudged(o, short=True) if o["n"] > 1
+                                     else str(o["claim"].verdict))
                   for o in over.values()}
         if table is None:
             table = pd.DataFrame({"Claim": list(column), "Figure": [o["claim"].figure for o in over.values()]})

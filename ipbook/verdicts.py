@@ -50,7 +50,7 @@ from .measures import moving_average, smoothing_window
 
 __all__ = ["SIMPLIFIES", "DOES_NOT", "CANNOT", "VERDICTS", "HOLDS", "FAILS", "CLAIM_STATUSES", "all_simplify",
            "none_simplify", "short_reason", "MARGIN_BITS", "MARGIN_FRAC", "LATE_FRACTION",
-           "LEVEL", "MIN_STEPS", "BOOTSTRAP_DRAWS", "Verdict", "margin", "judge", "judge_frame", "power"]
+           "LEVEL", "MIN_STEPS", "BOOTSTRAP_DRAWS", "Verdict", "margin", "judge", "judge_frame", "power", "detectable_drop"]
 
 SIMPLIFIES, DOES_NOT, CANNOT = "simplifies", "does not simplify", "cannot judge"
 VERDICTS = (SIMPLIFIES, DOES_NOT, CANNOT)
@@ -269,9 +269,18 @@ def none_simplify(verdicts) -> str:
     return FAILS if SIMPLIFIES in verdicts else CANNOT
 
 
+def _too_short(bits: np.ndarray) -> Verdict:
+    """The verdict on a trajectory with fewer than :data:`MIN_STEPS` measurements: its drop, and
+    *cannot judge*."""
+    peak, final = float(bits.max()), float(bits[-1])
+    return Verdict(CANNOT, peak - final, float("nan"), float("nan"), f"only {len(bits)} measurements",
+                   peak, final, -1, margin(peak), float("nan"))
+
+
 def judge_frame(frame, by, *, step: str = "step", value: str = "bits", ceiling=None, sd=None):
     """:func:`judge` on every group of a long table: one row per group of ``by`` with the columns of
-    :class:`Verdict` (and ``drop_frac``). ``ceiling``: a number, None, or the name of a column of
+    :class:`Verdict` (and ``drop_frac``); a group with fewer than :data:`MIN_STEPS` rows cannot be
+    judged (its drop is the raw maximum − last). ``ceiling``: a number, None, or the name of a column of
     ``frame`` (its first value in each group); ``sd``: None, or a column of per-row standard
     deviations."""
     import pandas as pd
@@ -281,8 +290,12 @@ def judge_frame(frame, by, *, step: str = "step", value: str = "bits", ceiling=N
     for key, g in frame.groupby(by, sort=False):
         g = g.sort_values(step)
         c = g[ceiling].iloc[0] if isinstance(ceiling, str) else ceiling
-        v = judge(g[step].to_numpy(), g[value].to_numpy(), ceiling=c,
-                  sd=None if sd is None else g[sd].fillna(0).to_numpy())
+        c = None if c is None or c != c else float(c)          # NaN: no ceiling
+        if len(g) < MIN_STEPS:          # a table may hold short runs: they cannot be judged
+            v = _too_short(g[value].to_numpy())
+        else:
+            v = judge(g[step].to_numpy(), g[value].to_numpy(), ceiling=c,
+                      sd=None if sd is None else g[sd].fillna(0).to_numpy())
         out.append({**dict(zip(by, key if isinstance(key, tuple) else (key,))), **v.__dict__,
                     "drop_frac": v.drop_frac})
     columns = by + list(Verdict.__dataclass_fields__) + ["drop_frac"]
@@ -300,3 +313,17 @@ def power(true_drop: float, noise: float, steps, *, peak: float = 5.0, repeats: 
     hits = sum(judge(steps, truth + noise * rng.standard_normal(len(steps)), seed=i).simplifies
                for i in range(repeats))
     return hits / repeats
+
+
+def detectable_drop(noise: float, steps, *, peak: float, target: float = 0.9, repeats: int = 100) -> float:
+    """The smallest fall (bits, in steps of 1 % of ``peak`` above the margin) that :func:`judge`
+    calls "simplifies" in at least ``target`` of ``repeats`` trajectories (:func:`power`) at
+    per-measurement noise ``noise``; NaN when none up to the peak."""
+    m = margin(peak)
+    for k in range(1, 101):
+        drop = m + 0.01 * k * peak
+        if drop > peak:
+            break
+        if power(drop, noise, steps, peak=peak, repeats=repeats) >= target:
+            return float(drop)
+    return float("nan")

@@ -67,3 +67,37 @@ def test_calibration_numbers_are_seed_means_of_the_paper_setting():
                                          "est_hi": pytest.approx(6.5)}
     with pytest.raises(ValueError, match="no calibration rows"):
         calibration_numbers(rows, n=1000)
+
+
+def _loaded(paper_deep=5):
+    """One dataset's grids: the two falls hold at γ = 2 and 4, cannot be judged at γ = 0.5, fail at
+    γ = 16 and under the median rule; the noisy bounds show them at σ² = 1 and are pinned at 0.001."""
+    from ipbook.conclusions import FALL_CLAIMS
+
+    claims = list(FALL_CLAIMS) + ["Deep AE simplifies in E2, Z, D1", "None in the tied AE", "DPI holds (deep, 10 %, label)"]
+    cols = ["scott γ=2", "scott γ=0.5", "scott γ=4", "scott γ=16", "median"]
+    held = pd.DataFrame([[5, 0, 5, 0, 0], [5, 0, 5, 1, 0], [paper_deep, 0, 5, 0, 0], [0, 0, 5, 5, 5], [0, 0, 0, 5, 0]],
+                        index=claims, columns=cols)
+    judged = pd.DataFrame([[5, 0, 5, 5, 5]] * 5, index=claims, columns=cols)
+    judged.loc["None in the tied AE", "scott γ=2"] = 0
+    held.attrs.update(n=judged.to_dict(), seeds={c: {k: 5 for k in claims} for c in cols}, n_seeds=5)
+    real = [(c, col, h, j, s) for c in claims[:4] for col, h, j, s in
+            [("noisy-upper σ²=0.001", 0, 0, 5), ("noisy-lower σ²=0.001", 0, 0, 5), ("noisy-upper σ²=1", 5, 5, 0),
+             ("noisy-lower σ²=1", 5, 5, 0), ("binning 30 bins", 0, 0, 5)]]
+    real = pd.DataFrame(real, columns=["claim", "column", "holds", "judged", "saturated"])
+    return {"matrix": held, "real": real, "real_seeds": [0, 1, 2, 3, 4]}
+
+
+def test_the_answer_in_words_reads_its_scales_from_the_verdicts():
+    from ipbook.conclusions import answer_facts, plain_answer
+
+    facts = answer_facts({"A": _loaded(), "B": _loaded(paper_deep=0)})
+    assert (facts["gamma_holds"], facts["gamma_fails"], facts["gamma_cannot"]) == ([2.0, 4.0], [16.0], [0.5])
+    assert facts["sigma2_holds"] == [1.0] and facts["sigma2_cannot"] == [0.001] and facts["bins_cannot"] == [30]
+    assert facts["rules_fail"] == ["median"] and (facts["paper_held"], facts["paper_n"]) == (5, 5)
+    assert facts["differ"] == ["Deep AE simplifies in E2, Z, D1"]
+    assert facts["absence_cannot"] == {"A": 1, "B": 1} and facts["fail_all"] == ["DPI holds (deep, 10 %, label)"]
+    text = plain_answer(facts)
+    assert "γ = 2 and 4" in text and "σ² = 1" in text and "γ = 0.5; σ² = 0.001; 30 bins" in text
+    assert "the widest kernel (γ = 16) and the median heuristic" in text
+    assert 3 <= text.count("\n\n") + 1 <= 7                       # a few plain paragraphs
