@@ -30,6 +30,7 @@ Each claim gets one category per dataset (:func:`category`), checked in this ord
 """
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 import pandas as pd
@@ -287,15 +288,15 @@ def plain_answer(facts: Mapping, ceiling_probes: int = 100) -> str:
     gone = [f"the widest kernel{'s' if len(wide) > 1 else ''} (γ = {_nums(wide)})"] if wide else []
     gone += [{"median": "the median heuristic", "tapia": "Tapia & Estévez's rule"}[r] for r in facts["rules_fail"]]
     if gone:
-        out.append(f"Under {spoken_list(gone)} the fall is gone"
+        out.append(f"Under {spoken_list(gone)}, the fall is gone"
                    + (f"; at γ = {_nums(mixed)} it holds on one dataset only." if mixed else "."))
     if facts["differ"]:
         out.append(f"{quoted(facts['differ'])} hold at the paper's setting on one dataset and not on the other.")
     cannot = facts["absence_cannot"]
     last = (f"Claims that a model has *no* simplifying phase are mostly untestable at the paper's setting: "
             + ", ".join(f"{k} of {facts['absence_n']} on {t}" for t, k in cannot.items())
-            + f" cannot be judged there, because a layer they rest on stays within the margin of log2 "
-              f"{ceiling_probes} bits.")
+            + f" cannot be judged there, because a layer they rest on stays within the margin of its ceiling, "
+              f"log2 {ceiling_probes} = {math.log2(ceiling_probes):.2f} bits.")
     if facts["fail_all"]:
         last += f" {quoted(facts['fail_all'])} fails at the paper's setting on every dataset."
     out.append(last)

@@ -99,5 +99,5 @@ def test_the_answer_in_words_reads_its_scales_from_the_verdicts():
     assert facts["absence_cannot"] == {"A": 1, "B": 1} and facts["fail_all"] == ["DPI holds (deep, 10 %, label)"]
     text = plain_answer(facts)
     assert "γ = 2 and 4" in text and "σ² = 1" in text and "γ = 0.5; σ² = 0.001; 30 bins" in text
-    assert "the widest kernel (γ = 16) and the median heuristic" in text
+    assert "the widest kernel (γ = 16) and the median heuristic, the fall is gone" in text
     assert 3 <= text.count("\n\n") + 1 <= 7                       # a few plain paragraphs
