@@ -489,7 +489,8 @@ def claims_table(claims: list[Claim], figures: str | None = None, *,
     over = _over_seeds(seeds, tol)
     table = table.drop(columns="Seeds")
     table["Over seeds"] = [over[c.key]["measured"] if c.key in over else "—" for c in keep]
-    table["Holds in"] = [f"{over[c.key]['held']} of {over[c.key]['n']} seeds" + _unjudged(over[c.key]) if c.key in over else "—"
+    table["Holds in"] = [f"{over[c.key]['held']} of {over[c.key]['n']} seeds" + _unjudged(over[c.key], short=True)
+                         if c.key in over else "—"
                          for c in keep]
     return table
 
