@@ -293,9 +293,9 @@ def plain_answer(facts: Mapping, ceiling_probes: int = 100) -> str:
     if facts["differ"]:
         out.append(f"{quoted(facts['differ'])} hold at the paper's setting on one dataset and not on the other.")
     cannot = facts["absence_cannot"]
-    last = (f"Claims that a model has *no* simplifying phase are mostly untestable at the paper's setting: "
+    last = ("Claims that a model has *no* simplifying phase are mostly untestable at the paper's setting: "
             + ", ".join(f"{k} of {facts['absence_n']} on {t}" for t, k in cannot.items())
-            + f" cannot be judged there, because a layer they rest on stays within the margin of its ceiling, "
+            + " cannot be judged there, because a layer they rest on stays within the margin of its ceiling, "
               f"log2 {ceiling_probes} = {math.log2(ceiling_probes):.2f} bits.")
     if facts["fail_all"]:
         last += f" {quoted(facts['fail_all'])} fails at the paper's setting on every dataset."

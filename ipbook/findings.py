@@ -48,8 +48,8 @@ import pandas as pd
 from .measures import MIN_WINDOW, SMOOTH_FRACTION, moving_average, simplifying_phase, smoothing_window
 from .measures import tail_length as _tail
 from .training import Run
-from .verdicts import (CANNOT, FAILS, HOLDS, MARGIN_BITS, MARGIN_FRAC, MIN_STEPS, SIMPLIFIES, all_simplify, judge,
-                       none_simplify, short_reason)
+from .verdicts import (CANNOT, HOLDS, MARGIN_BITS, MARGIN_FRAC, all_simplify, amplifies, judge_any, none_simplify,
+                       short_reason)
 
 __all__ = [
     "SMOOTH_FRACTION", "MIN_WINDOW", "MIN_LOSS_WINDOW", "DIAG_TOL", "DPI_TOL",
@@ -195,17 +195,6 @@ def _metrics(run) -> Mapping:
     return run.metrics if isinstance(run, Run) else run
 
 
-def _judged(steps, i_xt, ceiling) -> dict:
-    """The judge's ``verdict``, ``dI_low``, ``dI_high``, ``margin`` and ``reason`` for one layer;
-    *cannot judge* without calling it when the run has fewer than :data:`ipbook.verdicts.MIN_STEPS`
-    measurements."""
-    if len(steps) < MIN_STEPS:
-        return {"verdict": CANNOT, "dI_low": float("nan"), "dI_high": float("nan"), "margin": float("nan"),
-                "reason": f"only {len(steps)} measurements"}
-    v = judge(steps, i_xt, ceiling=ceiling)
-    return {"verdict": v.verdict, "dI_low": v.low, "dI_high": v.high, "margin": v.margin, "reason": v.reason}
-
-
 def layer_findings(run) -> list[dict]:
     """One dict per layer of a run (a :class:`~ipbook.training.Run` or its metrics dict)."""
     m = _metrics(run)
@@ -216,9 +205,10 @@ def layer_findings(run) -> list[dict]:
     for j, name in enumerate(layers):
         sp = simplifying_phase(i_xt[:, j], m["step"])
         dg = diagonal_gap(i_xt[:, j], i_tx[:, j])
-        v = _judged(m["step"], i_xt[:, j], ceiling)
+        v = judge_any(m["step"], i_xt[:, j], ceiling=ceiling)
         rows.append({
-            "layer": name, "dI": sp["dI"], "dI_raw": sp["dI_raw"], "simplifying": v["verdict"] == SIMPLIFIES, **v,
+            "layer": name, "dI": sp["dI"], "dI_raw": sp["dI_raw"], "simplifying": v.simplifies,
+            "verdict": v.verdict, "dI_low": v.low, "dI_high": v.high, "margin": v.margin, "reason": v.reason,
             "peak_step": sp["peak_step"], "ixt_peak": sp["peak"], "ixt_final": sp["final"],
             "itx_final": float(moving_average(i_tx[:, j], sp["window"])[-1]),
             "diag_gap": dg["gap"], "on_diagonal": dg["gap"] < DIAG_TOL, "diag_min": dg["min"],
@@ -423,8 +413,7 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
             f"{', '.join(dpi_runs)}", f"no break > {DPI_TOL:g} bits", enc == 0 and dec == 0)
     if have("shallow", "sparse"):
         sparse, shallow = layers["sparse"]["Z"]["verdict"], layers["shallow"]["Z"]["verdict"]
-        amp = (CANNOT if CANNOT in (sparse, shallow) else
-               HOLDS if all_simplify([sparse]) == HOLDS and dI("sparse", "Z") > dI("shallow", "Z") else FAILS)
+        amp = amplifies(sparse, shallow, dI("sparse", "Z") > dI("shallow", "Z"))
         judged("sparse_amp", "Sparsity amplifies the simplifying phase", "3b",
                f"ΔI(Z) = {_bits(dI('sparse', 'Z'))} bits (shallow AE: {_bits(dI('shallow', 'Z'))})",
                f"{tol_simp} and above the shallow AE", amp, [("sparse", "Z"), ("shallow", "Z")])

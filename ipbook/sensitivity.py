@@ -700,7 +700,7 @@ def simplifying_claims(verdicts: dict, frac: dict) -> dict[str, tuple[str, list]
     ``frac[(run, layer)]`` (its drop as a fraction of the peak): ``{claim key: (status, [(run,
     layer) it rests on])}``, status one of :data:`ipbook.verdicts.CLAIM_STATUSES`, for the claims
     whose runs are present (the DPI claim is not among them)."""
-    from .verdicts import CANNOT, FAILS, HOLDS, SIMPLIFIES, all_simplify, none_simplify
+    from .verdicts import all_simplify, amplifies, none_simplify
 
     layers_of = lambda run: [l for (r, l) in verdicts if r == run]  # noqa: E731
     have = lambda *runs: all(layers_of(r) for r in runs)  # noqa: E731
@@ -716,9 +716,7 @@ def simplifying_claims(verdicts: dict, frac: dict) -> dict[str, tuple[str, list]
     if have("sparse", "shallow"):
         sparse, shallow = verdicts[("sparse", "Z")], verdicts[("shallow", "Z")]
         larger = frac[("sparse", "Z")] > frac[("shallow", "Z")]
-        status = (CANNOT if CANNOT in (sparse, shallow) else
-                  HOLDS if sparse == SIMPLIFIES and larger else FAILS)
-        out["sparse_amp"] = (status, [("sparse", "Z"), ("shallow", "Z")])
+        out["sparse_amp"] = (amplifies(sparse, shallow, larger), [("sparse", "Z"), ("shallow", "Z")])
     for key, run in (("ten_none", "deep-10pct"), ("tied_none", "tied"), ("vae_none", "vae"), ("lae_none", "label")):
         if have(run):
             out[key] = (none_simplify(v(run, layers_of(run))), [(run, l) for l in layers_of(run)])

@@ -49,8 +49,8 @@ from scipy.ndimage import uniform_filter1d
 from .measures import moving_average, smoothing_window
 
 __all__ = ["SIMPLIFIES", "DOES_NOT", "CANNOT", "VERDICTS", "HOLDS", "FAILS", "CLAIM_STATUSES", "all_simplify",
-           "none_simplify", "short_reason", "MARGIN_BITS", "MARGIN_FRAC", "LATE_FRACTION",
-           "LEVEL", "MIN_STEPS", "BOOTSTRAP_DRAWS", "Verdict", "margin", "judge", "judge_frame", "power", "detectable_drop"]
+           "none_simplify", "amplifies", "short_reason", "MARGIN_BITS", "MARGIN_FRAC", "LATE_FRACTION",
+           "LEVEL", "MIN_STEPS", "BOOTSTRAP_DRAWS", "Verdict", "margin", "judge", "judge_any", "judge_frame", "power", "detectable_drop"]
 
 SIMPLIFIES, DOES_NOT, CANNOT = "simplifies", "does not simplify", "cannot judge"
 VERDICTS = (SIMPLIFIES, DOES_NOT, CANNOT)
@@ -269,12 +269,25 @@ def none_simplify(verdicts) -> str:
     return FAILS if SIMPLIFIES in verdicts else CANNOT
 
 
-def _too_short(bits: np.ndarray) -> Verdict:
-    """The verdict on a trajectory with fewer than :data:`MIN_STEPS` measurements: its drop, and
-    *cannot judge*."""
+def judge_any(steps, bits, *, ceiling: float | None = None, sd=None) -> Verdict:
+    """:func:`judge`, except that a trajectory with fewer than :data:`MIN_STEPS` measurements is
+    not refused but *cannot judge* (its drop: the raw maximum − last), as tables and short runs
+    need."""
+    bits = np.asarray(bits, dtype=np.float64)
+    if len(steps) >= MIN_STEPS:
+        return judge(steps, bits, ceiling=ceiling, sd=sd)
     peak, final = float(bits.max()), float(bits[-1])
     return Verdict(CANNOT, peak - final, float("nan"), float("nan"), f"only {len(bits)} measurements",
                    peak, final, -1, margin(peak), float("nan"))
+
+
+def amplifies(verdict: str, baseline: str, larger: bool) -> str:
+    """A claim that a layer (``verdict``) falls by more than a baseline layer (``baseline``):
+    cannot judge when either cannot be judged, holds when the layer simplifies and its fall is
+    ``larger``, fails otherwise."""
+    if CANNOT in (verdict, baseline):
+        return CANNOT
+    return HOLDS if verdict == SIMPLIFIES and larger else FAILS
 
 
 def judge_frame(frame, by, *, step: str = "step", value: str = "bits", ceiling=None, sd=None):
@@ -291,10 +304,7 @@ def judge_frame(frame, by, *, step: str = "step", value: str = "bits", ceiling=N
         g = g.sort_values(step)
         c = g[ceiling].iloc[0] if isinstance(ceiling, str) else ceiling
         c = None if c is None or c != c else float(c)          # NaN: no ceiling
-        if len(g) < MIN_STEPS:          # a table may hold short runs: they cannot be judged
-            v = _too_short(g[value].to_numpy())
-        else:
-            v = judge(g[step].to_numpy(), g[value].to_numpy(), ceiling=c,
+        v = judge_any(g[step].to_numpy(), g[value].to_numpy(), ceiling=c,
                       sd=None if sd is None else g[sd].fillna(0).to_numpy())
         out.append({**dict(zip(by, key if isinstance(key, tuple) else (key,))), **v.__dict__,
                     "drop_frac": v.drop_frac})
