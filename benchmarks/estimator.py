@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from scipy.spatial.distance import pdist, squareform
 
-from ipbook.estimators import InformationPlane, information_plane
+from ipbook.estimators.matrix import InformationPlane, information_plane
 
 
 def baseline_entropy(a, alpha):

@@ -7,7 +7,7 @@ test images, the noisy-layer bounds at the four noise variances and binning at 1
 
 Baseline: each value on its own, as a textbook loop would compute it: scipy ``pdist`` of the
 layer for every bound, then numpy's log-sum-exp; binning with ``np.unique`` of the binned rows.
-Ours (``ipbook.second_opinion.checkpoint_estimates``): one set of pairwise distances per layer,
+Ours (``ipbook.experiments.second_opinion.checkpoint_estimates``): one set of pairwise distances per layer,
 shared by the eight bounds. The two agree to 1e-9 bits (checked).
 
 Second workload: the VAE's minibatch lower bound on its Z (50 units), same N = 1000 images. Baseline:
@@ -35,10 +35,12 @@ import torch
 from scipy.spatial.distance import pdist, squareform
 from scipy.special import logsumexp
 
-from ipbook.data import load_dataset
-from ipbook.estimators import BINS, NOISE_VARIANCES, vae_lower_bound
-from ipbook.models import build_model
-from ipbook.second_opinion import Grid, checkpoint_estimates
+from ipbook.nets.data import load_dataset
+from ipbook.estimators.binning import BINS
+from ipbook.estimators.noisy import NOISE_VARIANCES
+from ipbook.estimators.vae import vae_lower_bound
+from ipbook.nets.models import build_model
+from ipbook.experiments.second_opinion import Grid, checkpoint_estimates
 
 
 def baseline(layers: dict) -> list[float]:

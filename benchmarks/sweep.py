@@ -23,7 +23,7 @@ def sweep(workers: int, steps: int, dataset: str) -> tuple[float, dict]:
     # The profile's 300 whole-test-set evaluations are spread over the run's iterations: in a
     # capped run they would be most of the work, so the cap keeps the full run's share of them.
     test_points = max(2, round(300 * steps / 30000))
-    code = (f"from ipbook.sweep import sweep; r = sweep('seeds', {dataset!r}, [0, 1], runs=['shallow', 'deep'], "
+    code = (f"from ipbook.experiments.sweep import sweep; r = sweep('seeds', {dataset!r}, [0, 1], runs=['shallow', 'deep'], "
             f"workers={workers}, root={{root!r}}, progress=False, max_steps={steps}, test_points={test_points}); "
             f"assert r.ok, r.failed")
     with tempfile.TemporaryDirectory() as root:

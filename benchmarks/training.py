@@ -3,7 +3,7 @@
 Workload: the deep autoencoder (784-256-128-50-128-256-784) on Fashion-MNIST, Adam, batch 100,
 information plane of all five layers on 100 test images at EVERY iteration.
 
-- ours: ``ipbook.training.train`` (one InformationPlane call per iteration on a worker thread, X's
+- ours: ``ipbook.nets.training.train`` (one InformationPlane call per iteration on a worker thread, X's
   Gram built once, the test loss at 101 points in both lengths, no snapshots).
 - baseline (the published scripts' pipeline): a deep copy of all weights every iteration, the loss
   on the whole test set every iteration, and afterwards the information plane from each snapshot
@@ -29,7 +29,7 @@ def peak_mb():
 
 
 def run_ours(steps, dataset):
-    from ipbook.training import train
+    from ipbook.nets.training import train
 
     t0 = time.perf_counter()
     # 100 test-loss points in both lengths, so the difference of the two runs cancels them.
@@ -43,8 +43,8 @@ def run_baseline(steps, dataset):
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
     from estimator import baseline_plane  # noqa: E402  (scipy pdist + numpy svd, per MI)
 
-    from ipbook.data import load_dataset
-    from ipbook.models import build_model
+    from ipbook.nets.data import load_dataset
+    from ipbook.nets.models import build_model
 
     t0 = time.perf_counter()
     tr, te = load_dataset(dataset, "train"), load_dataset(dataset, "test")

@@ -17,8 +17,8 @@ import argparse
 import subprocess
 import sys
 
-from .data import DATASET_NAMES, DEFAULT_DATASET, DatasetNotFoundError
-from .models import ACTIVATION_NAMES, CLASSIFIER_NAMES, MODEL_NAMES
+from ipbook.nets.data import DATASET_NAMES, DEFAULT_DATASET, DatasetNotFoundError
+from ipbook.nets.models import ACTIVATION_NAMES, CLASSIFIER_NAMES, MODEL_NAMES
 
 _DESCRIPTION = ("Information flows of diverse autoencoders (Lee & Jo 2021): train the paper's "
                 "autoencoders while recording the information plane of every layer, and build the book.")
@@ -56,7 +56,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _profiles() -> str:
-    from .experiments import profile_names
+    from ipbook.experiments.profiles import profile_names
 
     return ", ".join(profile_names())
 
@@ -75,7 +75,7 @@ def _add_common(p, *, dataset_help: str, profile: bool = False, several: bool = 
 
 
 def _train_parser(sub) -> None:
-    from .training import TrainConfig
+    from ipbook.nets.config import TrainConfig
 
     d = TrainConfig()
     p = sub.add_parser("train", help="train one autoencoder (or the classifier) and record its information plane",
@@ -117,7 +117,8 @@ def _train_parser(sub) -> None:
 
 
 def _train(args) -> int:
-    from .training import TrainConfig, train
+    from ipbook.nets.config import TrainConfig
+    from ipbook.nets.training import train
 
     config = TrainConfig(model=args.model, dataset=args.dataset, epochs=args.epochs, steps=args.steps,
                          max_steps=args.max_steps, train_fraction=args.train_fraction,
@@ -125,7 +126,7 @@ def _train(args) -> int:
                          ip_samples=args.ip_samples, test_points=args.test_points,
                          bottleneck=args.bottleneck, activation=args.activation, sparsity=args.sparsity,
                          seed=args.seed, device=args.device)
-    from .findings import run_findings
+    from ipbook.claims.findings import run_findings
 
     run = train(config, args.out, recompute=args.recompute, progress=not args.quiet)
     f = run_findings(run)
@@ -149,9 +150,9 @@ def _runs_parser(sub) -> None:
 
 
 def _runs(args) -> int:
-    from .experiments import run_profile
+    from ipbook.experiments.profiles import run_profile
 
-    from .findings import run_findings
+    from ipbook.claims.findings import run_findings
 
     done = run_profile(args.profile, args.dataset, runs=args.runs, recompute=args.recompute,
                        progress=not args.quiet, device=args.device)
@@ -180,7 +181,7 @@ def _book_parser(sub) -> None:
 
 
 def _book(args) -> int:
-    from .book import build_book
+    from ipbook.site.build import build_book
 
     build_book(args.profile, args.dataset, out=args.out, progress=not args.quiet)
     return 0
@@ -232,7 +233,7 @@ def _sweep_parser(sub) -> None:
 
 
 def _sweep(args) -> int:
-    from .sweep import sweep
+    from ipbook.experiments.sweep import sweep
 
     overrides = {"max_steps": args.max_steps} if args.max_steps is not None else {}
     datasets = args.dataset if len(args.dataset) > 1 else args.dataset[0]
@@ -281,7 +282,7 @@ def _sensitivity_parser(sub) -> None:
 
 
 def _sensitivity(args) -> int:
-    from .sensitivity import controls_grid, evaluate_sweep, paper_grid
+    from ipbook.experiments.sensitivity import controls_grid, evaluate_sweep, paper_grid
 
     draws = args.draws if args.draws is not None else {"paper": 10, "controls": 5, "small": 3}[args.grid]
     grid = {"paper": lambda: paper_grid(draws=draws), "controls": lambda: controls_grid(draws=draws),
@@ -331,7 +332,7 @@ def _second_opinion_parser(sub) -> None:
 
 
 def _second_opinion(args) -> int:
-    from .second_opinion import Grid, default_dir, evaluate_sweep
+    from ipbook.experiments.second_opinion import Grid, default_dir, evaluate_sweep
 
     out = args.out or (default_dir() if args.profile == "seeds" else default_dir() / args.profile)
     info = evaluate_sweep(args.dataset, args.profile, grid=Grid(n=args.n, draws=args.draws, draw_steps=args.draw_steps),
@@ -352,7 +353,7 @@ def _calibrate_parser(sub) -> None:
     p = sub.add_parser("calibrate", help="every estimator on distributions of known mutual information",
                        formatter_class=_Help,
                        description="Evaluate the estimators of ipbook.estimators on the distributions of "
-                                   "ipbook.calibration (Gaussians, Student-t, MI-preserving maps, linear "
+                                   "ipbook.experiments.calibration (Gaussians, Student-t, MI-preserving maps, linear "
                                    "channels) at each N and sample seed, one Dask task per distribution; "
                                    "writes OUT/estimates.csv and OUT/estimates.json. Finished tasks are "
                                    "kept in OUT/.parts/ and reused. A table with fewer distributions, N "
@@ -373,8 +374,8 @@ def _calibrate_parser(sub) -> None:
 
 
 def _calibrate(args) -> int:
-    from .calibration import paper_tasks, quick_tasks
-    from .calibration_grid import default_dir, evaluate_grid
+    from ipbook.experiments.calibration import paper_tasks, quick_tasks
+    from ipbook.experiments.calibration_grid import default_dir, evaluate_grid
 
     quick = args.grid == "quick"
     ns = args.n or ([100] if quick else [100, 500, 1000])
@@ -403,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .training import TrainingDivergedError
+    from ipbook.nets.config import TrainingDivergedError
 
     try:
         return {"train": _train, "runs": _runs, "sweep": _sweep, "sensitivity": _sensitivity,

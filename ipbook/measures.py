@@ -14,6 +14,9 @@ Size of the simplifying phase
 """
 from __future__ import annotations
 
+import math
+from typing import Mapping
+
 import numpy as np
 
 __all__ = ["SMOOTH_FRACTION", "MIN_WINDOW", "tail_length", "smoothing_window", "moving_average",
@@ -63,3 +66,105 @@ def simplifying_phase(i_xt, steps=None, window: int | None = None) -> dict:
     steps = np.arange(len(x)) if steps is None else np.asarray(steps)
     return {"dI": float(s[k] - s[-1]), "dI_raw": float(x.max() - x[-1]), "peak": float(s[k]),
             "final": float(s[-1]), "peak_step": int(steps[centre]), "window": w}
+
+
+#: Smallest tail of training iterations the final training loss is averaged over.
+MIN_LOSS_WINDOW = 10
+
+
+#: Bits: a trajectory ends on the diagonal when its final I(X;T) − I(T;X′) is below this.
+DIAG_TOL = 0.1
+
+
+#: Bits: a data-processing inequality counts as violated when broken by more than this.
+DPI_TOL = 0.05
+
+
+#: A run generalizes when (test loss − train loss) / train loss is at most this.
+GEN_TOL = 0.1
+
+
+#: The inequality I(X;T) ≥ I(T;X′) is checked after this fraction of the measurements.
+WARMUP_FRACTION = 0.1
+
+
+#: Runs at least this many iterations long are long enough to judge the simplifying phase (in the
+#: paper-profile runs on Fashion-MNIST it starts after one to ten thousand iterations); shorter ones
+#: show the fitting phase only.
+LONG_RUN_STEPS = 10_000
+
+
+def diagonal_gap(i_xt, i_tx, warmup: float = WARMUP_FRACTION) -> dict:
+    """``gap``: mean I(X;T) − I(T;X′) over the last 1 % (≥ 3) of the measurements; ``min``: its
+    smallest value after the first ``warmup`` fraction of the measurements."""
+    d = np.asarray(i_xt, dtype=np.float64) - np.asarray(i_tx, dtype=np.float64)
+    n = len(d)
+    start = min(n - 1, int(math.ceil(warmup * n)))
+    return {"gap": float(d[-tail_length(n):].mean()), "min": float(d[start:].min())}
+
+
+def _pairs(layers: list[str]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Consecutive (i, i+1) index pairs of the encoder chain (… → Z) and the decoder chain (Z → …)."""
+    if "Z" not in layers or len(layers) < 2:
+        return [], []
+    iz = layers.index("Z")
+    return [(i, i + 1) for i in range(iz)], [(i, i + 1) for i in range(iz, len(layers) - 1)]
+
+
+def dpi_violations(i_xt, i_tx, layers, tol: float = DPI_TOL, exclude: tuple[str, ...] = ()) -> dict:
+    """Data-processing violations of a run's trajectories (arrays of shape (S, L)).
+
+    Encoder side: I(X; T_k) ≥ I(X; T_{k+1}) along E1 → E2 → Z; decoder side: I(T_k; X′) ≤
+    I(T_{k+1}; X′) along Z → D1 → D2. Pairs that involve a layer in ``exclude`` are skipped.
+
+    Returns ``enc_violations`` / ``dec_violations`` (number of measurements where that side is
+    broken by more than ``tol``), ``enc_max`` / ``dec_max`` (largest amount, bits, by which an
+    inequality of that side is broken, 0 if never; NaN if the side has no pair), ``enc_steps`` /
+    ``dec_steps`` (measurement indices of the violations) and ``pairs``.
+    """
+    layers = [str(s) for s in layers]
+    i_xt, i_tx = np.asarray(i_xt, dtype=np.float64), np.asarray(i_tx, dtype=np.float64)
+    if i_xt.ndim != 2 or i_xt.shape != i_tx.shape or i_xt.shape[1] != len(layers):
+        raise ValueError(f"i_xt and i_tx must have shape (S, {len(layers)}); got {i_xt.shape}, {i_tx.shape}")
+    enc, dec = _pairs(layers)
+    skip = set(exclude)
+    enc = [(a, b) for a, b in enc if layers[a] not in skip and layers[b] not in skip]
+    dec = [(a, b) for a, b in dec if layers[a] not in skip and layers[b] not in skip]
+    out = {"pairs": [f"I(X;{layers[a]}) >= I(X;{layers[b]})" for a, b in enc]
+           + [f"I({layers[a]};X') <= I({layers[b]};X')" for a, b in dec]}
+    for side, pairs, excess in [
+        ("enc", enc, lambda a, b: i_xt[:, b] - i_xt[:, a]),
+        ("dec", dec, lambda a, b: i_tx[:, a] - i_tx[:, b]),
+    ]:
+        if not pairs:
+            out.update({f"{side}_violations": 0, f"{side}_max": float("nan"), f"{side}_steps": []})
+            continue
+        amount = np.stack([excess(a, b) for a, b in pairs], axis=1)   # (S, pairs): > 0 is broken
+        worst = amount.max(axis=1)
+        bad = np.flatnonzero(worst > tol)
+        out.update({f"{side}_violations": int(len(bad)), f"{side}_max": float(max(0.0, worst.max())),
+                    f"{side}_steps": bad.tolist()})
+    return out
+
+
+def rise_step(series, steps, fraction: float = 0.5, window: int | None = None) -> int:
+    """First iteration at which the smoothed ``series`` reaches ``fraction`` of its final smoothed
+    value (the window of :func:`simplifying_phase`), counted at the window's centre."""
+    x = np.asarray(series, dtype=np.float64)
+    w = smoothing_window(len(x)) if window is None else int(window)
+    s = moving_average(x, w)
+    k = int(np.argmax(s >= fraction * s[-1]))
+    return int(np.asarray(steps)[k + (w - 1) // 2])
+
+
+def final_losses(metrics: Mapping) -> dict:
+    """``train_loss`` (mean of the last 1 %, ≥ 10, training iterations), ``test_loss`` (last test
+    evaluation), ``train_loss_start`` / ``test_loss_start`` (first values), ``gen_gap`` and
+    ``gen_gap_rel``."""
+    tr = np.asarray(metrics["train_loss"], dtype=np.float64)
+    te = np.asarray(metrics["test_loss"], dtype=np.float64)
+    train = float(tr[-tail_length(len(tr), minimum=MIN_LOSS_WINDOW):].mean())
+    test = float(te[-1])
+    return {"train_loss": train, "test_loss": test, "train_loss_start": float(tr[0]),
+            "test_loss_start": float(te[0]), "gen_gap": test - train,
+            "gen_gap_rel": (test - train) / abs(train) if train else float("nan")}

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from .measures import moving_average, smoothing_window
+from ipbook.measures import moving_average, smoothing_window
 
 __all__ = ["SIMPLIFIES", "DOES_NOT", "CANNOT", "VERDICTS", "HOLDS", "FAILS", "CLAIM_STATUSES", "all_simplify",
            "none_simplify", "amplifies", "short_reason", "MARGIN_BITS", "MARGIN_FRAC", "LATE_FRACTION",

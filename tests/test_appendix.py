@@ -1,4 +1,4 @@
-"""Appendix A estimator checks (ipbook.appendix) against measured numbers, all in bits.
+"""Appendix A estimator checks (ipbook.experiments.appendix) against measured numbers, all in bits.
 
 The numbers in the comments were measured with seed 0 (and seeds 0-4 where a spread is quoted) on
 CPU in float64; tolerances keep a margin of about 2x over the worst measured error.
@@ -8,13 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from ipbook.appendix import (
-    gaussian_mi_scan,
-    gaussian_mi_theory,
-    gaussian_samples,
-    weight_scan_matrix,
-    weight_scan_scalar,
-)
+from ipbook.experiments.appendix import gaussian_mi_scan, gaussian_mi_theory, gaussian_samples, weight_scan_matrix, weight_scan_scalar
 
 
 RHOS = [0.0, 0.2, 0.4, 0.6, 0.8, 0.99]

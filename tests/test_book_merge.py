@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ipbook.dataset_tabs import merge_datasets
+from ipbook.site.dataset_tabs import merge_datasets
 
 
 def _executed(dataset: str, value: float) -> nbformat.NotebookNode:
@@ -111,7 +111,7 @@ def test_a_table_equal_on_both_datasets_is_shown_once_whatever_its_repr():
     the HTML, so equal HTML is one block; styled_table's HTML depends on the content only."""
     import pandas as pd
 
-    from ipbook.plotting import styled_table
+    from ipbook.site.plotting import styled_table
 
     def with_table(dataset, counts):
         nb = _executed(dataset, 2.0)

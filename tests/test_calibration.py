@@ -1,15 +1,13 @@
-"""ipbook.calibration: the closed forms against independent references, the maps, bad parameters;
-ipbook.calibration_grid: the table's layout, its guard, and what the summaries compute."""
+"""ipbook.experiments.calibration: the closed forms against independent references, the maps, bad parameters;
+ipbook.experiments.calibration_grid: the table's layout, its guard, and what the summaries compute."""
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ipbook.calibration import (MAPS, Task, _apply_map, channel_matrix, dense_covariance, gaussian_mi,
-                                linear_channel_mi, quick_tasks, sample, sparse_covariance, student_t_covariance,
-                                student_t_mi, true_mi)
-from ipbook.calibration_grid import COLUMNS, evaluate_grid, evaluate_task, invariance_table, summary_table
+from ipbook.experiments.calibration import MAPS, Task, _apply_map, channel_matrix, dense_covariance, gaussian_mi, linear_channel_mi, quick_tasks, sample, sparse_covariance, student_t_covariance, student_t_mi, true_mi
+from ipbook.experiments.calibration_grid import COLUMNS, evaluate_grid, evaluate_task, invariance_table, summary_table
 
 
 def test_gaussian_closed_forms_match_the_sample_covariance_at_large_n():

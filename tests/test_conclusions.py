@@ -2,8 +2,7 @@
 import pandas as pd
 import pytest
 
-from ipbook.conclusions import (CATEGORIES, answer_table, calibration_numbers, category, category_table, evidence,
-                                setting_status)
+from ipbook.site.conclusions import CATEGORIES, answer_table, calibration_numbers, category, category_table, evidence, setting_status
 
 
 def _matrix():
@@ -72,7 +71,7 @@ def test_calibration_numbers_are_seed_means_of_the_paper_setting():
 def _loaded(paper_deep=5):
     """One dataset's grids: the two falls hold at γ = 2 and 4, cannot be judged at γ = 0.5, fail at
     γ = 16 and under the median rule; the noisy bounds show them at σ² = 1 and are pinned at 0.001."""
-    from ipbook.conclusions import FALL_CLAIMS
+    from ipbook.site.conclusions import FALL_CLAIMS
 
     claims = list(FALL_CLAIMS) + ["Deep AE simplifies in E2, Z, D1", "None in the tied AE", "DPI holds (deep, 10 %, label)"]
     cols = ["scott γ=2", "scott γ=0.5", "scott γ=4", "scott γ=16", "median"]
@@ -89,7 +88,7 @@ def _loaded(paper_deep=5):
 
 
 def test_the_answer_in_words_reads_its_scales_from_the_verdicts():
-    from ipbook.conclusions import answer_facts, plain_answer
+    from ipbook.site.conclusions import answer_facts, plain_answer
 
     facts = answer_facts({"A": _loaded(), "B": _loaded(paper_deep=0)})
     assert (facts["gamma_holds"], facts["gamma_fails"], facts["gamma_cannot"]) == ([2.0, 4.0], [16.0], [0.5])

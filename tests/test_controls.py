@@ -1,4 +1,4 @@
-"""ipbook.controls: settings read from configs, and the three controls' verdicts on tables whose
+"""ipbook.experiments.controls: settings read from configs, and the three controls' verdicts on tables whose
 answers are known."""
 from types import SimpleNamespace
 
@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ipbook.controls import (CONTROLS, collapsed_runs, control_runs, delta_i, dose_response, saxe_verdict,
-                             setting_of, width_verdicts)
+from ipbook.experiments.controls import CONTROLS, collapsed_runs, control_runs, delta_i, dose_response, saxe_verdict, setting_of, width_verdicts
 
 
 def test_setting_of_resolves_the_defaults():
@@ -38,7 +37,7 @@ def test_delta_i_carries_the_judges_verdict_per_layer():
 
 
 def test_runs_by_setting_orders_runs_by_their_setting():
-    from ipbook.controls import runs_by_setting
+    from ipbook.experiments.controls import runs_by_setting
 
     t = pd.DataFrame({"run": ["deep-nz20", "deep-nz5", "deep-nz20", "deep"], "setting": [20, 5, 20, 50]})
     assert runs_by_setting(t, "n_Z = {}") == {"n_Z = 5": "deep-nz5", "n_Z = 20": "deep-nz20", "n_Z = 50": "deep"}
@@ -91,7 +90,7 @@ def test_dose_response_averages_over_seeds_per_lambda():
 
 
 def test_control_runs_join_the_control_profile_with_the_paper_runs(monkeypatch, tmp_path):
-    import ipbook.experiments as E
+    import ipbook.experiments.profiles as E
 
     def fake_load_seeds(dataset, profile, *, runs=None, root=None):
         if profile == "controls-sparsity":
@@ -120,7 +119,7 @@ def test_collapsed_runs_end_far_above_the_best_final_test_loss_of_the_control():
 def test_delta_grid_means_and_counts_per_rule_and_layer():
     import pandas as pd
 
-    from ipbook.controls import delta_grid
+    from ipbook.experiments.controls import delta_grid
 
     t = pd.DataFrame({"model": "deep", "setting": ["relu", "relu", "sigmoid", "sigmoid"], "seed": [0, 1, 0, 1],
                       "layer": "Z", "dI": [0.1, 0.3, 1.0, 2.0], "simplifies": [False, True, True, True]})

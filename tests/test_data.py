@@ -1,4 +1,4 @@
-"""Tests of ipbook.data: sizes read from the files, pixel values, fractions, errors, EMNIST letters."""
+"""Tests of ipbook.nets.data: sizes read from the files, pixel values, fractions, errors, EMNIST letters."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from ipbook import data as D
-from ipbook.data import DATASET_NAMES, DatasetNotFoundError, ImageData, data_root, load_dataset
+from ipbook.nets import data as D
+from ipbook.nets.data import DATASET_NAMES, DatasetNotFoundError, ImageData, data_root, load_dataset
 
 
 # ----------------------------------------------------------------------------------- helpers

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from ipbook.estimators import (NOISE_VARIANCES, VariableSample, binned_layer_information, ksg_mutual_information,
-                               mutual_information, noisy_bounds, noisy_lower, noisy_upper, vae_lower_bound,
-                               vae_rate)
+from ipbook.estimators.noisy import NOISE_VARIANCES, noisy_bounds, noisy_lower, noisy_upper
+from ipbook.estimators.matrix import VariableSample, mutual_information
+from ipbook.estimators.binning import binned_layer_information
+from ipbook.estimators.ksg import ksg_mutual_information
+from ipbook.estimators.vae import vae_lower_bound, vae_rate
 
 
 def _brute_pairwise(t: np.ndarray, scale: float) -> float:

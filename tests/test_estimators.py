@@ -6,15 +6,8 @@ import pytest
 import torch
 from scipy.spatial.distance import pdist, squareform
 
-from ipbook.estimators import (
-    binned_mutual_information,
-    gram_matrix,
-    information_plane,
-    joint_entropy,
-    mutual_information,
-    renyi_entropy,
-    scott_bandwidth,
-)
+from ipbook.estimators.binning import binned_mutual_information
+from ipbook.estimators.matrix import gram_matrix, information_plane, joint_entropy, mutual_information, renyi_entropy, scott_bandwidth
 
 rng = np.random.default_rng(1234)
 
@@ -196,7 +189,7 @@ def test_cpu_and_cuda_agree():
 
 
 def test_information_plane_object_reuses_x_and_matches_function():
-    from ipbook.estimators import InformationPlane
+    from ipbook.estimators.matrix import InformationPlane
 
     x = torch.rand(50, 30)
     plane = InformationPlane(x)
@@ -214,7 +207,7 @@ def test_information_plane_object_reuses_x_and_matches_function():
 
 
 def test_eigen_step_split_over_threads_equals_one_batched_call():
-    from ipbook.estimators import _eigvalsh, information_plane
+    from ipbook.estimators.matrix import _eigvalsh, information_plane
 
     g = torch.Generator().manual_seed(0)
     a = torch.randn(17, 100, 100, generator=g, dtype=torch.float64)

@@ -2,8 +2,8 @@
 import pytest
 
 from ipbook.cli import main as cli_main
-from ipbook.experiments import load_profile, run_configs, run_profile
-from ipbook.training import load_run
+from ipbook.experiments.profiles import load_profile, run_configs, run_profile
+from ipbook.nets.runs import load_run
 
 SEVEN = ["shallow", "deep", "deep-10pct", "sparse", "tied", "vae", "label"]
 
@@ -26,7 +26,7 @@ def test_unknown_profile_and_run_are_named():
 
 
 def test_runs_command_trains_then_reuses(tmp_path, monkeypatch, capsys):
-    import ipbook.experiments as ex
+    import ipbook.experiments.profiles as ex
 
     monkeypatch.setattr(ex, "RESULTS_DIR", tmp_path)
     args = ["runs", "--profile", "quick", "--dataset", "fashion-mnist", "--runs", "tied", "--quiet"]
@@ -41,14 +41,14 @@ def test_runs_command_trains_then_reuses(tmp_path, monkeypatch, capsys):
 def test_load_seeds_keeps_only_complete_seeds(tmp_path):
     import shutil
 
-    from ipbook.experiments import load_seeds, run_configs
-    from ipbook.training import train
+    from ipbook.experiments.profiles import load_seeds, run_configs
+    from ipbook.nets.training import train
 
     params = tmp_path / "params"
     params.mkdir()
     (params / "tiny.yaml").write_text("seeds: [0, 1]\ndefaults: {steps: 5, ip_every: 5, test_points: 2, "
                                       "train_fraction: 0.1}\nruns:\n  a: {model: shallow}\n  b: {model: tied}\n")
-    import ipbook.experiments as ex
+    import ipbook.experiments.profiles as ex
 
     old = ex.PARAMS_DIR
     ex.PARAMS_DIR = params
@@ -69,7 +69,7 @@ def test_load_seeds_keeps_only_complete_seeds(tmp_path):
 
 
 def test_controls_write_under_results_controls():
-    from ipbook.experiments import RESULTS_DIR, sensitivity_dir, sweep_root
+    from ipbook.experiments.profiles import RESULTS_DIR, sensitivity_dir, sweep_root
 
     assert sweep_root("seeds") == RESULTS_DIR and sweep_root("controls-width") == RESULTS_DIR / "controls"
     assert sensitivity_dir("seeds") == RESULTS_DIR / "sensitivity"

@@ -1,9 +1,12 @@
-"""ipbook.findings on hand-made metrics with known answers."""
+"""ipbook.claims.paper on hand-made metrics with known answers."""
 import numpy as np
 import pytest
 
-from ipbook import findings as F
-from ipbook.training import Run
+from ipbook import measures as M
+from ipbook import text as T
+from ipbook.claims import findings as CF
+from ipbook.claims import paper as F
+from ipbook.nets.runs import Run
 
 LAYERS5 = np.array(["E1", "E2", "Z", "D1", "D2"])
 
@@ -30,22 +33,22 @@ def metrics(i_xt, i_tx, layers, steps=None, train_loss=None, test_loss=None):
 
 # ----------------------------------------------------------------------------- smoothing
 def test_window_is_one_percent_with_a_floor():
-    assert F.smoothing_window(30001) == 300
-    assert F.smoothing_window(201) == 3
-    assert F.smoothing_window(2) == 2
+    assert M.smoothing_window(30001) == 300
+    assert M.smoothing_window(201) == 3
+    assert M.smoothing_window(2) == 2
 
 
 def test_moving_average_known_values():
-    np.testing.assert_allclose(F.moving_average([1, 2, 3, 4, 5], 2), [1.5, 2.5, 3.5, 4.5])
-    np.testing.assert_allclose(F.moving_average([1, 2, 3], 3), [2.0])
+    np.testing.assert_allclose(M.moving_average([1, 2, 3, 4, 5], 2), [1.5, 2.5, 3.5, 4.5])
+    np.testing.assert_allclose(M.moving_average([1, 2, 3], 3), [2.0])
     with pytest.raises(ValueError):
-        F.moving_average([1, 2], 3)
+        M.moving_average([1, 2], 3)
 
 
 # ----------------------------------------------------------------------------- simplifying phase
 def test_rise_to_3_fall_to_2_gives_delta_1():
     x = rise_and_fall()
-    sp = F.simplifying_phase(x, steps=np.arange(len(x)) * 10)
+    sp = M.simplifying_phase(x, steps=np.arange(len(x)) * 10)
     assert sp["dI_raw"] == pytest.approx(1.0)
     # a 10-point window on a peak with slopes 0.01 and 0.0014 per point barely lowers it
     assert sp["window"] == 10
@@ -56,7 +59,7 @@ def test_rise_to_3_fall_to_2_gives_delta_1():
 
 def test_monotone_rise_has_no_simplifying_phase():
     x = np.linspace(0, 4, 500)
-    sp = F.simplifying_phase(x)
+    sp = M.simplifying_phase(x)
     assert sp["dI"] == 0.0 and sp["dI_raw"] == 0.0
 
 
@@ -65,40 +68,40 @@ def test_smoothing_ignores_single_iteration_noise_but_raw_does_not():
     # in the smoothed trajectory (window 10) the spike adds at most 0.5 / 10 to any window
     x = np.linspace(0, 2, 1000)
     x[-5] += 0.5
-    sp = F.simplifying_phase(x)
+    sp = M.simplifying_phase(x)
     assert sp["dI_raw"] == pytest.approx(2 + 0.5 - 2 - (2 / 999) * 4, abs=1e-9)
     assert sp["dI"] < 0.06
 
 
 def test_explicit_window():
-    sp = F.simplifying_phase([0, 1, 3, 1, 0], window=1)
+    sp = M.simplifying_phase([0, 1, 3, 1, 0], window=1)
     assert sp["dI"] == 3 and sp["peak_step"] == 2
-    sp = F.simplifying_phase([0, 1, 3, 1, 0], window=3)   # means 4/3, 5/3, 4/3
+    sp = M.simplifying_phase([0, 1, 3, 1, 0], window=3)   # means 4/3, 5/3, 4/3
     assert sp["dI"] == pytest.approx(1 / 3) and sp["peak_step"] == 2
 
 
 def test_rise_step():
     steps = np.arange(101) * 10
     x = np.linspace(0, 4, 101)                        # reaches half its final value at index 50
-    assert F.rise_step(x, steps, window=1) == 500
-    assert F.rise_step(x, steps, fraction=0.25, window=1) == 250
-    assert F.rise_step(x, steps, window=3) == 500     # a symmetric window does not shift a ramp
+    assert M.rise_step(x, steps, window=1) == 500
+    assert M.rise_step(x, steps, fraction=0.25, window=1) == 250
+    assert M.rise_step(x, steps, window=3) == 500     # a symmetric window does not shift a ramp
 
 
 def test_spoken_list_is_not_read_as_a_tuple():
     import ast
 
-    assert str(F.spoken_list([5, 10, 20])) == "5, 10 and 20" and str(F.spoken_list([5])) == "5"
-    assert str(F.spoken_list([])) == "none" and str(F.spoken_list([], empty="no width")) == "no width"
+    assert str(T.spoken_list([5, 10, 20])) == "5, 10 and 20" and str(T.spoken_list([5])) == "5"
+    assert str(T.spoken_list([])) == "none" and str(T.spoken_list([], empty="no width")) == "no width"
     with pytest.raises((ValueError, SyntaxError)):
-        ast.literal_eval(str(F.spoken_list([5, 10, 20])))
+        ast.literal_eval(str(T.spoken_list([5, 10, 20])))
 
 
 def test_text_displays_without_quotes():
-    t = F.Text("supported")
+    t = T.Text("supported")
     assert repr(t) == "supported" and str(t) == "supported" and t == "supported"
-    assert F.verdict(True) == "supported" and F.verdict(False) == "not supported"
-    assert F.verdict(True, judged=False).text.startswith("cannot be judged")
+    assert T.verdict(True) == "supported" and T.verdict(False) == "not supported"
+    assert T.verdict(True, judged=False).text.startswith("cannot be judged")
 
 
 # ----------------------------------------------------------------------------- diagonal
@@ -107,7 +110,7 @@ def test_diagonal_gap_averages_the_last_percent():
     i_xt = np.full(n, 3.0)
     i_tx = np.full(n, 2.0)
     i_tx[-10:] = 2.96              # the last 1 %: gap 0.04
-    d = F.diagonal_gap(i_xt, i_tx)
+    d = M.diagonal_gap(i_xt, i_tx)
     assert d["gap"] == pytest.approx(0.04)
     assert d["min"] == pytest.approx(0.04)
 
@@ -117,7 +120,7 @@ def test_diagonal_min_skips_the_first_ten_percent():
     i_tx = np.ones(100) * 0.5
     i_tx[5] = 2.0                  # I(T;X') > I(X;T) early: ignored
     i_tx[50] = 1.3                 # later: counted
-    assert F.diagonal_gap(i_xt, i_tx)["min"] == pytest.approx(-0.3)
+    assert M.diagonal_gap(i_xt, i_tx)["min"] == pytest.approx(-0.3)
 
 
 # ----------------------------------------------------------------------------- DPI
@@ -129,7 +132,7 @@ def clean_deep(s=100):
 
 
 def test_clean_chain_has_no_violation():
-    d = F.dpi_violations(*clean_deep(), LAYERS5)
+    d = M.dpi_violations(*clean_deep(), LAYERS5)
     assert d["enc_violations"] == 0 and d["dec_violations"] == 0
     assert d["enc_max"] == 0.0 and d["dec_max"] == 0.0
     assert len(d["pairs"]) == 4
@@ -140,7 +143,7 @@ def test_planted_encoder_violations_are_counted_with_their_max():
     i_xt[40, 1] = i_xt[40, 0] + 0.3      # I(X;E2) > I(X;E1) by 0.3
     i_xt[70, 2] = i_xt[70, 1] + 0.2      # I(X;Z) > I(X;E2) by 0.2
     i_xt[90, 2] = i_xt[90, 1] + 0.04     # within tol: not counted, but it is no max either
-    d = F.dpi_violations(i_xt, i_tx, LAYERS5, tol=0.05)
+    d = M.dpi_violations(i_xt, i_tx, LAYERS5, tol=0.05)
     assert d["enc_violations"] == 2
     assert d["enc_steps"] == [40, 70]
     assert d["enc_max"] == pytest.approx(0.3)
@@ -151,7 +154,7 @@ def test_planted_decoder_violations_are_counted_with_their_max():
     i_xt, i_tx = clean_deep()
     i_tx[10, 2] = i_tx[10, 3] + 0.5      # I(Z;X') > I(D1;X') by 0.5
     i_tx[20, 3] = i_tx[20, 4] + 0.1      # I(D1;X') > I(D2;X') by 0.1
-    d = F.dpi_violations(i_xt, i_tx, LAYERS5, tol=0.05)
+    d = M.dpi_violations(i_xt, i_tx, LAYERS5, tol=0.05)
     assert d["dec_violations"] == 2 and d["dec_steps"] == [10, 20]
     assert d["dec_max"] == pytest.approx(0.5)
     assert d["enc_violations"] == 0
@@ -160,21 +163,21 @@ def test_planted_decoder_violations_are_counted_with_their_max():
 def test_a_small_break_is_the_max_but_not_a_violation():
     i_xt, i_tx = clean_deep()
     i_xt[50, 1] = i_xt[50, 0] + 0.03
-    d = F.dpi_violations(i_xt, i_tx, LAYERS5, tol=0.05)
+    d = M.dpi_violations(i_xt, i_tx, LAYERS5, tol=0.05)
     assert d["enc_violations"] == 0 and d["enc_max"] == pytest.approx(0.03)
 
 
 def test_exclude_skips_pairs_with_that_layer():
     i_xt, i_tx = clean_deep()
     i_xt[:, 2] = 6.64                    # a VAE-like bottleneck above every encoder layer
-    d = F.dpi_violations(i_xt, i_tx, LAYERS5)
+    d = M.dpi_violations(i_xt, i_tx, LAYERS5)
     assert d["enc_violations"] == 100 and d["enc_max"] == pytest.approx(6.64 - 0.0)
-    d = F.dpi_violations(i_xt, i_tx, LAYERS5, exclude=("Z",))
+    d = M.dpi_violations(i_xt, i_tx, LAYERS5, exclude=("Z",))
     assert d["enc_violations"] == 0 and d["pairs"] == ["I(X;E1) >= I(X;E2)", "I(D1;X') <= I(D2;X')"]
 
 
 def test_single_layer_has_no_pairs():
-    d = F.dpi_violations(np.ones((5, 1)), np.ones((5, 1)), ["Z"])
+    d = M.dpi_violations(np.ones((5, 1)), np.ones((5, 1)), ["Z"])
     assert d["enc_violations"] == 0 and np.isnan(d["enc_max"]) and d["pairs"] == []
 
 
@@ -183,7 +186,7 @@ def test_final_losses():
     tl = np.ones(1000)
     tl[-10:] = 0.2                        # the last 1 % of the iterations
     te = np.array([1.0, 0.5, 0.3])
-    f = F.final_losses(metrics(np.zeros(3), np.zeros(3), ["Z"], train_loss=tl, test_loss=te))
+    f = M.final_losses(metrics(np.zeros(3), np.zeros(3), ["Z"], train_loss=tl, test_loss=te))
     assert f["train_loss"] == pytest.approx(0.2)
     assert f["test_loss"] == pytest.approx(0.3)
     assert f["gen_gap"] == pytest.approx(0.1) and f["gen_gap_rel"] == pytest.approx(0.5)
@@ -192,10 +195,10 @@ def test_final_losses():
 
 def test_final_train_loss_uses_at_least_ten_iterations():
     tl = np.r_[np.ones(90), np.zeros(10)]
-    f = F.final_losses(metrics(np.zeros(3), np.zeros(3), ["Z"], train_loss=tl))
+    f = M.final_losses(metrics(np.zeros(3), np.zeros(3), ["Z"], train_loss=tl))
     assert f["train_loss"] == 0.0
     tl = np.r_[np.ones(91), np.zeros(9)]
-    assert F.final_losses(metrics(np.zeros(3), np.zeros(3), ["Z"], train_loss=tl))["train_loss"] == pytest.approx(0.1)
+    assert M.final_losses(metrics(np.zeros(3), np.zeros(3), ["Z"], train_loss=tl))["train_loss"] == pytest.approx(0.1)
 
 
 def test_tables():
@@ -207,7 +210,7 @@ def test_tables():
                                                            "epochs": 16.7, "ip_samples": 100}})
     runs = {"shallow": shallow, "deep": deep}
 
-    lt = F.layer_table(runs)
+    lt = CF.layer_table(runs)
     assert list(lt.index) == [("shallow", "Z")] + [("deep", n) for n in LAYERS5]
     assert lt.loc[("shallow", "Z"), "dI_raw"] == pytest.approx(1.0)
     assert bool(lt.loc[("shallow", "Z"), "simplifying"])
@@ -216,7 +219,7 @@ def test_tables():
     assert not lt.loc["deep", "simplifying"].any()
     assert lt.loc[("deep", "E1"), "diag_gap"] == pytest.approx(1.5, abs=0.01)
 
-    rt = F.run_table(runs)
+    rt = CF.run_table(runs)
     assert rt.loc["deep", "enc_violations"] == 1 and rt.loc["deep", "enc_last"] == 500
     assert rt.loc["deep", "dec_last"] == -1 and rt.loc["shallow", "enc_last"] == -1
     assert rt.loc["deep", "enc_max"] == pytest.approx(0.3)
@@ -224,7 +227,7 @@ def test_tables():
     assert rt.loc["shallow", "simplifying_layers"] == "Z" and rt.loc["deep", "simplifying_layers"] == "none"
     assert bool(rt.loc["shallow", "generalizes"])      # the default test loss ends at 0.1 = train
 
-    full = F.findings_table(runs)
+    full = CF.findings_table(runs)
     assert full.shape[0] == 6
     assert full.loc[("deep", "Z"), "enc_violations"] == 1
     assert full.loc[("shallow", "Z"), "dI_raw"] == pytest.approx(1.0)
@@ -254,10 +257,10 @@ def test_paper_claims_on_known_trajectories():
     assert set(claims) == {"shallow_simp", "shallow_diag", "sparse_amp", "tied_none", "tied_loss",
                            "gen", "below_diag"}
     assert claims["shallow_simp"].verdict == "supported"
-    d_shallow = F.simplifying_phase(runs["shallow"]["i_xt"][:, 0])["dI"]
-    d_sparse = F.simplifying_phase(runs["sparse"]["i_xt"][:, 0])["dI"]
+    d_shallow = M.simplifying_phase(runs["shallow"]["i_xt"][:, 0])["dI"]
+    d_sparse = M.simplifying_phase(runs["sparse"]["i_xt"][:, 0])["dI"]
     assert d_shallow == pytest.approx(1.0, abs=0.03) and d_sparse == pytest.approx(2.0, abs=0.03)
-    lt = F.layer_table(runs)
+    lt = CF.layer_table(runs)
     lo, hi = lt.loc[("shallow", "Z"), "dI_low"], lt.loc[("shallow", "Z"), "dI_high"]
     assert lo <= d_shallow <= hi and lt.loc[("shallow", "Z"), "verdict"] == "simplifies"
     assert claims["shallow_simp"].measured == f"ΔI(Z) = {d_shallow:.2f} [{lo:.2f}, {hi:.2f}] bits"
@@ -335,7 +338,7 @@ def test_claims_over_seeds_mean_sd_and_k_of_n():
         seeds[seed] = runs
     table = F.claims_over_seeds(seeds).set_index("Claim")
     row = table.loc["The shallow AE has a simplifying phase"]
-    dIs = [F.simplifying_phase(r["shallow"]["i_xt"][:, 0])["dI"] for r in seeds.values()]
+    dIs = [M.simplifying_phase(r["shallow"]["i_xt"][:, 0])["dI"] for r in seeds.values()]
     assert row["Measured"] == f"ΔI(Z) {np.mean(dIs):.2f} ± {np.std(dIs, ddof=1):.2f} bits"
     assert row["Verdict"] == "holds in 2 of 3 seeds" and row["Seeds"] == 3   # 0.1 bits is not > 0.1
     assert table.loc["The tied AE has no simplifying phase", "Verdict"] == "holds in 3 of 3 seeds"
@@ -351,7 +354,7 @@ def test_seed_spread_and_verdict_changes():
         runs["shallow"]["i_tx"] = runs["shallow"]["i_xt"] - 0.02
         seeds[seed] = runs
     spread = F.seed_spread(seeds)
-    dIs = np.array([F.simplifying_phase(r["shallow"]["i_xt"][:, 0])["dI"] for r in seeds.values()])
+    dIs = np.array([M.simplifying_phase(r["shallow"]["i_xt"][:, 0])["dI"] for r in seeds.values()])
     assert spread.loc["shallow", "seeds"] == 3
     assert spread.loc["shallow", "ΔI(Z) sd"] == pytest.approx(dIs.std(ddof=1))
     assert spread.loc["tied", "ΔI(Z) mean [bits]"] == 0.0
@@ -369,7 +372,7 @@ def test_claims_table_with_seeds_adds_mean_sd_and_k_of_n():
     table = F.claims_table(claims, figures="1", seeds=seeds).set_index("Claim")
     assert list(table.columns) == ["Figure", "Measured", "Threshold", "Verdict", "Over seeds", "Holds in"]
     row = table.loc["The shallow AE has a simplifying phase"]
-    dIs = [F.simplifying_phase(r["shallow"]["i_xt"][:, 0])["dI"] for r in seeds.values()]
+    dIs = [M.simplifying_phase(r["shallow"]["i_xt"][:, 0])["dI"] for r in seeds.values()]
     assert row["Over seeds"] == f"ΔI(Z) {np.mean(dIs):.2f} ± {np.std(dIs, ddof=1):.2f} bits"
     assert row["Holds in"] == "2 of 3 seeds" and row["Verdict"] == "supported"
     assert "Seeds" in F.claims_table(claims, seeds={0: seeds[0]}).columns     # one seed: as before
@@ -379,10 +382,10 @@ def test_verdicts_by_dataset_has_one_verdict_column_per_dataset(monkeypatch):
     """Seeds counted per dataset ("k of n"); a dataset with one seed shows the verdict itself."""
     import dataclasses
 
-    import ipbook.findings as F
+    import ipbook.claims.paper as F
 
-    claim = F.Claim(key="k", claim="A claim", figure="1d", measured="", threshold="", verdict=F.verdict(True), seeds=1)
-    monkeypatch.setattr(F, "paper_claims", lambda runs, tol=0.05: [dataclasses.replace(claim, verdict=F.verdict(runs["ok"]))])
+    claim = F.Claim(key="k", claim="A claim", figure="1d", measured="", threshold="", verdict=T.verdict(True), seeds=1)
+    monkeypatch.setattr(F, "paper_claims", lambda runs, tol=0.05: [dataclasses.replace(claim, verdict=T.verdict(runs["ok"]))])
     monkeypatch.setattr(F, "glue_values", lambda runs, claims: {})
     seeds = {"mnist": {0: {"ok": True}, 1: {"ok": True}, 2: {"ok": False}}, "fashion-mnist": {0: {"ok": False}}}
     table = F.verdicts_by_dataset(seeds)

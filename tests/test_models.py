@@ -1,4 +1,4 @@
-"""Tests of ipbook.models: shapes, the losses against hand computations, weight tying, training."""
+"""Tests of ipbook.nets.models: shapes, the losses against hand computations, weight tying, training."""
 from __future__ import annotations
 
 import math
@@ -8,17 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ipbook.data import load_dataset
-from ipbook.models import (
-    MODEL_NAMES,
-    AEOutput,
-    Autoencoder,
-    LabelAE,
-    SparseAE,
-    TiedAE,
-    VAE,
-    build_model,
-)
+from ipbook.nets.data import load_dataset
+from ipbook.nets.models import MODEL_NAMES, AEOutput, Autoencoder, LabelAE, SparseAE, TiedAE, VAE, build_model
 
 DEEP_LAYERS = ("E1", "E2", "Z", "D1", "D2")
 EXPECTED = {  # name: (layer names, layer widths, extras)
@@ -239,7 +230,7 @@ def test_loss_falls_on_fashion_mnist(fashion, name):
 
 
 def test_label_interpolations_decode_label_mixtures():
-    from ipbook.models import build_model, label_interpolations
+    from ipbook.nets.models import build_model, label_interpolations
 
     torch.manual_seed(0)
     model = build_model("label")
@@ -266,7 +257,7 @@ ACTIVATION_CHECKS = {  # name: (function of the pre-activation, range of the val
 @pytest.mark.parametrize("activation", list(ACTIVATION_CHECKS))
 @pytest.mark.parametrize("name", ["shallow", "deep", "tied", "vae", "label"])
 def test_activation_shapes_layer_names_and_values(name, activation):
-    from ipbook.models import ACTIVATION_NAMES
+    from ipbook.nets.models import ACTIVATION_NAMES
 
     assert activation in ACTIVATION_NAMES
     torch.manual_seed(0)
@@ -320,7 +311,7 @@ def test_sigmoid_default_is_unchanged_and_bad_settings_are_named():
 
 
 def test_the_classifier_is_the_deep_encoder_and_a_softmax_with_the_cross_entropy():
-    from ipbook.models import Classifier
+    from ipbook.nets.models import Classifier
 
     torch.manual_seed(0)
     m = build_model("classifier")

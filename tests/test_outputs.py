@@ -1,5 +1,5 @@
 """Never lose a committed result, and fail before the work: the output checks of every command
-(ipbook.outputs), the sensitivity tables' guard on a copy of the committed tables with the
+(ipbook.store), the sensitivity tables' guard on a copy of the committed tables with the
 checkpoints absent, the committed-run guard, the summary lines, and the command line's bounds."""
 import shutil
 import subprocess
@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from ipbook.cli import main as cli_main
-from ipbook.experiments import RESULTS_DIR
-from ipbook.outputs import (SmallerTableError, check_writable, is_committed, refuse_smaller_table,
-                            removed_on_failure)
-from ipbook.sensitivity import TABLE_SUFFIXES, evaluate_sweep
-from ipbook.training import load_run, train
+from ipbook.experiments.profiles import RESULTS_DIR
+from ipbook.store import SmallerTableError, check_writable, is_committed, refuse_smaller_table, removed_on_failure
+from ipbook.experiments.sensitivity import TABLE_SUFFIXES, evaluate_sweep
+from ipbook.nets.runs import load_run
+from ipbook.nets.training import train
 
 QUICK = dict(dataset="fashion-mnist", train_fraction=0.1, ip_every=5, test_points=4, progress=False)
 
@@ -177,7 +177,7 @@ def test_bad_numbers_are_refused_naming_the_value_and_the_range(argv, message, c
 
 
 def test_sweep_seeds_below_zero_are_refused_in_the_api_too():
-    from ipbook.sweep import run_tasks, sweep
+    from ipbook.experiments.sweep import run_tasks, sweep
 
     with pytest.raises(ValueError, match=r"seeds must be integers >= 0; got \[-1\]"):
         sweep("seeds", "mnist", [-1])
@@ -186,7 +186,7 @@ def test_sweep_seeds_below_zero_are_refused_in_the_api_too():
 
 
 def test_draws_reach_every_grid(tmp_path, monkeypatch):
-    import ipbook.sensitivity as sensitivity
+    import ipbook.experiments.sensitivity as sensitivity
 
     seen = {}
 

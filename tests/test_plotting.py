@@ -1,4 +1,4 @@
-"""ipbook.plotting on small hand-made metrics: every figure function draws and returns its figure."""
+"""ipbook.site.plotting on small hand-made metrics: every figure function draws and returns its figure."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from ipbook import plotting as P  # noqa: E402
+from ipbook.site import plotting as P  # noqa: E402
 
 LAYERS = ["E1", "E2", "Z", "D1", "D2"]
 

@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from ipbook import InformationPlaneRecorder, information_plane
-from ipbook.estimators import binned_layer_information, noisy_upper
+from ipbook.estimators.binning import binned_layer_information
+from ipbook.estimators.noisy import noisy_upper
 
 
 class Custom(nn.Module):

@@ -1,4 +1,4 @@
-"""ipbook.second_opinion: the estimators of real information on a run's checkpoints, the
+"""ipbook.experiments.second_opinion: the estimators of real information on a run's checkpoints, the
 table writer's guard, saturation and the verdicts."""
 import math
 
@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ipbook.estimators import noisy_upper
-from ipbook.second_opinion import (COLUMNS, Grid, estimator_verdicts, evaluate_run, evaluate_sweep, load_table,
-                                   saturated, simplifying)
+from ipbook.estimators.noisy import noisy_upper
+from ipbook.experiments.second_opinion import COLUMNS, Grid, estimator_verdicts, evaluate_run, evaluate_sweep, load_table, saturated, simplifying
 
 QUICK = dict(dataset="fashion-mnist", train_fraction=0.1, ip_every=5, test_points=4, progress=False)
 SMALL = Grid(n=200, draws=3, draw_steps=2)
@@ -16,7 +15,7 @@ SMALL = Grid(n=200, draws=3, draw_steps=2)
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from ipbook.training import train
+    from ipbook.nets.training import train
 
     root = tmp_path_factory.mktemp("so")
     runs = {m: train(model=m, max_steps=30, checkpoints=[0, 10, 30], **QUICK,
@@ -44,8 +43,8 @@ def test_every_estimator_on_every_layer_at_every_checkpoint(tiny):
 def test_a_row_equals_the_estimator_on_the_same_activations(tiny):
     import torch
 
-    from ipbook.sensitivity import probe_index
-    from ipbook.data import load_dataset
+    from ipbook.experiments.sensitivity import probe_index
+    from ipbook.nets.data import load_dataset
 
     _, runs = tiny
     run = runs["shallow"]
@@ -108,7 +107,7 @@ def test_a_drop_below_the_margin_does_not_count():
 def test_the_verdict_matrix_is_split_into_two_page_tables():
     import pandas as pd
 
-    from ipbook.second_opinion import split_verdict_matrix
+    from ipbook.experiments.second_opinion import split_verdict_matrix
 
     m = pd.DataFrame({"paper's kernel": ["5/5"], "noisy-upper σ²=0.1": ["1/1"], "noisy-lower σ²=1": ["saturated"],
                       "binning 10 bins": ["0/1"], "vae-rate": ["–"]}, index=["A claim"])
@@ -121,7 +120,7 @@ def test_the_verdict_matrix_is_split_into_two_page_tables():
 def _activation_rows(shapes: dict[str, list[float]]) -> pd.DataFrame:
     """Synthetic rows of the activation control: one trajectory of Z per ``<model>-<activation>``,
     the sigmoid ones under the seeds profile's names (``shallow``), relabelled by activation_rows."""
-    from ipbook.second_opinion import activation_rows
+    from ipbook.experiments.second_opinion import activation_rows
 
     parts = {run: _rows(values, run=run.removesuffix("-sigmoid")) for run, values in shapes.items()}
     seeds = pd.concat([p for r, p in parts.items() if r.endswith("-sigmoid")], ignore_index=True)
@@ -134,7 +133,7 @@ RISES = [3.0, 4.0, 5.0, 5.5, 5.8] + [6.0] * 7
 
 
 def test_saxe_et_al_holds_when_only_the_saturating_nonlinearities_simplify():
-    from ipbook.second_opinion import activation_drops, activation_grid, saxe_verdicts
+    from ipbook.experiments.second_opinion import activation_drops, activation_grid, saxe_verdicts
 
     rows = _activation_rows({"shallow-sigmoid": FALLS, "shallow-tanh": FALLS, "shallow-relu": RISES,
                              "shallow-linear": RISES})
@@ -149,7 +148,7 @@ def test_saxe_et_al_holds_when_only_the_saturating_nonlinearities_simplify():
 
 
 def test_saxe_et_al_fails_on_a_relu_drop_and_cannot_judge_a_saturated_sigmoid():
-    from ipbook.second_opinion import activation_drops, activation_grid, saxe_verdicts
+    from ipbook.experiments.second_opinion import activation_drops, activation_grid, saxe_verdicts
 
     relu_falls = _activation_rows({"shallow-sigmoid": FALLS, "shallow-tanh": FALLS, "shallow-relu": FALLS})
     assert saxe_verdicts(activation_drops(relu_falls)).iloc[0] == "does not hold"

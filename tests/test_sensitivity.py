@@ -1,4 +1,4 @@
-"""ipbook.sensitivity: the estimator grid on checkpoints, checked against textbook formulas,
+"""ipbook.experiments.sensitivity: the estimator grid on checkpoints, checked against textbook formulas,
 known cases (the Gaussian closed form, an invertible rescaling, the α = 2 Frobenius identity) and
 the online trajectory of a trained run."""
 import dataclasses
@@ -10,12 +10,12 @@ import pytest
 import torch
 from scipy.spatial.distance import pdist
 
-from ipbook.appendix import gaussian_mi_theory, gaussian_samples
-from ipbook.estimators import (_entropies, _entropy_from_eigenvalues, binned_mutual_information,
-                               gram_matrix, information_plane, mutual_information)
-from ipbook.sensitivity import (PAPER, TABLE_SUFFIXES, Setting, VariableSample, evaluate_run, evaluate_sweep,
-                                input_entropy, layer_geometry, load_tables, paper_grid, plane_under_settings,
-                                probe_index, rescaled_information)
+from ipbook.experiments.appendix import gaussian_mi_theory, gaussian_samples
+from ipbook.estimators.matrix import _entropies, _entropy_from_eigenvalues, gram_matrix, information_plane, mutual_information
+from ipbook.estimators.binning import binned_mutual_information
+from ipbook.estimators.spec import PAPER, Setting
+from ipbook.experiments.sensitivity import TABLE_SUFFIXES, evaluate_run, evaluate_sweep, input_entropy, layer_geometry, load_tables, paper_grid, plane_under_settings, probe_index, rescaled_information
+from ipbook.estimators.matrix import VariableSample
 
 
 def _sigmoid_layers(seed=0, n=100, widths=(50,), scale=3.0):
@@ -116,7 +116,7 @@ def test_layer_geometry_on_a_hand_made_layer():
     assert g["within_class"] == pytest.approx((d[0] + d[5]) / 2)
     assert g["between_class"] == pytest.approx(d[1:5].mean())
     assert math.isnan(layer_geometry(t * 3 - 1, [0, 0, 1, 1], 1.0)["saturated"])   # not a sigmoid layer
-    from ipbook.sensitivity import saturated_fraction
+    from ipbook.experiments.sensitivity import saturated_fraction
 
     assert saturated_fraction(t * 2 - 1, "tanh") == pytest.approx(2 / 8)       # the same points of tanh
     assert saturated_fraction(np.array([[0.0, 1.0], [0.0, 3.0]]), "relu") == pytest.approx(0.5)
@@ -147,7 +147,7 @@ def test_probe_draws():
 
 @pytest.fixture(scope="module")
 def tiny_runs(tmp_path_factory):
-    from ipbook.training import train
+    from ipbook.nets.training import train
 
     root = tmp_path_factory.mktemp("sweep")
     quick = dict(dataset="fashion-mnist", train_fraction=0.1, ip_every=5, test_points=4, progress=False)
@@ -214,7 +214,7 @@ def test_evaluate_sweep_writes_tables_lists_runs_without_checkpoints_and_reuses_
 def test_a_run_without_checkpoints_here_keeps_its_rows_from_the_earlier_tables(tiny_runs, tmp_path):
     import shutil
 
-    from ipbook.training import CHECKPOINT_FILE
+    from ipbook.nets.config import CHECKPOINT_FILE
 
     root = tmp_path / "sweep"
     shutil.copytree(tiny_runs[0], root)
@@ -268,8 +268,9 @@ def _synthetic_rows():
 
 
 def test_reading_the_tables_gives_the_numbers_put_in():
-    from ipbook.sensitivity import (at_setting, collapse_deviation, input_entropy_table, probe_noise,
-                                    simplifying_over_checkpoints)
+    from ipbook.claims.robustness import at_setting
+    from ipbook.claims.robustness import simplifying_over_checkpoints
+    from ipbook.experiments.sensitivity import collapse_deviation, input_entropy_table, probe_noise
 
     rows = _synthetic_rows()
     assert len(at_setting(rows)) == 2 * 12 and len(at_setting(rows, Setting(gamma=8.0))) == 24
@@ -293,7 +294,7 @@ def test_reading_the_tables_gives_the_numbers_put_in():
 
 
 def test_robustness_matrix_counts_the_judges_verdicts_per_seed():
-    from ipbook.sensitivity import claim_verdicts, robustness_matrix, robustness_summary
+    from ipbook.claims.robustness import claim_verdicts, robustness_matrix, robustness_summary
 
     rows = _synthetic_rows()
     shift = rows.draw.map({0: 0.0, 1: 0.1, 2: -0.1})

@@ -4,7 +4,7 @@ import re
 import nbformat
 import pytest
 
-from ipbook.book import build_book, chapters, show_parameters_in_effect
+from ipbook.site.build import build_book, chapters, show_parameters_in_effect
 
 
 def test_toc_chapters_exist_in_reading_order():

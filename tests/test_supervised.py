@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ipbook.supervised import claim_verdict, contrast, contrast_summary, load_supervised, plane_frame
+from ipbook.experiments.supervised import claim_verdict, contrast, contrast_summary, load_supervised, plane_frame
 
 
 def _frame(i_xt, i_ty, *, layer="Z", seed=0, n=100):
@@ -46,8 +46,8 @@ def test_a_trajectory_at_its_ceiling_is_saturated_not_simplifying():
 
 
 def test_the_quick_profile_runs_are_loaded_into_one_table(tmp_path):
-    from ipbook.experiments import run_configs
-    from ipbook.training import train
+    from ipbook.experiments.profiles import run_configs
+    from ipbook.nets.training import train
 
     short = dict(steps=40, estimator_points=3)
     config = run_configs("supervised-quick", "fashion-mnist", **short)["classifier"]
@@ -66,8 +66,8 @@ def test_the_quick_profile_runs_are_loaded_into_one_table(tmp_path):
 def test_encoder_drops_are_the_simplifying_phase_of_each_run():
     from types import SimpleNamespace
 
-    from ipbook.findings import simplifying_phase
-    from ipbook.supervised import encoder_drops
+    from ipbook.measures import simplifying_phase
+    from ipbook.experiments.supervised import encoder_drops
 
     i_xt = np.concatenate([np.linspace(1, 5, 100), np.linspace(5, 4, 200)])
     runs = [SimpleNamespace(metrics={"layers": np.array(["Z"]), "step": np.arange(300) * 10,

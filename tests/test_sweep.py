@@ -2,8 +2,10 @@
 import numpy as np
 
 from ipbook.cli import main as cli_main
-from ipbook.sweep import run_sweep, sweep_tasks
-from ipbook.training import TrainConfig, load_run, train
+from ipbook.experiments.sweep import run_sweep, sweep_tasks
+from ipbook.nets.config import TrainConfig
+from ipbook.nets.runs import load_run
+from ipbook.nets.training import train
 
 SMALL = dict(max_steps=30, ip_every=5, test_points=3, train_fraction=0.1)
 

@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from ipbook import training
+from ipbook.nets import training
 from ipbook.cli import main as cli_main
-from ipbook.training import TrainConfig, TrainingDivergedError, load_run, train
+from ipbook.nets.config import TrainConfig, TrainingDivergedError
+from ipbook.nets.runs import load_run
+from ipbook.nets.training import train
 
 QUICK = dict(dataset="fashion-mnist", train_fraction=0.1, ip_every=5, test_points=4, progress=False)
 
@@ -205,7 +207,7 @@ def test_command_line_help_documents_every_option_and_default(capsys):
 
 
 def test_checkpoint_schedule():
-    from ipbook.training import checkpoint_steps
+    from ipbook.nets.config import checkpoint_steps
 
     steps = checkpoint_steps(100, 30_000)
     assert steps[0] == 0 and steps[-1] == 30_000 and 90 <= len(steps) <= 101
@@ -219,8 +221,8 @@ def test_checkpoint_schedule():
 
 
 def test_a_model_rebuilt_from_a_checkpoint_gives_the_online_value(tmp_path):
-    from ipbook.data import load_dataset
-    from ipbook.estimators import InformationPlane
+    from ipbook.nets.data import load_dataset
+    from ipbook.estimators.matrix import InformationPlane
 
     out = tmp_path / "run"
     run = train(model="deep", max_steps=60, checkpoints=[0, 20, 60], **{**QUICK, "ip_every": 1}, out_dir=out)
@@ -288,7 +290,8 @@ def test_runs_recorded_before_a_setting_existed_are_still_reused(tmp_path):
 
 
 def test_controls_settings_reach_the_model_and_old_runs_still_match(tmp_path):
-    from ipbook.training import TrainConfig, reuse_mismatch
+    from ipbook.nets.config import TrainConfig
+    from ipbook.nets.runs import reuse_mismatch
 
     run = train(model="deep", max_steps=10, activation="tanh", bottleneck=5, checkpoints=[10], **QUICK,
                 out_dir=tmp_path / "tanh")
@@ -312,7 +315,7 @@ def test_controls_settings_reach_the_model_and_old_runs_still_match(tmp_path):
 
 
 def test_final_mean_activation_is_each_layers_mean_over_the_test_set(tmp_path):
-    from ipbook.data import load_dataset
+    from ipbook.nets.data import load_dataset
 
     run = train(model="sparse", max_steps=10, checkpoints=[10], **QUICK, out_dir=tmp_path / "s")
     x = load_dataset("fashion-mnist", "test").x
@@ -323,12 +326,12 @@ def test_final_mean_activation_is_each_layers_mean_over_the_test_set(tmp_path):
 
 
 def test_a_failed_replay_names_the_recorded_cpu_kernels_when_they_differ():
-    from ipbook.training import _capability_hint
+    from ipbook.store import capability_hint
 
     now = torch.backends.cpu.get_cpu_capability()
-    assert _capability_hint({"torch_cpu_capability": now}) == "" and _capability_hint({}) == ""
+    assert capability_hint({"torch_cpu_capability": now}) == "" and capability_hint({}) == ""
     other = "AVX2" if now != "AVX2" else "AVX512"
-    hint = _capability_hint({"torch_cpu_capability": other})
+    hint = capability_hint({"torch_cpu_capability": other})
     assert f"ATEN_CPU_CAPABILITY={other.lower()}" in hint and now in hint
 
 
@@ -337,10 +340,11 @@ def test_a_failed_replay_names_the_recorded_cpu_kernels_when_they_differ():
 def test_the_trainer_measuring_through_the_recorder_gives_the_committed_planes(name):
     """The trainer records through InformationPlaneRecorder now; its first planes of a committed
     seeds run (made by the trainer's former own plane code) are the same, bit for bit."""
-    from ipbook.experiments import RESULTS_DIR, run_configs
+    from ipbook import store
+    from ipbook.experiments.profiles import RESULTS_DIR, run_configs
 
     old = load_run(RESULTS_DIR / "seeds" / "mnist" / name / "seed-0")
-    if old.info["versions"].get("cpu") != training._cpu_model():
+    if old.info["versions"].get("cpu") != store.cpu_model():
         pytest.skip(f"the committed run was made on a {old.info['versions'].get('cpu')} CPU; trajectories "
                     f"agree bit for bit only on the same machine kind")
     config = run_configs("seeds", "mnist")[name]
@@ -351,8 +355,9 @@ def test_the_trainer_measuring_through_the_recorder_gives_the_committed_planes(n
 
 
 def test_the_classifier_is_measured_against_the_labels_with_further_estimators(tmp_path):
-    from ipbook.data import load_dataset
-    from ipbook.estimators import binned_layer_information, noisy_lower, noisy_upper
+    from ipbook.nets.data import load_dataset
+    from ipbook.estimators.binning import binned_layer_information
+    from ipbook.estimators.noisy import noisy_lower, noisy_upper
     from ipbook.estimators.matrix import VariableSample
 
     estimators = ("noisy-upper:0.1", "noisy-lower:0.1", "binning:30")

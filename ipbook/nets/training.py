@@ -2,7 +2,7 @@
 
 One run = one model on one dataset. Every ``ip_every`` iterations the current network is applied to
 a fixed probe set of ``ip_samples`` test images and I(X; T), I(T; X′) of every hidden layer T are
-estimated by an :class:`~ipbook.recorder.InformationPlaneRecorder` (the same class a user attaches
+estimated by an :class:`~ipbook.nets.recorder.InformationPlaneRecorder` (the same class a user attaches
 to their own network), in one :class:`~ipbook.estimators.InformationPlane` call on a worker thread
 (X's Gram matrix is built once per run). The supervised control (``classifier``) is measured
 against the labels instead: I(X; T) and I(T; Y). ``estimators`` adds further estimators (noisy-layer
@@ -17,402 +17,26 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
-import math
 import os
-import platform
-import resource
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from .data import DATASET_NAMES, DEFAULT_DATASET, load_dataset
-from .models import ACTIVATION_NAMES, CLASSIFIER_NAMES, MODEL_NAMES, LabelAE, build_model, label_interpolations
-from .recorder import InformationPlaneRecorder, parse_estimator
+from ipbook.nets.config import CHECKPOINT_FILE, TrainConfig, TrainingDivergedError, checkpoint_steps
+from ipbook.nets.data import load_dataset
+from ipbook.nets.models import LabelAE, build_model, label_interpolations
+from ipbook.nets.recorder import InformationPlaneRecorder
+from ipbook.nets.runs import Run, check_output_dir, load_run, refuse_replacing_committed, reuse_mismatch, save_run
+from ipbook.store import atomic_write, capability_hint, git_commit, peak_memory_mb, versions
 
 __all__ = ["TrainConfig", "Run", "TrainingDivergedError", "train", "load_run", "check_output_dir",
            "reuse_mismatch", "config_mismatch", "refuse_replacing_committed", "checkpoint_steps", "CHECKPOINT_FILE"]
 
 log = logging.getLogger("ipbook")
-
-
-#: The file beside metrics.npz that holds a run's checkpoints: {iteration: float32 state dict}.
-CHECKPOINT_FILE = "checkpoints.pt"
-
-
-class TrainingDivergedError(RuntimeError):
-    """The training loss became NaN or infinite."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that determines a run. The defaults are the paper's settings.
-
-    Parameters
-    ----------
-    model : one of :data:`ipbook.models.MODEL_NAMES`
-    dataset : one of :data:`ipbook.data.DATASET_NAMES`
-    epochs : passes over the training set (50 in the paper); ignored when ``steps`` is given.
-    steps : total iterations; overrides ``epochs``. The paper's 10% experiment keeps the iteration
-        count of the full run: ``steps = 30000`` on 6,000 images is 500 epochs.
-    max_steps : optional cap on the iterations (for quick runs).
-    train_fraction : the first fraction of the training set that is used.
-    batch_size, lr : Adam's batch size and learning rate (100, 0.005).
-    ip_every : estimate the information plane every this many iterations (1: every iteration).
-    ip_samples : number of fixed test images the information plane is estimated on (100).
-    alpha, gamma : estimator order and Scott's-rule scale (1.01, 2).
-    test_points : the loss on the whole test set is taken at this many + 1 iterations, spread
-        evenly from the start to the end of the run. Default (None): one per 100 iterations,
-        at least 20 and at most 300 (:meth:`resolved_test_points`).
-    n_recon : number of fixed training and test images whose reconstructions are kept.
-    bottleneck : bottleneck width n_Z (default: the paper's, 50; for the label AE the number of
-        classes).
-    activation : the hidden layers' nonlinearity, one of :data:`ipbook.models.ACTIVATION_NAMES`
-        (default: the paper's sigmoid; X′ stays a sigmoid).
-    sparsity : the sparse AE's KL weight λ (default: the paper's 1e-3); sparse AE only.
-    seed : seeds the weights, the batch order and the probe set.
-    device : ``"cpu"`` or ``"cuda"``.
-    checkpoints : save the weights at this many iterations of the default analysis schedule
-        (:func:`checkpoint_steps`: about half log-spaced, half evenly spaced, with 0 and the
-        last iteration), or at an explicit list of iterations; ``None``: no checkpoints.
-    estimators : further estimators recorded online, as :class:`~ipbook.recorder.InformationPlaneRecorder`
-        names them (``"noisy-upper:0.1"``, ``"binning:30"``, ...); default none.
-    estimator_samples : their probe set: this many test images (drawn with ``seed + 2``). Default 1000
-    estimator_points : they are measured at the ``checkpoint_steps(estimator_points, total)`` iterations.
-        Default 100
-    """
-
-    model: str = "deep"
-    dataset: str = DEFAULT_DATASET
-    epochs: float = 50
-    steps: int | None = None
-    max_steps: int | None = None
-    train_fraction: float = 1.0
-    batch_size: int = 100
-    lr: float = 0.005
-    ip_every: int = 1
-    ip_samples: int = 100
-    alpha: float = 1.01
-    gamma: float = 2.0
-    test_points: int | None = None
-    n_recon: int = 8
-    bottleneck: int | None = None
-    seed: int = 0
-    device: str = "cpu"
-    checkpoints: int | tuple[int, ...] | None = None
-    activation: str = "sigmoid"
-    sparsity: float | None = None
-    estimators: tuple[str, ...] = ()
-    estimator_samples: int = 1000
-    estimator_points: int = 100
-
-    def __post_init__(self):
-        if self.model not in MODEL_NAMES + CLASSIFIER_NAMES:
-            raise ValueError(f"unknown model {self.model!r}; valid names: {', '.join(MODEL_NAMES + CLASSIFIER_NAMES)}")
-        object.__setattr__(self, "estimators", tuple(self.estimators))
-        for spec in self.estimators:
-            parse_estimator(spec)
-        if not (isinstance(self.estimator_samples, int) and self.estimator_samples >= 2):
-            raise ValueError(f"estimator_samples must be an integer >= 2; got {self.estimator_samples!r}")
-        if not (isinstance(self.estimator_points, int) and self.estimator_points >= 2):
-            raise ValueError(f"estimator_points must be an integer >= 2; got {self.estimator_points!r}")
-        if self.dataset not in DATASET_NAMES:
-            raise ValueError(f"unknown dataset {self.dataset!r}; valid names: {', '.join(DATASET_NAMES)}")
-        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                    "ip_every": self.ip_every, "ip_samples": self.ip_samples}
-        for key in ("steps", "max_steps", "test_points"):
-            if getattr(self, key) is not None:
-                positive[key] = getattr(self, key)
-        for key, value in positive.items():
-            if not value > 0:
-                raise ValueError(f"{key} must be > 0; got {value!r}")
-        if self.ip_samples < 2:
-            raise ValueError(f"ip_samples must be >= 2; got {self.ip_samples}")
-        if not 0 < self.train_fraction <= 1:
-            raise ValueError(f"train_fraction must be in (0, 1]; got {self.train_fraction}")
-        if isinstance(self.checkpoints, list):
-            object.__setattr__(self, "checkpoints", tuple(self.checkpoints))
-        if isinstance(self.checkpoints, int) and self.checkpoints < 2:
-            raise ValueError(f"checkpoints must be >= 2 (a count) or a list of iterations; got {self.checkpoints}")
-        if isinstance(self.checkpoints, tuple) and any(int(k) < 0 for k in self.checkpoints):
-            raise ValueError(f"checkpoint iterations must be >= 0; got {list(self.checkpoints)}")
-        if self.activation not in ACTIVATION_NAMES:
-            raise ValueError(f"unknown activation {self.activation!r}; valid: {', '.join(ACTIVATION_NAMES)}")
-        if self.activation != "sigmoid" and self.model == "sparse":
-            raise ValueError("the sparse AE's KL penalty needs sigmoid units; activation must be 'sigmoid'")
-        if self.sparsity is not None and self.model != "sparse":
-            raise ValueError(f"sparsity (the KL weight) applies to the sparse AE only; got "
-                             f"sparsity={self.sparsity!r} for model {self.model!r}")
-        if self.sparsity is not None and not (math.isfinite(self.sparsity) and self.sparsity >= 0):
-            raise ValueError(f"sparsity must be a finite number >= 0 (the paper's: 1e-3); got {self.sparsity!r}")
-        if not (isinstance(self.seed, (int, np.integer)) and self.seed >= 0):
-            raise ValueError(f"seed must be an integer >= 0; got {self.seed!r}")
-        if self.bottleneck is not None and not (isinstance(self.bottleneck, int) and self.bottleneck >= 1):
-            raise ValueError(f"bottleneck must be a positive integer; got {self.bottleneck!r}")
-        if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
-            raise ValueError(f"device must be 'cpu' or 'cuda'; got {self.device!r}")
-
-    def total_steps(self, n_train: int) -> int:
-        """Iterations of this run on ``n_train`` training images."""
-        steps = self.steps if self.steps is not None else math.ceil(self.epochs * math.ceil(n_train / self.batch_size))
-        return int(min(steps, self.max_steps) if self.max_steps is not None else steps)
-
-    def resolved_test_points(self, total_steps: int) -> int:
-        """``test_points``, or by default one test evaluation per 100 iterations, in [20, 300]."""
-        if self.test_points is not None:
-            return self.test_points
-        return int(min(300, max(20, total_steps // 100)))
-
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        for key in ("checkpoints", "estimators"):
-            if isinstance(d[key], tuple):
-                d[key] = list(d[key])  # as it reads back from run.json
-        return d
-
-
-def checkpoint_steps(spec: int | tuple[int, ...] | None, total: int) -> list[int]:
-    """The iterations at which a run of ``total`` iterations saves its weights.
-
-    ``spec`` a count K: the union of about K/2 log-spaced and K/2 evenly spaced iterations (dense
-    early, where the fitting phase is fast, and spread over the long rest), always with 0 and
-    ``total``, so about K in all; a list: those iterations (each at most ``total``); None: none.
-    """
-    if spec is None:
-        return []
-    if isinstance(spec, int):
-        half = max(1, spec // 2)
-        logs = np.geomspace(1, max(total, 1), half) if total >= 1 else np.zeros(1)
-        evens = np.linspace(0, total, half + 1)
-        return sorted({0, total} | set(np.round(logs).astype(int).tolist()) | set(np.round(evens).astype(int).tolist()))
-    steps = sorted({int(k) for k in spec})
-    if steps and steps[-1] > total:
-        raise ValueError(f"checkpoint iteration {steps[-1]} is beyond the run's {total} iterations")
-    return steps
-
-
-@dataclass
-class Run:
-    """A finished run: ``metrics`` (the arrays of metrics.npz) and ``info`` (run.json)."""
-
-    metrics: dict
-    info: dict
-    path: Path | None = None
-    checkpoints: dict | None = dataclasses.field(default=None, repr=False)
-    #: What :func:`train` did to return this run: ``"trained"``, ``"reused"`` (a finished run
-    #: found in the folder) or ``"replayed"`` (reused, its checkpoints recreated by a replay);
-    #: ``seconds``: the time this call took.
-    outcome: str = "trained"
-    seconds: float = float("nan")
-
-    def summary(self) -> str:
-        """What happened, in words: ``trained in 312 s``, ``reused (trained in 921 s on
-        2026-11-28)`` or ``replayed in 82 s (checkpoints recreated)``."""
-        if self.outcome == "reused":
-            when = str(self.info.get("started", ""))[:10]
-            return (f"reused (trained in {self.info.get('wall_seconds', float('nan')):.0f} s"
-                    f"{f' on {when}' if when else ''})")
-        if self.outcome == "replayed":
-            return f"replayed in {self.seconds:.0f} s (checkpoints recreated)"
-        return f"trained in {self.seconds:.0f} s"
-
-    @property
-    def layers(self) -> list[str]:
-        return [str(s) for s in self.metrics["layers"]]
-
-    @property
-    def checkpoint_steps(self) -> list[int]:
-        """The iterations with saved weights (``run.json``'s ``checkpoints.steps``)."""
-        return list(self.info.get("checkpoints", {}).get("steps", []))
-
-    @property
-    def lacks_checkpoint_file(self) -> bool:
-        """Whether the run saved checkpoints whose file is not here (it is not committed)."""
-        return bool(self.checkpoint_steps) and (self.path is None or not (self.path / CHECKPOINT_FILE).is_file())
-
-    def model_at(self, step: int, device: str = "cpu"):
-        """The model as it was after iteration ``step`` (one of :attr:`checkpoint_steps`), in eval
-        mode, rebuilt from ``checkpoints.pt``. Any estimator can then be evaluated on it later
-        without retraining; at the run's own settings it gives the online trajectory's value
-        (for the deterministic models: the VAE samples Z afresh)."""
-        if step not in self.checkpoint_steps:
-            raise ValueError(f"no checkpoint at iteration {step}; saved: {self.checkpoint_steps or 'none'}")
-        states = self.checkpoints
-        if states is None:
-            if self.path is None or not (self.path / CHECKPOINT_FILE).is_file():
-                raise FileNotFoundError(f"{CHECKPOINT_FILE} is missing in {self.path}: checkpoints stay on "
-                                        f"the machine that made them; train again to recreate them")
-            states = torch.load(self.path / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
-            self.checkpoints = states
-        config = self.info["config"]
-        model = build_model(config["model"], n_classes=self.info["data"]["n_classes"],
-                            bottleneck=config.get("bottleneck"), activation=config.get("activation", "sigmoid"),
-                            sparsity=config.get("sparsity"))
-        model.load_state_dict(states[int(step)])
-        return model.to(device).eval()
-
-
-# ----------------------------------------------------------------------------- provenance
-def _git_commit() -> dict:
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                                text=True, timeout=10).stdout.strip()
-        # Results are outputs, not code: a run that replaces a committed result does not make
-        # the next run of the same sweep "dirty".
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                                ":(exclude)results"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return {"commit": commit or None, "dirty": bool(dirty)}
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
-
-
-def _versions() -> dict:
-    import torchvision
-
-    from . import __version__
-
-    return {"python": sys.version.split()[0], "ipbook": __version__, "torch": torch.__version__,
-            "torchvision": torchvision.__version__, "numpy": np.__version__,
-            "platform": platform.platform(), "cpu": _cpu_model(),
-            # the instruction set torch's CPU kernels dispatch to: runs agree bit for bit only
-            # where it (and the CPU) are the same
-            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
-
-
-def _capability_hint(recorded: dict) -> str:
-    """A hint when a run was recorded under another instruction set of torch's CPU kernels than
-    this process dispatches to (``ATEN_CPU_CAPABILITY`` selects it), else ''."""
-    was, now = recorded.get("torch_cpu_capability"), torch.backends.cpu.get_cpu_capability()
-    if not was or was == now:
-        return ""
-    return (f" (the run was recorded with torch's CPU kernels at {was}, this process uses {now}: "
-            f"ATEN_CPU_CAPABILITY={was.lower()} in the environment selects {was})")
-
-
-def _cpu_model() -> str | None:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
-
-
-def _peak_memory_mb() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-# ----------------------------------------------------------------------------- atomic output
-def _atomic_write(path: Path, write) -> None:
-    """Call ``write(file_object)`` on a temporary file beside ``path``, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp's 0600 would make results unreadable to others
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def save_run(run: Run, out_dir: str | os.PathLike) -> Path:
-    """Write ``metrics.npz`` (and ``checkpoints.pt``) then ``run.json`` atomically into ``out_dir``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "run.json").unlink(missing_ok=True)  # the old marker goes first: never old json + new npz
-    _atomic_write(out / "metrics.npz", lambda f: np.savez_compressed(f, **run.metrics))
-    if run.checkpoints is not None:
-        _atomic_write(out / CHECKPOINT_FILE, lambda f: torch.save(run.checkpoints, f))
-    _atomic_write(out / "run.json", lambda f: f.write(json.dumps(run.info, indent=2).encode()))
-    run.path = out
-    return out
-
-
-def load_run(out_dir: str | os.PathLike) -> Run:
-    """Read a run written by :func:`train`. Raises FileNotFoundError for an incomplete directory."""
-    out = Path(out_dir)
-    if not (out / "run.json").is_file() or not (out / "metrics.npz").is_file():
-        raise FileNotFoundError(f"no complete run in {out} (needs run.json and metrics.npz)")
-    info = json.loads((out / "run.json").read_text())
-    with np.load(out / "metrics.npz", allow_pickle=False) as z:
-        metrics = {k: z[k] for k in z.files}
-    return Run(metrics=metrics, info=info, path=out)
-
-
-# ----------------------------------------------------------------------------- reuse
-def check_output_dir(out_dir: str | os.PathLike) -> Path:
-    """Fail early, before any training, when ``out_dir`` cannot hold a run
-    (:func:`ipbook.outputs.check_writable`: nothing is created). Raises ValueError naming the
-    problem."""
-    from .outputs import check_writable
-
-    return check_writable(out_dir)
-
-
-def config_mismatch(old: Run, config: "TrainConfig") -> str | None:
-    """How the finished run ``old``'s config differs from ``config``, in words; None when equal. A
-    setting that ``old`` does not record was added to :class:`TrainConfig` after it ran, and counts
-    as its default."""
-    added = {f.name: list(f.default) if isinstance(f.default, tuple) else f.default
-             for f in dataclasses.fields(TrainConfig)}
-    old_config, new_config = {**added, **old.info.get("config", {})}, config.to_dict()
-    if old_config == new_config:
-        return None
-    changed = sorted(k for k in set(old_config) | set(new_config) if old_config.get(k) != new_config.get(k))
-    return "its config differs in " + ", ".join(
-        f"{k} ({old_config.get(k)!r} -> {new_config.get(k)!r})" for k in changed)
-
-
-def refuse_replacing_committed(out_dir: Path, config: "TrainConfig") -> None:
-    """Refuse, before any work, to train over a committed run (``run.json`` tracked by git) whose
-    config differs from ``config``: that would replace a committed result with another. Pass
-    ``recompute`` (``--recompute``) to replace it anyway."""
-    from .outputs import SmallerTableError, is_committed
-
-    if not (out_dir / "run.json").is_file() or not is_committed(out_dir / "run.json"):
-        return
-    why = config_mismatch(load_run(out_dir), config)
-    if why is not None:
-        raise SmallerTableError(f"refusing to train over the committed run in {out_dir}: {why}; give "
-                                f"another output folder, or pass --recompute to replace it")
-
-
-def reuse_mismatch(old: Run, config: "TrainConfig", fingerprint: dict, *,
-                   require_checkpoints: bool = False) -> str | None:
-    """Why the finished run ``old`` cannot stand for a run of ``config`` on data with
-    ``fingerprint``; None when it can (same config and same data, and with
-    ``require_checkpoints`` its checkpoint file at hand). A setting that ``old`` does not record
-    was added to :class:`TrainConfig` after it ran, and counts as its default."""
-    why = config_mismatch(old, config)
-    if why is not None:
-        return why
-    old_print = old.info.get("data", {}).get("fingerprint")
-    if old_print is None:
-        return "it records no data fingerprint, so the data it was trained on cannot be checked"
-    if old_print != fingerprint:
-        return "the data changed: " + "; ".join(
-            f"{split} {old_print.get(split, {}).get('n')} images sha256 "
-            f"{str(old_print.get(split, {}).get('sha256'))[:12]}… -> {fingerprint[split]['n']} images "
-            f"sha256 {fingerprint[split]['sha256'][:12]}…"
-            for split in fingerprint if old_print.get(split) != fingerprint[split])
-    if require_checkpoints and old.lacks_checkpoint_file:
-        return f"its {CHECKPOINT_FILE} is not here (checkpoints stay on the machine that made them)"
-    return None
 
 
 # ----------------------------------------------------------------------------- training
@@ -693,7 +317,7 @@ def _replay(old: Run, config: TrainConfig, data: _Data, device: torch.device,
         return None, (f"the replayed training loss first differs at iteration {k + 1} "
                       f"({replayed[k]!r} against the recorded {recorded[k]!r}; {len(differs)} of "
                       f"{total} iterations differ): another machine kind or library version"
-                      + _capability_hint(old.info.get("versions", {})))
+                      + capability_hint(old.info.get("versions", {})))
     return states, ""
 
 
@@ -731,11 +355,11 @@ def _run_info(config: TrainConfig, data: _Data, metrics: dict, device: torch.dev
                  "steps": total, "epochs": total * config.batch_size / n_train,
                  "test_points": len(metrics["test_loss_step"]) - 1,
                  "fingerprint": data.fingerprint},
-        "versions": _versions(),
+        "versions": versions(),
         "git": git,
         "started": started,
         "wall_seconds": wall_seconds,
-        "peak_memory_mb": _peak_memory_mb(),
+        "peak_memory_mb": peak_memory_mb(),
         "cuda_peak_memory_mb": (torch.cuda.max_memory_allocated(device) / 2**20
                                 if device.type == "cuda" else None),
         "torch_threads": 1 if device.type == "cpu" else threads,
@@ -768,7 +392,7 @@ def _recreate_checkpoints(old: Run, config: TrainConfig, data: _Data, device: to
         states, why = _replay(old, config, data, device, progress)
     if states is None:
         return f"its {CHECKPOINT_FILE} is not here and a replay cannot recreate it: {why}"
-    _atomic_write(old.path / CHECKPOINT_FILE, lambda f: torch.save(states, f))
+    atomic_write(old.path / CHECKPOINT_FILE, lambda f: torch.save(states, f))
     old.checkpoints = states
     log.info("%s: %d checkpoints recreated by a replay in %.0f s (the run took %.0f s); the "
              "training loss matched at all %d iterations", old.path, len(states),
@@ -789,7 +413,7 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     out_dir : path, optional
         Where ``metrics.npz`` and ``run.json`` go; checked before training starts. If it already
         holds a run with the identical config, trained on identical data (the fingerprint of
-        :meth:`ipbook.data.ImageData.fingerprint`), that run is loaded and returned instead of
+        :meth:`ipbook.nets.data.ImageData.fingerprint`), that run is loaded and returned instead of
         training again (unless ``recompute``); otherwise a warning says why it is trained again.
         A committed run (its ``run.json`` tracked by git) with another config is not trained over:
         that raises ValueError before any work, unless ``recompute`` or ``force``.
@@ -828,7 +452,7 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
         if not (recompute or force):
             refuse_replacing_committed(out_dir, config)
     started, t0 = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter()
-    git = _git_commit()  # the code as it was when the run started
+    git = git_commit()  # the code as it was when the run started
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but torch finds no CUDA device; use device='cpu'")

@@ -3,7 +3,7 @@ estimator settings.
 
 The paper estimates every plane at one setting: α = 1.01, Scott's rule with γ = 2, the same N = 100
 test images. This module asks what the plane would have been at other settings, without
-retraining: :meth:`ipbook.training.Run.model_at` rebuilds the network at each saved iteration, and
+retraining: :meth:`ipbook.nets.runs.Run.model_at` rebuilds the network at each saved iteration, and
 each layer T is re-estimated under every :class:`Setting` of a grid that varies one factor at a
 time around the paper's (:func:`paper_grid`):
 
@@ -30,17 +30,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
-from .estimators import RULES, VariableSample, bandwidth
-from .estimators._input import _as_matrix
-from .estimators.matrix import _entropies, _hadamard  # noqa: F401 (the grid builds its own batches)
-from .outputs import check_writable, refuse_smaller_table, removed_on_failure
+from ipbook.estimators.matrix import RULES, VariableSample, bandwidth
+from ipbook.estimators._input import _as_matrix
+from ipbook.estimators.matrix import _entropies, _hadamard  # noqa: F401 (the grid builds its own batches)
+from ipbook.claims.robustness import at_setting
+from ipbook.estimators.spec import PAPER, Setting
+from ipbook.store import check_writable, refuse_smaller_table, removed_on_failure
 
 __all__ = ["RULES", "Setting", "PAPER", "paper_grid", "controls_grid", "bandwidth", "VariableSample",
            "plane_under_settings", "input_entropy", "rescaled_information", "saturated_fraction", "layer_geometry",
@@ -65,56 +66,6 @@ RESCALING_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
 #: included) trained on, so that a draw is the same images for every run.
 TRAIN_PROBE_POOL = 6000
 
-
-@dataclass(frozen=True)
-class Setting:
-    """One estimator setting: bandwidth ``rule`` and its scale ``gamma``, Rényi order ``alpha``,
-    ``n`` probe images from the ``probe`` split (``"test"`` or ``"train"``), probe ``draw``."""
-
-    rule: str = "scott"
-    gamma: float = 2.0
-    alpha: float = 1.01
-    n: int = 100
-    probe: str = "test"
-    draw: int = 0
-
-    def __post_init__(self):
-        if self.rule not in RULES:
-            raise ValueError(f"unknown bandwidth rule {self.rule!r}; valid: {', '.join(RULES)}")
-        if not (math.isfinite(self.gamma) and self.gamma > 0):
-            raise ValueError(f"gamma must be a finite number > 0; got {self.gamma!r}")
-        if not (math.isfinite(self.alpha) and self.alpha > 0):
-            raise ValueError(f"alpha must be a finite number > 0; got {self.alpha!r}")
-        if self.probe not in ("test", "train"):
-            raise ValueError(f"probe must be 'test' or 'train'; got {self.probe!r}")
-        if not (isinstance(self.n, (int, np.integer)) and self.n >= 2):
-            raise ValueError(f"n must be an integer >= 2; got {self.n!r}")
-        if not (isinstance(self.draw, (int, np.integer)) and self.draw >= 0):
-            raise ValueError(f"draw must be an integer >= 0; got {self.draw!r}")
-
-    @property
-    def probe_set(self) -> tuple[str, int, int]:
-        """What fixes the probe images: ``(probe, n, draw)``."""
-        return self.probe, int(self.n), int(self.draw)
-
-    def label(self) -> str:
-        """A short name for tables and figure columns, e.g. ``scott γ=2``, ``α=2``, ``N=500``."""
-        parts = [self.rule if self.rule != "scott" else f"scott γ={self.gamma:g}"]
-        if self.rule != "scott" and self.gamma != 1:
-            parts[0] += f" γ={self.gamma:g}"
-        if self.alpha != PAPER.alpha:
-            parts.append(f"α={self.alpha:g}")
-        if self.n != PAPER.n:
-            parts.append(f"N={self.n}")
-        if self.probe != PAPER.probe:
-            parts.append(f"{self.probe} probe")
-        if self.draw:
-            parts.append(f"draw {self.draw}")
-        return ", ".join(parts)
-
-
-#: The paper's setting (Appendix A): α = 1.01, Scott's rule with γ = 2, N = 100 test images.
-PAPER = Setting()
 
 def controls_grid(draws: int = 5) -> list[Setting]:
     """The settings the controls are judged at: the paper's, the median heuristic and Tapia &
@@ -278,7 +229,7 @@ def evaluate_run(run, settings: Sequence[Setting] | None = None, *, steps: Seque
 
     Parameters
     ----------
-    run : :class:`ipbook.training.Run` with checkpoints (``checkpoints.pt`` beside it).
+    run : :class:`ipbook.nets.runs.Run` with checkpoints (``checkpoints.pt`` beside it).
     settings : the grid (default :func:`paper_grid`).
     steps : checkpoints to evaluate (default: all of the run's).
     data : ``{"test": ImageData, "train": ImageData}``; loaded from the run's dataset when omitted.
@@ -294,7 +245,7 @@ def evaluate_run(run, settings: Sequence[Setting] | None = None, *, steps: Seque
     rescaling : I(X; c·T) at the paper's setting and the last checkpoint, for c in
         :data:`RESCALING_FACTORS`, columns :data:`RESCALING_COLUMNS`.
     """
-    from .data import load_dataset
+    from ipbook.nets.data import load_dataset
 
     settings = list(settings) if settings is not None else paper_grid()
     config = run.info["config"]
@@ -363,7 +314,7 @@ def load_tables(dataset: str, root=None) -> tuple[pd.DataFrame, ...] | None:
     ``results/sensitivity/``)."""
     from pathlib import Path
 
-    from .experiments import RESULTS_DIR
+    from ipbook.experiments.profiles import RESULTS_DIR
 
     base = Path(root) if root is not None else RESULTS_DIR / "sensitivity"
     if not (base / f"{dataset}.csv.gz").is_file():
@@ -379,7 +330,7 @@ def _kept_record(tables: tuple[pd.DataFrame, ...], run_dir, name: str, seed: int
     must equal the value recorded online (``metrics.npz``); the first layer, because it is
     deterministic in every model (the VAE's decoder layers see a sampled z). Lets a grid keep runs
     whose checkpoints are not on this machine (checkpoints are not committed)."""
-    from .training import load_run
+    from ipbook.nets.runs import load_run
 
     def mine(table):
         return table[(table.seed == seed) & (table.run == name)].reset_index(drop=True)
@@ -416,7 +367,8 @@ def _evaluate_task(run_dir: str, part: str, name: str, settings: list[Setting],
     import time
     from pathlib import Path
 
-    from .training import _atomic_write, load_run
+    from ipbook.store import atomic_write
+    from ipbook.nets.runs import load_run
 
     torch.set_num_threads(1)
     t0 = time.perf_counter()
@@ -429,7 +381,7 @@ def _evaluate_task(run_dir: str, part: str, name: str, settings: list[Setting],
     tables = evaluate_run(run, settings, name=name, steps_for=steps_for)
     seconds = time.perf_counter() - t0
     record = {"settings": _settings_key(settings), "tables": tables, "seconds": seconds}
-    _atomic_write(Path(part), lambda f: pickle.dump(record, f))
+    atomic_write(Path(part), lambda f: pickle.dump(record, f))
     return part, seconds
 
 
@@ -444,7 +396,7 @@ def _plan(dataset: str, runs_dir, out_dir, names: Sequence[str], seeds: Sequence
     import pickle
     from pathlib import Path
 
-    from .training import CHECKPOINT_FILE
+    from ipbook.nets.config import CHECKPOINT_FILE
 
     parts = Path(out_dir) / ".parts" / dataset   # made by evaluate_sweep only when there are tasks
     tasks, reused, kept, missing, earlier = {}, {}, {}, [], None
@@ -472,13 +424,13 @@ def _write_tables(records: dict, out_dir, dataset: str) -> list[pd.DataFrame]:
     """Concatenate the records' four tables and write each atomically to ``OUT/<dataset><suffix>``."""
     from pathlib import Path
 
-    from .training import _atomic_write
+    from ipbook.store import atomic_write
 
     tables = [pd.concat([r["tables"][i] for r in records.values()], ignore_index=True) for i in range(4)]
     tables[1] = tables[1].drop_duplicates(subset=INPUT_COLUMNS[:-1]).sort_values(INPUT_COLUMNS[:-1])
     for table, suffix in zip(tables, TABLE_SUFFIXES):
         compression = "gzip" if suffix.endswith(".gz") else None
-        _atomic_write(Path(out_dir) / f"{dataset}{suffix}", lambda f, t=table, c=compression: t.to_csv(
+        atomic_write(Path(out_dir) / f"{dataset}{suffix}", lambda f, t=table, c=compression: t.to_csv(
             f, index=False, float_format="%.6g", compression={"method": c, "mtime": 0} if c else None))
     return tables
 
@@ -491,9 +443,9 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
     """Evaluate every run and seed of a sweep that has checkpoints, and write the tables.
 
     The runs are read from ``ROOT/<profile>/<dataset>/<run>/seed-S/`` (default root:
-    :func:`ipbook.experiments.sweep_root`) and the tables written to OUT (default:
-    :func:`ipbook.experiments.sensitivity_dir`). Each (run, seed) is one Dask task
-    (:func:`ipbook.sweep.run_tasks`) whose tables are kept in ``OUT/.parts/<dataset>/`` and reused when the grid is the same, so an interrupted evaluation
+    :func:`ipbook.experiments.profiles.sweep_root`) and the tables written to OUT (default:
+    :func:`ipbook.experiments.profiles.sensitivity_dir`). Each (run, seed) is one Dask task
+    (:func:`ipbook.experiments.sweep.run_tasks`) whose tables are kept in ``OUT/.parts/<dataset>/`` and reused when the grid is the same, so an interrupted evaluation
     resumes. Settings with N above the paper's 100 are evaluated for one seed only, on
     ``large_n_steps`` checkpoints: ``large_n_seed``, by default (``"first"``) the seed with the most
     runs that have checkpoints (the smallest of ties); None: every seed. Writes, atomically, ``OUT/<dataset>.csv.gz``
@@ -520,9 +472,10 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
     import pickle
     from pathlib import Path
 
-    from .experiments import load_profile, run_configs, sensitivity_dir, sweep_root
-    from .sweep import run_tasks
-    from .training import CHECKPOINT_FILE, _atomic_write, _git_commit, _versions
+    from ipbook.experiments.profiles import load_profile, run_configs, sensitivity_dir, sweep_root
+    from ipbook.experiments.sweep import run_tasks
+    from ipbook.nets.config import CHECKPOINT_FILE
+    from ipbook.store import atomic_write, git_commit, versions
 
     settings = list(settings) if settings is not None else paper_grid()
     spec = load_profile(profile)
@@ -563,8 +516,8 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
             "evaluated": sorted(records), "kept_from_earlier_tables": sorted(kept),
             "missing_checkpoints": missing, "failed": failed,
             "task_seconds": {k: round(r["seconds"], 1) for k, r in records.items() if k not in kept},
-            "rows": len(tables[0]), "versions": _versions(), "git": _git_commit()}
-    _atomic_write(out_dir / f"{dataset}.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
+            "rows": len(tables[0]), "versions": versions(), "git": git_commit()}
+    atomic_write(out_dir / f"{dataset}.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
     return {**info, "written": True}
 
 
@@ -575,7 +528,7 @@ def _first_large_n_seed(runs_dir, out_dir, dataset: str, names: Sequence[str], s
     import json
     from pathlib import Path
 
-    from .training import CHECKPOINT_FILE
+    from ipbook.nets.config import CHECKPOINT_FILE
 
     record = Path(out_dir) / f"{dataset}.json"
     if record.is_file() and (Path(out_dir) / f"{dataset}.csv.gz").is_file():
@@ -589,7 +542,7 @@ def _first_large_n_seed(runs_dir, out_dir, dataset: str, names: Sequence[str], s
 def _refuse_smaller_tables(out_dir, dataset: str, profile: str, planned: dict, missing: Sequence[str],
                            settings: Sequence[Setting], large_n_seed: int | None, force: bool) -> None:
     """Before any work: refuse to replace ``OUT/<dataset>.csv.gz`` with a table that lacks a run,
-    seed or setting it holds (:func:`ipbook.outputs.refuse_smaller_table`). ``planned``: the
+    seed or setting it holds (:func:`ipbook.store.refuse_smaller_table`). ``planned``: the
     ``run/seed-S`` keys the new table will hold."""
     from pathlib import Path
 
@@ -615,15 +568,6 @@ def _refuse_smaller_tables(out_dir, dataset: str, profile: str, planned: dict, m
                          remedy="evaluate the grid the table was made with (--grid paper for results/sensitivity/)")
 
 
-# ----------------------------------------------------------------------------- reading the tables
-def at_setting(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataFrame:
-    """The rows of one setting (all runs, seeds, steps and layers)."""
-    s = setting
-    mask = ((rows.rule == s.rule) & np.isclose(rows.gamma, s.gamma) & np.isclose(rows.alpha, s.alpha)
-            & (rows.n == s.n) & (rows.probe == s.probe) & (rows.draw == s.draw))
-    return rows[mask]
-
-
 def collapse_deviation(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataFrame:
     """How far the plane is from its layer's entropy: per run and layer, the largest
     |I(X;T) − S(T)| and |I(T;X′) − S(T)| over seeds and checkpoints at ``setting``."""
@@ -631,18 +575,6 @@ def collapse_deviation(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataF
                                          dev_tx=lambda d: (d.i_tx - d.s_t).abs())
     return (r.groupby(["run", "layer"], sort=False)[["dev_xt", "dev_tx", "s_t"]]
             .agg({"dev_xt": "max", "dev_tx": "max", "s_t": "max"}).reset_index())
-
-
-def simplifying_over_checkpoints(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataFrame:
-    """The book's judge (:func:`ipbook.verdicts.judge`) on I(X;T) over a run's checkpoints at
-    ``setting``, per run, seed and layer, with the ceiling log2 N: ``peak``, ``final``, ``dI``
-    (smoothed peak − final, bits), ``dI_frac`` (of the peak), ``peak_step``, ``verdict``, ``low``,
-    ``high`` (the interval for ``dI``), ``reason`` and ``simplifies``."""
-    from .verdicts import SIMPLIFIES, judge_frame
-
-    sub = at_setting(rows, setting).assign(ceiling=lambda d: np.log2(d.n))
-    v = judge_frame(sub, ["run", "seed", "layer"], value="i_xt", ceiling="ceiling")
-    return v.rename(columns={"drop": "dI", "drop_frac": "dI_frac"}).assign(simplifies=v.verdict == SIMPLIFIES)
 
 
 def probe_noise(rows: pd.DataFrame) -> pd.DataFrame:
@@ -670,141 +602,3 @@ def input_entropy_table(x, *, gammas: Sequence[float] = (0.5, 1, 2, 4, 8, 16),
     return pd.DataFrame(out)
 
 
-# ----------------------------------------------------------------------------- verdicts per setting
-#: The paper's claims the robustness matrix tests, in its row order: (key, claim).
-ROBUSTNESS_CLAIMS = (
-    ("shallow_simp", "Shallow AE simplifies (Z)"),
-    ("deep_inner", "Deep AE simplifies in E2, Z, D1"),
-    ("deep_outer", "… not in E1, D2"),
-    ("sparse_simp", "Sparse AE simplifies (Z)"),
-    ("sparse_amp", "Sparsity amplifies it (vs shallow)"),
-    ("ten_none", "None in the 10 % run"),
-    ("tied_none", "None in the tied AE"),
-    ("vae_none", "None in the VAE"),
-    ("lae_none", "None in the label AE"),
-    ("dpi", "DPI holds (deep, 10 %, label)"),
-)
-
-
-def grid_settings(rows: pd.DataFrame) -> list[Setting]:
-    """The settings present in ``rows`` other than extra probe draws, the paper's first."""
-    keys = rows[rows.draw == 0][["rule", "gamma", "alpha", "n", "probe"]].drop_duplicates()
-    found = [Setting(rule=r.rule, gamma=float(r.gamma), alpha=float(r.alpha), n=int(r.n), probe=r.probe)
-             for r in keys.itertuples()]
-    return sorted(found, key=lambda s: (s != PAPER, s.rule != "scott", s.gamma, s.alpha, s.n, s.probe))
-
-
-def simplifying_claims(verdicts: dict, frac: dict) -> dict[str, tuple[str, list]]:
-    """The claims of :data:`ROBUSTNESS_CLAIMS` about simplifying phases, from one seed's
-    ``verdicts[(run, layer)]`` (the judge's verdict, :data:`ipbook.verdicts.VERDICTS`) and
-    ``frac[(run, layer)]`` (its drop as a fraction of the peak): ``{claim key: (status, [(run,
-    layer) it rests on])}``, status one of :data:`ipbook.verdicts.CLAIM_STATUSES`, for the claims
-    whose runs are present (the DPI claim is not among them)."""
-    from .verdicts import all_simplify, amplifies, none_simplify
-
-    layers_of = lambda run: [l for (r, l) in verdicts if r == run]  # noqa: E731
-    have = lambda *runs: all(layers_of(r) for r in runs)  # noqa: E731
-    v = lambda run, layers: [verdicts[(run, l)] for l in layers]  # noqa: E731
-    out = {}
-    if have("shallow"):
-        out["shallow_simp"] = (all_simplify(v("shallow", ["Z"])), [("shallow", "Z")])
-    if have("deep"):
-        out["deep_inner"] = (all_simplify(v("deep", ["E2", "Z", "D1"])), [("deep", l) for l in ("E2", "Z", "D1")])
-        out["deep_outer"] = (none_simplify(v("deep", ["E1", "D2"])), [("deep", l) for l in ("E1", "D2")])
-    if have("sparse"):
-        out["sparse_simp"] = (all_simplify(v("sparse", ["Z"])), [("sparse", "Z")])
-    if have("sparse", "shallow"):
-        sparse, shallow = verdicts[("sparse", "Z")], verdicts[("shallow", "Z")]
-        larger = frac[("sparse", "Z")] > frac[("shallow", "Z")]
-        out["sparse_amp"] = (amplifies(sparse, shallow, larger), [("sparse", "Z"), ("shallow", "Z")])
-    for key, run in (("ten_none", "deep-10pct"), ("tied_none", "tied"), ("vae_none", "vae"), ("lae_none", "label")):
-        if have(run):
-            out[key] = (none_simplify(v(run, layers_of(run))), [(run, l) for l in layers_of(run)])
-    return out
-
-
-def _dpi_holds(sub: pd.DataFrame, seed: int, runs: list[str], dpi_tol: float) -> bool:
-    """Whether the DPI holds (no break above ``dpi_tol``) in every run of ``runs`` of ``seed``."""
-    from .findings import dpi_violations
-
-    for run in runs:
-        g = sub[(sub.run == run) & (sub.seed == seed)]
-        wide_xt = g.pivot(index="step", columns="layer", values="i_xt")
-        wide_tx = g.pivot(index="step", columns="layer", values="i_tx")
-        names = [l for l in ("E1", "E2", "Z", "D1", "D2") if l in wide_xt.columns]
-        v = dpi_violations(wide_xt[names].to_numpy(), wide_tx[names].to_numpy(), names, tol=dpi_tol)
-        if v["enc_violations"] or v["dec_violations"]:
-            return False
-    return True
-
-
-def claim_verdicts(rows: pd.DataFrame, setting: Setting, dpi_tol: float | None = None) -> pd.DataFrame:
-    """Each claim of :data:`ROBUSTNESS_CLAIMS` at ``setting``, per seed: columns ``claim``,
-    ``seed``, ``status`` (holds, fails, cannot judge), ``holds`` and ``judged`` (claims whose runs
-    are missing are left out). Every layer is judged by :func:`ipbook.verdicts.judge`
-    (:func:`simplifying_over_checkpoints`); the DPI claim allows ``dpi_tol`` bits (default
-    :data:`ipbook.findings.DPI_TOL`)."""
-    from .findings import DPI_TOL
-    from .verdicts import CANNOT, FAILS, HOLDS
-
-    dpi_tol = DPI_TOL if dpi_tol is None else dpi_tol
-    phase = simplifying_over_checkpoints(rows, setting)
-    sub = at_setting(rows, setting)
-    out = []
-    for seed, p in phase.groupby("seed"):
-        verdicts = {(r, l): v for r, l, v in zip(p.run, p.layer, p.verdict)}
-        frac = {(r, l): f for r, l, f in zip(p.run, p.layer, p.dI_frac)}
-        checks = {k: status for k, (status, _) in simplifying_claims(verdicts, frac).items()}
-        dpi_runs = [r for r in ("deep", "deep-10pct", "label") if r in set(p.run)]
-        if dpi_runs:
-            checks["dpi"] = HOLDS if _dpi_holds(sub, seed, dpi_runs, dpi_tol) else FAILS
-        out += [{"claim": k, "seed": int(seed), "status": v, "holds": v == HOLDS, "judged": v != CANNOT}
-                for k, v in checks.items()]
-    return pd.DataFrame(out, columns=["claim", "seed", "status", "holds", "judged"])
-
-
-def robustness_matrix(rows: pd.DataFrame, settings: Sequence[Setting] | None = None) -> pd.DataFrame:
-    """The claims (rows, in :data:`ROBUSTNESS_CLAIMS` order, by their text) against the estimator
-    settings (columns, by :meth:`Setting.label`): the number of seeds in which the claim holds.
-    ``.attrs["n"]`` holds, as ``{column: {claim: count}}`` (``pd.DataFrame(matrix.attrs["n"])``
-    is a table of the matrix's shape), the number of seeds in which the claim could be judged
-    (all its runs present and no layer it needs that the judge cannot judge; settings with more
-    probe images are evaluated on one seed), ``.attrs["seeds"]`` the seeds present at each
-    setting, and ``.attrs["n_seeds"]`` the largest of those counts."""
-    settings = list(settings) if settings is not None else grid_settings(rows)
-    held, judged, present = {}, {}, {}
-    for s in settings:
-        v = claim_verdicts(rows, s)
-        g = v.groupby("claim")
-        held[s.label()], judged[s.label()], present[s.label()] = g.holds.sum(), g.judged.sum(), g.seed.count()
-    text = dict(ROBUSTNESS_CLAIMS)
-    order = lambda t: t.loc[[k for k, _ in ROBUSTNESS_CLAIMS if k in t.index]].rename(index=text)  # noqa: E731
-    table, n = order(pd.DataFrame(held).fillna(0).astype(int)), order(pd.DataFrame(judged).fillna(0).astype(int))
-    seeds = order(pd.DataFrame(present).fillna(0).astype(int))
-    # attrs hold plain dicts: pandas compares attrs when it combines frames, and a frame in them
-    # makes that comparison ambiguous
-    table.attrs.update(n=n.to_dict(), seeds=seeds.to_dict(), n_seeds=int(seeds.to_numpy().max(initial=0)))
-    return table
-
-
-def robustness_summary(matrix: pd.DataFrame, paper_label: str | None = None) -> dict[str, list[str]]:
-    """Sort the claims of a :func:`robustness_matrix` into those that hold in every judged seed at
-    every setting, each setting judging at least one (``everywhere``), at the paper's setting but
-    not at every other (``paper_only``), in no judged seed at any setting (``nowhere``), and the
-    rest (``mixed``)."""
-    n_all = pd.DataFrame(matrix.attrs["n"]).loc[matrix.index, matrix.columns] if "n" in matrix.attrs else None
-    if n_all is None:   # a matrix without its counts: take each column's largest count as its n
-        n_all = pd.DataFrame({c: [matrix[c].max()] * len(matrix) for c in matrix.columns}, index=matrix.index)
-    paper_label = paper_label or PAPER.label()
-    out = {"everywhere": [], "paper_only": [], "nowhere": [], "mixed": []}
-    for claim, row in matrix.iterrows():
-        n = n_all.loc[claim]
-        if ((row == n) & (n > 0)).all():
-            out["everywhere"].append(claim)
-        elif (row == 0).all():
-            out["nowhere"].append(claim)
-        elif paper_label in row and 0 < n[paper_label] == row[paper_label]:
-            out["paper_only"].append(claim)
-        else:
-            out["mixed"].append(claim)
-    return out

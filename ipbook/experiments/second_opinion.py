@@ -1,6 +1,6 @@
 """A second opinion: noise- and quantization-defined information on the same checkpoints as the paper's plane.
 
-Every layer T of a run is re-measured at each checkpoint (:meth:`ipbook.training.Run.model_at`)
+Every layer T of a run is re-measured at each checkpoint (:meth:`ipbook.nets.runs.Run.model_at`)
 with the estimators of :mod:`ipbook.estimators` that measure a defined quantity. A deterministic
 layer's Shannon I(X;T) over N distinct probe images is log2 N and never moves, so these measure the
 layer's geometry at a scale (the noise σ, the bin size); only the VAE's bounds concern the trained
@@ -29,7 +29,7 @@ The activation control (:func:`activation_rows`, :func:`activation_drops`,
 beside the paper's sigmoid runs, judged under these estimators.
 
 Verdicts (:func:`estimator_verdicts`): each claim of the paper about simplifying phases
-(:data:`ipbook.sensitivity.ROBUSTNESS_CLAIMS`, DPI excepted) re-judged per estimator and setting,
+(:data:`ipbook.claims.robustness.ROBUSTNESS_CLAIMS`, DPI excepted) re-judged per estimator and setting,
 seeds counted as in the robustness matrix. Every layer is judged by the book's one judge,
 :func:`ipbook.verdicts.judge`, with the ceiling log2 N: a layer pinned there (its peak and its end
 within the margin of it) is **saturated** and cannot be judged.
@@ -44,8 +44,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .estimators import BINS, NOISE_VARIANCES, VariableSample, binned_layer_information, noisy_bounds
-from .estimators import vae_lower_bound, vae_rate
+from ipbook.estimators.binning import BINS, binned_layer_information
+from ipbook.estimators.noisy import NOISE_VARIANCES, noisy_bounds
+from ipbook.estimators.matrix import VariableSample
+from ipbook.estimators.vae import vae_lower_bound, vae_rate
 
 __all__ = ["COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "evaluate_run", "evaluate_sweep",
            "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "verdict_matrix",
@@ -91,7 +93,7 @@ def checkpoint_estimates(layers: dict, extras: dict, grid: Grid) -> list[tuple[s
 
 
 def _probe_sets(run, grid: Grid, data: dict) -> dict[tuple[str, int], torch.Tensor]:
-    from .sensitivity import TRAIN_PROBE_POOL, probe_index
+    from ipbook.experiments.sensitivity import TRAIN_PROBE_POOL, probe_index
 
     seed = int(run.info["config"]["seed"])
     keys = [("test", d) for d in range(grid.draws)] + ([("train", 0)] if grid.train_probe else [])
@@ -107,8 +109,8 @@ def evaluate_run(run, grid: Grid = Grid(), *, name: str | None = None, data: dic
     """Every estimator of :data:`ESTIMATORS` on every layer of ``run`` at its checkpoints (or
     ``steps``); the extra probe draws at ``grid.draw_steps`` of them. Returns rows of
     :data:`COLUMNS`."""
-    from .data import load_dataset
-    from .sensitivity import _large_n_steps
+    from ipbook.nets.data import load_dataset
+    from ipbook.experiments.sensitivity import _large_n_steps
 
     config = run.info["config"]
     seed = int(config["seed"])
@@ -139,18 +141,19 @@ def _evaluate_task(run_dir: str, part: str, name: str, grid: Grid) -> tuple[str,
     import time
     from pathlib import Path
 
-    from .training import _atomic_write, load_run
+    from ipbook.store import atomic_write
+    from ipbook.nets.runs import load_run
 
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     table = evaluate_run(load_run(run_dir), grid, name=name)
     record = {"grid": dataclasses.asdict(grid), "table": table, "seconds": time.perf_counter() - t0}
-    _atomic_write(Path(part), lambda f: pickle.dump(record, f))
+    atomic_write(Path(part), lambda f: pickle.dump(record, f))
     return part, record["seconds"]
 
 
 def default_dir():
-    from .experiments import RESULTS_DIR
+    from ipbook.experiments.profiles import RESULTS_DIR
 
     return RESULTS_DIR / "second-opinion"
 
@@ -175,10 +178,11 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, grid: Grid = Grid(),
     import pickle
     from pathlib import Path
 
-    from .experiments import load_profile, run_configs, sweep_root
-    from .outputs import check_writable, refuse_smaller_table, removed_on_failure
-    from .sweep import run_tasks
-    from .training import CHECKPOINT_FILE, _atomic_write, _git_commit, _versions
+    from ipbook.experiments.profiles import load_profile, run_configs, sweep_root
+    from ipbook.store import check_writable, refuse_smaller_table, removed_on_failure
+    from ipbook.experiments.sweep import run_tasks
+    from ipbook.nets.config import CHECKPOINT_FILE
+    from ipbook.store import atomic_write, git_commit, versions
 
     spec = load_profile(profile)
     seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
@@ -221,12 +225,12 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, grid: Grid = Grid(),
                                       if f"{r}/seed-{s}" in kept]
     table = pd.concat(old + [records[k]["table"] for k in sorted(records)], ignore_index=True)
     table = table.sort_values(["run", "seed", "step", "layer", "estimator", "probe", "draw"], kind="stable")
-    _atomic_write(out_dir / f"{dataset}.csv.gz", lambda f: table.to_csv(
+    atomic_write(out_dir / f"{dataset}.csv.gz", lambda f: table.to_csv(
         f, index=False, float_format="%.6g", compression={"method": "gzip", "mtime": 0}))
     info.update(written=True, rows=len(table), grid=dataclasses.asdict(grid),
                 task_seconds={k: round(r["seconds"], 1) for k, r in sorted(records.items())},
-                versions=_versions(), git=_git_commit())
-    _atomic_write(out_dir / f"{dataset}.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
+                versions=versions(), git=git_commit())
+    atomic_write(out_dir / f"{dataset}.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
     return info
 
 
@@ -241,7 +245,7 @@ def simplifying(rows: pd.DataFrame) -> pd.DataFrame:
     per run, seed, layer, estimator and setting, with the ceiling log2 N: ``peak``, ``final``,
     ``dI`` (bits), ``dI_frac`` (of the peak), ``low``, ``high``, ``verdict``, ``reason``,
     ``simplifies`` and ``saturated`` (pinned at its ceiling: the judge cannot judge it)."""
-    from .verdicts import SIMPLIFIES, judge_frame
+    from ipbook.verdicts import SIMPLIFIES, judge_frame
 
     keys = ["run", "seed", "layer", "estimator", "setting"]
     main = series(rows)
@@ -259,13 +263,13 @@ def saturated(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def estimator_verdicts(rows: pd.DataFrame) -> pd.DataFrame:
-    """The paper's claims about simplifying phases (:data:`ipbook.sensitivity.ROBUSTNESS_CLAIMS`,
+    """The paper's claims about simplifying phases (:data:`ipbook.claims.robustness.ROBUSTNESS_CLAIMS`,
     DPI excepted) per estimator and setting: columns ``claim``, ``column`` (estimator and setting),
     ``holds``, ``fails`` and ``cannot`` (seeds in which it holds, fails, or cannot be judged, by
     :func:`ipbook.verdicts.judge` on every layer it rests on), ``judged`` (holds + fails) and
     ``saturated`` (of the seeds that cannot judge, those with a layer pinned at its ceiling)."""
-    from .sensitivity import ROBUSTNESS_CLAIMS, simplifying_claims
-    from .verdicts import CANNOT, HOLDS
+    from ipbook.claims.robustness import ROBUSTNESS_CLAIMS, simplifying_claims
+    from ipbook.verdicts import CANNOT, HOLDS
 
     phase = simplifying(rows)
     text = dict(ROBUSTNESS_CLAIMS)
@@ -306,7 +310,7 @@ def verdict_matrix(verdicts: pd.DataFrame) -> pd.DataFrame:
         return f"{r.holds}/{r.judged}" + (f", {r.cannot} ?" if r.cannot else "")
     v = verdicts.assign(cell=[cell(r) for r in verdicts.itertuples()])
     table = v.pivot(index="claim", columns="column", values="cell")
-    from .sensitivity import ROBUSTNESS_CLAIMS
+    from ipbook.claims.robustness import ROBUSTNESS_CLAIMS
 
     claims = [text for _, text in ROBUSTNESS_CLAIMS if text in set(verdicts.claim)]
     return table.reindex(index=claims, columns=sorted(set(verdicts.column), key=_column_order)).fillna("–")
@@ -428,7 +432,7 @@ def saxe_verdicts(drops: pd.DataFrame) -> pd.Series:
 
 
 def activation_grid(drops: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
-    """:func:`activation_drops` for :func:`ipbook.plotting.plot_delta_heatmaps`: per model
+    """:func:`activation_drops` for :func:`ipbook.site.plotting.plot_delta_heatmaps`: per model
     (``"shallow AE"``, ``"deep AE"``) the frames ``(pct, simplifies, judged)`` with estimator
     settings as rows and the activations as columns; ``pct`` is NaN where no seed could be judged
     (every one saturated), ``judged`` then 0."""

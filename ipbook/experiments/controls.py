@@ -32,7 +32,7 @@ __all__ = ["Control", "CONTROLS", "setting_of", "control_runs", "delta_i", "runs
 
 @dataclass(frozen=True)
 class Control:
-    """One control: its profile, the setting it varies (a :class:`~ipbook.training.TrainConfig`
+    """One control: its profile, the setting it varies (a :class:`~ipbook.nets.config.TrainConfig`
     field), and its paper-setting runs, taken from the seeds profile (label: seeds-profile run)."""
 
     name: str
@@ -75,7 +75,7 @@ def control_runs(control: Control | str, dataset: str, *, root=None) -> dict[str
     """``{run label: {seed: Run}}`` for a control: the finished runs of its profile under
     ``ROOT/controls/`` and its paper-setting runs from ``ROOT/seeds/``, the seeds that both have
     (default root: the repository's ``results/``). Nothing is trained; an empty dict means none."""
-    from .experiments import RESULTS_DIR, load_seeds
+    from ipbook.experiments.profiles import RESULTS_DIR, load_seeds
 
     c = CONTROLS[control] if isinstance(control, str) else control
     base = Path(root) if root is not None else RESULTS_DIR
@@ -94,10 +94,10 @@ def delta_i(phases: pd.DataFrame, runs: dict[str, dict[int, object]], control: C
     ΔI / peak, the judge's ``verdict`` and the flags ``simplifies`` and ``does_not`` (does not
     simplify: a drop that matters is excluded).
 
-    ``phases``: :func:`ipbook.sensitivity.simplifying_over_checkpoints` at one setting (judged by
+    ``phases``: :func:`ipbook.claims.robustness.simplifying_over_checkpoints` at one setting (judged by
     :func:`ipbook.verdicts.judge`), with run labels in ``run``.
     """
-    from .verdicts import DOES_NOT, SIMPLIFIES
+    from ipbook.verdicts import DOES_NOT, SIMPLIFIES
 
     c = CONTROLS[control] if isinstance(control, str) else control
     rows = []
@@ -207,11 +207,11 @@ def control_tables(control: Control | str, profile: str, dataset: str, *, result
     ``python -m ipbook sensitivity --grid controls`` for the control profile and for the seeds
     profile (its paper-setting runs, relabelled). Otherwise, or where either is missing: the quick
     version of every run (seed 0, :data:`QUICK_OVERRIDES`, trained where missing under
-    ``results/quick/``) evaluated on :func:`ipbook.sensitivity.controls_grid` as the page runs.
+    ``results/quick/``) evaluated on :func:`ipbook.experiments.sensitivity.controls_grid` as the page runs.
     ``note`` says which.
     """
-    from .experiments import RESULTS_DIR, run_profile, sensitivity_dir
-    from .sensitivity import controls_grid, evaluate_run, load_tables
+    from ipbook.experiments.profiles import RESULTS_DIR, run_profile, sensitivity_dir
+    from ipbook.experiments.sensitivity import controls_grid, evaluate_run, load_tables
 
     c = CONTROLS[control] if isinstance(control, str) else control
     base = Path(results) if results is not None else RESULTS_DIR
@@ -246,7 +246,7 @@ def control_tables(control: Control | str, profile: str, dataset: str, *, result
 def rules() -> dict:
     """The three bandwidth rules every control is judged at: the paper's (Scott, γ = 2), the
     median heuristic and Tapia & Estévez's rule, by the chapter's names."""
-    from .sensitivity import PAPER, Setting
+    from ipbook.estimators.spec import PAPER, Setting
 
     return {"Scott γ = 2 (paper)": PAPER, "median heuristic": Setting(rule="median", gamma=1.0),
             "Tapia & Estévez": Setting(rule="tapia", gamma=1.0)}
@@ -269,8 +269,8 @@ class Judged:
 def judge(control: Control | str, profile: str, dataset: str, *, results=None) -> Judged:
     """:func:`control_tables` of one control, with ΔI of every run, seed and layer judged at each of
     :func:`rules` by the book's judge (:func:`ipbook.verdicts.judge`)."""
-    from .findings import LONG_RUN_STEPS
-    from .sensitivity import simplifying_over_checkpoints
+    from ipbook.measures import LONG_RUN_STEPS
+    from ipbook.claims.robustness import simplifying_over_checkpoints
 
     name = control if isinstance(control, str) else control.name
     runs, rows, geometry, note = control_tables(control, profile, dataset, results=results)
@@ -314,7 +314,8 @@ def width_numbers(j: Judged, intrinsic_dim: int = 10) -> dict:
     """The width section's glued numbers: per rule k the two verdicts (``yu_<k>``, ``tapia_<k>``)
     and the widths at which Z simplifies in every seed (``wz_<k>``); ``w_dpi_rise``, the median
     excess of I(X;D2) over I(X;Z) at the end at the paper's rule (bits)."""
-    from .sensitivity import PAPER, at_setting
+    from ipbook.estimators.spec import PAPER
+    from ipbook.claims.robustness import at_setting
 
     out = {}
     for k, t in enumerate(j.tables.values()):

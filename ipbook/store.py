@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
+import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Iterable
+
+import numpy as np
+import torch
 
 __all__ = ["SmallerTableError", "check_writable", "removed_on_failure", "refuse_smaller_table", "is_committed"]
 
@@ -102,3 +108,73 @@ def is_committed(path: str | os.PathLike) -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
     return done.returncode == 0
+
+
+# ----------------------------------------------------------------------------- provenance
+def git_commit() -> dict:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+        # Results are outputs, not code: a run that replaces a committed result does not make
+        # the next run of the same sweep "dirty".
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)results"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return {"commit": commit or None, "dirty": bool(dirty)}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def versions() -> dict:
+    import torchvision
+
+    from ipbook import __version__
+
+    return {"python": sys.version.split()[0], "ipbook": __version__, "torch": torch.__version__,
+            "torchvision": torchvision.__version__, "numpy": np.__version__,
+            "platform": platform.platform(), "cpu": cpu_model(),
+            # the instruction set torch's CPU kernels dispatch to: runs agree bit for bit only
+            # where it (and the CPU) are the same
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
+
+
+def capability_hint(recorded: dict) -> str:
+    """A hint when a run was recorded under another instruction set of torch's CPU kernels than
+    this process dispatches to (``ATEN_CPU_CAPABILITY`` selects it), else ''."""
+    was, now = recorded.get("torch_cpu_capability"), torch.backends.cpu.get_cpu_capability()
+    if not was or was == now:
+        return ""
+    return (f" (the run was recorded with torch's CPU kernels at {was}, this process uses {now}: "
+            f"ATEN_CPU_CAPABILITY={was.lower()} in the environment selects {was})")
+
+
+def cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ----------------------------------------------------------------------------- atomic output
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(file_object)`` on a temporary file beside ``path``, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would make results unreadable to others
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -2,7 +2,7 @@
 
 Section IV of the paper contrasts its autoencoders with "general supervised learning", which
 "maintained the output mutual information as constant during the simplifying phase". The control is
-the deep AE's encoder 784-256-128-50 (sigmoid) with a 10-way softmax (:class:`ipbook.models.Classifier`),
+the deep AE's encoder 784-256-128-50 (sigmoid) with a 10-way softmax (:class:`ipbook.nets.models.Classifier`),
 trained with cross entropy at the paper's settings (``params/supervised.yaml``): the plane I(X;T),
 I(T;Y) of every layer, Y the labels, under the paper's estimator on 100 test images every 10
 iterations, and under the noisy-layer bounds and binning on 1,000 other test images at 100
@@ -26,10 +26,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .experiments import RESULTS_DIR, run_configs
-from .findings import moving_average, simplifying_phase
-from .verdicts import SIMPLIFIES, judge
-from .training import Run, load_run
+from ipbook.experiments.profiles import RESULTS_DIR, run_configs
+from ipbook.measures import moving_average, simplifying_phase
+from ipbook.verdicts import SIMPLIFIES, judge
+from ipbook.nets.runs import Run, load_run
 
 __all__ = ["PROFILE", "RUNS", "load_supervised", "plane_frame", "contrast", "contrast_summary",
            "claim_verdict", "layer_table", "verdict_grid", "activation_table", "encoder_drops", "FLAT_BITS"]
@@ -143,13 +143,13 @@ def claim_verdict(summary: pd.DataFrame, run: str = "classifier", estimator: str
 
 
 def _column(estimator: str, setting: str) -> str:
-    from .second_opinion import column_name
+    from ipbook.experiments.second_opinion import column_name
 
     return "matrix (paper)" if estimator == "matrix" else column_name(estimator, setting)
 
 
 def _order(column: str) -> tuple:
-    from .second_opinion import _column_order
+    from ipbook.experiments.second_opinion import _column_order
 
     return (-1, 0.0) if column.startswith("matrix") else _column_order(column)
 

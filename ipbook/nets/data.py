@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 DATASET_NAMES: tuple[str, ...] = ("mnist", "fashion-mnist", "emnist-letters")
-#: The dataset used when none is named (command line, :class:`~ipbook.training.TrainConfig`, book).
+#: The dataset used when none is named (command line, :class:`~ipbook.nets.config.TrainConfig`, book).
 DEFAULT_DATASET = "fashion-mnist"
 SPLITS: tuple[str, ...] = ("train", "test")
 

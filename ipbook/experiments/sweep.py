@@ -1,6 +1,6 @@
 """Seeds × runs of a profile as independent tasks on a Dask cluster (``python -m ipbook sweep``).
 
-Each task is one :func:`ipbook.training.train` call that writes its own directory,
+Each task is one :func:`ipbook.nets.training.train` call that writes its own directory,
 ``ROOT/<profile>/<dataset>/<run>/seed-<s>/``. A finished run with the same config and data is
 reused, so an interrupted sweep resumes where it stopped. A run that fails (a diverged loss,
 missing data) is reported by name with its error while the others finish. Results do not depend
@@ -18,8 +18,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .experiments import load_profile, run_configs, sweep_root
-from .training import TrainConfig, check_output_dir, refuse_replacing_committed, train
+from ipbook.experiments.profiles import load_profile, run_configs, sweep_root
+from ipbook.nets.config import TrainConfig
+from ipbook.nets.runs import check_output_dir, refuse_replacing_committed
+from ipbook.nets.training import train
 
 __all__ = ["SweepReport", "sweep_tasks", "run_tasks", "run_sweep", "sweep"]
 
@@ -43,7 +45,7 @@ class SweepReport:
 def _train_task(config: TrainConfig, out_dir: str, require_checkpoints: bool,
                 force: bool = False) -> tuple[str, str]:
     """One task, run on a worker: train (or reuse, or replay) and return the directory and what
-    happened (:meth:`ipbook.training.Run.summary`)."""
+    happened (:meth:`ipbook.nets.runs.Run.summary`)."""
     run = train(config, out_dir, progress=False, require_checkpoints=require_checkpoints, force=force)
     return str(out_dir), run.summary()
 
@@ -124,7 +126,7 @@ def run_sweep(tasks: dict[str, tuple[TrainConfig, Path]], *, workers: int | None
     :func:`run_tasks` for ``workers`` and ``scheduler``).
 
     Before any work: the output folders must be writable, and no committed run may be trained
-    over with another config (:func:`ipbook.training.refuse_replacing_committed`) unless
+    over with another config (:func:`ipbook.nets.runs.refuse_replacing_committed`) unless
     ``force``."""
     for config, out in tasks.values():
         check_output_dir(out)

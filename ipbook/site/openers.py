@@ -1,77 +1,18 @@
-"""Build the book for a profile: run the experiments, execute every chapter, build one HTML site.
-
-``python -m ipbook book --profile paper`` does three things:
-
-1. trains every run of ``params/<profile>.yaml`` that has no result with the same config yet, on
-   each dataset of the site (:data:`SITE_DATASETS`, or ``--dataset``; results in
-   ``results/<profile>/<dataset>/``, reused otherwise);
-2. executes each chapter of ``_toc.yml`` with papermill once per dataset, with ``profile`` and
-   ``dataset`` injected as parameters, and merges the executions into one page with a tab per
-   dataset (:func:`ipbook.dataset_tabs.merge_datasets`), in a staging copy of the book under
-   ``_build/stage/<profile>-<datasets>/``; chapters without a ``dataset`` parameter run once;
-3. builds that copy with Jupyter Book (execution off: the notebooks are already executed) into
-   ``_build/html`` (or ``OUT/_build/html``).
-
-The chapters' openers (``open_*``) are what each chapter does first: read or compute its results
-and glue the sentence that says where they come from. The plain ``jupyter-book build .`` builds the
-book at the notebooks' own defaults (the quick profile on Fashion-MNIST) instead.
-"""
+"""What each chapter does first: its runs (trained or reused) for a profile and dataset, or the
+committed table of a grid, with a note on where the numbers come from."""
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
-from typing import Sequence
 
-import nbformat
-import yaml
-
-from .dataset_tabs import DATASET_TITLES, merge_datasets
-from .experiments import REPO, load_seeds, run_profile
-from .outputs import removed_on_failure
-from .training import check_output_dir
-
-__all__ = ["chapters", "build_book", "show_parameters_in_effect", "open_chapter", "seed_runs",
-           "open_sensitivity", "quick_sensitivity_grid", "open_supervised", "open_answer",
-           "merge_datasets", "SITE_DATASETS", "DATASET_TITLES", "seeds_by_dataset", "open_activation_control"]
-
-
-def chapters(toc: Path | None = None) -> list[Path]:
-    """The files of ``_toc.yml`` in reading order, as paths relative to the repository root."""
-    toc = toc or REPO / "_toc.yml"
-    spec = yaml.safe_load(toc.read_text())
-    files = [spec["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for key in ("parts", "chapters", "sections"):
-                for child in node.get(key, []):
-                    walk(child)
-
-    walk(spec)
-    out = []
-    for f in files:
-        for suffix in (".ipynb", ".md"):
-            if (REPO / f).with_suffix(suffix).is_file():
-                out.append(Path(f).with_suffix(suffix))
-                break
-        else:
-            raise FileNotFoundError(f"_toc.yml names {f!r} but no .ipynb or .md file exists for it")
-    return out
+from ipbook.experiments.profiles import REPO, load_seeds, run_profile
+from ipbook.site.dataset_tabs import DATASET_TITLES, SITE_DATASETS
 
 
 def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=None, tol: float = 0.05,
                  seeds_profile: str | None = "seeds"):
     """What every figure chapter does first: the book's figure style, its runs (trained where
     missing, else reused), the paper's claims on them, and every number glued for the page
-    (:func:`ipbook.findings.glue_values`, plus ``profile_name``, ``dataset_name``, ``n_seeds`` and
+    (:func:`ipbook.claims.paper.glue_values`, plus ``profile_name``, ``dataset_name``, ``n_seeds`` and
     ``seeds_note``, a sentence for captions).
 
     For the paper profile, the finished seeds of ``seeds_profile`` (``python -m ipbook sweep
@@ -81,7 +22,8 @@ def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=No
     """
     from myst_nb import glue
 
-    from . import findings, plotting
+    from ipbook.claims import paper as findings
+    from ipbook.site import plotting
 
     plotting.book_style()
     runs = run_profile(profile, dataset, runs=run_names, root=results, progress=False)
@@ -102,7 +44,7 @@ def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=No
 
 def seeds_by_dataset(profile: str, dataset: str, runs: dict, seeds: dict, *, results=None) -> dict:
     """``{dataset: {seed: {run name: Run}}}`` for a verdict table with one column per dataset
-    (:func:`ipbook.findings.verdicts_by_dataset`): at the paper profile, the finished seeds (two or
+    (:func:`ipbook.claims.paper.verdicts_by_dataset`): at the paper profile, the finished seeds (two or
     more) of the seeds profile for every dataset of :data:`SITE_DATASETS`, read without training;
     otherwise, or where no dataset has them, this page's own ``seeds`` (else its ``runs`` as seed 0)."""
     out = {}
@@ -118,7 +60,7 @@ def quick_sensitivity_grid() -> list:
     """The small estimator grid the sensitivity chapters evaluate as they run, where no committed
     tables exist: Scott's γ in {1, 2, 8, 16}, the median and Tapia rules, α = 2, training-image
     probes, three probe draws, N = 100."""
-    from .sensitivity import paper_grid
+    from ipbook.experiments.sensitivity import paper_grid
 
     return paper_grid(gammas=(1, 2, 8, 16), ns=(100,), draws=3)
 
@@ -126,7 +68,7 @@ def quick_sensitivity_grid() -> list:
 def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, results=None,
                      sensitivity_root=None) -> tuple[tuple, str]:
     """What each estimator-sensitivity chapter does first: the book's figure style and the tables
-    (rows, inputs, geometry, rescaling) of :mod:`ipbook.sensitivity`, with a sentence saying
+    (rows, inputs, geometry, rescaling) of :mod:`ipbook.experiments.sensitivity`, with a sentence saying
     where they come from (glued as ``sensitivity_note``).
 
     For the paper profile, the committed tables of ``python -m ipbook sensitivity`` on the seeds
@@ -139,8 +81,9 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
     import pandas as pd
     from myst_nb import glue
 
-    from . import findings, plotting
-    from .sensitivity import evaluate_run, load_tables
+    from ipbook.claims import paper as findings
+    from ipbook.site import plotting
+    from ipbook.experiments.sensitivity import evaluate_run, load_tables
 
     plotting.book_style()
     tables = load_tables(dataset, sensitivity_root) if profile == "paper" else None
@@ -171,7 +114,7 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
 
 def open_calibration(profile: str, *, root=None):
     """What the calibration chapter does first: the book's figure style and the table of
-    :mod:`ipbook.calibration_grid`, with a sentence saying where it comes from (glued as
+    :mod:`ipbook.experiments.calibration_grid`, with a sentence saying where it comes from (glued as
     ``calibration_note``). For the paper profile, the committed ``results/calibration/estimates.csv``
     (``python -m ipbook calibrate``); otherwise, or where none is committed, the quick grid (one
     task per family, N = 100, two seeds), computed as the page runs in well under a minute."""
@@ -179,9 +122,10 @@ def open_calibration(profile: str, *, root=None):
 
     from myst_nb import glue
 
-    from . import findings, plotting
-    from .calibration import quick_tasks
-    from .calibration_grid import default_dir, estimate_table, load_estimates
+    from ipbook.claims import paper as findings
+    from ipbook.site import plotting
+    from ipbook.experiments.calibration import quick_tasks
+    from ipbook.experiments.calibration_grid import default_dir, estimate_table, load_estimates
 
     plotting.book_style()
     rows = load_estimates(root) if profile == "paper" else None
@@ -200,7 +144,7 @@ def open_calibration(profile: str, *, root=None):
 
 def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
     """What the second-opinion chapter does first: the book's figure style and the rows of
-    :mod:`ipbook.second_opinion`, with a sentence saying where they come from (glued as
+    :mod:`ipbook.experiments.second_opinion`, with a sentence saying where they come from (glued as
     ``second_opinion_note``). For the paper profile, the committed
     ``results/second-opinion/<dataset>.csv.gz``; otherwise, or where none is committed, a small grid
     (N = 100 test images, 3 draws at 4 checkpoints) on the quick profile's checkpoints, computed as
@@ -209,8 +153,9 @@ def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
 
     from myst_nb import glue
 
-    from . import findings, plotting
-    from .second_opinion import default_dir, load_table
+    from ipbook.claims import paper as findings
+    from ipbook.site import plotting
+    from ipbook.experiments.second_opinion import default_dir, load_table
 
     plotting.book_style()
     rows = load_table(dataset, root) if profile == "paper" else None
@@ -239,8 +184,8 @@ def _small_grid_rows(runs: dict, dataset: str):
     ``runs`` ({name: Run}), the test images loaded once for all of them."""
     import pandas as pd
 
-    from .data import load_dataset
-    from .second_opinion import Grid, evaluate_run
+    from ipbook.nets.data import load_dataset
+    from ipbook.experiments.second_opinion import Grid, evaluate_run
 
     grid, data = Grid(n=100, draws=3, draw_steps=4, train_probe=False), {"test": load_dataset(dataset, "test")}
     return pd.concat([evaluate_run(run, grid, name=name, data=data) for name, run in runs.items()],
@@ -248,19 +193,19 @@ def _small_grid_rows(runs: dict, dataset: str):
 
 
 def open_activation_control(profile: str, dataset: str, seeds_rows, *, results=None, root=None):
-    """The activation control under the estimators of :mod:`ipbook.second_opinion`: the rows of
-    :func:`~ipbook.second_opinion.activation_rows` and a sentence on where they come from (glued as
+    """The activation control under the estimators of :mod:`ipbook.experiments.second_opinion`: the rows of
+    :func:`~ipbook.experiments.second_opinion.activation_rows` and a sentence on where they come from (glued as
     ``activation_note``). For the paper profile, the committed
     ``results/second-opinion/controls-activation/<dataset>.csv.gz`` beside ``seeds_rows`` (the
     seeds profile's table); otherwise, or where none is committed, the quick version of each run
-    (seed 0, :data:`ipbook.controls.QUICK_OVERRIDES`) on the second-opinion chapter's small grid.
+    (seed 0, :data:`ipbook.experiments.controls.QUICK_OVERRIDES`) on the second-opinion chapter's small grid.
     Returns ``(rows, note)``."""
     from myst_nb import glue
 
-    from . import findings
-    from .controls import QUICK_OVERRIDES
-    from .experiments import RESULTS_DIR
-    from .second_opinion import activation_rows, default_dir, load_table
+    from ipbook.claims import paper as findings
+    from ipbook.experiments.controls import QUICK_OVERRIDES
+    from ipbook.experiments.profiles import RESULTS_DIR
+    from ipbook.experiments.second_opinion import activation_rows, default_dir, load_table
 
     table = load_table(dataset, Path(root or default_dir()) / "controls-activation") if profile == "paper" else None
     if table is not None:
@@ -286,17 +231,17 @@ def open_activation_control(profile: str, dataset: str, seeds_rows, *, results=N
 
 def open_supervised(profile: str, dataset: str, *, results=None):
     """What the supervised part of "Measure your own network" does first: the runs of the
-    supervised control as one :func:`ipbook.supervised.plane_frame`, with a sentence saying where
+    supervised control as one :func:`ipbook.experiments.supervised.plane_frame`, with a sentence saying where
     they come from (glued as ``supervised_note``). For the paper profile, the committed runs of
     ``params/supervised.yaml``; otherwise, or where none is committed, the ``supervised-quick``
     profile (seed 0, 400 iterations), trained as the page runs (reused when already there).
     Returns ``(frame, note)``."""
     from myst_nb import glue
 
-    from . import findings
-    from .supervised import load_supervised, plane_frame
-    from .sweep import sweep_tasks
-    from .training import train
+    from ipbook.claims import paper as findings
+    from ipbook.experiments.supervised import load_supervised, plane_frame
+    from ipbook.experiments.sweep import sweep_tasks
+    from ipbook.nets.training import train
 
     runs = load_supervised(dataset, root=results) if profile == "paper" else {}
     if runs:
@@ -316,21 +261,23 @@ def open_supervised(profile: str, dataset: str, *, results=None):
 
 def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, calibration_root=None):
     """What the home page and the Conclusions do first: the evidence of every claim per dataset
-    (:func:`ipbook.conclusions.evidence`, from the committed grids; datasets without a committed
+    (:func:`ipbook.site.conclusions.evidence`, from the committed grids; datasets without a committed
     grid are left out), and glued: ``n_claims``; per dataset ``<d>_n_<k>``, the number of claims
-    in category k (0-5, :data:`ipbook.conclusions.CATEGORIES`), ``<d>_seeds``, the seeds of its
+    in category k (0-5, :data:`ipbook.site.conclusions.CATEGORIES`), ``<d>_seeds``, the seeds of its
     sensitivity grid, and ``<d>_real_seeds``, those of its second-opinion table; the calibration's
     ``cal_truth``, ``cal_d_lo``, ``cal_est_lo``, ``cal_d_hi``, ``cal_est_hi``; ``everywhere_both``,
     the claims that hold under every estimator on every dataset; ``answer_md``, the answer in
-    words (:func:`ipbook.conclusions.plain_answer`); ``margin_bits``, ``margin_pct`` (the judge's
+    words (:func:`ipbook.site.conclusions.plain_answer`); ``margin_bits``, ``margin_pct`` (the judge's
     margin); and the two tables (``answer_table``, ``category_table``). Returns ``{title:
     evidence}``."""
     from IPython.display import Markdown
     from myst_nb import glue
 
-    from . import conclusions as C
-    from . import findings, plotting, verdicts
-    from .calibration_grid import load_estimates
+    from ipbook.site import conclusions as C
+    from ipbook.claims import paper as findings
+    from ipbook.site import plotting
+    from ipbook import verdicts
+    from ipbook.experiments.calibration_grid import load_estimates
 
     plotting.book_style()
     evidences, loaded_by_title = {}, {}
@@ -382,132 +329,3 @@ def _seeds_note(seeds: dict, seeds_profile: str | None, kind: str = "both") -> s
               f"profile, dashed: their median.")
     planes = f"Open circles: the final points of seeds {others} of the {seeds_profile} profile; the trajectory is seed 0's."
     return {"curves": curves, "planes": planes, "both": f"{curves} {planes}"}[kind]
-
-
-def show_parameters_in_effect(nb: nbformat.NotebookNode, page: Path, params: dict) -> None:
-    """One parameters cell, with the values in effect: papermill's injected cell is merged into the
-    cell tagged ``parameters`` (its assignments rewritten, its comments kept) and removed, and the
-    cell's "Re-run this chapter" line names the injected values (kept as it is when none were
-    injected)."""
-    cells = nb.cells
-    cell = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
-    lines = []
-    for line in cell.source.splitlines():
-        name = re.match(r"(\w+)\s*=", line)
-        if name and name.group(1) in params:
-            line = f"{name.group(1)} = {params[name.group(1)]!r}"
-        elif line.startswith("# Re-run this chapter:") and params:
-            args = " ".join(f"-p {k} {v}" for k, v in params.items())
-            line = f"# Re-run this chapter: papermill {page.as_posix()} /tmp/out.ipynb {args}"
-        lines.append(line)
-    cell.source = "\n".join(lines)
-    nb.cells = [c for c in cells if "injected-parameters" not in c.metadata.get("tags", [])]
-
-
-def _ipc_kernel_manager():
-    """A kernel manager whose kernels talk over local sockets in a private folder instead of TCP
-    (nothing on the network, and no "running over TCP without encryption" warning in builds)."""
-    from jupyter_client.manager import KernelManager
-
-    class IPCKernelManager(KernelManager):
-        def __init__(self, **kwargs):
-            self._folder = tempfile.mkdtemp(prefix="ipbook-kernel-")
-            super().__init__(transport="ipc", ip=os.path.join(self._folder, "kernel"), **kwargs)
-
-        def cleanup_resources(self, restart: bool = False) -> None:
-            super().cleanup_resources(restart=restart)
-            if not restart:  # the socket folder goes with the kernel
-                shutil.rmtree(self._folder, ignore_errors=True)
-
-    return IPCKernelManager
-
-
-#: The datasets of the default site: the paper's main results (MNIST) and its check (Fashion-MNIST).
-SITE_DATASETS = ("mnist", "fashion-mnist")
-
-
-def build_book(profile: str = "quick", dataset: str | Sequence[str] | None = None, *,
-               out: str | Path | None = None, progress: bool = True, warnings_as_errors: bool = True) -> Path:
-    """Run the profile, execute every chapter for it, and build the site; returns the HTML folder.
-
-    ``dataset``: one name, a list, or None for :data:`SITE_DATASETS`. With several, every chapter
-    that takes a ``dataset`` parameter is executed once per dataset and shows them in tabs
-    (:func:`merge_datasets`): one site. OUT is checked before any work, and removed again if the
-    build fails."""
-    t0 = time.perf_counter()
-    datasets = list(SITE_DATASETS) if dataset is None else [dataset] if isinstance(dataset, str) else list(dataset)
-    if not datasets:
-        raise ValueError("give at least one dataset")
-    if out is not None:
-        check_output_dir(out)
-        with removed_on_failure(out):   # a failed build leaves no half-made OUT behind
-            return _build_book(profile, datasets, out, progress, warnings_as_errors, t0)
-    return _build_book(profile, datasets, out, progress, warnings_as_errors, t0)
-
-
-def _execute(page: Path, target: Path, params: dict) -> nbformat.NotebookNode:
-    """Execute one chapter with papermill into ``target``; the executed notebook, its parameters
-    cell showing the values in effect."""
-    import papermill
-
-    print(f"executing {page} {params}", flush=True)
-    papermill.execute_notebook(str(REPO / page), str(target), parameters=params,
-                               kernel_name="python3", progress_bar=False, cwd=str(REPO / page.parent),
-                               kernel_manager_class=_ipc_kernel_manager())
-    executed = nbformat.read(target, as_version=4)
-    show_parameters_in_effect(executed, page, params)
-    return executed
-
-
-def _stage(profile: str, datasets: list[str]) -> Path:
-    """A fresh staging copy of the book's configuration, its substitutions saying what it shows."""
-    stage = REPO / "_build" / "stage" / f"{profile}-{'+'.join(datasets)}"
-    if stage.exists():
-        shutil.rmtree(stage)
-    stage.mkdir(parents=True)
-    config = yaml.safe_load((REPO / "_config.yml").read_text())
-    config.setdefault("execute", {})["execute_notebooks"] = "off"
-    config.setdefault("parse", {})["myst_substitutions"] = {
-        "profile": profile, "dataset": " and ".join(datasets),
-        # markdown code: Sphinx's smartquotes would turn "--" into a dash in plain text
-        "built_by": f"`python -m ipbook book --profile {profile} --dataset {' '.join(datasets)}`"}
-    (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-    shutil.copy(REPO / "_toc.yml", stage / "_toc.yml")
-    if (REPO / "_static").is_dir():
-        shutil.copytree(REPO / "_static", stage / "_static")
-    return stage
-
-
-def _build_book(profile: str, datasets: list[str], out, progress: bool, warnings_as_errors: bool, t0: float) -> Path:
-    import papermill
-
-    for dataset in datasets:
-        run_profile(profile, dataset, progress=progress)  # computes only what is missing
-    stage = _stage(profile, datasets)
-    for page in chapters():
-        target = stage / page
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if page.suffix != ".ipynb":
-            shutil.copy(REPO / page, target)
-            continue
-        accepted = papermill.inspect_notebook(str(REPO / page))  # names in its `parameters` cell
-        base = {"profile": profile} if "profile" in accepted else {}
-        if "dataset" not in accepted or len(datasets) == 1:
-            params = {**base, **({"dataset": datasets[0]} if "dataset" in accepted else {})}
-            nbformat.write(_execute(page, target, params), target)
-            continue
-        executed = {d: _execute(page, target.with_name(f"{target.stem}.{d}.ipynb"), {**base, "dataset": d})
-                    for d in datasets}
-        for d in datasets:
-            target.with_name(f"{target.stem}.{d}.ipynb").unlink()
-        nbformat.write(merge_datasets(executed), target)
-    root = Path(out) if out is not None else REPO
-    exe = shutil.which("jupyter-book") or str(Path(sys.executable).with_name("jupyter-book"))
-    cmd = [exe, "build", str(stage), "--path-output", str(root)]
-    if warnings_as_errors:
-        cmd += ["--warningiserror", "--keep-going"]
-    subprocess.run(cmd, check=True)
-    html = root / "_build" / "html"
-    print(f"book for profile {profile!r}, dataset(s) {', '.join(datasets)} built in {time.perf_counter() - t0:.0f} s: "
-          f"{html / 'index.html'}")
-    return html

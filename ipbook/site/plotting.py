@@ -18,7 +18,8 @@ import numpy as np
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.ticker import MaxNLocator
 
-from .findings import moving_average
+from ipbook.claims.findings import run_metrics
+from ipbook.measures import moving_average
 
 __all__ = [
     "PAGE_WIDTH", "book_style", "styled_table", "plot_run_overview", "TRAIN_COLOR", "TEST_COLOR", "LAYER_COLORS", "mosaic", "log_binned", "plot_losses", "plot_information_plane",
@@ -58,10 +59,6 @@ def styled_table(df, *, hide_index: bool = False, precision: int = 2):
     if "Verdict" in df.columns:
         styler = styler.map(lambda v: "font-weight: bold" if v == "not supported" else "", subset=["Verdict"])
     return styler.hide(axis="index") if hide_index else styler
-
-
-def _metrics(run):
-    return run.metrics if hasattr(run, "metrics") else run
 
 
 def _axes(ax, figsize=(5, 4)):
@@ -173,7 +170,7 @@ def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: b
     shaded min–max band with a dashed median, of the smoothed training loss and of the test loss,
     in place of the raw training loss."""
     fig, ax = _axes(ax)
-    m = _metrics(run)
+    m = run_metrics(run)
     step, loss = np.asarray(m["loss_step"]), np.asarray(m["train_loss"], dtype=np.float64)
     if not seeds:   # with seeds, their band stands in for the raw loss's spread
         ax.plot(step, loss, color=TRAIN_COLOR, lw=0.5, alpha=0.25, rasterized=True)
@@ -183,7 +180,7 @@ def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: b
     keep = ts > 0 if logx else np.ones(len(ts), bool)
     ax.plot(ts[keep], tl[keep], "o-", color=TEST_COLOR, ms=2.5, lw=1.2, label="test")
     if seeds:
-        ms = [_metrics(r) for r in seeds]
+        ms = [run_metrics(r) for r in seeds]
         _draw_band(ax, xs, [_smoothed(o["loss_step"], o["train_loss"], logx, smooth) for o in ms],
                    TRAIN_COLOR, label=f"{len(ms)} seeds, min–max")
         _draw_band(ax, ts[keep], [(o["test_loss_step"], o["test_loss"]) for o in ms], TEST_COLOR)
@@ -220,7 +217,7 @@ def plot_information_plane(run, layer: str = "Z", ax=None, *, logx: bool = True,
     I(X;T) = I(T;X′). ``lim``: both axes run from 0 to it (default: the largest value, rounded up).
     ``seeds``: runs of other seeds, whose final points are marked with open black circles."""
     fig, ax = _axes(ax, figsize=(4.2, 3.6))
-    m = _metrics(run)
+    m = run_metrics(run)
     layers = [str(v) for v in m["layers"]]
     j = layers.index(layer)
     idx = _thin(len(m["step"]))
@@ -232,7 +229,7 @@ def plot_information_plane(run, layer: str = "Z", ax=None, *, logx: bool = True,
     sc = ax.scatter(x, y, c=np.maximum(steps, 1) if logx else steps, cmap=cmap, norm=_norm(steps, logx),
                     s=s, lw=0, rasterized=True)
     if seeds:
-        ends = np.array([[np.asarray(_metrics(r)["i_xt"])[-1, j], np.asarray(_metrics(r)["i_tx"])[-1, j]]
+        ends = np.array([[np.asarray(run_metrics(r)["i_xt"])[-1, j], np.asarray(run_metrics(r)["i_tx"])[-1, j]]
                          for r in seeds])
         ax.scatter(ends[:, 0], ends[:, 1], s=22, facecolors="none", edgecolors="k", lw=0.8, zorder=3,
                    label="final, other seeds")
@@ -252,7 +249,7 @@ def plot_information_planes(run, axes=None, *, layers: Sequence[str] | None = No
     one colour bar. ``axes``: a sequence of axes, one per layer; without it, a figure
     :data:`PAGE_WIDTH` wide with ``ncols`` panels per row. ``seeds``: runs of other seeds, whose
     final points are marked (:func:`plot_information_plane`)."""
-    m = _metrics(run)
+    m = run_metrics(run)
     layers = [str(v) for v in m["layers"]] if layers is None else list(layers)
     if axes is None:
         ncols = min(ncols, len(layers))
@@ -282,7 +279,7 @@ def plot_data_processing(run, axes=None, *, logx: bool = True, ceiling: bool = T
     I(D1; X′), I(D2; X′) (bottom) against iteration. ``ceiling`` draws the estimator's upper
     bound log2 N of N probe images. ``seeds``: runs of other seeds, drawn per layer as a shaded
     min–max band with a dashed median."""
-    m = _metrics(run)
+    m = run_metrics(run)
     if axes is None:
         fig, axes = plt.subplots(2, 1, figsize=(5, 4.4), sharex=True, layout="constrained")
     top, bottom = axes
@@ -297,8 +294,8 @@ def plot_data_processing(run, axes=None, *, logx: bool = True, ceiling: bool = T
             ax.plot(steps[idx], np.asarray(m[key])[idx, layers.index(n)], color=LAYER_COLORS.get(n),
                     lw=1.2, label=label.format(n))
             if seeds:
-                _draw_band(ax, steps[idx], [(_metrics(r)["step"], np.asarray(_metrics(r)[key])[
-                    :, [str(v) for v in _metrics(r)["layers"]].index(n)]) for r in seeds],
+                _draw_band(ax, steps[idx], [(run_metrics(r)["step"], np.asarray(run_metrics(r)[key])[
+                    :, [str(v) for v in run_metrics(r)["layers"]].index(n)]) for r in seeds],
                     LAYER_COLORS.get(n))
         if ceiling:
             n_probe = np.asarray(m["probe_index"]).size if "probe_index" in m else None
@@ -351,7 +348,7 @@ def plot_run_overview(run, letters: str = "bc", *, title: str | None = None, see
 # ----------------------------------------------------------------------------- estimator sensitivity
 def plot_input_entropy(table, ax=None):
     """S(X) against Scott's γ for each N (``table`` from
-    :func:`ipbook.sensitivity.input_entropy_table`), with the ceiling log2 N dotted."""
+    :func:`ipbook.experiments.sensitivity.input_entropy_table`), with the ceiling log2 N dotted."""
     fig, ax = _axes(ax)
     for k, (n, g) in enumerate(table.groupby("n")):
         color = f"C{k}"
@@ -382,7 +379,7 @@ def plot_collapse(rows, ax=None, *, max_points: int = 20000):
 
 
 def plot_rescaling(table, ax=None):
-    """I(X; c·T) against the factor c (``rescaling`` table of :func:`ipbook.sensitivity.evaluate_run`),
+    """I(X; c·T) against the factor c (``rescaling`` table of :func:`ipbook.experiments.sensitivity.evaluate_run`),
     one line per run and layer (median over seeds). The true mutual information is flat in c."""
     from matplotlib.lines import Line2D
 
@@ -434,7 +431,7 @@ def plot_layer_over_training(rows, runs: dict, layer: str = "Z", ax=None, *, tit
     Parameters
     ----------
     rows : DataFrame
-        Sensitivity rows at one estimator setting (:func:`ipbook.sensitivity.at_setting`):
+        Sensitivity rows at one estimator setting (:func:`ipbook.claims.robustness.at_setting`):
         columns ``run, seed, step, layer, i_xt``.
     runs : dict
         Legend label -> run name in ``rows``, in drawing order; runs absent from ``rows`` are skipped.
@@ -508,7 +505,7 @@ def _task_label(family: str, d: int, setting: str) -> str:
 
 
 def plot_calibration(means, n: int, families, *, ncols: int = 2):
-    """Estimate against truth on distributions of known MI (:func:`ipbook.calibration_grid.seed_means`
+    """Estimate against truth on distributions of known MI (:func:`ipbook.experiments.calibration_grid.seed_means`
     at one N): one panel per family, the tasks along x, the truth in black, the ceiling log2 N
     dashed, each estimator in its :data:`ESTIMATOR_STYLE` (binning at its first bin count)."""
     import math
@@ -560,7 +557,7 @@ def plot_supervised(frame, runs: dict, *, estimator: str = "matrix", setting: st
     Parameters
     ----------
     frame : DataFrame
-        :func:`ipbook.supervised.plane_frame` rows: ``run, seed, step, layer, estimator, setting,
+        :func:`ipbook.experiments.supervised.plane_frame` rows: ``run, seed, step, layer, estimator, setting,
         i_xt, i_ty``.
     runs : dict
         Legend label -> run name, in drawing order; runs absent from ``frame`` are skipped.
@@ -601,8 +598,8 @@ def plot_delta_heatmaps(grid: dict, *, row_label=str, title: str = "ΔI (bits)",
     """Small multiples of ΔI: one heatmap per bandwidth rule (panels), rows the runs, columns the
     layers; each cell the mean over seeds (``fmt``; bits by default) and, below it, the seeds in
     which the layer simplifies (``k/n``); "sat." where the value is missing and n is 0 (no seed
-    could be judged). ``grid``: :func:`ipbook.controls.delta_grid` or
-    :func:`ipbook.second_opinion.activation_grid`; ``row_label`` formats a row's index (a tuple
+    could be judged). ``grid``: :func:`ipbook.experiments.controls.delta_grid` or
+    :func:`ipbook.experiments.second_opinion.activation_grid`; ``row_label`` formats a row's index (a tuple
     for a MultiIndex)."""
     panels = list(grid.items())
     mean0 = panels[0][1][0]

@@ -3,12 +3,12 @@
 Three kinds of evidence, all read from the committed tables (nothing is computed but the verdicts,
 and every verdict on a layer comes from the book's one judge, :func:`ipbook.verdicts.judge`):
 
-* **the paper's setting over seeds**: the claims of :data:`ipbook.sensitivity.ROBUSTNESS_CLAIMS`
+* **the paper's setting over seeds**: the claims of :data:`ipbook.claims.robustness.ROBUSTNESS_CLAIMS`
   at α = 1.01, Scott's rule with γ = 2 and 100 probe images, in each seed of the seeds sweep
-  (:func:`ipbook.sensitivity.robustness_matrix`, ``results/sensitivity/<dataset>.csv.gz``);
+  (:func:`ipbook.claims.robustness.robustness_matrix`, ``results/sensitivity/<dataset>.csv.gz``);
 * **the other kernel settings** of the same grid (γ, α, N, the median and Tapia rules, training
   probes);
-* **noise- and quantization-defined information** (:func:`ipbook.second_opinion.estimator_verdicts`,
+* **noise- and quantization-defined information** (:func:`ipbook.experiments.second_opinion.estimator_verdicts`,
   ``results/second-opinion/<dataset>.csv.gz``): the noisy layer's I(X; T + ε) (its two bounds),
   binning, and the VAE's own bounds. A deterministic layer's Shannon I(X;T) over N distinct probe
   images is log2 N and never moves, so each of these measures the layer's geometry at a scale (the
@@ -50,14 +50,15 @@ def load_evidence(dataset: str, *, sensitivity_root=None, second_opinion_root=No
     """The committed grids of ``dataset`` as :func:`evidence` needs them: ``{"matrix": robustness
     matrix, "real": estimator verdicts or None, "real_seeds": seeds of the second-opinion
     table}``; None when the sensitivity grid is not committed."""
-    from . import second_opinion as SO
-    from . import sensitivity as S
+    from ipbook.experiments.profiles import second_opinion as SO
+    from ipbook.claims import robustness as R
+    from ipbook.experiments.profiles import sensitivity as S
 
     tables = S.load_tables(dataset, sensitivity_root)
     if tables is None:
         return None
     real = SO.load_table(dataset, second_opinion_root)
-    return {"matrix": S.robustness_matrix(tables[0]),
+    return {"matrix": R.robustness_matrix(tables[0]),
             "real": SO.estimator_verdicts(real) if real is not None else None,
             "real_seeds": sorted(set(real.seed)) if real is not None else []}
 
@@ -65,7 +66,7 @@ def load_evidence(dataset: str, *, sensitivity_root=None, second_opinion_root=No
 def setting_status(held: int, judged: int) -> str:
     """A claim at one setting: ``holds`` in more than half of the ``judged`` seeds, ``fails``
     otherwise, ``cannot judge`` when no seed was judged."""
-    from .verdicts import CANNOT, FAILS, HOLDS
+    from ipbook.verdicts import CANNOT, FAILS, HOLDS
 
     if judged == 0:
         return CANNOT
@@ -84,7 +85,7 @@ def evidence(matrix: pd.DataFrame, real: pd.DataFrame | None) -> pd.DataFrame:
     fails, cannot be judged); ``real_ok``, ``real_fail``, ``real_cannot`` (the same over the
     settings of the noise- and quantization-defined estimators), ``real_sat`` (of those that cannot
     judge, settings with a seed pinned at its ceiling) and ``has_real``."""
-    from .sensitivity import PAPER
+    from ipbook.estimators.spec import PAPER
 
     n = pd.DataFrame(matrix.attrs["n"]).loc[matrix.index, matrix.columns]
     present = (pd.DataFrame(matrix.attrs["seeds"]).loc[matrix.index, matrix.columns]
@@ -216,7 +217,7 @@ def answer_facts(loaded_by_title: Mapping[str, Mapping]) -> dict:
     hold at the paper's setting on one dataset and fail on another (``differ``); the claims of
     absence that cannot be judged at the paper's setting, per dataset (``absence_cannot``, with
     ``absence_n``); and the claims that fail at the paper's setting on every dataset (``fail_all``)."""
-    from .sensitivity import PAPER
+    from ipbook.estimators.spec import PAPER
 
     st = {t: setting_statuses(l) for t, l in loaded_by_title.items()}
     fall = [c for c in FALL_CLAIMS if all(c in s.index for s in st.values())]
@@ -253,7 +254,7 @@ def answer_facts(loaded_by_title: Mapping[str, Mapping]) -> dict:
 
 
 def _nums(values, fmt="{:g}") -> str:
-    from .findings import spoken_list
+    from ipbook.text import spoken_list
 
     return str(spoken_list([fmt.format(v) for v in values]))
 
@@ -261,7 +262,7 @@ def _nums(values, fmt="{:g}") -> str:
 def plain_answer(facts: Mapping, ceiling_probes: int = 100) -> str:
     """The answer to "is the simplifying phase real?" in a few plain sentences (Markdown), from
     :func:`answer_facts`; every number in it comes from ``facts``."""
-    from .findings import spoken_list
+    from ipbook.text import spoken_list
 
     names = [c.split(" simplifies")[0] for c in facts["fall_claims"]]
     fall = spoken_list([n[0].lower() + n[1:] for n in names])

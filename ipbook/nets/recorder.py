@@ -27,7 +27,7 @@ and estimates for every hooked layer T, with X uniform over the N probes:
 Every value is in bits and at most log2 N (the VAE-style rate is not among these). Nothing is kept
 between steps but the rows: the activations of a step are dropped once it is measured.
 
-The package's own trainer (:func:`ipbook.training.train`) records through this class too: it reads
+The package's own trainer (:func:`ipbook.nets.training.train`) records through this class too: it reads
 the layers from the model's output (``capture=``) instead of hooks, measures I(T; X′) against the
 output of the same forward pass, and estimates on a worker thread (``background=True``) while
 training goes on. There is one measuring path.
@@ -43,9 +43,11 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .estimators import InformationPlane, VariableSample, binned_layer_information, noisy_lower, noisy_upper
-from .estimators.binning import _entropy_of_rows, layer_bins
-from .estimators.matrix import _entropies, _hadamard
+from ipbook.estimators.matrix import InformationPlane, VariableSample
+from ipbook.estimators.binning import binned_layer_information
+from ipbook.estimators.noisy import noisy_lower, noisy_upper
+from ipbook.estimators.binning import _entropy_of_rows, layer_bins
+from ipbook.estimators.matrix import _entropies, _hadamard
 
 __all__ = ["InformationPlaneRecorder", "RECORDER_ESTIMATORS", "parse_estimator"]
 

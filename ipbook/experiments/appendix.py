@@ -19,7 +19,8 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 from scipy.special import expit
 
-from .estimators import binned_mutual_information, mutual_information
+from ipbook.estimators.binning import binned_mutual_information
+from ipbook.estimators.matrix import mutual_information
 
 __all__ = [
     "ACTIVATIONS",

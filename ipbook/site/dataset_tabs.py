@@ -191,3 +191,7 @@ def merge_datasets(executed: dict[str, nbformat.NotebookNode]) -> nbformat.Noteb
     merged = nbformat.v4.new_notebook(metadata=first.metadata)
     merged.cells = cells
     return merged
+
+
+#: The datasets of the default site: the paper's main results (MNIST) and its check (Fashion-MNIST).
+SITE_DATASETS = ("mnist", "fashion-mnist")

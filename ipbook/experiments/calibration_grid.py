@@ -1,9 +1,9 @@
 """The calibration grid: every estimator of :mod:`ipbook.estimators` on the distributions of known
-mutual information of :mod:`ipbook.calibration`, and what the table says (bias, rank correlation,
+mutual information of :mod:`ipbook.experiments.calibration`, and what the table says (bias, rank correlation,
 shifts under MI-preserving maps).
 
 ``python -m ipbook calibrate`` evaluates the grid, one Dask task per distribution
-(:func:`ipbook.sweep.run_tasks`), and writes ``results/calibration/estimates.csv`` with columns
+(:func:`ipbook.experiments.sweep.run_tasks`), and writes ``results/calibration/estimates.csv`` with columns
 :data:`COLUMNS` and ``estimates.json`` beside it (the grid, versions, commit, seconds per task).
 Finished tasks are kept in ``.parts/`` and reused, so an interrupted grid resumes.
 
@@ -31,10 +31,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .calibration import Task, paper_tasks, sample, sample_channel_output, true_mi, zscore
-from .estimators import KSG_MAX_DIM, VariableSample, binned_mutual_information, ksg_mutual_information
-from .estimators import noisy_lower, noisy_upper
-from .estimators.matrix import _entropies, _hadamard
+from ipbook.experiments.calibration import Task, paper_tasks, sample, sample_channel_output, true_mi, zscore
+from ipbook.estimators.ksg import KSG_MAX_DIM, ksg_mutual_information
+from ipbook.estimators.matrix import VariableSample
+from ipbook.estimators.binning import binned_mutual_information
+from ipbook.estimators.noisy import noisy_lower, noisy_upper
+from ipbook.estimators.matrix import _entropies, _hadamard
 
 __all__ = ["COLUMNS", "MATRIX_SETTINGS", "ESTIMATOR_ORDER", "evaluate_task", "estimate_table", "evaluate_grid",
            "load_estimates", "summary_table", "invariance_table", "seed_means", "gaussian_table", "largest_shifts",
@@ -52,7 +54,7 @@ BINNING_MAX_DIM = 3
 
 
 def default_dir() -> Path:
-    from .experiments import RESULTS_DIR
+    from ipbook.experiments.profiles import RESULTS_DIR
 
     return RESULTS_DIR / "calibration"
 
@@ -117,27 +119,27 @@ def _task_key(task: Task) -> str:
 
 def _run_task(task: Task, ns: list[int], seeds: list[int], part: str) -> tuple[str, float]:
     """One Dask task: every N and seed of one distribution, written to ``part`` atomically."""
-    from .training import _atomic_write
+    from ipbook.store import atomic_write
 
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     rows = [r for n in ns for s in seeds for r in evaluate_task(task, int(n), int(s))]
     seconds = time.perf_counter() - t0
     record = {"grid": [list(ns), list(seeds)], "rows": rows, "seconds": seconds}
-    _atomic_write(Path(part), lambda f: pickle.dump(record, f))
+    atomic_write(Path(part), lambda f: pickle.dump(record, f))
     return part, seconds
 
 
 def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (100, 500, 1000),
                   seeds: Sequence[int] = (0, 1, 2, 3, 4), out=None, workers: int | None = None,
                   scheduler: str | None = None, progress: bool = True, force: bool = False) -> pd.DataFrame:
-    """Evaluate ``tasks`` (default :func:`ipbook.calibration.paper_tasks`) at each N and seed and
+    """Evaluate ``tasks`` (default :func:`ipbook.experiments.calibration.paper_tasks`) at each N and seed and
     write ``OUT/estimates.csv`` and ``OUT/estimates.json`` atomically (default OUT:
     ``results/calibration/``). Before any work, OUT must be writable and the new table may not lack
     a family, d, N, seed or estimator of the table it replaces (unless ``force``). Returns the table."""
-    from .outputs import check_writable, refuse_smaller_table, removed_on_failure
-    from .sweep import run_tasks
-    from .training import _atomic_write, _git_commit, _versions
+    from ipbook.store import check_writable, refuse_smaller_table, removed_on_failure
+    from ipbook.experiments.sweep import run_tasks
+    from ipbook.store import atomic_write, git_commit, versions
 
     tasks = list(tasks) if tasks is not None else paper_tasks()
     ns, seeds = [int(n) for n in ns], [int(s) for s in seeds]
@@ -168,11 +170,11 @@ def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (1
                            + "; ".join(f"{k}: {v}" for k, v in sorted(failed.items())[:3]))
     records.update({k: pickle.loads(Path(p).read_bytes()) for k, (p, _) in results.items()})
     frame = pd.DataFrame([r for k in sorted(records) for r in records[k]["rows"]], columns=COLUMNS)
-    _atomic_write(table, lambda f: f.write(frame.to_csv(index=False, float_format="%.6g").encode()))
+    atomic_write(table, lambda f: f.write(frame.to_csv(index=False, float_format="%.6g").encode()))
     info = {"tasks": len(tasks), "ns": ns, "seeds": seeds, "rows": len(frame),
             "task_seconds": {k: round(r["seconds"], 1) for k, r in sorted(records.items())},
-            "versions": _versions(), "git": _git_commit()}
-    _atomic_write(out / "estimates.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
+            "versions": versions(), "git": git_commit()}
+    atomic_write(out / "estimates.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
     return frame
 
 

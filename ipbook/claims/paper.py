@@ -38,18 +38,17 @@ Losses
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from .measures import MIN_WINDOW, SMOOTH_FRACTION, moving_average, simplifying_phase, smoothing_window
-from .measures import tail_length as _tail
-from .training import Run
-from .verdicts import (CANNOT, HOLDS, MARGIN_BITS, MARGIN_FRAC, all_simplify, amplifies, judge_any, none_simplify,
-                       short_reason)
+from ipbook.claims.findings import layer_findings, run_findings, run_metrics
+from ipbook.measures import DIAG_TOL, DPI_TOL, GEN_TOL, LONG_RUN_STEPS, dpi_violations, final_losses, rise_step
+from ipbook.nets.runs import Run
+from ipbook.text import Text, spoken_list, verdict
+from ipbook.verdicts import CANNOT, HOLDS, MARGIN_BITS, MARGIN_FRAC, all_simplify, amplifies, none_simplify, short_reason
 
 __all__ = [
     "SMOOTH_FRACTION", "MIN_WINDOW", "MIN_LOSS_WINDOW", "DIAG_TOL", "DPI_TOL",
@@ -60,201 +59,6 @@ __all__ = [
     "glue_values", "layer_summary", "run_summary", "profile_note", "CLAIM_NUMBERS", "claims_over_seeds",
     "seed_spread", "seed_verdict_changes", "verdicts_by_dataset",
 ]
-
-#: Smallest tail of training iterations the final training loss is averaged over.
-MIN_LOSS_WINDOW = 10
-#: Bits: a trajectory ends on the diagonal when its final I(X;T) − I(T;X′) is below this.
-DIAG_TOL = 0.1
-#: Bits: a data-processing inequality counts as violated when broken by more than this.
-DPI_TOL = 0.05
-#: A run generalizes when (test loss − train loss) / train loss is at most this.
-GEN_TOL = 0.1
-#: The inequality I(X;T) ≥ I(T;X′) is checked after this fraction of the measurements.
-WARMUP_FRACTION = 0.1
-#: Runs at least this many iterations long are long enough to judge the simplifying phase (in the
-#: paper-profile runs on Fashion-MNIST it starts after one to ten thousand iterations); shorter ones
-#: show the fitting phase only.
-LONG_RUN_STEPS = 10_000
-
-
-def diagonal_gap(i_xt, i_tx, warmup: float = WARMUP_FRACTION) -> dict:
-    """``gap``: mean I(X;T) − I(T;X′) over the last 1 % (≥ 3) of the measurements; ``min``: its
-    smallest value after the first ``warmup`` fraction of the measurements."""
-    d = np.asarray(i_xt, dtype=np.float64) - np.asarray(i_tx, dtype=np.float64)
-    n = len(d)
-    start = min(n - 1, int(math.ceil(warmup * n)))
-    return {"gap": float(d[-_tail(n):].mean()), "min": float(d[start:].min())}
-
-
-def _pairs(layers: list[str]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Consecutive (i, i+1) index pairs of the encoder chain (… → Z) and the decoder chain (Z → …)."""
-    if "Z" not in layers or len(layers) < 2:
-        return [], []
-    iz = layers.index("Z")
-    return [(i, i + 1) for i in range(iz)], [(i, i + 1) for i in range(iz, len(layers) - 1)]
-
-
-def dpi_violations(i_xt, i_tx, layers, tol: float = DPI_TOL, exclude: tuple[str, ...] = ()) -> dict:
-    """Data-processing violations of a run's trajectories (arrays of shape (S, L)).
-
-    Encoder side: I(X; T_k) ≥ I(X; T_{k+1}) along E1 → E2 → Z; decoder side: I(T_k; X′) ≤
-    I(T_{k+1}; X′) along Z → D1 → D2. Pairs that involve a layer in ``exclude`` are skipped.
-
-    Returns ``enc_violations`` / ``dec_violations`` (number of measurements where that side is
-    broken by more than ``tol``), ``enc_max`` / ``dec_max`` (largest amount, bits, by which an
-    inequality of that side is broken, 0 if never; NaN if the side has no pair), ``enc_steps`` /
-    ``dec_steps`` (measurement indices of the violations) and ``pairs``.
-    """
-    layers = [str(s) for s in layers]
-    i_xt, i_tx = np.asarray(i_xt, dtype=np.float64), np.asarray(i_tx, dtype=np.float64)
-    if i_xt.ndim != 2 or i_xt.shape != i_tx.shape or i_xt.shape[1] != len(layers):
-        raise ValueError(f"i_xt and i_tx must have shape (S, {len(layers)}); got {i_xt.shape}, {i_tx.shape}")
-    enc, dec = _pairs(layers)
-    skip = set(exclude)
-    enc = [(a, b) for a, b in enc if layers[a] not in skip and layers[b] not in skip]
-    dec = [(a, b) for a, b in dec if layers[a] not in skip and layers[b] not in skip]
-    out = {"pairs": [f"I(X;{layers[a]}) >= I(X;{layers[b]})" for a, b in enc]
-           + [f"I({layers[a]};X') <= I({layers[b]};X')" for a, b in dec]}
-    for side, pairs, excess in [
-        ("enc", enc, lambda a, b: i_xt[:, b] - i_xt[:, a]),
-        ("dec", dec, lambda a, b: i_tx[:, a] - i_tx[:, b]),
-    ]:
-        if not pairs:
-            out.update({f"{side}_violations": 0, f"{side}_max": float("nan"), f"{side}_steps": []})
-            continue
-        amount = np.stack([excess(a, b) for a, b in pairs], axis=1)   # (S, pairs): > 0 is broken
-        worst = amount.max(axis=1)
-        bad = np.flatnonzero(worst > tol)
-        out.update({f"{side}_violations": int(len(bad)), f"{side}_max": float(max(0.0, worst.max())),
-                    f"{side}_steps": bad.tolist()})
-    return out
-
-
-def rise_step(series, steps, fraction: float = 0.5, window: int | None = None) -> int:
-    """First iteration at which the smoothed ``series`` reaches ``fraction`` of its final smoothed
-    value (the window of :func:`simplifying_phase`), counted at the window's centre."""
-    x = np.asarray(series, dtype=np.float64)
-    w = smoothing_window(len(x)) if window is None else int(window)
-    s = moving_average(x, w)
-    k = int(np.argmax(s >= fraction * s[-1]))
-    return int(np.asarray(steps)[k + (w - 1) // 2])
-
-
-def final_losses(metrics: Mapping) -> dict:
-    """``train_loss`` (mean of the last 1 %, ≥ 10, training iterations), ``test_loss`` (last test
-    evaluation), ``train_loss_start`` / ``test_loss_start`` (first values), ``gen_gap`` and
-    ``gen_gap_rel``."""
-    tr = np.asarray(metrics["train_loss"], dtype=np.float64)
-    te = np.asarray(metrics["test_loss"], dtype=np.float64)
-    train = float(tr[-_tail(len(tr), minimum=MIN_LOSS_WINDOW):].mean())
-    test = float(te[-1])
-    return {"train_loss": train, "test_loss": test, "train_loss_start": float(tr[0]),
-            "test_loss_start": float(te[0]), "gen_gap": test - train,
-            "gen_gap_rel": (test - train) / abs(train) if train else float("nan")}
-
-
-class Text:
-    """A piece of text (a verdict, a name) to glue into a page: it displays without quotes."""
-
-    def __init__(self, text: str):
-        self.text = str(text)
-
-    def __repr__(self) -> str:
-        return self.text
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __eq__(self, other) -> bool:
-        return str(other) == self.text
-
-    def __hash__(self) -> int:
-        return hash(self.text)
-
-
-def spoken_list(items, empty: str = "none") -> Text:
-    """``Text("5, 10 and 20")`` for ``[5, 10, 20]``; ``Text(empty)`` for no items. A plain
-    ``"5, 10, 20"`` would not do: MyST-NB's ``glue:text`` reads it as a Python tuple and shows
-    ``(5, 10, 20)``."""
-    items = [str(i) for i in items]
-    if not items:
-        return Text(empty)
-    return Text(items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1])
-
-
-def verdict(ok: bool, yes: str = "supported", no: str = "not supported", *, judged: bool = True,
-            unjudged: str = "cannot be judged (the run is too short)") -> Text:
-    """``Text(yes)`` if ``ok`` else ``Text(no)``; ``Text(unjudged)`` when not ``judged`` (e.g. a
-    claim about the simplifying phase, for a run shorter than :data:`LONG_RUN_STEPS`)."""
-    if not judged:
-        return Text(unjudged)
-    return Text(yes if ok else no)
-
-
-def _metrics(run) -> Mapping:
-    return run.metrics if isinstance(run, Run) else run
-
-
-def layer_findings(run) -> list[dict]:
-    """One dict per layer of a run (a :class:`~ipbook.training.Run` or its metrics dict)."""
-    m = _metrics(run)
-    layers = [str(s) for s in m["layers"]]
-    i_xt, i_tx = np.asarray(m["i_xt"], dtype=np.float64), np.asarray(m["i_tx"], dtype=np.float64)
-    ceiling = float(np.log2(np.asarray(m["probe_index"]).size)) if "probe_index" in m else None
-    rows = []
-    for j, name in enumerate(layers):
-        sp = simplifying_phase(i_xt[:, j], m["step"])
-        dg = diagonal_gap(i_xt[:, j], i_tx[:, j])
-        v = judge_any(m["step"], i_xt[:, j], ceiling=ceiling)
-        rows.append({
-            "layer": name, "dI": sp["dI"], "dI_raw": sp["dI_raw"], "simplifying": v.simplifies,
-            "verdict": v.verdict, "dI_low": v.low, "dI_high": v.high, "margin": v.margin, "reason": v.reason,
-            "peak_step": sp["peak_step"], "ixt_peak": sp["peak"], "ixt_final": sp["final"],
-            "itx_final": float(moving_average(i_tx[:, j], sp["window"])[-1]),
-            "diag_gap": dg["gap"], "on_diagonal": dg["gap"] < DIAG_TOL, "diag_min": dg["min"],
-            "ixt_max": float(i_xt[:, j].max()), "itx_max": float(i_tx[:, j].max()),
-            "window": sp["window"],
-        })
-    return rows
-
-
-def run_findings(run, exclude: tuple[str, ...] = ()) -> dict:
-    """Run-level numbers: data sizes (when ``run`` is a Run), losses and DPI violations."""
-    m = _metrics(run)
-    out = {}
-    if isinstance(run, Run):
-        data = run.info.get("data", {})
-        out.update({"model": run.info.get("config", {}).get("model"), "n_train": data.get("n_train"),
-                    "steps": data.get("steps"), "epochs": data.get("epochs"),
-                    "ip_samples": data.get("ip_samples")})
-    out["measurements"] = int(len(m["step"]))
-    out.update(final_losses(m))
-    out["generalizes"] = bool(out["gen_gap_rel"] <= GEN_TOL)
-    dpi = dpi_violations(m["i_xt"], m["i_tx"], m["layers"], exclude=exclude)
-    out.update({k: dpi[k] for k in ("enc_violations", "enc_max", "dec_violations", "dec_max")})
-    for side in ("enc", "dec"):   # iteration of the last violation, -1 if none
-        out[f"{side}_last"] = int(np.asarray(m["step"])[dpi[f"{side}_steps"][-1]]) if dpi[f"{side}_steps"] else -1
-    out["simplifying_layers"] = ", ".join(r["layer"] for r in layer_findings(m) if r["simplifying"]) or "none"
-    return out
-
-
-def layer_table(runs: Mapping[str, object]) -> pd.DataFrame:
-    """Per-layer findings of every run, indexed by (run, layer)."""
-    rows = [{"run": name, **row} for name, run in runs.items() for row in layer_findings(run)]
-    return pd.DataFrame(rows).set_index(["run", "layer"])
-
-
-def run_table(runs: Mapping[str, object]) -> pd.DataFrame:
-    """Run-level findings of every run, indexed by run."""
-    return pd.DataFrame([{"run": name, **run_findings(run)} for name, run in runs.items()]).set_index("run")
-
-
-def findings_table(runs: Mapping[str, object]) -> pd.DataFrame:
-    """Everything in one table indexed by (run, layer): the per-layer findings, with the run-level
-    findings (losses, DPI violations, data sizes) repeated on each layer of their run."""
-    layers = layer_table(runs).reset_index()
-    per_run = run_table(runs).reset_index()
-    return layers.merge(per_run, on="run", how="left").set_index(["run", "layer"])
 
 
 # ----------------------------------------------------------------------------- the paper's claims
@@ -288,11 +92,11 @@ def paper_numbers(runs: Mapping[str, object]) -> dict:
     out: dict = {}
     if runs:
         out["diag_min"] = min(r["diag_min"] for run in runs.values() for r in layer_findings(run))
-        first = _metrics(next(iter(runs.values())))
+        first = run_metrics(next(iter(runs.values())))
         if "probe_index" in first:
             out["ceiling"] = float(np.log2(np.asarray(first["probe_index"]).size))
     if "vae" in runs:
-        m = _metrics(runs["vae"])
+        m = run_metrics(runs["vae"])
         layers = [str(s) for s in m["layers"]]
         z = np.asarray(m["i_xt"], dtype=np.float64)[:, layers.index("Z")]
         ceiling = float(np.log2(np.asarray(m["probe_index"]).size))
@@ -304,12 +108,12 @@ def paper_numbers(runs: Mapping[str, object]) -> dict:
                     "vae_noz_dec_violations": noz["dec_violations"], "vae_noz_dec_max": noz["dec_max"],
                     "vae_noz_violations": noz["enc_violations"] + noz["dec_violations"]})
     if "label" in runs:
-        m = _metrics(runs["label"])
+        m = run_metrics(runs["label"])
         for j, layer in enumerate(str(s) for s in m["layers"]):
             out[f"label_rise_x_{layer}"] = rise_step(np.asarray(m["i_xt"])[:, j], m["step"])
             out[f"label_rise_y_{layer}"] = rise_step(np.asarray(m["i_tx"])[:, j], m["step"])
     if "tied" in runs and "shallow" in runs:
-        tied, shallow = (final_losses(_metrics(runs[n]))["train_loss"] for n in ("tied", "shallow"))
+        tied, shallow = (final_losses(run_metrics(runs[n]))["train_loss"] for n in ("tied", "shallow"))
         out["tied_vs_shallow_pct"] = 100 * (tied / shallow - 1)
     return out
 
@@ -348,7 +152,7 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
     table = {n: run_findings(run) for n, run in runs.items()}
     num = paper_numbers(runs)
     seeds = _seeds(runs)
-    long_run = all(len(_metrics(r)["train_loss"]) >= LONG_RUN_STEPS for r in runs.values())
+    long_run = all(len(run_metrics(r)["train_loss"]) >= LONG_RUN_STEPS for r in runs.values())
     have = lambda *names: all(n in runs for n in names)  # noqa: E731
     dI = lambda n, l: layers[n][l]["dI"]  # noqa: E731
     ver = lambda n, ls: [layers[n][l]["verdict"] for l in ls]  # noqa: E731
@@ -465,7 +269,7 @@ def claims_table(claims: list[Claim], figures: str | None = None, *,
 
     ``figures``: keep only claims whose figure mentions one of these figure numbers (``"2"`` keeps
     2b, 2d, …; ``"34"`` keeps Figs. 3 and 4). ``seeds``: runs of several seeds ({seed: {run name:
-    run}}, as :func:`ipbook.experiments.load_seeds` gives them); with two or more, the Seeds column
+    run}}, as :func:`ipbook.experiments.profiles.load_seeds` gives them); with two or more, the Seeds column
     is replaced by "Over seeds" (the claim's number as mean ± sd) and "Holds in" ("k of n seeds").
     """
     keep = [c for c in claims if figures is None
@@ -559,7 +363,7 @@ def profile_note(profile: str, dataset: str, runs: Mapping[str, object]) -> str:
             parts.append(f"`{name}` {d['steps']:,} iterations on {d['n_train']:,} training images "
                          f"({d['epochs']:.3g} epochs)")
     note = f"This page shows the **{profile}** profile on **{dataset}**: " + "; ".join(parts) + "."
-    if any(len(_metrics(r)["train_loss"]) < LONG_RUN_STEPS for r in runs.values()):
+    if any(len(run_metrics(r)["train_loss"]) < LONG_RUN_STEPS for r in runs.values()):
         note += (" Runs this short show only the fitting phase: where the paper-profile runs have a "
                  "simplifying phase, it starts after one to ten thousand iterations, so the claims "
                  "about it are marked *cannot be judged*. Build the book with "

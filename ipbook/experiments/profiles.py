@@ -1,9 +1,9 @@
 """The paper's seven runs per dataset, by profile (``params/<profile>.yaml``).
 
 A profile names default training settings and the runs (``shallow``, ``deep``, ``deep-10pct``,
-``sparse``, ``tied``, ``vae``, ``label``), each a set of :class:`~ipbook.training.TrainConfig`
+``sparse``, ``tied``, ``vae``, ``label``), each a set of :class:`~ipbook.nets.config.TrainConfig`
 overrides. Results live in ``results/<profile>/<dataset>/<run>/`` and are reused when the config and
-the data are identical (:func:`ipbook.training.train`).
+the data are identical (:func:`ipbook.nets.training.train`).
 """
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from pathlib import Path
 
 import yaml
 
-from .training import Run, TrainConfig, check_output_dir, load_run, refuse_replacing_committed, train
+from ipbook.nets.runs import Run, check_output_dir, load_run, refuse_replacing_committed
+from ipbook.nets.config import TrainConfig
+from ipbook.nets.training import train
 
 __all__ = ["PARAMS_DIR", "RESULTS_DIR", "sweep_root", "sensitivity_dir", "profile_names", "load_profile", "run_configs", "run_profile",
            "load_seeds"]
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PARAMS_DIR = REPO / "params"
 RESULTS_DIR = REPO / "results"
 _FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}

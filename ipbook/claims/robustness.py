@@ -1,0 +1,173 @@
+"""The paper's claims about simplifying phases judged on a grid's table, one verdict per estimator
+setting and seed (:func:`claim_verdicts`), and how they hold across settings
+(:func:`robustness_matrix`, :func:`robustness_summary`)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ipbook.estimators.spec import PAPER, Setting
+from ipbook.verdicts import SIMPLIFIES, judge_frame
+
+__all__ = ['at_setting', 'grid_settings', 'ROBUSTNESS_CLAIMS', 'simplifying_claims', 'claim_verdicts', 'robustness_matrix', 'robustness_summary']
+
+
+# ----------------------------------------------------------------------------- reading the tables
+def at_setting(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataFrame:
+    """The rows of one setting (all runs, seeds, steps and layers)."""
+    s = setting
+    mask = ((rows.rule == s.rule) & np.isclose(rows.gamma, s.gamma) & np.isclose(rows.alpha, s.alpha)
+            & (rows.n == s.n) & (rows.probe == s.probe) & (rows.draw == s.draw))
+    return rows[mask]
+
+
+# ----------------------------------------------------------------------------- verdicts per setting
+#: The paper's claims the robustness matrix tests, in its row order: (key, claim).
+ROBUSTNESS_CLAIMS = (
+    ("shallow_simp", "Shallow AE simplifies (Z)"),
+    ("deep_inner", "Deep AE simplifies in E2, Z, D1"),
+    ("deep_outer", "… not in E1, D2"),
+    ("sparse_simp", "Sparse AE simplifies (Z)"),
+    ("sparse_amp", "Sparsity amplifies it (vs shallow)"),
+    ("ten_none", "None in the 10 % run"),
+    ("tied_none", "None in the tied AE"),
+    ("vae_none", "None in the VAE"),
+    ("lae_none", "None in the label AE"),
+    ("dpi", "DPI holds (deep, 10 %, label)"),
+)
+
+
+def grid_settings(rows: pd.DataFrame) -> list[Setting]:
+    """The settings present in ``rows`` other than extra probe draws, the paper's first."""
+    keys = rows[rows.draw == 0][["rule", "gamma", "alpha", "n", "probe"]].drop_duplicates()
+    found = [Setting(rule=r.rule, gamma=float(r.gamma), alpha=float(r.alpha), n=int(r.n), probe=r.probe)
+             for r in keys.itertuples()]
+    return sorted(found, key=lambda s: (s != PAPER, s.rule != "scott", s.gamma, s.alpha, s.n, s.probe))
+
+
+def simplifying_claims(verdicts: dict, frac: dict) -> dict[str, tuple[str, list]]:
+    """The claims of :data:`ROBUSTNESS_CLAIMS` about simplifying phases, from one seed's
+    ``verdicts[(run, layer)]`` (the judge's verdict, :data:`ipbook.verdicts.VERDICTS`) and
+    ``frac[(run, layer)]`` (its drop as a fraction of the peak): ``{claim key: (status, [(run,
+    layer) it rests on])}``, status one of :data:`ipbook.verdicts.CLAIM_STATUSES`, for the claims
+    whose runs are present (the DPI claim is not among them)."""
+    from ipbook.verdicts import all_simplify, amplifies, none_simplify
+
+    layers_of = lambda run: [l for (r, l) in verdicts if r == run]  # noqa: E731
+    have = lambda *runs: all(layers_of(r) for r in runs)  # noqa: E731
+    v = lambda run, layers: [verdicts[(run, l)] for l in layers]  # noqa: E731
+    out = {}
+    if have("shallow"):
+        out["shallow_simp"] = (all_simplify(v("shallow", ["Z"])), [("shallow", "Z")])
+    if have("deep"):
+        out["deep_inner"] = (all_simplify(v("deep", ["E2", "Z", "D1"])), [("deep", l) for l in ("E2", "Z", "D1")])
+        out["deep_outer"] = (none_simplify(v("deep", ["E1", "D2"])), [("deep", l) for l in ("E1", "D2")])
+    if have("sparse"):
+        out["sparse_simp"] = (all_simplify(v("sparse", ["Z"])), [("sparse", "Z")])
+    if have("sparse", "shallow"):
+        sparse, shallow = verdicts[("sparse", "Z")], verdicts[("shallow", "Z")]
+        larger = frac[("sparse", "Z")] > frac[("shallow", "Z")]
+        out["sparse_amp"] = (amplifies(sparse, shallow, larger), [("sparse", "Z"), ("shallow", "Z")])
+    for key, run in (("ten_none", "deep-10pct"), ("tied_none", "tied"), ("vae_none", "vae"), ("lae_none", "label")):
+        if have(run):
+            out[key] = (none_simplify(v(run, layers_of(run))), [(run, l) for l in layers_of(run)])
+    return out
+
+
+def _dpi_holds(sub: pd.DataFrame, seed: int, runs: list[str], dpi_tol: float) -> bool:
+    """Whether the DPI holds (no break above ``dpi_tol``) in every run of ``runs`` of ``seed``."""
+    from ipbook.measures import dpi_violations
+
+    for run in runs:
+        g = sub[(sub.run == run) & (sub.seed == seed)]
+        wide_xt = g.pivot(index="step", columns="layer", values="i_xt")
+        wide_tx = g.pivot(index="step", columns="layer", values="i_tx")
+        names = [l for l in ("E1", "E2", "Z", "D1", "D2") if l in wide_xt.columns]
+        v = dpi_violations(wide_xt[names].to_numpy(), wide_tx[names].to_numpy(), names, tol=dpi_tol)
+        if v["enc_violations"] or v["dec_violations"]:
+            return False
+    return True
+
+
+def claim_verdicts(rows: pd.DataFrame, setting: Setting, dpi_tol: float | None = None) -> pd.DataFrame:
+    """Each claim of :data:`ROBUSTNESS_CLAIMS` at ``setting``, per seed: columns ``claim``,
+    ``seed``, ``status`` (holds, fails, cannot judge), ``holds`` and ``judged`` (claims whose runs
+    are missing are left out). Every layer is judged by :func:`ipbook.verdicts.judge`
+    (:func:`simplifying_over_checkpoints`); the DPI claim allows ``dpi_tol`` bits (default
+    :data:`ipbook.measures.DPI_TOL`)."""
+    from ipbook.measures import DPI_TOL
+    from ipbook.verdicts import CANNOT, FAILS, HOLDS
+
+    dpi_tol = DPI_TOL if dpi_tol is None else dpi_tol
+    phase = simplifying_over_checkpoints(rows, setting)
+    sub = at_setting(rows, setting)
+    out = []
+    for seed, p in phase.groupby("seed"):
+        verdicts = {(r, l): v for r, l, v in zip(p.run, p.layer, p.verdict)}
+        frac = {(r, l): f for r, l, f in zip(p.run, p.layer, p.dI_frac)}
+        checks = {k: status for k, (status, _) in simplifying_claims(verdicts, frac).items()}
+        dpi_runs = [r for r in ("deep", "deep-10pct", "label") if r in set(p.run)]
+        if dpi_runs:
+            checks["dpi"] = HOLDS if _dpi_holds(sub, seed, dpi_runs, dpi_tol) else FAILS
+        out += [{"claim": k, "seed": int(seed), "status": v, "holds": v == HOLDS, "judged": v != CANNOT}
+                for k, v in checks.items()]
+    return pd.DataFrame(out, columns=["claim", "seed", "status", "holds", "judged"])
+
+
+def robustness_matrix(rows: pd.DataFrame, settings: Sequence[Setting] | None = None) -> pd.DataFrame:
+    """The claims (rows, in :data:`ROBUSTNESS_CLAIMS` order, by their text) against the estimator
+    settings (columns, by :meth:`Setting.label`): the number of seeds in which the claim holds.
+    ``.attrs["n"]`` holds, as ``{column: {claim: count}}`` (``pd.DataFrame(matrix.attrs["n"])``
+    is a table of the matrix's shape), the number of seeds in which the claim could be judged
+    (all its runs present and no layer it needs that the judge cannot judge; settings with more
+    probe images are evaluated on one seed), ``.attrs["seeds"]`` the seeds present at each
+    setting, and ``.attrs["n_seeds"]`` the largest of those counts."""
+    settings = list(settings) if settings is not None else grid_settings(rows)
+    held, judged, present = {}, {}, {}
+    for s in settings:
+        v = claim_verdicts(rows, s)
+        g = v.groupby("claim")
+        held[s.label()], judged[s.label()], present[s.label()] = g.holds.sum(), g.judged.sum(), g.seed.count()
+    text = dict(ROBUSTNESS_CLAIMS)
+    order = lambda t: t.loc[[k for k, _ in ROBUSTNESS_CLAIMS if k in t.index]].rename(index=text)  # noqa: E731
+    table, n = order(pd.DataFrame(held).fillna(0).astype(int)), order(pd.DataFrame(judged).fillna(0).astype(int))
+    seeds = order(pd.DataFrame(present).fillna(0).astype(int))
+    # attrs hold plain dicts: pandas compares attrs when it combines frames, and a frame in them
+    # makes that comparison ambiguous
+    table.attrs.update(n=n.to_dict(), seeds=seeds.to_dict(), n_seeds=int(seeds.to_numpy().max(initial=0)))
+    return table
+
+
+def robustness_summary(matrix: pd.DataFrame, paper_label: str | None = None) -> dict[str, list[str]]:
+    """Sort the claims of a :func:`robustness_matrix` into those that hold in every judged seed at
+    every setting, each setting judging at least one (``everywhere``), at the paper's setting but
+    not at every other (``paper_only``), in no judged seed at any setting (``nowhere``), and the
+    rest (``mixed``)."""
+    n_all = pd.DataFrame(matrix.attrs["n"]).loc[matrix.index, matrix.columns] if "n" in matrix.attrs else None
+    if n_all is None:   # a matrix without its counts: take each column's largest count as its n
+        n_all = pd.DataFrame({c: [matrix[c].max()] * len(matrix) for c in matrix.columns}, index=matrix.index)
+    paper_label = paper_label or PAPER.label()
+    out = {"everywhere": [], "paper_only": [], "nowhere": [], "mixed": []}
+    for claim, row in matrix.iterrows():
+        n = n_all.loc[claim]
+        if ((row == n) & (n > 0)).all():
+            out["everywhere"].append(claim)
+        elif (row == 0).all():
+            out["nowhere"].append(claim)
+        elif paper_label in row and 0 < n[paper_label] == row[paper_label]:
+            out["paper_only"].append(claim)
+        else:
+            out["mixed"].append(claim)
+    return out
+
+
+def simplifying_over_checkpoints(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataFrame:
+    """The book's judge (:func:`ipbook.verdicts.judge`) on I(X;T) over a run's checkpoints at
+    ``setting``, per run, seed and layer, with the ceiling log2 N: ``peak``, ``final``, ``dI``
+    (smoothed peak − final, bits), ``dI_frac`` (of the peak), ``peak_step``, ``verdict``, ``low``,
+    ``high`` (the interval for ``dI``), ``reason`` and ``simplifies``."""
+    sub = at_setting(rows, setting).assign(ceiling=lambda d: np.log2(d.n))
+    v = judge_frame(sub, ["run", "seed", "layer"], value="i_xt", ceiling="ceiling")
+    return v.rename(columns={"drop": "dI", "drop_frac": "dI_frac"}).assign(simplifies=v.verdict == SIMPLIFIES)

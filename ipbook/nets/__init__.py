@@ -1,0 +1,10 @@
+"""The networks and their training: data, the six autoencoders (and the supervised control), the
+information-plane recorder, a run's config, its storage on disk, and the training loop.
+
+- :mod:`~ipbook.nets.data`: MNIST, Fashion-MNIST and EMNIST letters through torchvision.
+- :mod:`~ipbook.nets.models`: the six autoencoders and the supervised classifier.
+- :mod:`~ipbook.nets.recorder`: :class:`InformationPlaneRecorder`, the information plane of any PyTorch model.
+- :mod:`~ipbook.nets.config`: :class:`TrainConfig`, everything that determines a run.
+- :mod:`~ipbook.nets.runs`: :class:`Run`, a finished run on disk, and when one may stand for another.
+- :mod:`~ipbook.nets.training`: :func:`train`, with the information plane recorded online.
+"""

@@ -1,0 +1,168 @@
+"""A finished run on disk, and whether it may stand for a run of a config.
+
+A run is ``DIR/metrics.npz`` (arrays), ``DIR/run.json`` (config, data sizes, versions, git commit,
+wall time, peak memory) and, when it kept weights, ``DIR/checkpoints.pt``. All are written
+atomically and ``run.json`` last, so a folder holding a ``run.json`` holds a complete run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ipbook.nets.config import CHECKPOINT_FILE, TrainConfig
+from ipbook.nets.models import build_model
+from ipbook.store import atomic_write
+
+__all__ = ['Run', 'save_run', 'load_run', 'check_output_dir', 'config_mismatch', 'refuse_replacing_committed', 'reuse_mismatch']
+
+
+@dataclass
+class Run:
+    """A finished run: ``metrics`` (the arrays of metrics.npz) and ``info`` (run.json)."""
+
+    metrics: dict
+    info: dict
+    path: Path | None = None
+    checkpoints: dict | None = dataclasses.field(default=None, repr=False)
+    #: What :func:`train` did to return this run: ``"trained"``, ``"reused"`` (a finished run
+    #: found in the folder) or ``"replayed"`` (reused, its checkpoints recreated by a replay);
+    #: ``seconds``: the time this call took.
+    outcome: str = "trained"
+    seconds: float = float("nan")
+
+    def summary(self) -> str:
+        """What happened, in words: ``trained in 312 s``, ``reused (trained in 921 s on
+        2026-11-28)`` or ``replayed in 82 s (checkpoints recreated)``."""
+        if self.outcome == "reused":
+            when = str(self.info.get("started", ""))[:10]
+            return (f"reused (trained in {self.info.get('wall_seconds', float('nan')):.0f} s"
+                    f"{f' on {when}' if when else ''})")
+        if self.outcome == "replayed":
+            return f"replayed in {self.seconds:.0f} s (checkpoints recreated)"
+        return f"trained in {self.seconds:.0f} s"
+
+    @property
+    def layers(self) -> list[str]:
+        return [str(s) for s in self.metrics["layers"]]
+
+    @property
+    def checkpoint_steps(self) -> list[int]:
+        """The iterations with saved weights (``run.json``'s ``checkpoints.steps``)."""
+        return list(self.info.get("checkpoints", {}).get("steps", []))
+
+    @property
+    def lacks_checkpoint_file(self) -> bool:
+        """Whether the run saved checkpoints whose file is not here (it is not committed)."""
+        return bool(self.checkpoint_steps) and (self.path is None or not (self.path / CHECKPOINT_FILE).is_file())
+
+    def model_at(self, step: int, device: str = "cpu"):
+        """The model as it was after iteration ``step`` (one of :attr:`checkpoint_steps`), in eval
+        mode, rebuilt from ``checkpoints.pt``. Any estimator can then be evaluated on it later
+        without retraining; at the run's own settings it gives the online trajectory's value
+        (for the deterministic models: the VAE samples Z afresh)."""
+        if step not in self.checkpoint_steps:
+            raise ValueError(f"no checkpoint at iteration {step}; saved: {self.checkpoint_steps or 'none'}")
+        states = self.checkpoints
+        if states is None:
+            if self.path is None or not (self.path / CHECKPOINT_FILE).is_file():
+                raise FileNotFoundError(f"{CHECKPOINT_FILE} is missing in {self.path}: checkpoints stay on "
+                                        f"the machine that made them; train again to recreate them")
+            states = torch.load(self.path / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
+            self.checkpoints = states
+        config = self.info["config"]
+        model = build_model(config["model"], n_classes=self.info["data"]["n_classes"],
+                            bottleneck=config.get("bottleneck"), activation=config.get("activation", "sigmoid"),
+                            sparsity=config.get("sparsity"))
+        model.load_state_dict(states[int(step)])
+        return model.to(device).eval()
+
+
+def save_run(run: Run, out_dir: str | os.PathLike) -> Path:
+    """Write ``metrics.npz`` (and ``checkpoints.pt``) then ``run.json`` atomically into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "run.json").unlink(missing_ok=True)  # the old marker goes first: never old json + new npz
+    atomic_write(out / "metrics.npz", lambda f: np.savez_compressed(f, **run.metrics))
+    if run.checkpoints is not None:
+        atomic_write(out / CHECKPOINT_FILE, lambda f: torch.save(run.checkpoints, f))
+    atomic_write(out / "run.json", lambda f: f.write(json.dumps(run.info, indent=2).encode()))
+    run.path = out
+    return out
+
+
+def load_run(out_dir: str | os.PathLike) -> Run:
+    """Read a run written by :func:`train`. Raises FileNotFoundError for an incomplete directory."""
+    out = Path(out_dir)
+    if not (out / "run.json").is_file() or not (out / "metrics.npz").is_file():
+        raise FileNotFoundError(f"no complete run in {out} (needs run.json and metrics.npz)")
+    info = json.loads((out / "run.json").read_text())
+    with np.load(out / "metrics.npz", allow_pickle=False) as z:
+        metrics = {k: z[k] for k in z.files}
+    return Run(metrics=metrics, info=info, path=out)
+
+
+# ----------------------------------------------------------------------------- reuse
+def check_output_dir(out_dir: str | os.PathLike) -> Path:
+    """Fail early, before any training, when ``out_dir`` cannot hold a run
+    (:func:`ipbook.store.check_writable`: nothing is created). Raises ValueError naming the
+    problem."""
+    from ipbook.store import check_writable
+
+    return check_writable(out_dir)
+
+
+def config_mismatch(old: Run, config: "TrainConfig") -> str | None:
+    """How the finished run ``old``'s config differs from ``config``, in words; None when equal. A
+    setting that ``old`` does not record was added to :class:`TrainConfig` after it ran, and counts
+    as its default."""
+    added = {f.name: list(f.default) if isinstance(f.default, tuple) else f.default
+             for f in dataclasses.fields(TrainConfig)}
+    old_config, new_config = {**added, **old.info.get("config", {})}, config.to_dict()
+    if old_config == new_config:
+        return None
+    changed = sorted(k for k in set(old_config) | set(new_config) if old_config.get(k) != new_config.get(k))
+    return "its config differs in " + ", ".join(
+        f"{k} ({old_config.get(k)!r} -> {new_config.get(k)!r})" for k in changed)
+
+
+def refuse_replacing_committed(out_dir: Path, config: "TrainConfig") -> None:
+    """Refuse, before any work, to train over a committed run (``run.json`` tracked by git) whose
+    config differs from ``config``: that would replace a committed result with another. Pass
+    ``recompute`` (``--recompute``) to replace it anyway."""
+    from ipbook.store import SmallerTableError, is_committed
+
+    if not (out_dir / "run.json").is_file() or not is_committed(out_dir / "run.json"):
+        return
+    why = config_mismatch(load_run(out_dir), config)
+    if why is not None:
+        raise SmallerTableError(f"refusing to train over the committed run in {out_dir}: {why}; give "
+                                f"another output folder, or pass --recompute to replace it")
+
+
+def reuse_mismatch(old: Run, config: "TrainConfig", fingerprint: dict, *,
+                   require_checkpoints: bool = False) -> str | None:
+    """Why the finished run ``old`` cannot stand for a run of ``config`` on data with
+    ``fingerprint``; None when it can (same config and same data, and with
+    ``require_checkpoints`` its checkpoint file at hand). A setting that ``old`` does not record
+    was added to :class:`TrainConfig` after it ran, and counts as its default."""
+    why = config_mismatch(old, config)
+    if why is not None:
+        return why
+    old_print = old.info.get("data", {}).get("fingerprint")
+    if old_print is None:
+        return "it records no data fingerprint, so the data it was trained on cannot be checked"
+    if old_print != fingerprint:
+        return "the data changed: " + "; ".join(
+            f"{split} {old_print.get(split, {}).get('n')} images sha256 "
+            f"{str(old_print.get(split, {}).get('sha256'))[:12]}… -> {fingerprint[split]['n']} images "
+            f"sha256 {fingerprint[split]['sha256'][:12]}…"
+            for split in fingerprint if old_print.get(split) != fingerprint[split])
+    if require_checkpoints and old.lacks_checkpoint_file:
+        return f"its {CHECKPOINT_FILE} is not here (checkpoints stay on the machine that made them)"
+    return None

@@ -1,0 +1,192 @@
+"""Build the book for a profile: run the experiments, execute every chapter, build one HTML site.
+
+``python -m ipbook book --profile paper`` does three things:
+
+1. trains every run of ``params/<profile>.yaml`` that has no result with the same config yet, on
+   each dataset of the site (:data:`SITE_DATASETS`, or ``--dataset``; results in
+   ``results/<profile>/<dataset>/``, reused otherwise);
+2. executes each chapter of ``_toc.yml`` with papermill once per dataset, with ``profile`` and
+   ``dataset`` injected as parameters, and merges the executions into one page with a tab per
+   dataset (:func:`ipbook.site.dataset_tabs.merge_datasets`), in a staging copy of the book under
+   ``_build/stage/<profile>-<datasets>/``; chapters without a ``dataset`` parameter run once;
+3. builds that copy with Jupyter Book (execution off: the notebooks are already executed) into
+   ``_build/html`` (or ``OUT/_build/html``).
+
+The chapters' openers (``open_*``) are what each chapter does first: read or compute its results
+and glue the sentence that says where they come from. The plain ``jupyter-book build .`` builds the
+book at the notebooks' own defaults (the quick profile on Fashion-MNIST) instead.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+import nbformat
+import yaml
+
+from ipbook.site.dataset_tabs import DATASET_TITLES, SITE_DATASETS, merge_datasets
+from ipbook.experiments.profiles import REPO, run_profile
+from ipbook.store import removed_on_failure
+from ipbook.nets.runs import check_output_dir
+
+__all__ = ["chapters", "build_book", "show_parameters_in_effect", "open_chapter", "seed_runs",
+           "open_sensitivity", "quick_sensitivity_grid", "open_supervised", "open_answer",
+           "merge_datasets", "SITE_DATASETS", "DATASET_TITLES", "seeds_by_dataset", "open_activation_control"]
+
+
+def chapters(toc: Path | None = None) -> list[Path]:
+    """The files of ``_toc.yml`` in reading order, as paths relative to the repository root."""
+    toc = toc or REPO / "_toc.yml"
+    spec = yaml.safe_load(toc.read_text())
+    files = [spec["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for key in ("parts", "chapters", "sections"):
+                for child in node.get(key, []):
+                    walk(child)
+
+    walk(spec)
+    out = []
+    for f in files:
+        for suffix in (".ipynb", ".md"):
+            if (REPO / f).with_suffix(suffix).is_file():
+                out.append(Path(f).with_suffix(suffix))
+                break
+        else:
+            raise FileNotFoundError(f"_toc.yml names {f!r} but no .ipynb or .md file exists for it")
+    return out
+
+
+def show_parameters_in_effect(nb: nbformat.NotebookNode, page: Path, params: dict) -> None:
+    """One parameters cell, with the values in effect: papermill's injected cell is merged into the
+    cell tagged ``parameters`` (its assignments rewritten, its comments kept) and removed, and the
+    cell's "Re-run this chapter" line names the injected values (kept as it is when none were
+    injected)."""
+    cells = nb.cells
+    cell = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
+    lines = []
+    for line in cell.source.splitlines():
+        name = re.match(r"(\w+)\s*=", line)
+        if name and name.group(1) in params:
+            line = f"{name.group(1)} = {params[name.group(1)]!r}"
+        elif line.startswith("# Re-run this chapter:") and params:
+            args = " ".join(f"-p {k} {v}" for k, v in params.items())
+            line = f"# Re-run this chapter: papermill {page.as_posix()} /tmp/out.ipynb {args}"
+        lines.append(line)
+    cell.source = "\n".join(lines)
+    nb.cells = [c for c in cells if "injected-parameters" not in c.metadata.get("tags", [])]
+
+
+def _ipc_kernel_manager():
+    """A kernel manager whose kernels talk over local sockets in a private folder instead of TCP
+    (nothing on the network, and no "running over TCP without encryption" warning in builds)."""
+    from jupyter_client.manager import KernelManager
+
+    class IPCKernelManager(KernelManager):
+        def __init__(self, **kwargs):
+            self._folder = tempfile.mkdtemp(prefix="ipbook-kernel-")
+            super().__init__(transport="ipc", ip=os.path.join(self._folder, "kernel"), **kwargs)
+
+        def cleanup_resources(self, restart: bool = False) -> None:
+            super().cleanup_resources(restart=restart)
+            if not restart:  # the socket folder goes with the kernel
+                shutil.rmtree(self._folder, ignore_errors=True)
+
+    return IPCKernelManager
+
+
+def build_book(profile: str = "quick", dataset: str | Sequence[str] | None = None, *,
+               out: str | Path | None = None, progress: bool = True, warnings_as_errors: bool = True) -> Path:
+    """Run the profile, execute every chapter for it, and build the site; returns the HTML folder.
+
+    ``dataset``: one name, a list, or None for :data:`SITE_DATASETS`. With several, every chapter
+    that takes a ``dataset`` parameter is executed once per dataset and shows them in tabs
+    (:func:`merge_datasets`): one site. OUT is checked before any work, and removed again if the
+    build fails."""
+    t0 = time.perf_counter()
+    datasets = list(SITE_DATASETS) if dataset is None else [dataset] if isinstance(dataset, str) else list(dataset)
+    if not datasets:
+        raise ValueError("give at least one dataset")
+    if out is not None:
+        check_output_dir(out)
+        with removed_on_failure(out):   # a failed build leaves no half-made OUT behind
+            return _build_book(profile, datasets, out, progress, warnings_as_errors, t0)
+    return _build_book(profile, datasets, out, progress, warnings_as_errors, t0)
+
+
+def _execute(page: Path, target: Path, params: dict) -> nbformat.NotebookNode:
+    """Execute one chapter with papermill into ``target``; the executed notebook, its parameters
+    cell showing the values in effect."""
+    import papermill
+
+    print(f"executing {page} {params}", flush=True)
+    papermill.execute_notebook(str(REPO / page), str(target), parameters=params,
+                               kernel_name="python3", progress_bar=False, cwd=str(REPO / page.parent),
+                               kernel_manager_class=_ipc_kernel_manager())
+    executed = nbformat.read(target, as_version=4)
+    show_parameters_in_effect(executed, page, params)
+    return executed
+
+
+def _stage(profile: str, datasets: list[str]) -> Path:
+    """A fresh staging copy of the book's configuration, its substitutions saying what it shows."""
+    stage = REPO / "_build" / "stage" / f"{profile}-{'+'.join(datasets)}"
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    config.setdefault("execute", {})["execute_notebooks"] = "off"
+    config.setdefault("parse", {})["myst_substitutions"] = {
+        "profile": profile, "dataset": " and ".join(datasets),
+        # markdown code: Sphinx's smartquotes would turn "--" into a dash in plain text
+        "built_by": f"`python -m ipbook book --profile {profile} --dataset {' '.join(datasets)}`"}
+    (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    shutil.copy(REPO / "_toc.yml", stage / "_toc.yml")
+    if (REPO / "_static").is_dir():
+        shutil.copytree(REPO / "_static", stage / "_static")
+    return stage
+
+
+def _build_book(profile: str, datasets: list[str], out, progress: bool, warnings_as_errors: bool, t0: float) -> Path:
+    import papermill
+
+    for dataset in datasets:
+        run_profile(profile, dataset, progress=progress)  # computes only what is missing
+    stage = _stage(profile, datasets)
+    for page in chapters():
+        target = stage / page
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if page.suffix != ".ipynb":
+            shutil.copy(REPO / page, target)
+            continue
+        accepted = papermill.inspect_notebook(str(REPO / page))  # names in its `parameters` cell
+        base = {"profile": profile} if "profile" in accepted else {}
+        if "dataset" not in accepted or len(datasets) == 1:
+            params = {**base, **({"dataset": datasets[0]} if "dataset" in accepted else {})}
+            nbformat.write(_execute(page, target, params), target)
+            continue
+        executed = {d: _execute(page, target.with_name(f"{target.stem}.{d}.ipynb"), {**base, "dataset": d})
+                    for d in datasets}
+        for d in datasets:
+            target.with_name(f"{target.stem}.{d}.ipynb").unlink()
+        nbformat.write(merge_datasets(executed), target)
+    root = Path(out) if out is not None else REPO
+    exe = shutil.which("jupyter-book") or str(Path(sys.executable).with_name("jupyter-book"))
+    cmd = [exe, "build", str(stage), "--path-output", str(root)]
+    if warnings_as_errors:
+        cmd += ["--warningiserror", "--keep-going"]
+    subprocess.run(cmd, check=True)
+    html = root / "_build" / "html"
+    print(f"book for profile {profile!r}, dataset(s) {', '.join(datasets)} built in {time.perf_counter() - t0:.0f} s: "
+          f"{html / 'index.html'}")
+    return html

@@ -1,0 +1,44 @@
+"""Text the pages glue: a phrase that displays without quotes, a spoken list, a verdict word."""
+from __future__ import annotations
+
+
+
+__all__ = ['Text', 'spoken_list', 'verdict']
+
+
+class Text:
+    """A piece of text (a verdict, a name) to glue into a page: it displays without quotes."""
+
+    def __init__(self, text: str):
+        self.text = str(text)
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __eq__(self, other) -> bool:
+        return str(other) == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+def spoken_list(items, empty: str = "none") -> Text:
+    """``Text("5, 10 and 20")`` for ``[5, 10, 20]``; ``Text(empty)`` for no items. A plain
+    ``"5, 10, 20"`` would not do: MyST-NB's ``glue:text`` reads it as a Python tuple and shows
+    ``(5, 10, 20)``."""
+    items = [str(i) for i in items]
+    if not items:
+        return Text(empty)
+    return Text(items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1])
+
+
+def verdict(ok: bool, yes: str = "supported", no: str = "not supported", *, judged: bool = True,
+            unjudged: str = "cannot be judged (the run is too short)") -> Text:
+    """``Text(yes)`` if ``ok`` else ``Text(no)``; ``Text(unjudged)`` when not ``judged`` (e.g. a
+    claim about the simplifying phase, for a run shorter than :data:`LONG_RUN_STEPS`)."""
+    if not judged:
+        return Text(unjudged)
+    return Text(yes if ok else no)
