@@ -1,4 +1,5 @@
-r"""Trajectory measures: the smoothing and the size of a fall, shared by every verdict.
+r"""Trajectory measures, shared by every verdict and claim: the smoothing, the size of a fall, the
+distance from the diagonal, the data-processing inequalities and the losses.
 
 A trajectory is one estimate per measurement :math:`s = 0, \dots, S - 1` (an information-plane
 value of one layer, in bits). It is smoothed with a moving average over
@@ -11,6 +12,28 @@ Size of the simplifying phase
     smoothed trajectory and the final value is the mean of the last window
     (:func:`simplifying_phase`). Whether a :math:`\Delta I` is a simplifying phase is decided by
     the book's one judge, :func:`ipbook.verdicts.judge`, never by a threshold of its own.
+
+Diagonal
+    ``diag_gap`` is the mean of :math:`I(X; T) - I(T; X')` over the last 1 % of the measurements (at
+    least 3). The trajectory *ends on the diagonal* when it is below :data:`DIAG_TOL`.
+    ``diag_min`` is the smallest :math:`I(X; T) - I(T; X')` after the first 10 % of the
+    measurements: the inequality :math:`I(X; T) \ge I(T; X')` holds within ``tol`` when
+    ``diag_min >= -tol``.
+
+Data processing
+    For the encoder chain :math:`X \to E_1 \to E_2 \to Z`: :math:`I(X; E_1) \ge I(X; E_2) \ge
+    I(X; Z)`; for the decoder chain :math:`Z \to D_1 \to D_2 \to X'`: :math:`I(Z; X') \le
+    I(D_1; X') \le I(D_2; X')`. A measurement *violates* a side when one of its inequalities is
+    broken by more than :data:`DPI_TOL`; ``*_violations`` counts such measurements, ``*_max`` is
+    the largest amount (bits, 0 when never broken) by which an inequality of that side is broken,
+    within tolerance or not, and ``*_last`` the iteration of the last violation (-1 if none). Runs
+    with a single hidden layer have no such pairs (count 0, max NaN).
+
+Losses
+    ``train_loss`` is the mean training-batch loss over the last 1 % of the iterations (at least
+    10), ``test_loss`` the loss on the whole test set at the last iteration, ``gen_gap`` their
+    difference and ``gen_gap_rel`` the difference relative to the training loss. A run
+    *generalizes* when ``gen_gap_rel <=`` :data:`GEN_TOL`.
 """
 from __future__ import annotations
 
@@ -19,8 +42,9 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ["SMOOTH_FRACTION", "MIN_WINDOW", "tail_length", "smoothing_window", "moving_average",
-           "simplifying_phase"]
+__all__ = ["SMOOTH_FRACTION", "MIN_WINDOW", "MIN_LOSS_WINDOW", "DIAG_TOL", "DPI_TOL", "GEN_TOL", "WARMUP_FRACTION",
+           "LONG_RUN_STEPS", "tail_length", "smoothing_window", "moving_average", "simplifying_phase", "diagonal_gap",
+           "dpi_violations", "rise_step", "final_losses"]
 
 #: Moving-average window, as a fraction of the measurements of a run.
 SMOOTH_FRACTION = 0.01

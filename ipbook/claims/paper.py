@@ -1,40 +1,12 @@
-r"""Numbers from runs: the quantities the paper's claims are about, measured the same way for every run.
+"""The paper's claims over a profile's runs (Section IV of Lee & Jo 2021), with the number that
+tests each, its threshold and its verdict; the claims tables of the chapters, over one seed or many,
+and the values the pages glue.
 
-All information values are in bits. For a run with measurements :math:`s = 0, \dots, S - 1` of the
-information plane (``metrics["step"]``) and a layer :math:`T`:
-
-Simplifying phase
-    :math:`\Delta I = \max_s \bar I(X; T)_s - \bar I(X; T)_{\text{final}}`, where :math:`\bar I` is
-    the trajectory smoothed with a moving average over a window of :func:`smoothing_window`
-    measurements (1 % of the measurements, at least 3) and the final value is the mean of the last
-    window. The estimate fluctuates by about 0.01 bits from one iteration to the next; without the
-    window, that noise alone would count as a small "compression" at the end of every run. The raw
-    value :math:`\max_s I(X;T)_s - I(X;T)_{S-1}` is reported beside it (:mod:`ipbook.measures`).
-    Whether a layer *shows a simplifying phase* is decided by the book's one judge,
-    :func:`ipbook.verdicts.judge` (ceiling log2 N of the run's probe images): it simplifies, does
-    not, or cannot be judged.
-
-Diagonal
-    ``diag_gap`` is the mean of :math:`I(X; T) - I(T; X')` over the last 1 % of the measurements (at
-    least 3). The trajectory *ends on the diagonal* when it is below :data:`DIAG_TOL`.
-    ``diag_min`` is the smallest :math:`I(X; T) - I(T; X')` after the first 10 % of the
-    measurements: the inequality :math:`I(X; T) \ge I(T; X')` holds within ``tol`` when
-    ``diag_min >= -tol``.
-
-Data processing
-    For the encoder chain :math:`X \to E_1 \to E_2 \to Z`: :math:`I(X; E_1) \ge I(X; E_2) \ge
-    I(X; Z)`; for the decoder chain :math:`Z \to D_1 \to D_2 \to X'`: :math:`I(Z; X') \le
-    I(D_1; X') \le I(D_2; X')`. A measurement *violates* a side when one of its inequalities is
-    broken by more than :data:`DPI_TOL`; ``*_violations`` counts such measurements, ``*_max`` is
-    the largest amount (bits, 0 when never broken) by which an inequality of that side is broken,
-    within tolerance or not, and ``*_last`` the iteration of the last violation (-1 if none). Runs
-    with a single hidden layer have no such pairs (count 0, max NaN).
-
-Losses
-    ``train_loss`` is the mean training-batch loss over the last 1 % of the iterations (at least
-    10), ``test_loss`` the loss on the whole test set at the last iteration, ``gen_gap`` their
-    difference and ``gen_gap_rel`` the difference relative to the training loss. A run
-    *generalizes* when ``gen_gap_rel <=`` :data:`GEN_TOL`.
+The claims and their words are those of :data:`ipbook.claims.catalog.CLAIMS`; claims about
+simplifying phases are decided by :func:`ipbook.claims.catalog.simplifying_claims` on the one
+judge's verdicts of each layer (:func:`ipbook.claims.findings.layer_findings`); the other claims
+test the measures of :mod:`ipbook.measures` (the diagonal, the data-processing inequalities, the
+losses) against that module's tolerances.
 """
 from __future__ import annotations
 
@@ -44,21 +16,16 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from ipbook.claims.catalog import claim_spec, simplifying_claims
 from ipbook.claims.findings import layer_findings, run_findings, run_metrics
 from ipbook.measures import DIAG_TOL, DPI_TOL, GEN_TOL, LONG_RUN_STEPS, dpi_violations, final_losses, rise_step
 from ipbook.nets.runs import Run
 from ipbook.text import Text, spoken_list, verdict
-from ipbook.verdicts import CANNOT, HOLDS, MARGIN_BITS, MARGIN_FRAC, all_simplify, amplifies, none_simplify, short_reason
+from ipbook.verdicts import CANNOT, HOLDS, MARGIN_BITS, MARGIN_FRAC, short_reason
 
-__all__ = [
-    "SMOOTH_FRACTION", "MIN_WINDOW", "MIN_LOSS_WINDOW", "DIAG_TOL", "DPI_TOL",
-    "GEN_TOL", "WARMUP_FRACTION", "LONG_RUN_STEPS", "verdict",
-    "smoothing_window", "moving_average", "simplifying_phase", "diagonal_gap", "dpi_violations",
-    "rise_step", "final_losses", "Text", "spoken_list", "layer_findings", "run_findings", "layer_table", "run_table", "findings_table",
-    "PAPER_RUNS", "FULL_DATA_RUNS", "key", "paper_numbers", "Claim", "paper_claims", "claims_table",
-    "glue_values", "layer_summary", "run_summary", "profile_note", "CLAIM_NUMBERS", "claims_over_seeds",
-    "seed_spread", "seed_verdict_changes", "verdicts_by_dataset",
-]
+__all__ = ["PAPER_RUNS", "FULL_DATA_RUNS", "key", "paper_numbers", "Claim", "paper_claims", "claims_table",
+           "glue_values", "layer_summary", "run_summary", "profile_note", "CLAIM_NUMBERS", "claims_over_seeds",
+           "seed_spread", "seed_verdict_changes", "verdicts_by_dataset"]
 
 
 # ----------------------------------------------------------------------------- the paper's claims
@@ -155,56 +122,51 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
     long_run = all(len(run_metrics(r)["train_loss"]) >= LONG_RUN_STEPS for r in runs.values())
     have = lambda *names: all(n in runs for n in names)  # noqa: E731
     dI = lambda n, l: layers[n][l]["dI"]  # noqa: E731
-    ver = lambda n, ls: [layers[n][l]["verdict"] for l in ls]  # noqa: E731
     gap = lambda n: 100 * table[n]["gen_gap_rel"]  # noqa: E731
     tol_simp = "judge: ΔI above the margin"
     tol_none = "judge: ΔI below the margin in every layer"
     tol_gen = f"test loss ≤ {100 * GEN_TOL:.0f} % above train"
+    status = simplifying_claims({(n, l): r["verdict"] for n in layers for l, r in layers[n].items()},
+                                {(n, l): r["dI"] for n in layers for l, r in layers[n].items()})
     claims: list[Claim] = []
 
-    def add(key_, claim, figure, measured, threshold, ok, judged=True):
-        claims.append(Claim(key_, claim, figure, measured, threshold, verdict(ok, judged=judged), seeds))
+    def add(key_, measured, threshold, ok, judged=True, suffix=""):
+        c = claim_spec(key_)
+        claims.append(Claim(key_, c.text + suffix, c.figure, measured, threshold, verdict(ok, judged=judged), seeds))
 
-    def judged(key_, claim, figure, measured, threshold, status, rests_on):
-        """A claim on the judge's verdicts of the layers ``rests_on`` [(run, layer)]."""
-        if long_run and status == CANNOT:
+    def judged(key_, measured, threshold):
+        """A claim on the judge's verdicts (:func:`ipbook.claims.catalog.simplifying_claims`)."""
+        state, rests_on = status[key_]
+        if long_run and state == CANNOT:
             run, layer = next((r, l) for r, l in rests_on if layers[r][l]["verdict"] == CANNOT)
             text = Text(f"cannot be judged ({layer}: {short_reason(layers[run][layer]['reason'])})")
-            claims.append(Claim(key_, claim, figure, measured, threshold, text, seeds))
+            c = claim_spec(key_)
+            claims.append(Claim(key_, c.text, c.figure, measured, threshold, text, seeds))
         else:
-            add(key_, claim, figure, measured, threshold, status == HOLDS, long_run)
+            add(key_, measured, threshold, state == HOLDS, long_run)
 
-    def none_in(n):
+    def largest(n):
         worst = max(layers[n].values(), key=lambda r: r["dI"])
-        return (f"largest ΔI {_bits(worst['dI'])} bits ({worst['layer']})",
-                none_simplify(r["verdict"] for r in layers[n].values()), [(n, l) for l in layers[n]])
+        return f"largest ΔI {_bits(worst['dI'])} bits ({worst['layer']})"
 
     def interval(n, l):
         r = layers[n][l]
         return f"{_bits(r['dI'])} [{_bits(r['dI_low'])}, {_bits(r['dI_high'])}]"
 
     if have("shallow"):
-        judged("shallow_simp", "The shallow AE has a simplifying phase", "1d",
-               f"ΔI(Z) = {interval('shallow', 'Z')} bits", tol_simp, all_simplify(ver("shallow", ["Z"])),
-               [("shallow", "Z")])
-        add("shallow_diag", "The shallow AE ends on the diagonal", "1d",
-            f"final I(X;Z) − I(Z;X′) = {layers['shallow']['Z']['diag_gap']:.3f} bits",
+        judged("shallow_simp", f"ΔI(Z) = {interval('shallow', 'Z')} bits", tol_simp)
+        add("shallow_diag", f"final I(X;Z) − I(Z;X′) = {layers['shallow']['Z']['diag_gap']:.3f} bits",
             f"< {DIAG_TOL:g} bits", bool(layers["shallow"]["Z"]["on_diagonal"]), long_run)
     if have("deep"):
         inner, outer = ("E2", "Z", "D1"), ("E1", "D2")
-        judged("deep_inner", "The deep AE simplifies in E2, Z and D1", "2d",
-               "ΔI = " + ", ".join(f"{_bits(dI('deep', l))}" for l in inner) + " bits", f"{tol_simp} in each",
-               all_simplify(ver("deep", inner)), [("deep", l) for l in inner])
-        judged("deep_outer", "… but not in E1 and D2", "2d",
-               "ΔI = " + ", ".join(f"{_bits(dI('deep', l))}" for l in outer) + " bits",
-               "judge: ΔI below the margin in each", none_simplify(ver("deep", outer)), [("deep", l) for l in outer])
+        judged("deep_inner", "ΔI = " + ", ".join(f"{_bits(dI('deep', l))}" for l in inner) + " bits",
+               f"{tol_simp} in each")
+        judged("deep_outer", "ΔI = " + ", ".join(f"{_bits(dI('deep', l))}" for l in outer) + " bits",
+               "judge: ΔI below the margin in each")
     if have("deep-10pct"):
-        measured, status, rests = none_in("deep-10pct")
-        judged("ten_none", "The deep AE on 10 % of the data has no simplifying phase", "2g",
-               measured, tol_none, status, rests)
+        judged("ten_none", largest("deep-10pct"), tol_none)
     if have("deep", "deep-10pct"):
-        add("ten_gen", "The 10 % run does not generalize, the full run does", "2b, 2e",
-            f"gap {gap('deep-10pct'):.1f} % (10 %) vs {gap('deep'):.1f} % (full)",
+        add("ten_gen", f"gap {gap('deep-10pct'):.1f} % (10 %) vs {gap('deep'):.1f} % (full)",
             f"10 % run > {100 * GEN_TOL:.0f} % and above the full run",
             not table["deep-10pct"]["generalizes"] and gap("deep-10pct") > gap("deep"), long_run)
     dpi_runs = [n for n in ("deep", "deep-10pct", "label") if n in runs]
@@ -212,53 +174,39 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
         enc = sum(table[n]["enc_violations"] for n in dpi_runs)
         dec = sum(table[n]["dec_violations"] for n in dpi_runs)
         dec_max = max(table[n]["dec_max"] for n in dpi_runs)
-        add("dpi", "The deep and label AEs satisfy the DPI", "2c, 2f, 4e",
-            f"{enc:,} encoder and {dec:,} decoder violations (up to {dec_max:.2f} bits) in "
+        add("dpi", f"{enc:,} encoder and {dec:,} decoder violations (up to {dec_max:.2f} bits) in "
             f"{', '.join(dpi_runs)}", f"no break > {DPI_TOL:g} bits", enc == 0 and dec == 0)
     if have("shallow", "sparse"):
-        sparse, shallow = layers["sparse"]["Z"]["verdict"], layers["shallow"]["Z"]["verdict"]
-        amp = amplifies(sparse, shallow, dI("sparse", "Z") > dI("shallow", "Z"))
-        judged("sparse_amp", "Sparsity amplifies the simplifying phase", "3b",
-               f"ΔI(Z) = {_bits(dI('sparse', 'Z'))} bits (shallow AE: {_bits(dI('shallow', 'Z'))})",
-               f"{tol_simp} and above the shallow AE", amp, [("sparse", "Z"), ("shallow", "Z")])
+        judged("sparse_amp", f"ΔI(Z) = {_bits(dI('sparse', 'Z'))} bits (shallow AE: {_bits(dI('shallow', 'Z'))})",
+               f"{tol_simp} and above the shallow AE")
     if have("tied"):
-        judged("tied_none", "The tied AE has no simplifying phase", "3d",
-               f"ΔI(Z) = {interval('tied', 'Z')} bits", "judge: ΔI below the margin",
-               none_simplify(ver("tied", ["Z"])), [("tied", "Z")])
+        judged("tied_none", f"ΔI(Z) = {interval('tied', 'Z')} bits", "judge: ΔI below the margin")
     if "tied_vs_shallow_pct" in num:
-        add("tied_loss", "The tied AE learns slightly less accurately", "3c",
-            f"final training loss {num['tied_vs_shallow_pct']:+.0f} % vs the shallow AE", "> 0 %",
+        add("tied_loss", f"final training loss {num['tied_vs_shallow_pct']:+.0f} % vs the shallow AE", "> 0 %",
             num["tied_vs_shallow_pct"] > 0)
     if have("vae"):
-        add("vae_z", "The VAE's I(X;Z) stays at log2 100 ≈ 6.6 bits", "4b",
-            f"at most {num['vae_z_off']:.3f} bits from log2 N = {num['ceiling']:.2f}", "< 0.1 bits",
+        add("vae_z", f"at most {num['vae_z_off']:.3f} bits from log2 N = {num['ceiling']:.2f}", "< 0.1 bits",
             num["vae_z_off"] < 0.1)
-        add("vae_dpi", "In the VAE only the bottleneck breaks the DPI", "4b",
-            f"{table['vae']['enc_violations']:,} encoder violations with Z, "
+        add("vae_dpi", f"{table['vae']['enc_violations']:,} encoder violations with Z, "
             f"{num['vae_noz_enc_violations'] + num['vae_noz_dec_violations']:,} without",
             f"> 0 with Z, none > {DPI_TOL:g} bits without",
             table["vae"]["enc_violations"] > 0
             and num["vae_noz_enc_violations"] + num["vae_noz_dec_violations"] == 0)
-        measured, status, rests = none_in("vae")
-        judged("vae_none", "The VAE has no simplifying phase", "4c", measured, tol_none, status, rests)
+        judged("vae_none", largest("vae"), tol_none)
     if have("label"):
         rises = [(l, num[f"label_rise_x_{l}"], num[f"label_rise_y_{l}"]) for l in ("E1", "E2", "Z")]
-        add("lae_orth", "Label AE: input information rises before output information", "4f",
-            "half-rise at iteration " + ", ".join(f"{x:,} vs {y:,} ({l})" for l, x, y in rises),
+        add("lae_orth", "half-rise at iteration " + ", ".join(f"{x:,} vs {y:,} ({l})" for l, x, y in rises),
             "I(X;T) first in E1, E2, Z", all(x < y for _, x, y in rises))
-        measured, status, rests = none_in("label")
-        judged("lae_none", "The label AE has no simplifying phase", "4f", measured, tol_none, status, rests)
+        judged("lae_none", largest("label"), tol_none)
     full = [n for n in FULL_DATA_RUNS if n in runs]
     if full:
         worst = max(full, key=gap)
         bad = [n for n in full if not table[n]["generalizes"]]
         part = "" if len(full) == len(FULL_DATA_RUNS) else f" (judged here on {spoken_list(full)} only)"
-        add("gen", "Every model trained on the full data generalizes" + part, "1c, 2b, 3a, 3c, 4a, 4d",
-            f"largest gap {gap(worst):.1f} % ({worst})" + (f"; above tolerance: {', '.join(bad)}" if bad else ""),
-            tol_gen, not bad)
+        add("gen", f"largest gap {gap(worst):.1f} % ({worst})" + (f"; above tolerance: {', '.join(bad)}" if bad else ""),
+            tol_gen, not bad, suffix=part)
     if runs:
-        add("below_diag", "Every trajectory stays below the diagonal, I(X;T) ≥ I(T;X′)", "Sec. II",
-            f"smallest I(X;T) − I(T;X′) after 10 % of training: {num['diag_min']:.3f} bits",
+        add("below_diag", f"smallest I(X;T) − I(T;X′) after 10 % of training: {num['diag_min']:.3f} bits",
             f"≥ −{tol:g} bits", num["diag_min"] >= -tol)
     return claims
 
@@ -463,14 +411,11 @@ def seed_spread(runs_by_seed: Mapping[int, Mapping[str, object]], layer: str = "
 
 def seed_verdict_changes(runs_by_seed: Mapping[int, Mapping[str, object]], tol: float = 0.05) -> list[str]:
     """The claims whose verdict is not the same for every seed, as "claim (k of n seeds)"."""
-    table = claims_over_seeds(runs_by_seed, tol=tol)
     n = len(runs_by_seed)
-    out = []
-    for _, row in table.iterrows():
-        k = int(row["Verdict"].split()[2]) if n > 1 else None
-        if k is not None and 0 < k < n:
-            out.append(f"{row['Claim']} ({k} of {n} seeds)")
-    return out
+    if n < 2:
+        return []
+    return [f"{o['claim'].claim} ({o['held']} of {n} seeds)" for o in _over_seeds(runs_by_seed, tol).values()
+            if 0 < o["held"] < n]
 
 
 def verdicts_by_dataset(seeds_by_dataset: Mapping[str, Mapping[int, Mapping[str, object]]],

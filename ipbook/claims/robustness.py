@@ -8,10 +8,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ipbook.claims.catalog import claim_spec, simplifying_claims
 from ipbook.estimators.spec import PAPER, Setting
 from ipbook.verdicts import SIMPLIFIES, judge_frame
 
-__all__ = ['at_setting', 'grid_settings', 'ROBUSTNESS_CLAIMS', 'simplifying_claims', 'claim_verdicts', 'robustness_matrix', 'robustness_summary']
+__all__ = ['at_setting', 'grid_settings', 'ROBUSTNESS_KEYS', 'ROBUSTNESS_CLAIMS', 'claim_verdicts', 'robustness_matrix', 'robustness_summary']
 
 
 # ----------------------------------------------------------------------------- reading the tables
@@ -24,19 +25,11 @@ def at_setting(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- verdicts per setting
-#: The paper's claims the robustness matrix tests, in its row order: (key, claim).
-ROBUSTNESS_CLAIMS = (
-    ("shallow_simp", "Shallow AE simplifies (Z)"),
-    ("deep_inner", "Deep AE simplifies in E2, Z, D1"),
-    ("deep_outer", "… not in E1, D2"),
-    ("sparse_simp", "Sparse AE simplifies (Z)"),
-    ("sparse_amp", "Sparsity amplifies it (vs shallow)"),
-    ("ten_none", "None in the 10 % run"),
-    ("tied_none", "None in the tied AE"),
-    ("vae_none", "None in the VAE"),
-    ("lae_none", "None in the label AE"),
-    ("dpi", "DPI holds (deep, 10 %, label)"),
-)
+#: The claims the robustness matrix tests, in its row order.
+ROBUSTNESS_KEYS = ("shallow_simp", "deep_inner", "deep_outer", "sparse_simp", "sparse_amp", "ten_none", "tied_none",
+                   "vae_none", "lae_none", "dpi")
+#: (key, short name) of each claim of :data:`ROBUSTNESS_KEYS`, from :data:`ipbook.claims.catalog.CLAIMS`.
+ROBUSTNESS_CLAIMS = tuple((k, claim_spec(k).short) for k in ROBUSTNESS_KEYS)
 
 
 def grid_settings(rows: pd.DataFrame) -> list[Setting]:
@@ -45,35 +38,6 @@ def grid_settings(rows: pd.DataFrame) -> list[Setting]:
     found = [Setting(rule=r.rule, gamma=float(r.gamma), alpha=float(r.alpha), n=int(r.n), probe=r.probe)
              for r in keys.itertuples()]
     return sorted(found, key=lambda s: (s != PAPER, s.rule != "scott", s.gamma, s.alpha, s.n, s.probe))
-
-
-def simplifying_claims(verdicts: dict, frac: dict) -> dict[str, tuple[str, list]]:
-    """The claims of :data:`ROBUSTNESS_CLAIMS` about simplifying phases, from one seed's
-    ``verdicts[(run, layer)]`` (the judge's verdict, :data:`ipbook.verdicts.VERDICTS`) and
-    ``frac[(run, layer)]`` (its drop as a fraction of the peak): ``{claim key: (status, [(run,
-    layer) it rests on])}``, status one of :data:`ipbook.verdicts.CLAIM_STATUSES`, for the claims
-    whose runs are present (the DPI claim is not among them)."""
-    from ipbook.verdicts import all_simplify, amplifies, none_simplify
-
-    layers_of = lambda run: [l for (r, l) in verdicts if r == run]  # noqa: E731
-    have = lambda *runs: all(layers_of(r) for r in runs)  # noqa: E731
-    v = lambda run, layers: [verdicts[(run, l)] for l in layers]  # noqa: E731
-    out = {}
-    if have("shallow"):
-        out["shallow_simp"] = (all_simplify(v("shallow", ["Z"])), [("shallow", "Z")])
-    if have("deep"):
-        out["deep_inner"] = (all_simplify(v("deep", ["E2", "Z", "D1"])), [("deep", l) for l in ("E2", "Z", "D1")])
-        out["deep_outer"] = (none_simplify(v("deep", ["E1", "D2"])), [("deep", l) for l in ("E1", "D2")])
-    if have("sparse"):
-        out["sparse_simp"] = (all_simplify(v("sparse", ["Z"])), [("sparse", "Z")])
-    if have("sparse", "shallow"):
-        sparse, shallow = verdicts[("sparse", "Z")], verdicts[("shallow", "Z")]
-        larger = frac[("sparse", "Z")] > frac[("shallow", "Z")]
-        out["sparse_amp"] = (amplifies(sparse, shallow, larger), [("sparse", "Z"), ("shallow", "Z")])
-    for key, run in (("ten_none", "deep-10pct"), ("tied_none", "tied"), ("vae_none", "vae"), ("lae_none", "label")):
-        if have(run):
-            out[key] = (none_simplify(v(run, layers_of(run))), [(run, l) for l in layers_of(run)])
-    return out
 
 
 def _dpi_holds(sub: pd.DataFrame, seed: int, runs: list[str], dpi_tol: float) -> bool:
@@ -107,7 +71,7 @@ def claim_verdicts(rows: pd.DataFrame, setting: Setting, dpi_tol: float | None =
     for seed, p in phase.groupby("seed"):
         verdicts = {(r, l): v for r, l, v in zip(p.run, p.layer, p.verdict)}
         frac = {(r, l): f for r, l, f in zip(p.run, p.layer, p.dI_frac)}
-        checks = {k: status for k, (status, _) in simplifying_claims(verdicts, frac).items()}
+        checks = {k: status for k, (status, _) in simplifying_claims(verdicts, frac, ROBUSTNESS_KEYS).items()}
         dpi_runs = [r for r in ("deep", "deep-10pct", "label") if r in set(p.run)]
         if dpi_runs:
             checks["dpi"] = HOLDS if _dpi_holds(sub, seed, dpi_runs, dpi_tol) else FAILS

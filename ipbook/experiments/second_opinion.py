@@ -268,7 +268,8 @@ def estimator_verdicts(rows: pd.DataFrame) -> pd.DataFrame:
     ``holds``, ``fails`` and ``cannot`` (seeds in which it holds, fails, or cannot be judged, by
     :func:`ipbook.verdicts.judge` on every layer it rests on), ``judged`` (holds + fails) and
     ``saturated`` (of the seeds that cannot judge, those with a layer pinned at its ceiling)."""
-    from ipbook.claims.robustness import ROBUSTNESS_CLAIMS, simplifying_claims
+    from ipbook.claims.catalog import simplifying_claims
+    from ipbook.claims.robustness import ROBUSTNESS_CLAIMS, ROBUSTNESS_KEYS
     from ipbook.verdicts import CANNOT, HOLDS
 
     phase = simplifying(rows)
@@ -280,7 +281,7 @@ def estimator_verdicts(rows: pd.DataFrame) -> pd.DataFrame:
             verdicts = {(r, l): v for r, l, v in zip(ps.run, ps.layer, ps.verdict)}
             frac = {(r, l): f for r, l, f in zip(ps.run, ps.layer, ps.dI_frac)}
             sat = {(r, l): s for r, l, s in zip(ps.run, ps.layer, ps.saturated)}
-            for claim, (status, layers) in simplifying_claims(verdicts, frac).items():
+            for claim, (status, layers) in simplifying_claims(verdicts, frac, ROBUSTNESS_KEYS).items():
                 c = counts.setdefault(claim, {"holds": 0, "fails": 0, "cannot": 0, "saturated": 0})
                 key = "holds" if status == HOLDS else "cannot" if status == CANNOT else "fails"
                 c[key] += 1

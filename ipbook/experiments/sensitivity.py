@@ -43,12 +43,10 @@ from ipbook.claims.robustness import at_setting
 from ipbook.estimators.spec import PAPER, Setting
 from ipbook.store import check_writable, refuse_smaller_table, removed_on_failure
 
-__all__ = ["RULES", "Setting", "PAPER", "paper_grid", "controls_grid", "bandwidth", "VariableSample",
-           "plane_under_settings", "input_entropy", "rescaled_information", "saturated_fraction", "layer_geometry",
-           "probe_index", "evaluate_run", "evaluate_sweep", "load_tables", "at_setting", "collapse_deviation",
-           "simplifying_over_checkpoints", "probe_noise", "input_entropy_table", "ROBUSTNESS_CLAIMS",
-           "grid_settings", "simplifying_claims", "claim_verdicts", "robustness_matrix", "robustness_summary",
-           "ROW_COLUMNS", "INPUT_COLUMNS", "GEOMETRY_COLUMNS", "RESCALING_COLUMNS"]
+__all__ = ["paper_grid", "controls_grid", "plane_under_settings", "input_entropy", "rescaled_information",
+           "saturated_fraction", "layer_geometry", "probe_index", "evaluate_run", "evaluate_sweep",
+           "load_tables", "collapse_deviation", "probe_noise", "input_entropy_table", "ROW_COLUMNS",
+           "INPUT_COLUMNS", "GEOMETRY_COLUMNS", "RESCALING_COLUMNS"]
 
 #: Columns of the tidy tables :func:`evaluate_run` returns.
 ROW_COLUMNS = ["run", "seed", "step", "layer", "rule", "gamma", "alpha", "n", "probe", "draw",

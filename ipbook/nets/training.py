@@ -33,8 +33,7 @@ from ipbook.nets.recorder import InformationPlaneRecorder
 from ipbook.nets.runs import Run, check_output_dir, load_run, refuse_replacing_committed, reuse_mismatch, save_run
 from ipbook.store import atomic_write, capability_hint, git_commit, peak_memory_mb, versions
 
-__all__ = ["TrainConfig", "Run", "TrainingDivergedError", "train", "load_run", "check_output_dir",
-           "reuse_mismatch", "config_mismatch", "refuse_replacing_committed", "checkpoint_steps", "CHECKPOINT_FILE"]
+__all__ = ["train"]
 
 log = logging.getLogger("ipbook")
 

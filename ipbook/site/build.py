@@ -12,8 +12,7 @@
 3. builds that copy with Jupyter Book (execution off: the notebooks are already executed) into
    ``_build/html`` (or ``OUT/_build/html``).
 
-The chapters' openers (``open_*``) are what each chapter does first: read or compute its results
-and glue the sentence that says where they come from. The plain ``jupyter-book build .`` builds the
+What each chapter does first (its runs, or a committed table) is in :mod:`ipbook.site.openers`. The plain ``jupyter-book build .`` builds the
 book at the notebooks' own defaults (the quick profile on Fashion-MNIST) instead.
 """
 from __future__ import annotations
@@ -31,14 +30,12 @@ from typing import Sequence
 import nbformat
 import yaml
 
-from ipbook.site.dataset_tabs import DATASET_TITLES, SITE_DATASETS, merge_datasets
+from ipbook.site.dataset_tabs import SITE_DATASETS, merge_datasets
 from ipbook.experiments.profiles import REPO, run_profile
 from ipbook.store import removed_on_failure
 from ipbook.nets.runs import check_output_dir
 
-__all__ = ["chapters", "build_book", "show_parameters_in_effect", "open_chapter", "seed_runs",
-           "open_sensitivity", "quick_sensitivity_grid", "open_supervised", "open_answer",
-           "merge_datasets", "SITE_DATASETS", "DATASET_TITLES", "seeds_by_dataset", "open_activation_control"]
+__all__ = ["chapters", "build_book", "show_parameters_in_effect"]
 
 
 def chapters(toc: Path | None = None) -> list[Path]:

@@ -35,6 +35,9 @@ from typing import Mapping
 
 import pandas as pd
 
+from ipbook.claims.catalog import claim_spec
+from ipbook.claims.robustness import ROBUSTNESS_KEYS
+
 __all__ = ["CATEGORIES", "NOISE_DEFINED", "evidence", "load_evidence", "setting_status", "category",
            "answer_table", "category_table", "calibration_numbers", "FALL_CLAIMS", "setting_statuses",
            "answer_facts", "plain_answer"]
@@ -173,8 +176,12 @@ def calibration_numbers(rows: pd.DataFrame, family: str = "gaussian-sparse", n: 
 
 
 # ----------------------------------------------------------------------------- the answer in words
-#: The claims that a model's bottleneck falls, which the answer's scales are read from.
-FALL_CLAIMS = ("Shallow AE simplifies (Z)", "Sparse AE simplifies (Z)")
+#: The claims that a model's bottleneck falls, which the answer's scales are read from (their
+#: rows on the robustness matrix).
+FALL_KEYS = ("shallow_simp", "sparse_simp")
+FALL_CLAIMS = tuple(claim_spec(k).short for k in FALL_KEYS)
+#: The rows of the robustness matrix that claim a model has no simplifying phase.
+ABSENCE_CLAIMS = tuple(claim_spec(k).short for k in ROBUSTNESS_KEYS if claim_spec(k).rule == "none")
 
 
 def setting_statuses(loaded: Mapping) -> pd.DataFrame:
@@ -231,7 +238,7 @@ def answer_facts(loaded_by_title: Mapping[str, Mapping]) -> dict:
         any(s.at[c, f"noisy-{b} σ²={v:g}"] == "holds" for b in ("upper", "lower")) for s in st.values() for c in fall)]
     bins = _values(cols, "binning ")
     paper = PAPER.label()
-    absence = [c for c in next(iter(st.values())).index if c.startswith("None") or c.startswith("…")]
+    absence = [c for c in next(iter(st.values())).index if c in ABSENCE_CLAIMS]
     first = next(iter(loaded_by_title.values()))["matrix"]
     n = pd.DataFrame(first.attrs["n"])
     return {
@@ -264,8 +271,8 @@ def plain_answer(facts: Mapping, ceiling_probes: int = 100) -> str:
     :func:`answer_facts`; every number in it comes from ``facts``."""
     from ipbook.text import spoken_list
 
-    names = [c.split(" simplifies")[0] for c in facts["fall_claims"]]
-    fall = spoken_list([n[0].lower() + n[1:] for n in names])
+    run = {claim_spec(k).short: claim_spec(k).run for k in FALL_KEYS}
+    fall = spoken_list([f"{run[c]} AE" for c in facts["fall_claims"]])
     top = max(facts["gamma_holds"], default=float("inf"))
     wide = [g for g in facts["gamma_fails"] if g > top]
     mixed = [g for g in facts["gamma_fails"] if g <= top]

@@ -7,6 +7,9 @@ from pathlib import Path
 from ipbook.experiments.profiles import REPO, load_seeds, run_profile
 from ipbook.site.dataset_tabs import DATASET_TITLES, SITE_DATASETS
 
+__all__ = ["open_chapter", "seeds_by_dataset", "seed_runs", "quick_sensitivity_grid", "open_sensitivity",
+           "open_calibration", "open_second_opinion", "open_activation_control", "open_supervised", "open_answer"]
+
 
 def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=None, tol: float = 0.05,
                  seeds_profile: str | None = "seeds"):
