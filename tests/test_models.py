@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from ipbook.nets.data import load_dataset
-from ipbook.nets.models import MODEL_NAMES, AEOutput, Autoencoder, LabelAE, SparseAE, TiedAE, VAE, build_model
+from ipbook.nets.layers import AEOutput, Autoencoder
+from ipbook.nets.models import MODEL_NAMES, LabelAE, SparseAE, TiedAE, VAE, build_model
 
 DEEP_LAYERS = ("E1", "E2", "Z", "D1", "D2")
 EXPECTED = {  # name: (layer names, layer widths, extras)
@@ -257,7 +258,7 @@ ACTIVATION_CHECKS = {  # name: (function of the pre-activation, range of the val
 @pytest.mark.parametrize("activation", list(ACTIVATION_CHECKS))
 @pytest.mark.parametrize("name", ["shallow", "deep", "tied", "vae", "label"])
 def test_activation_shapes_layer_names_and_values(name, activation):
-    from ipbook.nets.models import ACTIVATION_NAMES
+    from ipbook.nets.layers import ACTIVATION_NAMES
 
     assert activation in ACTIVATION_NAMES
     torch.manual_seed(0)

@@ -2,6 +2,7 @@
 information-plane recorder, a run's config, its storage on disk, and the training loop.
 
 - :mod:`~ipbook.nets.data`: MNIST, Fashion-MNIST and EMNIST letters through torchvision.
+- :mod:`~ipbook.nets.layers`: what the models are built from (nonlinearities, sizes, the base class).
 - :mod:`~ipbook.nets.models`: the six autoencoders and the supervised classifier.
 - :mod:`~ipbook.nets.recorder`: :class:`InformationPlaneRecorder`, the information plane of any PyTorch model.
 - :mod:`~ipbook.nets.config`: :class:`TrainConfig`, everything that determines a run.

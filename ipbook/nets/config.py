@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ipbook.nets.data import DATASET_NAMES, DEFAULT_DATASET
-from ipbook.nets.models import ACTIVATION_NAMES, CLASSIFIER_NAMES, MODEL_NAMES
+from ipbook.nets.layers import ACTIVATION_NAMES
+from ipbook.nets.models import CLASSIFIER_NAMES, MODEL_NAMES
 from ipbook.nets.recorder import parse_estimator
 
 __all__ = ['TrainConfig', 'TrainingDivergedError', 'checkpoint_steps', 'CHECKPOINT_FILE']
@@ -46,7 +47,7 @@ class TrainConfig:
     n_recon : number of fixed training and test images whose reconstructions are kept.
     bottleneck : bottleneck width n_Z (default: the paper's, 50; for the label AE the number of
         classes).
-    activation : the hidden layers' nonlinearity, one of :data:`ipbook.nets.models.ACTIVATION_NAMES`
+    activation : the hidden layers' nonlinearity, one of :data:`ipbook.nets.layers.ACTIVATION_NAMES`
         (default: the paper's sigmoid; X′ stays a sigmoid).
     sparsity : the sparse AE's KL weight λ (default: the paper's 1e-3); sparse AE only.
     seed : seeds the weights, the batch order and the probe set.

@@ -27,19 +27,17 @@ Every model returns an :class:`AEOutput` ``(layers, x_hat, extras)`` from ``forw
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Sequence
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ipbook.nets.layers import (DEEP_HIDDEN, N_BOTTLENECK, N_INPUT, AEOutput, Autoencoder, DeepStack,
+                               activation_function, check_sizes)
+
 __all__ = [
     "MODEL_NAMES",
-    "ACTIVATIONS",
-    "ACTIVATION_NAMES",
-    "activation_function",
-    "AEOutput",
-    "Autoencoder",
     "ShallowAE",
     "DeepAE",
     "SparseAE",
@@ -55,104 +53,6 @@ __all__ = [
 MODEL_NAMES: tuple[str, ...] = ("shallow", "deep", "sparse", "tied", "vae", "label")
 #: The supervised networks (trained on labels, measured against them): the paper's contrast.
 CLASSIFIER_NAMES: tuple[str, ...] = ("classifier",)
-
-#: The hidden-layer nonlinearities a model can be built with (``activation=``): the paper's
-#: sigmoid, and the controls of Saxe et al. (2018): tanh (also double-sided saturating), ReLU
-#: (one-sided, unbounded) and none. The output layer X′ is a sigmoid whatever the choice, so that
-#: reconstructions stay in [0, 1]; the VAE's sampled Z and the label AE's softmax Z keep their own
-#: definitions.
-ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu, "linear": lambda s: s}
-ACTIVATION_NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
-
-
-def activation_function(name: str):
-    """The function of :data:`ACTIVATIONS` called ``name``; ValueError for an unknown name."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATION_NAMES)}")
-    return ACTIVATIONS[name]
-
-N_INPUT = 28 * 28
-N_BOTTLENECK = 50
-DEEP_HIDDEN = (256, 128)
-
-
-class AEOutput(NamedTuple):
-    """What :meth:`Autoencoder.forward` returns.
-
-    Attributes:
-        layers: hidden-layer activities in network order (the keys are
-            :attr:`Autoencoder.layer_names`), each of shape :math:`(N, n_\\text{layer})`.
-        x_hat: reconstruction :math:`X'` of shape :math:`(N, n_\\text{input})`.
-        extras: further tensors the loss needs (``"mu"``/``"logvar"`` for the VAE, ``"logits"``
-            for the label AE); empty for the others.
-    """
-
-    layers: dict[str, Tensor]
-    x_hat: Tensor
-    extras: dict[str, Tensor]
-
-
-class Autoencoder(nn.Module):
-    """Base class of the autoencoders.
-
-    Subclasses set :attr:`layer_names` and implement :meth:`forward`, :meth:`decode` and
-    :meth:`loss`.
-
-    Attributes:
-        layer_names: names of the hidden layers in network order, e.g. ``("E1", "E2", "Z", "D1",
-            "D2")``; ``forward(x).layers`` has exactly these keys in this order.
-        n_input: size of one flattened input image.
-        n_bottleneck: size of the bottleneck layer Z.
-    """
-
-    layer_names: tuple[str, ...] = ()
-    n_input: int
-    n_bottleneck: int
-    #: what the information plane's second axis measures against: the output X′
-    plane_target = "output"
-
-    def forward(self, x: Tensor) -> AEOutput:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def decode(self, z: Tensor) -> Tensor:  # pragma: no cover - abstract
-        """Reconstruction :math:`X'` of shape :math:`(N, n_\\text{input})` from a bottleneck batch ``z``."""
-        raise NotImplementedError
-
-    def loss(self, out: AEOutput, x: Tensor, y: Tensor | None = None) -> Tensor:
-        """The training objective on the batch ``x`` (labels ``y``), a scalar tensor.
-
-        The default is the reconstruction error :math:`\\mathrm{MSE}(X, X')`.
-        """
-        return F.mse_loss(out.x_hat, x)
-
-    def extra_repr(self) -> str:
-        return f"layers={self.layer_names}"
-
-
-def _check_sizes(**sizes: int) -> None:
-    for key, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be a positive integer; got {value!r}")
-
-
-class _DeepStack(nn.Module):
-    """Layers ``sizes[0] -> sizes[1] -> ...`` with the nonlinearity ``activation`` (the last one a
-    sigmoid when ``sigmoid_output``, as a decoder's X′); returns every layer's activity."""
-
-    def __init__(self, sizes: Sequence[int], activation: str = "sigmoid", sigmoid_output: bool = False) -> None:
-        super().__init__()
-        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
-        act = activation_function(activation)
-        self.acts = [act] * len(self.linears)
-        if sigmoid_output and self.acts:
-            self.acts[-1] = torch.sigmoid
-
-    def forward(self, h: Tensor) -> list[Tensor]:
-        acts = []
-        for lin, act in zip(self.linears, self.acts):
-            h = act(lin(h))
-            acts.append(h)
-        return acts
 
 
 # ------------------------------------------------------------------------------------- shallow
@@ -191,7 +91,7 @@ class ShallowAE(Autoencoder):
 
     def __init__(self, n_input: int = N_INPUT, n_bottleneck: int = N_BOTTLENECK, activation: str = "sigmoid") -> None:
         super().__init__()
-        _check_sizes(n_input=n_input, n_bottleneck=n_bottleneck)
+        check_sizes(n_input=n_input, n_bottleneck=n_bottleneck)
         self.n_input, self.n_bottleneck = n_input, n_bottleneck
         self.activation, self._act = activation, activation_function(activation)
         self.encoder = nn.Linear(n_input, n_bottleneck)
@@ -237,14 +137,14 @@ class DeepAE(Autoencoder):
     ) -> None:
         super().__init__()
         hidden = tuple(hidden)
-        _check_sizes(n_input=n_input, n_bottleneck=n_bottleneck, **{f"hidden[{i}]": h for i, h in enumerate(hidden)})
+        check_sizes(n_input=n_input, n_bottleneck=n_bottleneck, **{f"hidden[{i}]": h for i, h in enumerate(hidden)})
         self.n_input, self.n_bottleneck, self.hidden, self.activation = n_input, n_bottleneck, hidden, activation
         L = len(hidden)
         self.layer_names = (
             tuple(f"E{i + 1}" for i in range(L)) + ("Z",) + tuple(f"D{i + 1}" for i in range(L))
         )
-        self.encoder = _DeepStack((n_input, *hidden, n_bottleneck), activation)
-        self.decoder = _DeepStack((n_bottleneck, *hidden[::-1], n_input), activation, sigmoid_output=True)
+        self.encoder = DeepStack((n_input, *hidden, n_bottleneck), activation)
+        self.decoder = DeepStack((n_bottleneck, *hidden[::-1], n_input), activation, sigmoid_output=True)
 
     def forward(self, x: Tensor) -> AEOutput:
         enc = self.encoder(x)
@@ -335,7 +235,7 @@ class TiedAE(Autoencoder):
 
     def __init__(self, n_input: int = N_INPUT, n_bottleneck: int = N_BOTTLENECK, activation: str = "sigmoid") -> None:
         super().__init__()
-        _check_sizes(n_input=n_input, n_bottleneck=n_bottleneck)
+        check_sizes(n_input=n_input, n_bottleneck=n_bottleneck)
         self.n_input, self.n_bottleneck = n_input, n_bottleneck
         self.activation, self._act = activation, activation_function(activation)
         self.encoder = nn.Linear(n_input, n_bottleneck)
@@ -392,7 +292,7 @@ class VAE(Autoencoder):
     ) -> None:
         super().__init__()
         hidden = tuple(hidden)
-        _check_sizes(n_input=n_input, n_bottleneck=n_bottleneck, **{f"hidden[{i}]": h for i, h in enumerate(hidden)})
+        check_sizes(n_input=n_input, n_bottleneck=n_bottleneck, **{f"hidden[{i}]": h for i, h in enumerate(hidden)})
         if not hidden:
             raise ValueError("the VAE needs at least one encoder layer in hidden")
         self.n_input, self.n_bottleneck, self.hidden, self.activation = n_input, n_bottleneck, hidden, activation
@@ -400,10 +300,10 @@ class VAE(Autoencoder):
         self.layer_names = (
             tuple(f"E{i + 1}" for i in range(L)) + ("Z",) + tuple(f"D{i + 1}" for i in range(L))
         )
-        self.encoder = _DeepStack((n_input, *hidden), activation)
+        self.encoder = DeepStack((n_input, *hidden), activation)
         self.fc_mu = nn.Linear(hidden[-1], n_bottleneck)
         self.fc_logvar = nn.Linear(hidden[-1], n_bottleneck)
-        self.decoder = _DeepStack((n_bottleneck, *hidden[::-1], n_input), activation, sigmoid_output=True)
+        self.decoder = DeepStack((n_bottleneck, *hidden[::-1], n_input), activation, sigmoid_output=True)
 
     def forward(self, x: Tensor) -> AEOutput:
         enc = self.encoder(x)
@@ -467,7 +367,7 @@ class LabelAE(Autoencoder):
         hidden = tuple(hidden)
         if n_bottleneck is None:
             n_bottleneck = n_classes
-        _check_sizes(
+        check_sizes(
             n_input=n_input, n_classes=n_classes, n_bottleneck=n_bottleneck,
             **{f"hidden[{i}]": h for i, h in enumerate(hidden)},
         )
@@ -481,9 +381,9 @@ class LabelAE(Autoencoder):
         self.layer_names = (
             tuple(f"E{i + 1}" for i in range(L)) + ("Z",) + tuple(f"D{i + 1}" for i in range(L))
         )
-        self.encoder = _DeepStack((n_input, *hidden), activation)
+        self.encoder = DeepStack((n_input, *hidden), activation)
         self.fc_logits = nn.Linear(hidden[-1] if hidden else n_input, n_bottleneck)
-        self.decoder = _DeepStack((n_bottleneck, *hidden[::-1], n_input), activation, sigmoid_output=True)
+        self.decoder = DeepStack((n_bottleneck, *hidden[::-1], n_input), activation, sigmoid_output=True)
 
     def forward(self, x: Tensor) -> AEOutput:
         enc = self.encoder(x)
@@ -552,12 +452,12 @@ class Classifier(nn.Module):
                  n_classes: int = 10, activation: str = "sigmoid") -> None:
         super().__init__()
         hidden = tuple(hidden)
-        _check_sizes(n_input=n_input, n_bottleneck=n_bottleneck, n_classes=n_classes,
+        check_sizes(n_input=n_input, n_bottleneck=n_bottleneck, n_classes=n_classes,
                      **{f"hidden[{i}]": h for i, h in enumerate(hidden)})
         self.n_input, self.n_bottleneck, self.hidden = n_input, n_bottleneck, hidden
         self.n_classes, self.activation = n_classes, activation
         self.layer_names = tuple(f"E{i + 1}" for i in range(len(hidden))) + ("Z", "Yhat")
-        self.encoder = _DeepStack((n_input, *hidden, n_bottleneck), activation)
+        self.encoder = DeepStack((n_input, *hidden, n_bottleneck), activation)
         self.fc_logits = nn.Linear(n_bottleneck, n_classes)
 
     def forward(self, x: Tensor) -> AEOutput:
