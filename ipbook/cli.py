@@ -14,11 +14,13 @@ diverged training run, 130 when interrupted); no traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import subprocess
 import sys
 
 from ipbook.nets.data import DATASET_NAMES, DEFAULT_DATASET, DatasetNotFoundError
-from ipbook.nets.models import ACTIVATION_NAMES, CLASSIFIER_NAMES, MODEL_NAMES
+from ipbook.nets.layers import ACTIVATION_NAMES
+from ipbook.nets.models import CLASSIFIER_NAMES, MODEL_NAMES
 
 _DESCRIPTION = ("Information flows of diverse autoencoders (Lee & Jo 2021): train the paper's "
                 "autoencoders while recording the information plane of every layer, and build the book.")
@@ -120,12 +122,9 @@ def _train(args) -> int:
     from ipbook.nets.config import TrainConfig
     from ipbook.nets.training import train
 
-    config = TrainConfig(model=args.model, dataset=args.dataset, epochs=args.epochs, steps=args.steps,
-                         max_steps=args.max_steps, train_fraction=args.train_fraction,
-                         batch_size=args.batch_size, lr=args.lr, ip_every=args.ip_every,
-                         ip_samples=args.ip_samples, test_points=args.test_points,
-                         bottleneck=args.bottleneck, activation=args.activation, sparsity=args.sparsity,
-                         seed=args.seed, device=args.device)
+    # every TrainConfig field that has an option (--batch-size -> batch_size); the rest keep their defaults
+    config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
+                            if hasattr(args, f.name)})
     from ipbook.claims.findings import run_findings
 
     run = train(config, args.out, recompute=args.recompute, progress=not args.quiet)
