@@ -50,9 +50,9 @@ def load_evidence(dataset: str, *, sensitivity_root=None, second_opinion_root=No
     """The committed grids of ``dataset`` as :func:`evidence` needs them: ``{"matrix": robustness
     matrix, "real": estimator verdicts or None, "real_seeds": seeds of the second-opinion
     table}``; None when the sensitivity grid is not committed."""
-    from ipbook.experiments.profiles import second_opinion as SO
+    from ipbook.experiments import second_opinion as SO
     from ipbook.claims import robustness as R
-    from ipbook.experiments.profiles import sensitivity as S
+    from ipbook.experiments import sensitivity as S
 
     tables = S.load_tables(dataset, sensitivity_root)
     if tables is None:
