@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 
-__all__ = ['Text', 'spoken_list', 'verdict']
+__all__ = ['Text', 'spoken_list', 'verdict', 'plus_minus']
 
 
 class Text:
@@ -42,3 +42,9 @@ def verdict(ok: bool, yes: str = "supported", no: str = "not supported", *, judg
     if not judged:
         return Text(unjudged)
     return Text(yes if ok else no)
+
+
+def plus_minus(mean: float, sd: float, digits: int = 2) -> str:
+    """``"+0.42 ± 0.05"``: a signed mean and its standard deviation to ``digits`` decimals; the mean
+    alone when ``sd`` is NaN (one seed)."""
+    return f"{mean:+.{digits}f}" + (f" ± {sd:.{digits}f}" if sd == sd else "")

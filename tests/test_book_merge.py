@@ -52,6 +52,7 @@ def test_notebooks_of_different_chapters_are_refused():
         merge_datasets({"mnist": other, "fashion-mnist": _executed("fashion-mnist", 2.0)})
 
 
+@pytest.mark.slow
 def test_a_merged_page_builds_with_jupyter_book(tmp_path):
     book = tmp_path / "book"
     book.mkdir()

@@ -79,12 +79,14 @@ def test_bad_parameters_get_a_clear_error(make, message):
         make()
 
 
+@pytest.mark.slow
 def test_ksg_is_within_its_known_bias_on_the_one_dimensional_gaussian():
     task = Task("gaussian-dense", 1)                 # ρ = 0.5: 0.2075 bits
     ksg = [r[-1] for s in range(8) for r in evaluate_task(task, 1000, s) if r[4] == "ksg"]
     assert np.mean(ksg) == pytest.approx(true_mi(task), abs=0.03)
 
 
+@pytest.mark.slow
 def test_the_quick_grid_writes_the_table_and_refuses_a_smaller_one(tmp_path):
     frame = evaluate_grid(quick_tasks(), ns=[100], seeds=[0], out=tmp_path, workers=1, progress=False)
     table = pd.read_csv(tmp_path / "estimates.csv", keep_default_na=False)

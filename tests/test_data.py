@@ -278,6 +278,7 @@ def test_emnist_train_cap_and_fraction(emnist_root, monkeypatch):
 
 
 # ------------------------------------------------------------------ where the data are looked for
+@pytest.mark.slow
 def test_relative_ipbook_data_is_resolved_where_it_was_given(tmp_path):
     """The README's `export IPBOOK_DATA=../shared/data`, then a process that starts elsewhere (a
     notebook kernel runs in book/): the path means the shell's directory ($PWD), not book/."""

@@ -25,6 +25,7 @@ def test_unknown_profile_and_run_are_named():
         run_profile("quick", "mnist", runs=["resnet"])
 
 
+@pytest.mark.slow
 def test_runs_command_trains_then_reuses(tmp_path, monkeypatch, capsys):
     import ipbook.experiments.profiles as ex
 

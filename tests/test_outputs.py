@@ -87,6 +87,7 @@ def test_the_readme_sensitivity_command_keeps_every_committed_row(committed_copy
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before     # byte for byte, nothing new
 
 
+@pytest.mark.slow
 def test_a_smaller_table_is_refused_before_any_work_unless_forced(committed_copy, capsys):
     root, out = committed_copy
     before = {p.name: p.read_bytes() for p in out.iterdir()}

@@ -23,6 +23,7 @@ def tiny(tmp_path_factory):
     return root, runs
 
 
+@pytest.mark.slow
 def test_every_estimator_on_every_layer_at_every_checkpoint(tiny):
     _, runs = tiny
     rows = evaluate_run(runs["vae"], SMALL)
@@ -40,6 +41,7 @@ def test_every_estimator_on_every_layer_at_every_checkpoint(tiny):
     assert (vae["vae-lower"] <= np.minimum(vae["vae-rate"], math.log2(200)) + 1e-9).all()
 
 
+@pytest.mark.slow
 def test_a_row_equals_the_estimator_on_the_same_activations(tiny):
     import torch
 
@@ -57,6 +59,7 @@ def test_a_row_equals_the_estimator_on_the_same_activations(tiny):
     assert float(got.bits.iloc[0]) == pytest.approx(noisy_upper(z, 0.1), abs=1e-12)
 
 
+@pytest.mark.slow
 def test_the_sweep_writes_keeps_and_refuses(tiny, tmp_path):
     root, _ = tiny
     info = evaluate_sweep("fashion-mnist", "quick", grid=SMALL, seeds=[0], runs=["shallow", "vae"], root=root,

@@ -159,6 +159,7 @@ def tiny_runs(tmp_path_factory):
     return root, runs
 
 
+@pytest.mark.slow
 def test_checkpoints_give_the_online_trajectory_at_the_paper_setting(tiny_runs):
     _, runs = tiny_runs
     run = runs["deep"]
@@ -180,6 +181,7 @@ def test_checkpoints_give_the_online_trajectory_at_the_paper_setting(tiny_runs):
     np.testing.assert_allclose(at_one, paper[paper.step == 40].set_index("layer").i_xt.loc[run.layers], atol=1e-12)
 
 
+@pytest.mark.slow
 def test_evaluate_sweep_writes_tables_lists_runs_without_checkpoints_and_reuses_parts(tiny_runs, tmp_path):
     root, _ = tiny_runs
     grid = [PAPER, Setting(gamma=8.0), Setting(n=200)]
@@ -211,6 +213,7 @@ def test_evaluate_sweep_writes_tables_lists_runs_without_checkpoints_and_reuses_
                        out=tmp_path, progress=False)
 
 
+@pytest.mark.slow
 def test_a_run_without_checkpoints_here_keeps_its_rows_from_the_earlier_tables(tiny_runs, tmp_path):
     import shutil
 

@@ -1,10 +1,17 @@
-"""Build the whole site (quick profile) and check every chapter page as a reader would get it."""
+"""Build the whole site (quick profile) and check every chapter page as a reader would get it.
+
+The site build executes every chapter once (papermill stops it at the first error), so these tests
+are also the chapters' tests; the cheap ones here read the notebooks as committed."""
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from ipbook.site.build import build_book, chapters, show_parameters_in_effect
+
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_toc_chapters_exist_in_reading_order():
@@ -15,8 +22,6 @@ def test_toc_chapters_exist_in_reading_order():
 
 
 def test_parameters_cell_shows_the_values_in_effect():
-    from pathlib import Path
-
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell('# Re-run this chapter: papermill book/x.ipynb /tmp/x.ipynb -p profile paper\n'
                                   '# profile: which runs\nprofile = "quick"\ntol = 0.05',
@@ -57,6 +62,7 @@ def site(tmp_path_factory):
 TABLE_PAGES = {"intro", "conclusions"}
 
 
+@pytest.mark.slow
 def test_every_chapter_page_is_built_with_figures_and_no_traceback(site):
     for page in chapters():
         html = (site / page.with_suffix(".html")).read_text()
@@ -73,6 +79,7 @@ def test_every_chapter_page_is_built_with_figures_and_no_traceback(site):
             assert not re.search(r"Fig\. \d+</span>", html), page
 
 
+@pytest.mark.slow
 def test_pages_say_what_they_were_built_with(site):
     intro = (site / "book" / "intro.html").read_text()
     assert "quick</strong> profile on" in intro and "fashion-mnist" in intro
@@ -86,9 +93,24 @@ def test_pages_say_what_they_were_built_with(site):
     assert "dI_raw" not in summary
 
 
+@pytest.mark.slow
 def test_site_loads_nothing_from_the_internet(site):
     for html in site.rglob("*.html"):
         text = html.read_text()
         assert not re.search(r"<script[^>]+src=\"(https?:)?//", text), html
         assert not re.search(r"<link[^>]+href=\"(https?:)?//[^\"]+\"[^>]*stylesheet|<link[^>]+stylesheet[^>]+href=\"(https?:)?//", text), html
     assert list(site.rglob("mathjax/**/tex-chtml*.js")) or list(site.rglob("*mathjax*")), "no local MathJax"
+
+
+@pytest.mark.slow
+def test_every_executed_chapter_has_no_error_and_nothing_on_stderr(site):
+    """What nbval checked, on the notebooks the site build executed (``_build/stage/<profile>-<datasets>/``):
+    no cell raised, and no cell wrote to stderr (a warning there is a defect a reader would see)."""
+    stage = REPO / "_build" / "stage" / "quick-fashion-mnist"
+    executed = [stage / page for page in chapters() if page.suffix == ".ipynb"]
+    assert executed and all(p.exists() for p in executed), [str(p) for p in executed if not p.exists()]
+    for path in executed:
+        for cell in nbformat.read(path, as_version=4).cells:
+            for out in cell.get("outputs", []):
+                assert out.output_type != "error", f"{path.name}: {out.get('ename')}: {out.get('evalue')}"
+                assert out.get("name") != "stderr", f"{path.name}: stderr: {out.get('text', '')[:200]}"

@@ -45,6 +45,7 @@ def test_a_trajectory_at_its_ceiling_is_saturated_not_simplifying():
     assert claim_verdict(contrast_summary(c))["judged"] is False
 
 
+@pytest.mark.slow
 def test_the_quick_profile_runs_are_loaded_into_one_table(tmp_path):
     from ipbook.experiments.profiles import run_configs
     from ipbook.nets.training import train

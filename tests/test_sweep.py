@@ -1,11 +1,14 @@
 """The sweep on a local Dask cluster (2 process workers, a few dozen iterations per run)."""
 import numpy as np
+import pytest
 
 from ipbook.cli import main as cli_main
 from ipbook.experiments.sweep import run_sweep, sweep_tasks
 from ipbook.nets.config import TrainConfig
 from ipbook.nets.runs import load_run
 from ipbook.nets.training import train
+
+pytestmark = pytest.mark.slow   # every test trains on a Dask cluster: 35-55 s each
 
 SMALL = dict(max_steps=30, ip_every=5, test_points=3, train_fraction=0.1)
 

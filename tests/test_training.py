@@ -14,6 +14,7 @@ from ipbook.nets.training import train
 QUICK = dict(dataset="fashion-mnist", train_fraction=0.1, ip_every=5, test_points=4, progress=False)
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_metrics():
     a = train(model="shallow", max_steps=30, **QUICK).metrics
     b = train(model="shallow", max_steps=30, **QUICK).metrics
@@ -23,6 +24,7 @@ def test_same_seed_gives_identical_metrics():
     assert not np.array_equal(a["train_loss"], c["train_loss"])
 
 
+@pytest.mark.slow
 def test_trajectory_does_not_depend_on_how_often_it_is_measured():
     # The VAE samples Z; evaluations use a forked RNG, so the training losses stay the same.
     a = train(model="vae", max_steps=20, **{**QUICK, "ip_every": 1})
@@ -32,6 +34,7 @@ def test_trajectory_does_not_depend_on_how_often_it_is_measured():
     assert list(b.metrics["step"]) == [0, 10, 20]
 
 
+@pytest.mark.slow
 def test_metrics_layout_and_information_plane_invariants():
     run = train(model="deep", max_steps=150, **QUICK)
     m = run.metrics
@@ -164,6 +167,7 @@ def test_sized_by_epochs_or_steps():
     assert TrainConfig(steps=30000, max_steps=200).total_steps(6000) == 200
 
 
+@pytest.mark.slow
 def test_command_line(tmp_path, capsys):
     out = tmp_path / "cli"
     rc = cli_main(["train", "--model", "label", "--dataset", "fashion-mnist", "--out", str(out),
@@ -220,6 +224,7 @@ def test_checkpoint_schedule():
         TrainConfig(checkpoints=1)
 
 
+@pytest.mark.slow
 def test_a_model_rebuilt_from_a_checkpoint_gives_the_online_value(tmp_path):
     from ipbook.nets.data import load_dataset
     from ipbook.estimators.matrix import InformationPlane
@@ -245,6 +250,7 @@ def test_a_model_rebuilt_from_a_checkpoint_gives_the_online_value(tmp_path):
         again.model_at(30)
 
 
+@pytest.mark.slow
 def test_missing_checkpoints_are_recreated_by_a_replay_of_the_training(tmp_path, caplog):
     # the VAE samples Z while training, so the replay also checks that measurements (skipped in
     # the replay) do not draw from the training's random numbers
@@ -336,6 +342,7 @@ def test_a_failed_replay_names_the_recorded_cpu_kernels_when_they_differ():
 
 
 # ------------------------------------------------------------------ one measuring path, the supervised control
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["shallow", "deep", "vae"])
 def test_the_trainer_measuring_through_the_recorder_gives_the_committed_planes(name):
     """The trainer records through InformationPlaneRecorder now; its first planes of a committed

@@ -29,6 +29,7 @@ import pandas as pd
 from ipbook.experiments.profiles import RESULTS_DIR, run_configs
 from ipbook.measures import moving_average, simplifying_phase
 from ipbook.verdicts import SIMPLIFIES, judge
+from ipbook.text import plus_minus
 from ipbook.nets.runs import Run, load_run
 
 __all__ = ["PROFILE", "RUNS", "load_supervised", "plane_frame", "contrast", "contrast_summary",
@@ -154,10 +155,6 @@ def _order(column: str) -> tuple:
     return (-1, 0.0) if column.startswith("matrix") else _column_order(column)
 
 
-def _pm(mean: float, sd: float, digits: int = 2) -> str:
-    return f"{mean:+.{digits}f}" + (f" ± {sd:.{digits}f}" if sd == sd else "")
-
-
 def layer_table(summary: pd.DataFrame, run: str = "classifier", estimator: str = "matrix",
                 setting: str = "") -> pd.DataFrame:
     """One run at one estimator setting, a row per layer: −ΔI(X;T) and the change of I(T;Y) over
@@ -166,9 +163,9 @@ def layer_table(summary: pd.DataFrame, run: str = "classifier", estimator: str =
     s = summary[(summary.run == run) & (summary.estimator == estimator) & (summary.setting == setting)]
     return pd.DataFrame({
         "layer": s.layer,
-        "I(X;T): peak → end [bits]": [_pm(-a, b) for a, b in zip(s.dI_xt, s.dI_xt_sd)],
+        "I(X;T): peak → end [bits]": [plus_minus(-a, b) for a, b in zip(s.dI_xt, s.dI_xt_sd)],
         "drop [% of peak]": [f"{100 * v:.0f}" for v in s.dI_xt_frac],
-        "I(T;Y) over the same iterations [bits]": [_pm(a, b) for a, b in zip(s.dI_ty, s.dI_ty_sd)],
+        "I(T;Y) over the same iterations [bits]": [plus_minus(a, b) for a, b in zip(s.dI_ty, s.dI_ty_sd)],
         "simplifies": [f"{k}/{n}" for k, n in zip(s.simplifies, s.seeds)],
         "I(T;Y) flat": [f"{k}/{n}" for k, n in zip(s.ty_flat, s.seeds)],
         "contrast holds": [f"{k}/{n}" + (f", {m} sat." if m else "") for k, n, m in zip(s.claim, s.seeds, s.saturated)],

@@ -161,7 +161,7 @@ def resolve_data_env() -> str | None:
     A relative path means relative to the directory where it was given: the shell's working
     directory, ``$PWD``, which child processes inherit even when they start elsewhere (a notebook
     kernel runs in ``book/``); without ``$PWD``, the current directory. The absolute path is written
-    back, so every process started from this one (papermill, Jupyter Book, nbval kernels) reads
+    back, so every process started from this one (papermill, Jupyter Book kernels) reads
     the same folder. Runs when :mod:`ipbook` is imported.
     """
     env = os.environ.get("IPBOOK_DATA")

@@ -332,3 +332,12 @@ def _seeds_note(seeds: dict, seeds_profile: str | None, kind: str = "both") -> s
               f"profile, dashed: their median.")
     planes = f"Open circles: the final points of seeds {others} of the {seeds_profile} profile; the trajectory is seed 0's."
     return {"curves": curves, "planes": planes, "both": f"{curves} {planes}"}[kind]
+
+
+def open_deep_encoder(profile: str, dataset: str) -> tuple[list, str]:
+    """The deep AE's runs whose encoder "Measure your own network" compares with the classifier: its
+    seeds of the seeds profile for the paper profile (where committed), else the quick profile's run
+    (trained as the page runs, reused when there). Returns ``(runs, note)``, the note in words."""
+    if profile == "paper" and (ae_seeds := load_seeds(dataset, runs=["deep"])):
+        return [r["deep"] for r in ae_seeds.values()], f"{len(ae_seeds)} seeds of the seeds profile"
+    return [run_profile("quick", dataset, runs=["deep"], progress=False)["deep"]], "the quick profile's run"

@@ -589,7 +589,7 @@ def plot_supervised(frame, runs: dict, *, estimator: str = "matrix", setting: st
     if handles:
         fig.legend(handles, labels, loc="upper center", ncol=len(handles), frameon=False, fontsize=8,
                    bbox_to_anchor=(0.5, 1.03))
-    fig.tight_layout()
+    fig.set_layout_engine("tight")   # tight_layout() would warn on stderr when a style set another engine
     return fig
 
 
