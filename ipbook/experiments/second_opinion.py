@@ -433,7 +433,7 @@ def saxe_verdicts(drops: pd.DataFrame) -> pd.Series:
 
 
 def activation_grid(drops: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
-    """:func:`activation_drops` for :func:`ipbook.site.plotting.plot_delta_heatmaps`: per model
+    """:func:`activation_drops` for :func:`ipbook.site.grid_plots.plot_delta_heatmaps`: per model
     (``"shallow AE"``, ``"deep AE"``) the frames ``(pct, simplifies, judged)`` with estimator
     settings as rows and the activations as columns; ``pct`` is NaN where no seed could be judged
     (every one saturated), ``judged`` then 0."""

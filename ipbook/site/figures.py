@@ -19,8 +19,8 @@ from ipbook.experiments import sensitivity as S
 from ipbook.experiments.appendix import gaussian_samples
 from ipbook.nets.data import DATASET_NAMES
 from ipbook.site.openers import seed_runs
-from ipbook.site.plotting import (PAGE_WIDTH, plot_geometry, plot_image_grid, plot_information_plane,
-                                  plot_layer_over_training, plot_layers_at_end, plot_losses, seed_band)
+from ipbook.site.grid_plots import plot_geometry, plot_layer_over_training, plot_layers_at_end
+from ipbook.site.plotting import PAGE_WIDTH, plot_image_grid, plot_information_plane, plot_losses, seed_band
 
 __all__ = ["gaussian_figure", "weight_figure", "control_over_training", "activation_over_training", "setting_over_training",
            "width_figure", "width_dpi_figure",
@@ -318,7 +318,7 @@ def probes_figure(rows: pd.DataFrame, runs: Sequence[str] = ("shallow", "deep", 
 
 def geometry_figure(paper: pd.DataFrame, geometry: pd.DataFrame,
                     runs: Sequence[str] = ("shallow", "deep", "sparse")) -> plt.Figure:
-    """The bottleneck's geometry over training (:func:`~ipbook.site.plotting.plot_geometry`), one column per run."""
+    """The bottleneck's geometry over training (:func:`~ipbook.site.grid_plots.plot_geometry`), one column per run."""
     fig, axes = plt.subplots(2, len(runs), figsize=(PAGE_WIDTH, 4.6), sharex=True, sharey="row")
     for k, run in enumerate(runs):
         plot_geometry(paper, geometry, run, "Z", axes[:, k])

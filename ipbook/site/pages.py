@@ -18,7 +18,8 @@ from ipbook.experiments import second_opinion as SO
 from ipbook.experiments import sensitivity as SENS
 from ipbook.experiments import supervised as SUP
 from ipbook.nets.data import DATASET_NAMES, DatasetNotFoundError, load_dataset
-from ipbook.site.plotting import plot_supervised, styled_table
+from ipbook.site.grid_plots import plot_supervised
+from ipbook.site.plotting import styled_table
 from ipbook.text import Text, plus_minus, spoken_list, verdict
 from ipbook import verdicts as V
 

@@ -23,9 +23,8 @@ from ipbook.measures import moving_average
 
 __all__ = [
     "PAGE_WIDTH", "book_style", "styled_table", "plot_run_overview", "TRAIN_COLOR", "TEST_COLOR", "LAYER_COLORS", "mosaic", "log_binned", "plot_losses", "plot_information_plane",
-    "plot_information_planes", "plot_data_processing", "plot_image_grid", "seed_band",
-    "plot_input_entropy", "plot_collapse", "plot_rescaling", "plot_geometry", "plot_layer_over_training",
-    "plot_layers_at_end", "plot_calibration",
+    "plot_information_planes", "plot_data_processing", "plot_image_grid", "seed_band", "seed_curves", "draw_band",
+    "axes_or_new",
 ]
 
 #: Inches: the widest figure of a page. The book's text column is about 680 px wide at a
@@ -61,7 +60,8 @@ def styled_table(df, *, hide_index: bool = False, precision: int = 2):
     return styler.hide(axis="index") if hide_index else styler
 
 
-def _axes(ax, figsize=(5, 4)):
+def axes_or_new(ax, figsize=(5, 4)):
+    """``(figure, axes)``: the figure of ``ax``, or a new figure of ``figsize`` inches and its axes."""
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax.figure, ax
@@ -137,13 +137,13 @@ def seed_band(at, curves) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return np.nanmedian(stack, 0), np.nanmin(stack, 0), np.nanmax(stack, 0)
 
 
-def _seed_curves(frame, column: str = "i_xt") -> list[tuple[np.ndarray, np.ndarray]]:
+def seed_curves(frame, column: str = "i_xt") -> list[tuple[np.ndarray, np.ndarray]]:
     """``[(step, value), ...]`` of ``column``, one curve per seed, each in step order (for
     :func:`seed_band`)."""
     return [(s.step.to_numpy(), s[column].to_numpy()) for _, s in frame.sort_values("step").groupby("seed")]
 
 
-def _draw_band(ax, at, curves, color, *, label: str | None = None) -> None:
+def draw_band(ax, at, curves, color, *, label: str | None = None) -> None:
     """Seeds as a shaded min–max band and a dashed median line over ``at``."""
     med, lo, hi = seed_band(at, curves)
     ax.fill_between(at, lo, hi, color=color, alpha=0.22, lw=0, label=label)
@@ -169,7 +169,7 @@ def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: b
     iteration (bottom row). ``seeds``: runs of other seeds (the same model and data), drawn as a
     shaded min–max band with a dashed median, of the smoothed training loss and of the test loss,
     in place of the raw training loss."""
-    fig, ax = _axes(ax)
+    fig, ax = axes_or_new(ax)
     m = run_metrics(run)
     step, loss = np.asarray(m["loss_step"]), np.asarray(m["train_loss"], dtype=np.float64)
     if not seeds:   # with seeds, their band stands in for the raw loss's spread
@@ -181,9 +181,9 @@ def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: b
     ax.plot(ts[keep], tl[keep], "o-", color=TEST_COLOR, ms=2.5, lw=1.2, label="test")
     if seeds:
         ms = [run_metrics(r) for r in seeds]
-        _draw_band(ax, xs, [_smoothed(o["loss_step"], o["train_loss"], logx, smooth) for o in ms],
+        draw_band(ax, xs, [_smoothed(o["loss_step"], o["train_loss"], logx, smooth) for o in ms],
                    TRAIN_COLOR, label=f"{len(ms)} seeds, min–max")
-        _draw_band(ax, ts[keep], [(o["test_loss_step"], o["test_loss"]) for o in ms], TEST_COLOR)
+        draw_band(ax, ts[keep], [(o["test_loss_step"], o["test_loss"]) for o in ms], TEST_COLOR)
     ax.set_yscale("log")
     lo, hi = np.nanmin(np.r_[loss, tl]), np.nanmax(np.r_[loss, tl])
     ax.set_ylim(lo / (hi / lo) ** 0.6 if insets else lo / 1.1, hi * 1.15)   # room for the insets
@@ -216,7 +216,7 @@ def plot_information_plane(run, layer: str = "Z", ax=None, *, logx: bool = True,
     """The trajectory (I(X;T), I(T;X′)) of one layer T, coloured by iteration, with the diagonal
     I(X;T) = I(T;X′). ``lim``: both axes run from 0 to it (default: the largest value, rounded up).
     ``seeds``: runs of other seeds, whose final points are marked with open black circles."""
-    fig, ax = _axes(ax, figsize=(4.2, 3.6))
+    fig, ax = axes_or_new(ax, figsize=(4.2, 3.6))
     m = run_metrics(run)
     layers = [str(v) for v in m["layers"]]
     j = layers.index(layer)
@@ -294,7 +294,7 @@ def plot_data_processing(run, axes=None, *, logx: bool = True, ceiling: bool = T
             ax.plot(steps[idx], np.asarray(m[key])[idx, layers.index(n)], color=LAYER_COLORS.get(n),
                     lw=1.2, label=label.format(n))
             if seeds:
-                _draw_band(ax, steps[idx], [(run_metrics(r)["step"], np.asarray(run_metrics(r)[key])[
+                draw_band(ax, steps[idx], [(run_metrics(r)["step"], np.asarray(run_metrics(r)[key])[
                     :, [str(v) for v in run_metrics(r)["layers"]].index(n)]) for r in seeds],
                     LAYER_COLORS.get(n))
         if ceiling:
@@ -316,7 +316,7 @@ def plot_image_grid(images, ax=None, *, row_labels: Sequence[str] | None = None,
     (N, 784) / (N, 28, 28) laid out in ``nrows`` rows. Labels go beside rows and under columns."""
     img = mosaic(images, nrows=nrows)
     r, c = (img.shape[0] + 1) // 29, (img.shape[1] + 1) // 29
-    fig, ax = _axes(ax, figsize=(0.5 * c + 0.8, 0.5 * r + 0.5))
+    fig, ax = axes_or_new(ax, figsize=(0.5 * c + 0.8, 0.5 * r + 0.5))
     ax.imshow(img, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_yticks([i * 29 + 13.5 for i in range(r)], list(row_labels) if row_labels is not None else [])
     ax.set_xticks([j * 29 + 13.5 for j in range(c)], list(col_labels) if col_labels is not None else [])
@@ -345,280 +345,3 @@ def plot_run_overview(run, letters: str = "bc", *, title: str | None = None, see
     return fig
 
 
-# ----------------------------------------------------------------------------- estimator sensitivity
-def plot_input_entropy(table, ax=None):
-    """S(X) against Scott's γ for each N (``table`` from
-    :func:`ipbook.experiments.sensitivity.input_entropy_table`), with the ceiling log2 N dotted."""
-    fig, ax = _axes(ax)
-    for k, (n, g) in enumerate(table.groupby("n")):
-        color = f"C{k}"
-        ax.plot(g.gamma, g.s_x, "o-", color=color, ms=4, label=f"N = {n}")
-        ax.axhline(g.ceiling.iloc[0], color=color, ls=":", lw=1)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("Scott's-rule scale γ")
-    ax.set_ylabel("S(X) (bits)")
-    ax.legend(title="dotted: log2 N", frameon=False)
-    return fig
-
-
-def plot_collapse(rows, ax=None, *, max_points: int = 20000):
-    """I(X;T) (filled) and I(T;X′) (open) against the layer's own entropy S(T), one colour per
-    run; points on the diagonal mean the plane reports S(T) alone."""
-    fig, ax = _axes(ax)
-    if len(rows) > max_points:  # an even subsample keeps the picture and the file small
-        rows = rows.iloc[np.linspace(0, len(rows) - 1, max_points).round().astype(int)]
-    for k, (run, g) in enumerate(rows.groupby("run", sort=False)):
-        ax.scatter(g.s_t, g.i_xt, s=6, color=f"C{k}", alpha=0.5, lw=0, label=run)
-        ax.scatter(g.s_t, g.i_tx, s=10, facecolors="none", edgecolors=f"C{k}", alpha=0.35, lw=0.5)
-    top = float(np.log2(rows.n.max()))
-    ax.plot([0, top], [0, top], color="0.3", ls="--", lw=0.8)
-    ax.set_xlabel("S(T), the layer's own entropy (bits)")
-    ax.set_ylabel("I(X;T) ● and I(T;X′) ○ (bits)")
-    ax.legend(frameon=False, markerscale=2, fontsize=8)
-    return fig
-
-
-def plot_rescaling(table, ax=None):
-    """I(X; c·T) against the factor c (``rescaling`` table of :func:`ipbook.experiments.sensitivity.evaluate_run`),
-    one line per run and layer (median over seeds). The true mutual information is flat in c."""
-    from matplotlib.lines import Line2D
-
-    fig, ax = _axes(ax)
-    med = table.groupby(["run", "layer", "factor"], sort=False).i_xt.median().reset_index()
-    runs = list(dict.fromkeys(med.run))
-    markers, styles = "osD^v<>", ["-", "--", ":", "-.", (0, (5, 1)), (0, (1, 1)), (0, (3, 1, 1, 1))]
-    style = {run: (markers[k % len(markers)], styles[k % len(styles)]) for k, run in enumerate(runs)}
-    for k, ((run, layer), g) in enumerate(med.groupby(["run", "layer"], sort=False)):
-        marker, ls = style[run]
-        ax.plot(g.factor, g.i_xt, marker=marker, ls=ls, ms=3, lw=1, color=LAYER_COLORS.get(layer, f"C{k}"))
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("factor c in T → c·T")
-    ax.set_ylabel("I(X; c·T) (bits)")
-    # two short legends instead of one entry per line: colour = layer, marker and line = run
-    layers = [l for l in LAYER_COLORS if l in set(med.layer)]
-    handles = ([Line2D([], [], color=LAYER_COLORS[l], lw=2) for l in layers]
-               + [Line2D([], [], color="0.3", marker=style[r][0], ls=style[r][1], ms=4) for r in runs])
-    fig.legend(handles, layers + runs, loc="outside lower center", ncol=min(6, len(handles)), frameon=False, fontsize=7)
-    return fig
-
-
-def plot_geometry(paper_rows, geometry, run: str, layer: str = "Z", axes=None):
-    """Over training, for one run's layer: I(X;T) at the paper's setting (top) and what the kernel
-    sees (bottom): the fraction of saturated units and the mean pairwise distance over σ. Seeds
-    are drawn as a min–max band with a dashed median where there are several."""
-    if axes is None:
-        fig, axes = plt.subplots(2, 1, figsize=(3.2, 4.2), sharex=True)
-    fig = axes[0].figure
-    r = paper_rows[(paper_rows.run == run) & (paper_rows.layer == layer)]
-    g = geometry[(geometry.run == run) & (geometry.layer == layer)]
-    at = np.unique(r.step[r.step > 0])
-    _draw_band(axes[0], at, _seed_curves(r), LAYER_COLORS.get(layer, "C0"))
-    axes[0].set_ylabel("I(X;T) (bits)")
-    axes[0].set_title(f"{run}, {layer}", loc="left")
-    for col, color, label in (("saturated", "C3", "saturated units"), ("distance_over_sigma", "C2", "mean distance / σ")):
-        if g[col].notna().any():
-            _draw_band(axes[1], at, _seed_curves(g, col), color, label=label)
-    axes[1].set_xscale("log")
-    axes[1].set_xlabel("iteration")
-    axes[1].legend(frameon=False, fontsize=7)
-    return fig
-
-
-def plot_layer_over_training(rows, runs: dict, layer: str = "Z", ax=None, *, title: str | None = None):
-    """I(X;T) of one layer over training for several runs, one colour each: the median over seeds
-    as a line and their range as a band.
-
-    Parameters
-    ----------
-    rows : DataFrame
-        Sensitivity rows at one estimator setting (:func:`ipbook.claims.robustness.at_setting`):
-        columns ``run, seed, step, layer, i_xt``.
-    runs : dict
-        Legend label -> run name in ``rows``, in drawing order; runs absent from ``rows`` are skipped.
-    """
-    fig, ax = _axes(ax, (3.2, 2.4))
-    r = rows[(rows.layer == layer) & (rows.step > 0)]
-    for k, (label, run) in enumerate(runs.items()):
-        g = r[r.run == run]
-        if not len(g):
-            continue
-        at = np.unique(g.step)
-        med, lo, hi = seed_band(at, _seed_curves(g))
-        ax.plot(at, med, color=f"C{k}", lw=1.2, label=label)
-        ax.fill_between(at, lo, hi, color=f"C{k}", alpha=0.2, lw=0)
-    ax.set_xscale("log")
-    if title:
-        ax.set_title(title, loc="left", fontsize=8)
-    return fig
-
-
-def plot_layers_at_end(rows, runs: dict, layers: Sequence[str], ax=None, *, title: str | None = None):
-    """The data-processing view of several runs: I(X;T) of each layer (x axis, in network order) at
-    the last checkpoint, one colour per run; the median over seeds, with their range as error bars.
-    Each layer is a function of the one before, so the data-processing inequality asks each line
-    not to rise from left to right.
-
-    Parameters
-    ----------
-    rows : DataFrame
-        Sensitivity rows at one estimator setting: columns ``run, seed, step, layer, i_xt``.
-    runs : dict
-        Legend label -> run name in ``rows``; runs absent from ``rows`` are skipped.
-    layers : sequence of str
-        The layers to draw, in network order.
-    """
-    fig, ax = _axes(ax, (3.2, 2.4))
-    x = np.arange(len(layers))
-    for k, (label, run) in enumerate(runs.items()):
-        r = rows[(rows.run == run) & rows.layer.isin(layers)]
-        if not len(r):
-            continue
-        last = r[r.step == r.groupby("seed").step.transform("max")]
-        by = last.groupby("layer").i_xt
-        med, lo, hi = (by.median().reindex(layers), by.min().reindex(layers), by.max().reindex(layers))
-        ax.errorbar(x + 0.06 * (k - len(runs) / 2), med, yerr=[med - lo, hi - med], fmt="o-", ms=3, lw=1,
-                    capsize=2, color=f"C{k}", label=label)
-    ax.set_xticks(x, list(layers))
-    if title:
-        ax.set_title(title, loc="left", fontsize=8)
-    return fig
-
-
-#: Colour and marker of each estimator of the calibration figures.
-ESTIMATOR_STYLE = {"matrix-paper": ("C3", "o"), "matrix-median": ("C0", "s"), "matrix-tapia": ("C2", "^"),
-                   "matrix-alpha2": ("C1", "v"), "ksg": ("C4", "D"), "binning": ("C5", "x"),
-                   "noisy-upper": ("C7", "1"), "noisy-lower": ("C8", "2")}
-
-
-def _setting_numbers(setting: str) -> tuple:
-    """The numbers of a calibration setting such as ``n_t=10;var=1`` or ``nu=2``, for sorting."""
-    import re
-
-    return tuple(float(v) for v in re.findall(r"=([0-9.e+-]+)", setting))
-
-
-def _task_label(family: str, d: int, setting: str) -> str:
-    nums = [f"{v:g}" for v in _setting_numbers(setting)]
-    if family == "linear-channel":
-        return "\n".join(nums)
-    return f"{d}" + ("\n" + "\n".join(nums) if nums else "")
-
-
-def plot_calibration(means, n: int, families, *, ncols: int = 2):
-    """Estimate against truth on distributions of known MI (:func:`ipbook.experiments.calibration_grid.seed_means`
-    at one N): one panel per family, the tasks along x, the truth in black, the ceiling log2 N
-    dashed, each estimator in its :data:`ESTIMATOR_STYLE` (binning at its first bin count)."""
-    import math
-
-    rows = means[means.n == n]
-    nrows = math.ceil(len(families) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, 2.7 * nrows), layout="constrained", squeeze=False)
-    for ax, family in zip(axes.flat, families):
-        f = rows[rows.family == family]
-        f = f[~f.setting.str.contains("bins=30")]
-        tasks = sorted(dict.fromkeys(zip(f.d, f.setting.str.replace(r";?bins=\d+", "", regex=True))),
-                       key=lambda t: (t[0], _setting_numbers(t[1])))
-        labels = [_task_label(family, d, s) for d, s in tasks]
-        pos = {t: i for i, t in enumerate(tasks)}
-        key = list(zip(f.d, f.setting.str.replace(r";?bins=\d+", "", regex=True)))
-        f = f.assign(x=[pos[k] for k in key])
-        truth = f.drop_duplicates("x").sort_values("x")
-        ax.plot(truth.x, truth.true_bits, "k-", lw=2, label="truth")
-        ax.axhline(math.log2(n), color="0.4", ls="--", lw=1, label=f"log2 N = {math.log2(n):.2f}")
-        for est, (color, marker) in ESTIMATOR_STYLE.items():
-            e = f[f.estimator == est].sort_values("x")
-            if len(e):
-                ax.plot(e.x, e.bits, marker=marker, color=color, lw=1, ms=5, label=est)
-        ax.set_xticks(range(len(tasks)), labels, fontsize=7 if len(tasks) > 7 else 8)
-        ax.set_xlabel({"linear-channel": "n_T / σ² (from d = 784)", "student-t": "d / ν"}.get(family, "d"), fontsize=8)
-        ax.set_title(family, loc="left")
-        ax.set_ylabel("I [bits]")
-        top = max(truth.true_bits.max(), math.log2(n)) * 1.1
-        ax.set_ylim(min(0, f.bits.min()) - 0.2, min(top, 3 * math.log2(n)))
-    for ax in list(axes.flat)[len(families):]:
-        ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    for ax in axes.flat[1:len(families)]:
-        for h, l in zip(*ax.get_legend_handles_labels()):
-            if l not in labels:
-                handles.append(h)
-                labels.append(l)
-    fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=8, frameon=False)
-    return fig
-
-
-
-def plot_supervised(frame, runs: dict, *, estimator: str = "matrix", setting: str = "",
-                    layers: Sequence[str] = ("E1", "E2", "Z", "Yhat"), ceiling: float | None = None):
-    """The supervised control over training: I(X;T) (top row) and I(T;Y) (bottom row) of each layer
-    (columns) for several runs (one colour each), the median over seeds as a line and their range
-    (min–max) as a band, under one estimator setting.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        :func:`ipbook.experiments.supervised.plane_frame` rows: ``run, seed, step, layer, estimator, setting,
-        i_xt, i_ty``.
-    runs : dict
-        Legend label -> run name, in drawing order; runs absent from ``frame`` are skipped.
-    ceiling : float, optional
-        Drawn as a dotted line on the I(X;T) row (log2 N).
-    """
-    f = frame[(frame.estimator == estimator) & (frame.setting == setting) & (frame.step > 0)]
-    fig, axes = plt.subplots(2, len(layers), figsize=(PAGE_WIDTH, 3.9), sharex=True)
-    for j, layer in enumerate(layers):
-        for row, column in enumerate(("i_xt", "i_ty")):
-            ax = axes[row, j]
-            for k, (label, run) in enumerate(runs.items()):
-                g = f[(f.run == run) & (f.layer == layer)]
-                if not len(g):
-                    continue
-                at = np.unique(g.step)
-                med, lo, hi = seed_band(at, _seed_curves(g, column))
-                ax.plot(at, med, color=f"C{k}", lw=1.1, label=label)
-                ax.fill_between(at, lo, hi, color=f"C{k}", alpha=0.22, lw=0)
-            if row == 0 and ceiling is not None:
-                ax.axhline(ceiling, color="0.4", lw=0.7, ls=":")
-            ax.set_xscale("log")
-            ax.set_title(f"{'I(X; ' if row == 0 else 'I('}{layer}{')' if row == 0 else '; Y)'}", loc="left", fontsize=8)
-            if row == 1:
-                ax.set_xlabel("iteration")
-    axes[0, 0].set_ylabel("bits")
-    axes[1, 0].set_ylabel("bits")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="upper center", ncol=len(handles), frameon=False, fontsize=8,
-                   bbox_to_anchor=(0.5, 1.03))
-    fig.set_layout_engine("tight")   # tight_layout() would warn on stderr when a style set another engine
-    return fig
-
-
-def plot_delta_heatmaps(grid: dict, *, row_label=str, title: str = "ΔI (bits)", height: float | None = None,
-                        fmt: str = "{:.2f}"):
-    """Small multiples of ΔI: one heatmap per bandwidth rule (panels), rows the runs, columns the
-    layers; each cell the mean over seeds (``fmt``; bits by default) and, below it, the seeds in
-    which the layer simplifies (``k/n``); "sat." where the value is missing and n is 0 (no seed
-    could be judged). ``grid``: :func:`ipbook.experiments.controls.delta_grid` or
-    :func:`ipbook.experiments.second_opinion.activation_grid`; ``row_label`` formats a row's index (a tuple
-    for a MultiIndex)."""
-    panels = list(grid.items())
-    mean0 = panels[0][1][0]
-    vmax = max(float(np.nanmax(m.to_numpy())) for _, (m, _, _) in panels) or 1.0
-    fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH, height or 0.4 * len(mean0) + 1.2),
-                             sharey=True, squeeze=False)
-    for ax, (rule, (mean, k, n)) in zip(axes[0], panels):
-        values = mean.to_numpy(dtype=float)
-        im = ax.imshow(values, cmap="Greens", vmin=0, vmax=vmax, aspect="auto")
-        for (i, c), v in np.ndenumerate(values):
-            if v == v:
-                dark = v > 0.6 * vmax
-                ax.text(c, i, f"{fmt.format(v)}\n{int(k.iat[i, c])}/{int(n.iat[i, c])}", ha="center", va="center",
-                        fontsize=7.5, color="white" if dark else "black", linespacing=0.9)
-            elif n.iat[i, c] == 0:
-                ax.text(c, i, "sat.", ha="center", va="center", fontsize=7.5, color="0.4")
-        ax.set_xticks(range(len(mean.columns)), list(mean.columns))
-        ax.set_title(rule, loc="left", fontsize=8)
-        ax.tick_params(length=0)
-    axes[0, 0].set_yticks(range(len(mean0)), [row_label(i) for i in mean0.index])
-    fig.colorbar(im, ax=axes[0].tolist(), label=title, fraction=0.03, pad=0.02)
-    return fig
