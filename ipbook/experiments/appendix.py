@@ -23,7 +23,7 @@ from ipbook.estimators.binning import binned_mutual_information
 from ipbook.estimators.matrix import mutual_information
 
 __all__ = [
-    "ACTIVATIONS",
+    "NUMPY_ACTIVATIONS",
     "gaussian_samples",
     "gaussian_mi_theory",
     "gaussian_mi_scan",
@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 #: Activation functions of Fig. A2 (``tanh`` is extra: Saxe et al.'s double-saturating case).
-ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+NUMPY_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "linear": lambda s: s,
     "relu": lambda s: np.maximum(s, 0.0),
     "sigmoid": expit,  # 1 / (1 + exp(-s)) without overflow warnings
@@ -42,9 +42,9 @@ ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 def _activation(name: str) -> Callable[[np.ndarray], np.ndarray]:
     try:
-        return ACTIVATIONS[name]
+        return NUMPY_ACTIVATIONS[name]
     except KeyError:
-        raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}") from None
+        raise ValueError(f"unknown activation {name!r}; choose from {sorted(NUMPY_ACTIVATIONS)}") from None
 
 
 # ----------------------------------------------------------------------------- Fig. A1
@@ -164,7 +164,7 @@ def weight_scan_scalar(
     Parameters
     ----------
     ws : weights w (any real numbers)
-    activations : names from :data:`ACTIVATIONS` ("linear", "relu", "sigmoid", "tanh")
+    activations : names from :data:`NUMPY_ACTIVATIONS` ("linear", "relu", "sigmoid", "tanh")
     n : int, default 1000
         Cost: ``len(ws) * len(activations)`` estimates, ~0.25 s each at n = 1000.
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 __all__ = ["Control", "CONTROLS", "setting_of", "control_runs", "delta_i", "runs_by_setting", "saxe_verdict",
            "width_verdicts", "dose_response", "collapsed_runs", "QUICK_OVERRIDES", "control_tables", "rules", "Judged",
-           "judge", "delta_grid", "activation_numbers", "width_numbers", "sparsity_numbers"]
+           "judge_control", "delta_grid", "activation_numbers", "width_numbers", "sparsity_numbers"]
 
 
 @dataclass(frozen=True)
@@ -266,7 +266,7 @@ class Judged:
     long: bool
 
 
-def judge(control: Control | str, profile: str, dataset: str, *, results=None) -> Judged:
+def judge_control(control: Control | str, profile: str, dataset: str, *, results=None) -> Judged:
     """:func:`control_tables` of one control, with ΔI of every run, seed and layer judged at each of
     :func:`rules` by the book's judge (:func:`ipbook.verdicts.judge`)."""
     from ipbook.measures import LONG_RUN_STEPS

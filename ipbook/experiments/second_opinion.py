@@ -46,13 +46,14 @@ import torch
 
 from ipbook.estimators.binning import BINS, binned_layer_information
 from ipbook.estimators.noisy import NOISE_VARIANCES, noisy_bounds
+from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.estimators.matrix import VariableSample
 from ipbook.estimators.vae import vae_lower_bound, vae_rate
 
 __all__ = ["COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "evaluate_run", "evaluate_sweep",
            "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "verdict_matrix",
            "drop_table", "drop_matrix", "saturation_table", "column_name", "split_verdict_matrix",
-           "ACTIVATIONS", "activation_rows", "activation_drops", "saxe_verdicts", "activation_grid"]
+           "activation_rows", "activation_drops", "saxe_verdicts", "activation_grid"]
 
 COLUMNS = ["run", "seed", "step", "layer", "estimator", "setting", "probe", "n", "draw", "bits"]
 ESTIMATORS = ("noisy-upper", "noisy-lower", "binning", "vae-rate", "vae-lower")
@@ -391,10 +392,6 @@ def split_verdict_matrix(matrix: pd.DataFrame, first: str | None = None) -> tupl
 
 
 # ----------------------------------------------------------------------------- the activation control
-#: The activation control's nonlinearities, the paper's sigmoid first (Saxe et al. 2018's test).
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
-
-
 def activation_rows(seeds_rows: pd.DataFrame, control_rows: pd.DataFrame) -> pd.DataFrame:
     """The rows of the activation control (runs ``<model>-<activation>`` of ``controls-activation``)
     with the paper's sigmoid runs from the seeds profile's table (``shallow``, ``deep``) relabelled
@@ -441,7 +438,7 @@ def activation_grid(drops: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.Dat
     for model in [m for m in ("shallow", "deep") if m in set(drops.model)]:
         d = drops[drops.model == model]
         rows = sorted(set(d.column), key=_column_order)
-        cols = [a for a in ACTIVATIONS if a in set(d.activation)]
+        cols = [a for a in ACTIVATION_NAMES if a in set(d.activation)]
         piv = lambda v: d.pivot(index="column", columns="activation", values=v).reindex(index=rows, columns=cols)  # noqa: E731
         judged = piv("judged")
         out[f"{model} AE"] = (piv("pct").where(judged > 0), piv("simplifies"), judged)

@@ -33,7 +33,7 @@ from ipbook.text import plus_minus
 from ipbook.nets.runs import Run, load_run
 
 __all__ = ["PROFILE", "RUNS", "load_supervised", "plane_frame", "contrast", "contrast_summary",
-           "claim_verdict", "layer_table", "verdict_grid", "activation_table", "encoder_drops", "FLAT_BITS"]
+           "claim_verdict", "contrast_table", "verdict_grid", "activation_table", "encoder_drops", "FLAT_BITS"]
 
 PROFILE = "supervised"
 RUNS = ("classifier", "classifier-tanh", "classifier-relu")
@@ -155,7 +155,7 @@ def _order(column: str) -> tuple:
     return (-1, 0.0) if column.startswith("matrix") else _column_order(column)
 
 
-def layer_table(summary: pd.DataFrame, run: str = "classifier", estimator: str = "matrix",
+def contrast_table(summary: pd.DataFrame, run: str = "classifier", estimator: str = "matrix",
                 setting: str = "") -> pd.DataFrame:
     """One run at one estimator setting, a row per layer: −ΔI(X;T) and the change of I(T;Y) over
     the same iterations as mean ± sd over seeds (bits), the drop as % of the peak, and the seeds

@@ -17,6 +17,7 @@ from ipbook.experiments import controls as C
 from ipbook.experiments import second_opinion as SO
 from ipbook.experiments import sensitivity as S
 from ipbook.experiments.appendix import gaussian_samples
+from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.nets.data import DATASET_NAMES
 from ipbook.site.openers import seed_runs
 from ipbook.site.grid_plots import plot_geometry, plot_layer_over_training, plot_layers_at_end
@@ -104,7 +105,7 @@ def control_over_training(judged, runs_of: Callable[[int, str], Mapping[str, str
                           title: Callable[[str, int], str], rows: int = 1, ylabel: str = "I(X;Z) (bits)") -> plt.Figure:
     """A control's I(X;Z) over training: one column per estimator rule of :func:`ipbook.experiments.controls.rules`,
     ``rows`` rows; ``runs_of(row, rule)`` maps legend labels to runs, ``title(rule, row)`` names a panel.
-    ``judged`` is :func:`ipbook.experiments.controls.judge`'s result."""
+    ``judged`` is :func:`ipbook.experiments.controls.judge_control`'s result."""
     rules = C.rules()
     fig, axes = plt.subplots(rows, 3, figsize=(PAGE_WIDTH, 2.2 * rows + 0.2), sharex=True, squeeze=False)
     for i in range(rows):
@@ -211,7 +212,7 @@ def activation_control_figure(act_rows: pd.DataFrame,
     for i, model in enumerate(["shallow", "deep"]):
         for ax, (est, setting) in zip(axes[i], panels):
             sub = act_main[(act_main.estimator == est) & (act_main.setting == setting)].rename(columns={"bits": "i_xt"})
-            plot_layer_over_training(sub, {a: f"{model}-{a}" for a in SO.ACTIVATIONS}, "Z", ax=ax,
+            plot_layer_over_training(sub, {a: f"{model}-{a}" for a in ACTIVATION_NAMES}, "Z", ax=ax,
                                      title=f"{model}, {SO.column_name(est, setting)}")
             ax.axhline(math.log2(int(act_rows.n.max())), color="0.4", ls="--", lw=0.8)
         axes[i, 0].set_ylabel("I(X;Z) [bits]")

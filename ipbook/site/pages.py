@@ -17,6 +17,7 @@ from ipbook.claims.paper import seed_verdict_changes
 from ipbook.experiments import second_opinion as SO
 from ipbook.experiments import sensitivity as SENS
 from ipbook.experiments import supervised as SUP
+from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.nets.data import DATASET_NAMES, DatasetNotFoundError, load_dataset
 from ipbook.site.grid_plots import plot_supervised
 from ipbook.site.plotting import styled_table
@@ -409,7 +410,7 @@ def saxe_numbers(act_drops: pd.DataFrame) -> dict:
     out["saxe_nu01"] = Text(saxe.get("noisy-upper σ²=0.1", "–"))
     pct = act_drops.set_index(["column", "model", "activation"])
     for model in ("shallow", "deep"):
-        for a in SO.ACTIVATIONS:
+        for a in ACTIVATION_NAMES:
             for column, name in (("noisy-upper σ²=0.1", "nu01"), ("binning 30 bins", "bin30")):
                 out[f"act_{model}_{a}_{name}"] = float(pct.pct.get((column, model, a), float("nan")))
     return out
@@ -514,7 +515,7 @@ def supervised_page(sup: pd.DataFrame, ae_runs: Sequence, ae_note: str) -> dict:
     for est, setting, key in [("matrix", "", "matrix"), ("noisy-upper", "0.1", "noisy")]:
         out[f"fig_sup_{key}"] = plot_supervised(sup, SUPERVISED_RUNS, estimator=est, setting=setting,
                                                 ceiling=math.log2(100 if est == "matrix" else n_big))
-    out["tab_sup_layers"] = styled_table(SUP.layer_table(summary))
+    out["tab_sup_layers"] = styled_table(SUP.contrast_table(summary))
     out["tab_sup_grid"] = styled_table(SUP.verdict_grid(summary))
     out["tab_sup_act"] = styled_table(SUP.activation_table(summary, SUPERVISED_RUNS))
     out.update(supervised_numbers(summary))
