@@ -10,7 +10,8 @@ import pandas as pd
 
 from ipbook.claims.catalog import claim_spec, simplifying_claims
 from ipbook.estimators.spec import PAPER, Setting
-from ipbook.verdicts import SIMPLIFIES, judge_frame
+from ipbook.measures import DPI_TOL, dpi_violations
+from ipbook.verdicts import CANNOT, FAILS, HOLDS, judge_frame, SIMPLIFIES
 
 __all__ = ['at_setting', 'grid_settings', 'ROBUSTNESS_KEYS', 'ROBUSTNESS_CLAIMS', 'claim_verdicts', 'robustness_matrix', 'robustness_summary']
 
@@ -42,8 +43,6 @@ def grid_settings(rows: pd.DataFrame) -> list[Setting]:
 
 def _dpi_holds(sub: pd.DataFrame, seed: int, runs: list[str], dpi_tol: float) -> bool:
     """Whether the DPI holds (no break above ``dpi_tol``) in every run of ``runs`` of ``seed``."""
-    from ipbook.measures import dpi_violations
-
     for run in runs:
         g = sub[(sub.run == run) & (sub.seed == seed)]
         wide_xt = g.pivot(index="step", columns="layer", values="i_xt")
@@ -61,9 +60,6 @@ def claim_verdicts(rows: pd.DataFrame, setting: Setting, dpi_tol: float | None =
     are missing are left out). Every layer is judged by :func:`ipbook.verdicts.judge`
     (:func:`simplifying_over_checkpoints`); the DPI claim allows ``dpi_tol`` bits (default
     :data:`ipbook.measures.DPI_TOL`)."""
-    from ipbook.measures import DPI_TOL
-    from ipbook.verdicts import CANNOT, FAILS, HOLDS
-
     dpi_tol = DPI_TOL if dpi_tol is None else dpi_tol
     phase = simplifying_over_checkpoints(rows, setting)
     sub = at_setting(rows, setting)

@@ -27,10 +27,11 @@ import numpy as np
 import pandas as pd
 
 from ipbook.experiments.profiles import RESULTS_DIR, run_configs
+from ipbook.experiments.second_opinion import _column_order, column_name
 from ipbook.measures import moving_average, simplifying_phase
-from ipbook.verdicts import SIMPLIFIES, judge
+from ipbook.nets.runs import load_run, Run
 from ipbook.text import plus_minus
-from ipbook.nets.runs import Run, load_run
+from ipbook.verdicts import judge, SIMPLIFIES
 
 __all__ = ["PROFILE", "RUNS", "load_supervised", "plane_frame", "contrast", "contrast_summary",
            "claim_verdict", "contrast_table", "verdict_grid", "activation_table", "encoder_drops", "FLAT_BITS"]
@@ -144,13 +145,11 @@ def claim_verdict(summary: pd.DataFrame, run: str = "classifier", estimator: str
 
 
 def _column(estimator: str, setting: str) -> str:
-    from ipbook.experiments.second_opinion import column_name
 
     return "matrix (paper)" if estimator == "matrix" else column_name(estimator, setting)
 
 
 def _order(column: str) -> tuple:
-    from ipbook.experiments.second_opinion import _column_order
 
     return (-1, 0.0) if column.startswith("matrix") else _column_order(column)
 

@@ -17,7 +17,7 @@ import torch
 
 from ipbook.nets.config import CHECKPOINT_FILE, TrainConfig
 from ipbook.nets.models import build_model
-from ipbook.store import atomic_write
+from ipbook.store import atomic_write, check_writable, is_committed, SmallerTableError
 
 __all__ = ['Run', 'save_run', 'load_run', 'check_output_dir', 'config_mismatch', 'refuse_replacing_committed', 'reuse_mismatch']
 
@@ -25,7 +25,6 @@ __all__ = ['Run', 'save_run', 'load_run', 'check_output_dir', 'config_mismatch',
 @dataclass
 class Run:
     """A finished run: ``metrics`` (the arrays of metrics.npz) and ``info`` (run.json)."""
-
     metrics: dict
     info: dict
     path: Path | None = None
@@ -112,8 +111,6 @@ def check_output_dir(out_dir: str | os.PathLike) -> Path:
     """Fail early, before any training, when ``out_dir`` cannot hold a run
     (:func:`ipbook.store.check_writable`: nothing is created). Raises ValueError naming the
     problem."""
-    from ipbook.store import check_writable
-
     return check_writable(out_dir)
 
 
@@ -135,8 +132,6 @@ def refuse_replacing_committed(out_dir: Path, config: "TrainConfig") -> None:
     """Refuse, before any work, to train over a committed run (``run.json`` tracked by git) whose
     config differs from ``config``: that would replace a committed result with another. Pass
     ``recompute`` (``--recompute``) to replace it anyway."""
-    from ipbook.store import SmallerTableError, is_committed
-
     if not (out_dir / "run.json").is_file() or not is_committed(out_dir / "run.json"):
         return
     why = config_mismatch(load_run(out_dir), config)

@@ -35,8 +35,13 @@ from typing import Mapping
 
 import pandas as pd
 
+from ipbook.claims import robustness as R
 from ipbook.claims.catalog import claim_spec
 from ipbook.claims.robustness import ROBUSTNESS_KEYS
+from ipbook.estimators.spec import PAPER
+from ipbook.experiments import second_opinion as SO, sensitivity as S
+from ipbook.text import spoken_list
+from ipbook.verdicts import CANNOT, FAILS, HOLDS
 
 __all__ = ["CATEGORIES", "NOISE_DEFINED", "evidence", "load_evidence", "setting_status", "category",
            "answer_table", "category_table", "calibration_numbers", "FALL_CLAIMS", "setting_statuses",
@@ -53,10 +58,6 @@ def load_evidence(dataset: str, *, sensitivity_root=None, second_opinion_root=No
     """The committed grids of ``dataset`` as :func:`evidence` needs them: ``{"matrix": robustness
     matrix, "real": estimator verdicts or None, "real_seeds": seeds of the second-opinion
     table}``; None when the sensitivity grid is not committed."""
-    from ipbook.experiments import second_opinion as SO
-    from ipbook.claims import robustness as R
-    from ipbook.experiments import sensitivity as S
-
     tables = S.load_tables(dataset, sensitivity_root)
     if tables is None:
         return None
@@ -69,8 +70,6 @@ def load_evidence(dataset: str, *, sensitivity_root=None, second_opinion_root=No
 def setting_status(held: int, judged: int) -> str:
     """A claim at one setting: ``holds`` in more than half of the ``judged`` seeds, ``fails``
     otherwise, ``cannot judge`` when no seed was judged."""
-    from ipbook.verdicts import CANNOT, FAILS, HOLDS
-
     if judged == 0:
         return CANNOT
     return HOLDS if 2 * held > judged else FAILS
@@ -88,8 +87,6 @@ def evidence(matrix: pd.DataFrame, real: pd.DataFrame | None) -> pd.DataFrame:
     fails, cannot be judged); ``real_ok``, ``real_fail``, ``real_cannot`` (the same over the
     settings of the noise- and quantization-defined estimators), ``real_sat`` (of those that cannot
     judge, settings with a seed pinned at its ceiling) and ``has_real``."""
-    from ipbook.estimators.spec import PAPER
-
     n = pd.DataFrame(matrix.attrs["n"]).loc[matrix.index, matrix.columns]
     present = (pd.DataFrame(matrix.attrs["seeds"]).loc[matrix.index, matrix.columns]
                if "seeds" in matrix.attrs else n)
@@ -224,8 +221,6 @@ def answer_facts(loaded_by_title: Mapping[str, Mapping]) -> dict:
     hold at the paper's setting on one dataset and fail on another (``differ``); the claims of
     absence that cannot be judged at the paper's setting, per dataset (``absence_cannot``, with
     ``absence_n``); and the claims that fail at the paper's setting on every dataset (``fail_all``)."""
-    from ipbook.estimators.spec import PAPER
-
     st = {t: setting_statuses(l) for t, l in loaded_by_title.items()}
     fall = [c for c in FALL_CLAIMS if all(c in s.index for s in st.values())]
     col_status = lambda col: {s.at[c, col] if col in s.columns else "–" for s in st.values() for c in fall}  # noqa: E731
@@ -261,7 +256,6 @@ def answer_facts(loaded_by_title: Mapping[str, Mapping]) -> dict:
 
 
 def _nums(values, fmt="{:g}") -> str:
-    from ipbook.text import spoken_list
 
     return str(spoken_list([fmt.format(v) for v in values]))
 
@@ -269,8 +263,6 @@ def _nums(values, fmt="{:g}") -> str:
 def plain_answer(facts: Mapping, ceiling_probes: int = 100) -> str:
     """The answer to "is the simplifying phase real?" in a few plain sentences (Markdown), from
     :func:`answer_facts`; every number in it comes from ``facts``."""
-    from ipbook.text import spoken_list
-
     run = {claim_spec(k).short: claim_spec(k).run for k in FALL_KEYS}
     fall = spoken_list([f"{run[c]} AE" for c in facts["fall_claims"]])
     top = max(facts["gamma_holds"], default=float("inf"))
