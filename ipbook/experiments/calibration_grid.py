@@ -35,11 +35,9 @@ import pandas as pd
 import torch
 
 from ipbook.experiments.calibration import Task, paper_tasks, sample, sample_channel_output, true_mi, zscore
-from ipbook.estimators.ksg import KSG_MAX_DIM, ksg_mutual_information
+from ipbook.estimators.ksg import KSG_MAX_DIM
 from ipbook.estimators.matrix import VariableSample, planes_under
-from ipbook.estimators.binning import binned_mutual_information
-from ipbook.estimators.noisy import noisy_lower, noisy_upper
-from ipbook.estimators.spec import parse_spec
+from ipbook.estimators.spec import Binning, NoisyBound, parse_spec
 
 __all__ = ["COLUMNS", "MATRIX_SPECS", "TABLE_LABELS", "table_spec", "ESTIMATOR_ORDER", "evaluate_task", "estimate_table", "evaluate_grid",
            "load_estimates", "summary_table", "invariance_table", "seed_means", "gaussian_table", "largest_shifts",
@@ -90,12 +88,12 @@ def evaluate_task(task: Task, n: int, seed: int) -> list[tuple]:
                                         ";".join(filter(None, [extra, setting])), truth, bits)
     rows = [row(name, v) for name, v in _matrix_estimates(x, y).items()]
     if max(x.shape[1], y.shape[1]) <= KSG_MAX_DIM:
-        rows.append(row("ksg", ksg_mutual_information(x, y)))
+        rows.append(row("ksg", parse_spec("ksg").estimate(x, y)))
     if max(x.shape[1], y.shape[1]) <= BINNING_MAX_DIM:
-        rows += [row("binning", binned_mutual_information(x, y, bins=b), f"bins={b}") for b in BIN_COUNTS]
-    if clean is not None:
+        rows += [row("binning", Binning(b).estimate(x, y), f"bins={b}") for b in BIN_COUNTS]
+    if clean is not None:   # the bounds on I(X; AX + ε) at the channel's own σ², from AX's distances
         v = VariableSample(torch.from_numpy(clean))
-        rows += [row("noisy-upper", noisy_upper(v, task.variance)), row("noisy-lower", noisy_lower(v, task.variance))]
+        rows += [row(f"noisy-{b}", NoisyBound(b, task.variance).estimate(x, v)) for b in ("upper", "lower")]
     return rows
 
 
