@@ -18,6 +18,12 @@ Joint entropy uses the Hadamard product, :math:`S_\alpha(A, B) = S_\alpha(A \cir
 B)`. Every value is in **bits** and lies in :math:`[0, \log_2 N]`: the estimator saturates at
 :math:`\log_2 N` (6.64 bits for N = 100) when every sample is distinguishable at bandwidth σ.
 
+Many kernel settings (bandwidth rule, γ, α) on one sample share its pairwise distances, and the
+entropies of all settings with one α come from one batched eigen-decomposition:
+:func:`planes_under` and :class:`InformationPlane` are the one batched estimate, which every
+caller in the package (:func:`mutual_information`, :func:`information_plane`, the recorder, the
+sensitivity and calibration grids) goes through.
+
 References
 ----------
 L. G. Sánchez Giraldo, M. Rao, J. C. Príncipe, "Measures of entropy from data using infinitely
