@@ -207,20 +207,23 @@ def test_information_plane_object_reuses_x_and_matches_function():
 
 
 def test_eigen_step_split_over_threads_equals_one_batched_call():
-    from ipbook.estimators.matrix import _eigvalsh, information_plane
+    from ipbook.estimators.matrix import entropies, information_plane
 
     g = torch.Generator().manual_seed(0)
     a = torch.randn(17, 100, 100, generator=g, dtype=torch.float64)
-    mats = a @ a.mT / 100
+    mats = a @ a.mT
+    mats /= torch.diagonal(mats, dim1=-2, dim2=-1).sum(-1)[:, None, None]      # unit trace
+    lam = torch.linalg.eigvalsh(mats).clamp_min(0.0)                          # one batched call
+    ref = torch.log2(lam.pow(1.01).sum(-1)) / (1 - 1.01)
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
-        split = _eigvalsh(mats)
+        split = entropies(mats, 1.01)                                         # split over two threads
         x = torch.rand(100, 30, generator=g)
         two = information_plane(x, [x[:, :10], x[:, 10:]], x)
         torch.set_num_threads(1)
         one = information_plane(x, [x[:, :10], x[:, 10:]], x)
     finally:
         torch.set_num_threads(threads)
-    np.testing.assert_allclose(split.numpy(), torch.linalg.eigvalsh(mats).numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(split.numpy(), ref.numpy(), rtol=0, atol=1e-12)
     np.testing.assert_allclose(np.r_[two], np.r_[one], rtol=0, atol=1e-10)

@@ -99,7 +99,7 @@ def test_bad_input_gets_a_clear_error():
         InformationPlaneRecorder(seq, ["fc9"], x, every=1)
     with pytest.raises(ValueError, match=r"probe_y must have one row per probe: 40; got shape \(39,\)"):
         InformationPlaneRecorder(seq, ["0"], x, y[:39], every=1)
-    with pytest.raises(ValueError, match="unknown estimator 'ksg'; valid: matrix"):
+    with pytest.raises(ValueError, match="the recorder cannot record 'ksg'; it records matrix, noisy-upper"):
         InformationPlaneRecorder(seq, ["0"], x, every=1, estimators=["ksg"])
     with pytest.raises(ValueError, match="noise variance > 0"):
         InformationPlaneRecorder(seq, ["0"], x, every=1, estimators=["noisy-upper:-1"])

@@ -11,7 +11,7 @@ import torch
 from scipy.spatial.distance import pdist
 
 from ipbook.experiments.appendix import gaussian_mi_theory, gaussian_samples
-from ipbook.estimators.matrix import _entropies, _entropy_from_eigenvalues, gram_matrix, information_plane, mutual_information
+from ipbook.estimators.matrix import entropies, gram_matrix, information_plane, mutual_information
 from ipbook.estimators.binning import binned_mutual_information
 from ipbook.estimators.spec import PAPER, Setting
 from ipbook.experiments.sensitivity import TABLE_SUFFIXES, evaluate_run, evaluate_sweep, input_entropy, layer_geometry, load_tables, paper_grid, plane_under_settings, probe_index, rescaled_information
@@ -31,8 +31,9 @@ def _sigmoid_layers(seed=0, n=100, widths=(50,), scale=3.0):
 def test_alpha_two_entropy_is_minus_log_frobenius_and_equals_eigenvalue_route():
     x, (t,) = _sigmoid_layers(widths=(20,))
     mats = torch.stack([gram_matrix(x), gram_matrix(t), gram_matrix(t, gamma=8.0)])
-    frob = _entropies(mats, 2.0)
-    eig = _entropy_from_eigenvalues(torch.linalg.eigvalsh(mats), 2.0)
+    frob = entropies(mats, 2.0)
+    lam = torch.linalg.eigvalsh(mats).clamp_min(0.0)
+    eig = -torch.log2((lam / lam.sum(-1, keepdim=True)).pow(2).sum(-1))     # S_2 = −log2 Σ λ²
     np.testing.assert_allclose(frob.numpy(), eig.numpy(), rtol=0, atol=1e-10)
     np.testing.assert_allclose(frob.numpy(), -np.log2((mats.numpy() ** 2).sum(axis=(1, 2))), atol=1e-12)
     assert 0 < float(frob[2]) < float(frob[1]) <= math.log2(100)    # a wider kernel, a lower entropy

@@ -11,6 +11,14 @@
 - :mod:`~ipbook.estimators.vae`: the VAE's rate (an upper bound on I(X; Z)) and a minibatch lower
   bound (at most log2 N) from its encoder.
 - :mod:`~ipbook.estimators.ksg`: KSG (Kraskov et al. 2004) from ``ennemi``, for narrow variables.
+- :mod:`~ipbook.estimators.spec`: the one interface. An estimator is named by a spec string
+  (``"matrix"``, ``"matrix:gamma=8"``, ``"noisy-upper:0.1"``, ``"binning:30"``, ``"ksg"``, ...);
+  :func:`parse_spec` checks it and returns an :class:`Estimator` with ``.spec``,
+  ``.estimate(x, y)`` (bits) and ``.ceiling(n)``.
+
+The batched matrix estimate, many kernel settings on one sample sharing its pairwise distances
+and eigen-decompositions, is :func:`~ipbook.estimators.matrix.planes_under` (and
+:class:`InformationPlane`, which keeps X's part between calls).
 
 The functions that take a layer accept an (N, d) array or tensor, or a
 :class:`~ipbook.estimators.matrix.VariableSample`, whose pairwise distances are then computed
@@ -22,22 +30,34 @@ from .matrix import (
     RULES,
     InformationPlane,
     VariableSample,
-    _eigvalsh,  # noqa: F401 (private helpers the tests and the grid code import from here)
-    _entropies,  # noqa: F401
-    _entropy_from_eigenvalues,  # noqa: F401
-    _hadamard,  # noqa: F401
     bandwidth,
+    entropies,
     gram_from_distances,
     gram_matrix,
     information_plane,
     joint_entropy,
+    joint_gram,
     mutual_information,
+    planes_under,
     renyi_entropy,
     scott_bandwidth,
     squared_distances,
 )
-from ._input import _as_matrix  # noqa: F401
+from .inputs import as_matrix
 from .noisy import NOISE_VARIANCES, noisy_bounds, noisy_lower, noisy_upper
+from .spec import (
+    KSG,
+    PAPER,
+    SPEC_GRAMMAR,
+    Binning,
+    Estimator,
+    MatrixEstimator,
+    NoisyBound,
+    Setting,
+    VaeLower,
+    VaeRate,
+    parse_spec,
+)
 from .vae import vae_lower_bound, vae_rate
 
 __all__ = [
@@ -45,5 +65,6 @@ __all__ = [
     "joint_entropy", "mutual_information", "information_plane", "InformationPlane", "RULES", "bandwidth",
     "VariableSample", "binned_mutual_information", "binned_layer_information", "BINS", "NOISE_VARIANCES",
     "noisy_bounds", "noisy_upper", "noisy_lower", "vae_rate", "vae_lower_bound", "ksg_mutual_information",
-    "KSG_MAX_DIM",
+    "KSG_MAX_DIM", "as_matrix", "entropies", "joint_gram", "planes_under", "parse_spec", "SPEC_GRAMMAR", "Estimator",
+    "MatrixEstimator", "NoisyBound", "Binning", "KSG", "VaeRate", "VaeLower", "Setting", "PAPER",
 ]

@@ -17,9 +17,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._input import _as_matrix, _same_n
+from .inputs import as_matrix, same_n
 
-__all__ = ["binned_mutual_information", "binned_layer_information", "layer_bins", "BINS"]
+__all__ = ["binned_mutual_information", "binned_layer_information", "binned_label_information", "layer_bins",
+           "BINS"]
 
 #: The bin counts the book evaluates layers at: Shwartz-Ziv & Tishby's 30, and 10.
 BINS = (10, 30)
@@ -57,12 +58,32 @@ def binned_layer_information(t, bins: int = 30, *, lo: float | None = None, hi: 
     return _entropy_of_rows(layer_bins(t, bins, lo=lo, hi=hi))
 
 
+def binned_label_information(t, labels, bins: int = 30) -> float:
+    """The plug-in I(bin(T); Y) = H(bin(T)) + H(Y) − H(bin(T), Y) in bits of a layer and the
+    probes' class labels, T binned as :func:`binned_layer_information` bins it.
+
+    Parameters
+    ----------
+    t : (N, d) array or tensor
+    labels : (N,) integer array
+    bins : int, default 30
+
+    Returns
+    -------
+    float
+        In [0, min(H(bin(T)), H(Y))].
+    """
+    idx = layer_bins(t, bins)
+    y = np.asarray(labels, dtype=np.int64)[:, None]
+    return _entropy_of_rows(idx) + _entropy_of_rows(y) - _entropy_of_rows(np.hstack([idx, y]))
+
+
 def layer_bins(t, bins: int, *, lo: float | None = None, hi: float | None = None) -> np.ndarray:
     """The (N, d) integer bin index of every activation: ``bins`` equal-width bins over [lo, hi]
     (default: the layer's smallest and largest value), values outside in the end bins."""
     if not (isinstance(bins, (int, np.integer)) and bins >= 2):
         raise ValueError(f"bins must be an integer >= 2; got {bins!r}")
-    x = _as_matrix("t", t).cpu().numpy()
+    x = as_matrix("t", t).cpu().numpy()
     lo = float(x.min()) if lo is None else float(lo)
     hi = float(x.max()) if hi is None else float(hi)
     if not hi >= lo:
@@ -95,9 +116,9 @@ def binned_mutual_information(x, y, bins: int = 20) -> float:
         raise ValueError(f"bins must be an integer >= 2; got {bins!r}")
     xs = [np.asarray(v.detach().cpu() if isinstance(v, torch.Tensor) else v, dtype=np.float64) for v in (x, y)]
     xs = [v[:, None] if v.ndim == 1 else v for v in xs]
-    tx = _as_matrix("x", xs[0])
-    ty = _as_matrix("y", xs[1])
-    _same_n([("x", tx), ("y", ty)])
+    tx = as_matrix("x", xs[0])
+    ty = as_matrix("y", xs[1])
+    same_n([("x", tx), ("y", ty)])
 
     def symbols(v: np.ndarray) -> np.ndarray:
         lo, hi = v.min(axis=0), v.max(axis=0)

@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from ._input import _as_matrix
+from .inputs import as_matrix
 
 __all__ = ["ksg_mutual_information", "KSG_MAX_DIM"]
 
@@ -57,7 +57,7 @@ def ksg_mutual_information(x, y, *, k: int = 3, max_dim: int = KSG_MAX_DIM) -> f
 
     xs = [np.asarray(v.detach().cpu() if hasattr(v, "detach") else v, dtype=np.float64) for v in (x, y)]
     xs = [v[:, None] if v.ndim == 1 else v for v in xs]
-    tx, ty = _as_matrix("x", xs[0]).numpy(), _as_matrix("y", xs[1]).numpy()
+    tx, ty = as_matrix("x", xs[0]).numpy(), as_matrix("y", xs[1]).numpy()
     if tx.shape[0] != ty.shape[0]:
         raise ValueError(f"x and y must have the same number of samples (rows); got {tx.shape[0]} and {ty.shape[0]}")
     if not (isinstance(k, (int, np.integer)) and 1 <= k < tx.shape[0]):

@@ -18,6 +18,12 @@ Joint entropy uses the Hadamard product, :math:`S_\alpha(A, B) = S_\alpha(A \cir
 B)`. Every value is in **bits** and lies in :math:`[0, \log_2 N]`: the estimator saturates at
 :math:`\log_2 N` (6.64 bits for N = 100) when every sample is distinguishable at bandwidth σ.
 
+Many kernel settings (bandwidth rule, γ, α) on one sample share its pairwise distances, and the
+entropies of all settings with one α come from one batched eigen-decomposition:
+:func:`planes_under` and :class:`InformationPlane` are the one batched estimate, which every
+caller in the package (:func:`mutual_information`, :func:`information_plane`, the recorder, the
+sensitivity and calibration grids) goes through.
+
 References
 ----------
 L. G. Sánchez Giraldo, M. Rao, J. C. Príncipe, "Measures of entropy from data using infinitely
@@ -32,9 +38,12 @@ import math
 import numpy as np
 import torch
 
-from ._input import _as_matrix, _check_params, _same_n
+from .inputs import as_matrix, check_params, same_n
 
 __all__ = [
+    "entropies",
+    "joint_gram",
+    "planes_under",
     "scott_bandwidth",
     "squared_distances",
     "gram_from_distances",
@@ -52,7 +61,7 @@ __all__ = [
 # ----------------------------------------------------------------------------- building blocks
 def scott_bandwidth(n: int, d: int, gamma: float = 2.0) -> float:
     """Scott's-rule kernel width σ = γ·N^(−1/(4+d)) for N samples of dimension d (Eq. A10)."""
-    _check_params(1.0, gamma)
+    check_params(1.0, gamma)
     return float(gamma) * float(n) ** (-1.0 / (4.0 + float(d)))
 
 
@@ -94,7 +103,7 @@ def gram_matrix(x, *, sigma: float | None = None, gamma: float = 2.0) -> torch.T
     -------
     A : (N, N) float64 tensor, symmetric positive semi-definite with trace 1.
     """
-    t = _as_matrix("x", x)
+    t = as_matrix("x", x)
     if sigma is None:
         sigma = scott_bandwidth(t.shape[0], t.shape[1], gamma)
     elif not (math.isfinite(sigma) and sigma > 0):
@@ -142,11 +151,27 @@ def _eigvalsh(mats: torch.Tensor) -> torch.Tensor:
         torch.set_num_threads(threads)
 
 
-def _entropies(mats: torch.Tensor, alpha: float) -> torch.Tensor:
-    """S_α of a batch (B, N, N) of unit-trace PSD matrices: one batched float64 ``eigvalsh``.
+def entropies(mats: torch.Tensor, alpha: float) -> torch.Tensor:
+    r"""Rényi α-entropies in bits of a batch of normalized Gram matrices, from one batched
+    float64 ``eigvalsh``.
+
+    .. math::  S_\alpha(A_b) = \frac{1}{1-\alpha} \log_2 \sum_i \lambda_i(A_b)^\alpha ,
+               \qquad b = 1, \dots, B .
 
     For α = 2 no eigen-decomposition is needed: Σ λ_i² = ‖A‖²_F for a symmetric A, so
     S_2(A) = −log2 ‖A‖²_F (the α = 2 Frobenius identity).
+
+    Parameters
+    ----------
+    mats : (..., N, N) tensor
+        Symmetric PSD matrices of unit trace (:func:`gram_matrix`, :func:`joint_gram`), on any
+        device; no input checks (use :func:`renyi_entropy` for one checked matrix).
+    alpha : float
+        Rényi order > 0; 1 gives −Σ λ log2 λ.
+
+    Returns
+    -------
+    (...,) float64 tensor, each entropy in [0, log2 N].
     """
     mats = mats.to(torch.float64)
     if alpha == 2.0:
@@ -154,8 +179,9 @@ def _entropies(mats: torch.Tensor, alpha: float) -> torch.Tensor:
     return _entropy_from_eigenvalues(_eigvalsh(mats), alpha)
 
 
-def _hadamard(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """A∘B / tr(A∘B), batched over leading axes."""
+def joint_gram(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The joint Gram matrix A∘B / tr(A∘B) of Eq. A5 (Hadamard product, unit trace), batched over
+    leading axes: (..., N, N) and (..., N, N) broadcast to (..., N, N)."""
     ab = a * b
     return ab / torch.diagonal(ab, dim1=-2, dim2=-1).sum(-1)[..., None, None]
 
@@ -175,20 +201,20 @@ def renyi_entropy(a, *, alpha: float = 1.01) -> float:
     Eigenvalues come from ``torch.linalg.eigvalsh`` in float64; negative round-off is clipped to 0
     and the spectrum renormalized to sum 1. The result lies in [0, log2 N].
     """
-    _check_params(alpha)
-    m = _as_matrix("a", a)
+    check_params(alpha)
+    m = as_matrix("a", a)
     if m.shape[0] != m.shape[1]:
         raise ValueError(f"a must be a square (N, N) matrix; got shape {tuple(m.shape)}")
-    return float(_entropies(m, float(alpha)))
+    return float(entropies(m, float(alpha)))
 
 
 def joint_entropy(a, b, *, alpha: float = 1.01) -> float:
     """Joint entropy S_α(A, B) = S_α(A∘B / tr(A∘B)) in bits (Eq. A5) of two Gram matrices."""
-    _check_params(alpha)
-    ma, mb = _as_matrix("a", a), _as_matrix("b", b)
+    check_params(alpha)
+    ma, mb = as_matrix("a", a), as_matrix("b", b)
     if ma.shape != mb.shape or ma.shape[0] != ma.shape[1]:
         raise ValueError(f"a and b must be square matrices of one shape; got {tuple(ma.shape)} and {tuple(mb.shape)}")
-    return float(_entropies(_hadamard(ma, mb.to(ma.device)), float(alpha)))
+    return float(entropies(joint_gram(ma, mb.to(ma.device)), float(alpha)))
 
 
 # ----------------------------------------------------------------------------- public estimators
@@ -215,35 +241,50 @@ def mutual_information(x, y, *, alpha: float = 1.01, gamma: float = 2.0, rule: s
         I_α = S_α(A) + S_α(B) − S_α(A, B), in bits, between 0 and log2 N up to round-off. Its
         ceiling is log2 N, reached when the kernel tells every sample apart.
     """
-    _check_params(alpha, gamma)
-    tx, ty = _as_matrix("x", x), _as_matrix("y", y)
-    _same_n([("x", tx), ("y", ty)])
-    if rule != "scott":
-        vx, vy = VariableSample(tx), VariableSample(ty.to(tx.device))
-        a, b = vx.gram(rule, float(gamma)), vy.gram(rule, float(gamma))
-        s = _entropies(torch.stack([a, b, _hadamard(a, b)]), float(alpha))
-        return float(s[0] + s[1] - s[2])
-    ty = ty.to(tx.device)
-    n = tx.shape[0]
-    a = _normalized_gram(tx, scott_bandwidth(n, tx.shape[1], gamma))
-    b = _normalized_gram(ty, scott_bandwidth(n, ty.shape[1], gamma))
-    s = _entropies(torch.stack([a, b, _hadamard(a, b)]), float(alpha))
-    return float(s[0] + s[1] - s[2])
+    check_params(alpha, gamma)
+    tx, ty = as_matrix("x", x), as_matrix("y", y)
+    same_n([("x", tx), ("y", ty)])
+    return float(planes_under(tx, [ty], [(rule, gamma, alpha)])["i_xt"][0, 0])
+
+
+def _kernel(k) -> tuple[str, float, float]:
+    """``(rule, gamma, alpha)`` of a kernel setting: a triple, or anything with ``rule``, ``gamma``
+    and ``alpha`` attributes (:class:`~ipbook.estimators.spec.MatrixEstimator`, a grid's
+    ``Setting``), checked."""
+    rule, gamma, alpha = (k.rule, k.gamma, k.alpha) if hasattr(k, "rule") else k
+    if rule not in RULES:
+        raise ValueError(f"unknown bandwidth rule {rule!r}; valid: {', '.join(RULES)}")
+    check_params(alpha, gamma)
+    return str(rule), float(gamma), float(alpha)
 
 
 class InformationPlane:
-    """The information plane of a fixed input X, reused across training iterations.
+    r"""The information plane of a fixed input X under one or more kernel settings, reused across
+    training iterations or checkpoints.
 
-    X does not change while a network trains, so its Gram matrix A_X and entropy S(A_X) are built
-    once here; each call then costs L + 1 Gram matrices (the layers and X′) and 3L + 1 entropies
-    from one batched float64 ``eigvalsh``.
+    For each kernel setting k (bandwidth rule, scale γ, order α) and each layer T_l,
+
+    .. math::  I_k(X; T_l) = S_\alpha(A_X) + S_\alpha(A_{T_l}) - S_\alpha(A_X, A_{T_l}),
+               \qquad I_k(T_l; Y) = S_\alpha(A_{T_l}) + S_\alpha(A_Y) - S_\alpha(A_{T_l}, A_Y),
+
+    with every Gram matrix built under setting k (:meth:`VariableSample.gram`). X does not change,
+    so its Gram matrices and entropies are built once here. Each call then builds, per setting,
+    L + 1 Gram matrices (the layers and the target Y, e.g. the network's output X′) and takes the
+    3L + 1 entropies of all settings that share an α from one batched float64 ``eigvalsh``
+    (:func:`entropies`), on the device of ``x`` (CPU or CUDA). This is the one batched
+    matrix-based mutual information of the package: :func:`information_plane`,
+    :func:`planes_under`, the recorder and the grids all go through :meth:`planes`.
 
     Parameters
     ----------
-    x : (N, d_X) array or tensor
-        Network input; its device (CPU or CUDA) is where every later computation runs.
+    x : (N, d_X) array or tensor, or :class:`VariableSample`
+        Network input; its device is where every later computation runs.
     alpha, gamma : float
-        As in :func:`mutual_information`.
+        The one kernel setting when ``kernels`` is not given: Scott's rule with scale ``gamma``,
+        order ``alpha`` (the paper's 1.01 and 2).
+    kernels : sequence of kernel settings, optional
+        ``(rule, gamma, alpha)`` triples, or objects with those attributes
+        (:class:`~ipbook.estimators.spec.MatrixEstimator`, ``Setting``).
 
     Examples
     --------
@@ -251,47 +292,110 @@ class InformationPlane:
     >>> i_xt, i_tx = plane(list(out.layers.values()), out.x_hat)  # doctest: +SKIP
     """
 
-    def __init__(self, x, *, alpha: float = 1.01, gamma: float = 2.0, _defer_entropy: bool = False):
-        _check_params(alpha, gamma)
-        self.alpha, self.gamma = float(alpha), float(gamma)
-        tx = _as_matrix("x", x)
-        self.n, self.device = tx.shape[0], tx.device
-        self.gram_x = _normalized_gram(tx, scott_bandwidth(self.n, tx.shape[1], gamma))
-        # S(A_X) once; a one-off plane (information_plane) takes it in the same eigen batch instead
-        self.entropy_x = None if _defer_entropy else _entropies(self.gram_x, self.alpha)
+    def __init__(self, x, *, alpha: float = 1.01, gamma: float = 2.0, kernels=None, _defer_entropy: bool = False):
+        self.kernels = [_kernel(k) for k in (kernels if kernels is not None else [("scott", gamma, alpha)])]
+        if not self.kernels:
+            raise ValueError("kernels must hold at least one (rule, gamma, alpha) setting")
+        self.alpha, self.gamma = self.kernels[0][2], self.kernels[0][1]
+        self.x = x if isinstance(x, VariableSample) else VariableSample(x)
+        self.n, self.device = self.x.n, self.x.x.device
+        self.groups: dict[float, list[int]] = {}        # settings by α: one eigen batch each
+        for k, (_, _, a) in enumerate(self.kernels):
+            self.groups.setdefault(a, []).append(k)
+        self.gram_x = torch.stack([self.x.gram(rule, g) for rule, g, _ in self.kernels])
+        # S(A_X) once; a one-off plane (information_plane, planes_under) takes it in the layers' batch
+        self.entropy_x = None if _defer_entropy else torch.cat(
+            [entropies(self.gram_x[ks], a) for a, ks in self.groups.items()])[self._order()]
 
-    def __call__(self, layers, x_hat):
-        """Return ``(i_xt, i_tx)``: I(X; T_l) and I(T_l; X′) in bits, as (L,) numpy arrays;
-        ``x_hat`` may be None (no second axis), and then ``i_tx`` is None."""
+    def _order(self) -> list[int]:
+        """Positions, in the groups' concatenation, of settings 0..K−1."""
+        flat = [k for ks in self.groups.values() for k in ks]
+        return [flat.index(k) for k in range(len(self.kernels))]
+
+    def _sample(self, name: str, t) -> VariableSample:
+        if isinstance(t, VariableSample) and t.x.device == self.device:
+            return t
+        return VariableSample((t.x if isinstance(t, VariableSample) else as_matrix(name, t)).to(self.device))
+
+    def planes(self, layers, target=None) -> dict[str, np.ndarray | None]:
+        """I(X; T_l), I(T_l; Y) and S(T_l) of every layer under every kernel setting.
+
+        Parameters
+        ----------
+        layers : non-empty sequence of L (N, d_T) arrays, tensors or :class:`VariableSample`
+        target : (N, d_Y) array, tensor or :class:`VariableSample`, optional
+            The second variable Y (an autoencoder's X′, one-hot labels); None: no I(T; Y).
+
+        Returns
+        -------
+        dict of float64 numpy arrays in bits, K settings by L layers: ``i_xt`` (K, L), ``i_ty``
+        (K, L) or None, ``s_t`` (K, L), ``s_x`` (K,), ``s_y`` (K,) or None.
+        """
         if isinstance(layers, (np.ndarray, torch.Tensor)) or len(layers) == 0:
             raise ValueError("layers must be a non-empty list of (N, d_T) arrays or tensors")
-        ts = [_as_matrix(f"layers[{i}]", t) for i, t in enumerate(layers)]
-        tr = None if x_hat is None else _as_matrix("x_hat", x_hat)
-        _same_n([("x", self.gram_x)] + [(f"layers[{i}]", t) for i, t in enumerate(ts)]
-                + ([("x_hat", tr)] if tr is not None else []))
-        # One (3L+1, N, N) buffer: T_1..T_L and X′, then A_X∘A_T, then A_T∘A_X′ (each / trace);
-        # without X′: T_1..T_L, then A_X∘A_T.
-        L, R = len(ts), int(tr is not None)
-        extra = self.entropy_x is None
-        mats = torch.empty((2 + R) * L + R + extra, self.n, self.n, dtype=torch.float64, device=self.device)
-        for k, t in enumerate(ts + ([tr] if R else [])):
-            mats[k] = _normalized_gram(t.to(self.device), scott_bandwidth(self.n, t.shape[1], self.gamma))
-        a_t = mats[:L]
-        torch.mul(self.gram_x, a_t, out=mats[L + R:2 * L + R])
-        if R:
-            torch.mul(a_t, mats[L], out=mats[2 * L + 1:3 * L + 1])
-        joints = mats[L + R:(2 + R) * L + R]
-        joints /= torch.diagonal(joints, dim1=-2, dim2=-1).sum(-1)[:, None, None]
-        if extra:
-            mats[-1] = self.gram_x
-        s = _entropies(mats, self.alpha)
-        s_t, s_xt = s[:L], s[L + R:2 * L + R]
-        s_x = s[-1] if extra else self.entropy_x
-        i_xt = (s_x + s_t - s_xt).cpu().numpy()
-        if not R:
-            return i_xt, None
-        s_r, s_tr = s[L], s[2 * L + 1:3 * L + 1]
-        return i_xt, (s_t + s_r - s_tr).cpu().numpy()
+        ts = [self._sample(f"layers[{i}]", t) for i, t in enumerate(layers)]
+        y = None if target is None else self._sample("target", target)
+        same_n([("x", self.x.x)] + [(f"layers[{i}]", t.x) for i, t in enumerate(ts)]
+                + ([("x_hat", y.x)] if y is not None else []))
+        n_k, n_l, defer = len(self.kernels), len(ts), self.entropy_x is None
+        out = {k: np.empty((n_k, n_l)) for k in ("i_xt", "s_t")}
+        out.update(s_x=np.empty(n_k), i_ty=np.empty((n_k, n_l)) if y is not None else None,
+                   s_y=np.empty(n_k) if y is not None else None)
+        for alpha, ks in self.groups.items():
+            ent = entropies(torch.cat([self._batch(k, ts, y, defer) for k in ks]), alpha).view(len(ks), -1).cpu().numpy()
+            s_x = ent[:, 0] if defer else self.entropy_x[ks].cpu().numpy()
+            j = int(defer) + int(y is not None)
+            s_t, s_xt = ent[:, j:j + n_l], ent[:, j + n_l:j + 2 * n_l]
+            out["s_x"][ks], out["s_t"][ks] = s_x, s_t
+            out["i_xt"][ks] = s_x[:, None] + s_t - s_xt
+            if y is not None:
+                s_y, s_ty = ent[:, j - 1], ent[:, j + 2 * n_l:]
+                out["s_y"][ks], out["i_ty"][ks] = s_y, s_t + s_y[:, None] - s_ty
+        return out
+
+    def _batch(self, k: int, ts: list[VariableSample], y: VariableSample | None, with_x: bool) -> torch.Tensor:
+        """Setting k's Gram matrices, in the order [X], [Y], T_1..T_L, X∘T_1.., [T_1∘Y..]."""
+        rule, gamma, _ = self.kernels[k]
+        a_x = self.gram_x[k]
+        a_t = torch.stack([t.gram(rule, gamma) for t in ts])
+        mats = [a_x[None]] if with_x else []
+        a_y = y.gram(rule, gamma) if y is not None else None
+        mats += ([a_y[None]] if y is not None else []) + [a_t, joint_gram(a_x, a_t)]
+        return torch.cat(mats + ([joint_gram(a_t, a_y)] if y is not None else []))
+
+    def __call__(self, layers, x_hat):
+        """Return ``(i_xt, i_tx)``: I(X; T_l) and I(T_l; X′) in bits under the (first) setting, as
+        (L,) numpy arrays; ``x_hat`` may be None (no second axis), and then ``i_tx`` is None."""
+        out = self.planes(layers, x_hat)
+        return out["i_xt"][0], None if out["i_ty"] is None else out["i_ty"][0]
+
+
+def planes_under(x, layers, kernels, target=None) -> dict[str, np.ndarray | None]:
+    """I(X; T_l), I(T_l; Y) and S(T_l) of every layer under every kernel setting, on one sample.
+
+    The batched matrix-based mutual information: one sample of X, L layers (or any variables) and
+    an optional target Y, K kernel settings; every variable's pairwise distances are computed once
+    (pass :class:`VariableSample` objects to share them further), and the entropies of all
+    settings that share an α come from one batched float64 ``eigvalsh``. See
+    :class:`InformationPlane`, whose :meth:`~InformationPlane.planes` this is.
+
+    Parameters
+    ----------
+    x : (N, d_X) array, tensor or :class:`VariableSample`
+    layers : sequence of L (N, d_T) arrays, tensors or :class:`VariableSample`
+    kernels : sequence of K kernel settings
+        ``(rule, gamma, alpha)`` triples, or objects with those attributes
+        (:class:`~ipbook.estimators.spec.MatrixEstimator`, ``Setting``).
+    target : (N, d_Y) array, tensor or :class:`VariableSample`, optional
+
+    Returns
+    -------
+    dict of float64 numpy arrays in bits: ``i_xt`` (K, L), ``i_ty`` (K, L) or None, ``s_t``
+    (K, L), ``s_x`` (K,), ``s_y`` (K,) or None. ``i_xt[k, l]`` equals
+    ``mutual_information(x, layers[l], rule=..., gamma=..., alpha=...)`` of setting k up to
+    float64 round-off.
+    """
+    return InformationPlane(x, kernels=kernels, _defer_entropy=True).planes(layers, target)
 
 
 def information_plane(x, layers, x_hat, *, alpha: float = 1.01, gamma: float = 2.0):
@@ -339,7 +443,7 @@ class VariableSample:
     """
 
     def __init__(self, x):
-        self.x = _as_matrix("x", x)
+        self.x = as_matrix("x", x)
         self.n, self.d = self.x.shape
         self.d2 = squared_distances(self.x)
         self._d2z = None

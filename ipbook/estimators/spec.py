@@ -1,21 +1,352 @@
-"""Settings of the matrix estimator: kernel (bandwidth rule, γ, α) and sample (N, probe split,
-draw); :data:`PAPER` is the paper's."""
+r"""One interface for every estimator: a spec string names it, :func:`parse_spec` makes it.
+
+An estimator of the package is named by one string, used by the recorder
+(``InformationPlaneRecorder(estimators=...)``, ``TrainConfig.estimators``), the grids and the
+calibration alike, and parsed and checked here only::
+
+    matrix                          the paper's: Scott's rule, γ = 2, α = 1.01
+    matrix:gamma=8                  Scott's rule with γ = 8
+    matrix:rule=median              the median heuristic (γ = 1 unless given)
+    matrix:rule=tapia,alpha=2       Tapia & Estévez's rule (γ = 1), α = 2
+    noisy-upper:0.1, noisy-lower:0.1   bounds on I(X; T + ε) at noise variance σ² (default 0.1)
+    binning:30                      plug-in MI with 30 equal-width bins per column (default 30)
+    ksg                             KSG, k = 3
+    vae-rate, vae-lower             a VAE's bounds on I(X; Z) from its encoder's μ and log σ²
+
+:func:`parse_spec` returns an :class:`Estimator` in the spirit of bmi's ``estimate(x, y)`` and
+scikit-learn's estimators: ``.spec`` (the canonical string: defaults dropped, numbers in their
+shortest form, so that ``parse_spec(e.spec) == e``), ``.estimate(x, y)`` (bits) and
+``.ceiling(n)`` (the largest value on N samples, log2 N where the estimator has one).
+
+The module also holds :class:`Setting`, a point of the sensitivity grid: a matrix kernel setting
+(checked by :class:`MatrixEstimator`) and the probe sample it is taken on; :data:`PAPER` is the
+paper's.
+"""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
-from .matrix import RULES
+from .binning import binned_mutual_information
+from .ksg import ksg_mutual_information
+from .matrix import RULES, mutual_information
+from .noisy import noisy_lower, noisy_upper
+from .vae import vae_lower_bound, vae_rate
 
-__all__ = ['Setting', 'PAPER']
+__all__ = ["Estimator", "MatrixEstimator", "NoisyBound", "Binning", "KSG", "VaeRate", "VaeLower",
+           "parse_spec", "SPEC_GRAMMAR", "Setting", "PAPER"]
+
+#: What :func:`parse_spec` accepts, as its error messages print it.
+SPEC_GRAMMAR = ("matrix[:rule=scott|median|tapia,gamma=G,alpha=A], noisy-upper[:VARIANCE], "
+                "noisy-lower[:VARIANCE], binning[:BINS], ksg, vae-rate, vae-lower")
+
+
+def _number(x: float) -> str:
+    """The shortest text that reads back as the float ``x``: 8.0 -> '8', 0.001 -> '0.001'."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _log2_n(n: int) -> float:
+    return math.log2(int(n))
+
+
+class Estimator:
+    """An estimator of mutual information in bits, named by its spec (see :func:`parse_spec`).
+
+    Subclasses are frozen dataclasses holding the estimator's settings; two estimators with the
+    same settings are equal and have the same :attr:`spec`.
+    """
+
+    #: The family's name: the spec's text before ``:``.
+    family: ClassVar[str] = ""
+
+    @property
+    def setting(self) -> str:
+        """The canonical text after ``:`` (empty where every setting is the default)."""
+        return ""
+
+    @property
+    def spec(self) -> str:
+        """The canonical spec string: ``family`` or ``family:setting``."""
+        return f"{self.family}:{self.setting}" if self.setting else self.family
+
+    def estimate(self, x, y) -> float:
+        """The estimate of I(X; Y) in bits from N paired samples (rows) of ``x`` and ``y``."""
+        raise NotImplementedError
+
+    def ceiling(self, n: int) -> float | None:
+        """The largest value the estimator can give on ``n`` samples: log2 N, or None where it
+        has no such bound."""
+        return _log2_n(n)
+
+    def __str__(self) -> str:
+        return self.spec
 
 
 @dataclass(frozen=True)
+class MatrixEstimator(Estimator):
+    r"""The matrix-based Rényi α-entropy estimator (:func:`~ipbook.estimators.matrix.mutual_information`).
+
+    .. math::  I_\alpha(X; Y) = S_\alpha(A) + S_\alpha(B) - S_\alpha\!\left(\frac{A \circ B}{\mathrm{tr}(A \circ B)}\right),
+               \qquad S_\alpha(A) = \frac{1}{1-\alpha} \log_2 \sum_i \lambda_i(A)^\alpha ,
+
+    with A and B the unit-trace Gaussian Gram matrices of the N samples of X and of Y, each at
+    its own kernel width σ from the bandwidth ``rule``: ``scott`` σ = γ·N^(−1/(4+d)) (the paper,
+    γ = 2); ``median`` σ = γ × the median pairwise distance; ``tapia`` σ = γ·√d·N^(−1/(4+d)) on
+    z-scored features. Ceiling log2 N.
+
+    Parameters
+    ----------
+    rule : {"scott", "median", "tapia"}, default "scott"
+    gamma : float, optional
+        The rule's scale, > 0. Default: 2 for Scott's rule (the paper's), 1 for the others (the
+        median heuristic and Tapia & Estévez's rule as their authors give them).
+    alpha : float, default 1.01
+        The Rényi order, > 0 (the paper's 1.01; 2 needs no eigen-decomposition).
+
+    References
+    ----------
+    L. G. Sánchez Giraldo, M. Rao, J. C. Príncipe, IEEE Trans. Inf. Theory 61(1), 535 (2015).
+    S. Lee, J. Jo, Entropy 23(7), 862 (2021), Appendix A.
+    """
+
+    rule: str = "scott"
+    gamma: float | None = None
+    alpha: float = 1.01
+    family: ClassVar[str] = "matrix"
+
+    def __post_init__(self):
+        if self.rule not in RULES:
+            raise ValueError(f"unknown bandwidth rule {self.rule!r}; valid: {', '.join(RULES)}")
+        gamma = self.default_gamma(self.rule) if self.gamma is None else self.gamma
+        for name, value in (("gamma", gamma), ("alpha", self.alpha)):
+            if not (isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
+                    and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+        object.__setattr__(self, "gamma", float(gamma))
+        object.__setattr__(self, "alpha", float(self.alpha))
+
+    @staticmethod
+    def default_gamma(rule: str) -> float:
+        """The scale ``gamma`` a spec leaves out: 2 for Scott's rule, 1 for the others."""
+        return 2.0 if rule == "scott" else 1.0
+
+    @property
+    def setting(self) -> str:
+        parts = [f"rule={self.rule}"] if self.rule != "scott" else []
+        parts += [f"gamma={_number(self.gamma)}"] if self.gamma != self.default_gamma(self.rule) else []
+        parts += [f"alpha={_number(self.alpha)}"] if self.alpha != 1.01 else []
+        return ",".join(parts)
+
+    def estimate(self, x, y) -> float:
+        """I_α(X; Y) in bits: ``mutual_information(x, y, alpha=, gamma=, rule=)``; ``x`` (N, d_x)
+        and ``y`` (N, d_y) arrays or tensors."""
+        return mutual_information(x, y, alpha=self.alpha, gamma=self.gamma, rule=self.rule)
+
+
+@dataclass(frozen=True)
+class NoisyBound(Estimator):
+    r"""A pairwise-distance bound on I(X; T + ε) of a deterministic layer T = f(X), ε ~ N(0, σ²I),
+    X uniform over N distinct inputs (Kolchinsky & Tracey 2017; Saxe et al. 2018):
+
+    .. math::  I = -\frac{1}{N}\sum_i \log_2 \frac{1}{N}\sum_j
+               \exp\!\left(-\frac{\lVert t_i - t_j\rVert^2}{c\,\sigma^2}\right),
+
+    c = 2 for the ``upper`` bound (pairwise KL), c = 8 for the ``lower`` (Bhattacharyya).
+    Ceiling log2 N.
+
+    Parameters
+    ----------
+    bound : {"upper", "lower"}
+    variance : float, default 0.1
+        σ² > 0 (Saxe et al.'s 0.1).
+    """
+
+    bound: str = "upper"
+    variance: float = 0.1
+
+    def __post_init__(self):
+        if self.bound not in ("upper", "lower"):
+            raise ValueError(f"bound must be 'upper' or 'lower'; got {self.bound!r}")
+        if not (isinstance(self.variance, (int, float, np.floating, np.integer)) and not isinstance(self.variance, bool)
+                and math.isfinite(self.variance) and self.variance > 0):
+            raise ValueError(f"noisy-{self.bound} takes a noise variance > 0 (finite), e.g. "
+                             f"'noisy-{self.bound}:0.1'; got {self.variance!r}")
+        object.__setattr__(self, "variance", float(self.variance))
+
+    @property
+    def family(self) -> str:  # type: ignore[override]
+        return f"noisy-{self.bound}"
+
+    @property
+    def setting(self) -> str:
+        """σ², always written: ``noisy-upper:0.1``."""
+        return _number(self.variance)
+
+    def estimate(self, x, y) -> float:
+        """The bound on I(X; Y + ε) in bits: ``noisy_upper(y, variance)`` (or ``noisy_lower``).
+        ``x``: the N inputs (only N is read: X is uniform over its rows, taken distinct);
+        ``y``: the layer T, (N, d) array, tensor or VariableSample."""
+        n_x, n_y = (v.n if hasattr(v, "d2") else len(v) for v in (x, y))
+        if n_x != n_y:
+            raise ValueError(f"x and y must have the same number of samples (rows); got {n_x} and {n_y}")
+        return (noisy_upper if self.bound == "upper" else noisy_lower)(y, self.variance)
+
+
+@dataclass(frozen=True)
+class Binning(Estimator):
+    r"""The plug-in mutual information of binned samples
+    (:func:`~ipbook.estimators.binning.binned_mutual_information`):
+    :math:`I = H(\mathrm{bin}(X)) + H(\mathrm{bin}(Y)) - H(\mathrm{bin}(X), \mathrm{bin}(Y))`,
+    every column cut into ``bins`` equal-width bins over its range. Ceiling log2 N.
+
+    Parameters
+    ----------
+    bins : int, default 30
+        Bins per column, >= 2 (Shwartz-Ziv & Tishby's 30).
+    """
+
+    bins: int = 30
+    family: ClassVar[str] = "binning"
+
+    def __post_init__(self):
+        if not (isinstance(self.bins, (int, np.integer)) and not isinstance(self.bins, bool) and self.bins >= 2):
+            raise ValueError(f"binning takes a bin count >= 2, e.g. 'binning:30'; got {self.bins!r}")
+        object.__setattr__(self, "bins", int(self.bins))
+
+    @property
+    def setting(self) -> str:
+        """The bin count, always written: ``binning:30``."""
+        return str(self.bins)
+
+    def estimate(self, x, y) -> float:
+        """``binned_mutual_information(x, y, bins=bins)`` in bits."""
+        return binned_mutual_information(x, y, bins=self.bins)
+
+
+@dataclass(frozen=True)
+class KSG(Estimator):
+    """KSG (Kraskov, Stögbauer & Grassberger 2004) with k = 3 neighbours, by ``ennemi``
+    (:func:`~ipbook.estimators.ksg.ksg_mutual_information`): at most 10 columns per variable. It
+    has no ceiling (the value can exceed log2 N, and be slightly negative)."""
+
+    family: ClassVar[str] = "ksg"
+
+    def estimate(self, x, y) -> float:
+        """``ksg_mutual_information(x, y)`` in bits."""
+        return ksg_mutual_information(x, y)
+
+    def ceiling(self, n: int) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class VaeRate(Estimator):
+    r"""A VAE's rate, an upper bound on I(X; Z) (:func:`~ipbook.estimators.vae.vae_rate`):
+    :math:`\mathbb{E}_x \mathrm{KL}(q(z|x) \,\|\, \mathcal{N}(0, I))` in bits. No ceiling."""
+
+    family: ClassVar[str] = "vae-rate"
+
+    def estimate(self, x, y) -> float:
+        """``vae_rate(mu, logvar)``: ``x`` is the encoder's means μ, ``y`` its log-variances
+        log σ², both (N, d) on the N probes."""
+        return vae_rate(x, y)
+
+    def ceiling(self, n: int) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class VaeLower(Estimator):
+    r"""The minibatch lower bound on a VAE's I(X; Z) (:func:`~ipbook.estimators.vae.vae_lower_bound`):
+    :math:`\frac{1}{N}\sum_i \log_2 \frac{q(z_i|x_i)}{\frac{1}{N}\sum_j q(z_i|x_j)}`, one z_i drawn
+    per probe (seed 0). Ceiling log2 N."""
+
+    family: ClassVar[str] = "vae-lower"
+
+    def estimate(self, x, y) -> float:
+        """``vae_lower_bound(mu, logvar)``: ``x`` is the encoder's means μ, ``y`` its
+        log-variances log σ², both (N, d) on the N probes."""
+        return vae_lower_bound(x, y)
+
+
+def _matrix(spec: str, text: str) -> MatrixEstimator:
+    options = {}
+    for item in filter(None, text.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq or key not in ("rule", "gamma", "alpha") or key in options:
+            raise ValueError(f"bad estimator spec {spec!r}: matrix takes rule=, gamma= and alpha= once each, "
+                             f"e.g. 'matrix:rule=median,alpha=2'")
+        options[key] = value if key == "rule" else _float(spec, value)
+    return MatrixEstimator(**options)
+
+
+def _float(spec: str, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"bad estimator spec {spec!r}: {value!r} is not a number; accepted: {SPEC_GRAMMAR}") from None
+
+
+def _bins(spec: str, value: str) -> int:
+    if not value.strip().isdigit():
+        raise ValueError(f"bad estimator spec {spec!r}: binning takes a bin count >= 2, e.g. 'binning:30'")
+    return int(value)
+
+
+def parse_spec(text) -> Estimator:
+    """The :class:`Estimator` a spec string names.
+
+    Parameters
+    ----------
+    text : str or Estimator
+        ``family`` or ``family:setting``, one of :data:`SPEC_GRAMMAR` (see the module's
+        docstring); an Estimator is returned as it is.
+
+    Returns
+    -------
+    Estimator
+        ``parse_spec(text).spec`` is the canonical spelling, and parses back to an equal estimator.
+
+    Raises
+    ------
+    ValueError
+        One line naming what was wrong and what is accepted.
+    """
+    if isinstance(text, Estimator):
+        return text
+    if not isinstance(text, str):
+        raise ValueError(f"an estimator spec must be a string such as 'matrix' or 'binning:30'; got {text!r}")
+    family, colon, setting = text.strip().partition(":")
+    try:
+        if family == "matrix":
+            return _matrix(text, setting)
+        if family in ("noisy-upper", "noisy-lower"):
+            return NoisyBound(family.split("-")[1], _float(text, setting) if colon else 0.1)
+        if family == "binning":
+            return Binning(_bins(text, setting) if colon else 30)
+        simple = {"ksg": KSG, "vae-rate": VaeRate, "vae-lower": VaeLower}
+        if family in simple and not colon:
+            return simple[family]()
+    except ValueError as err:
+        message = str(err)
+        raise ValueError(message if message.startswith("bad estimator spec") else
+                         f"bad estimator spec {text!r}: {message}") from None
+    what = f"{family} takes no setting" if family in ("ksg", "vae-rate", "vae-lower") else f"unknown estimator {family!r}"
+    raise ValueError(f"bad estimator spec {text!r}: {what}; accepted: {SPEC_GRAMMAR}")
+
+
+# ----------------------------------------------------------------------------- the sensitivity grid's points
+@dataclass(frozen=True)
 class Setting:
-    """One estimator setting: bandwidth ``rule`` and its scale ``gamma``, Rényi order ``alpha``,
-    ``n`` probe images from the ``probe`` split (``"test"`` or ``"train"``), probe ``draw``."""
+    """One point of the sensitivity grid: a matrix kernel setting (bandwidth ``rule`` and its scale
+    ``gamma``, Rényi order ``alpha``; checked as :class:`MatrixEstimator` checks them) and the
+    sample it is taken on, ``n`` probe images from the ``probe`` split (``"test"`` or
+    ``"train"``), probe ``draw``."""
 
     rule: str = "scott"
     gamma: float = 2.0
@@ -25,18 +356,18 @@ class Setting:
     draw: int = 0
 
     def __post_init__(self):
-        if self.rule not in RULES:
-            raise ValueError(f"unknown bandwidth rule {self.rule!r}; valid: {', '.join(RULES)}")
-        if not (math.isfinite(self.gamma) and self.gamma > 0):
-            raise ValueError(f"gamma must be a finite number > 0; got {self.gamma!r}")
-        if not (math.isfinite(self.alpha) and self.alpha > 0):
-            raise ValueError(f"alpha must be a finite number > 0; got {self.alpha!r}")
+        MatrixEstimator(self.rule, self.gamma, self.alpha)
         if self.probe not in ("test", "train"):
             raise ValueError(f"probe must be 'test' or 'train'; got {self.probe!r}")
         if not (isinstance(self.n, (int, np.integer)) and self.n >= 2):
             raise ValueError(f"n must be an integer >= 2; got {self.n!r}")
         if not (isinstance(self.draw, (int, np.integer)) and self.draw >= 0):
             raise ValueError(f"draw must be an integer >= 0; got {self.draw!r}")
+
+    @property
+    def estimator(self) -> MatrixEstimator:
+        """The kernel setting as an :class:`Estimator` (its ``.spec``: ``matrix:gamma=8``, ...)."""
+        return MatrixEstimator(self.rule, self.gamma, self.alpha)
 
     @property
     def probe_set(self) -> tuple[str, int, int]:
@@ -59,5 +390,6 @@ class Setting:
         return ", ".join(parts)
 
 
-#: The paper's setting (Appendix A): α = 1.01, Scott's rule with γ = 2, N = 100 test images.
+#: The paper's setting (Appendix A): the estimator ``"matrix"`` (α = 1.01, Scott's rule with
+#: γ = 2) on N = 100 test images.
 PAPER = Setting()

@@ -29,7 +29,7 @@ import math
 
 import torch
 
-from ._input import _as_matrix, _same_n
+from .inputs import as_matrix, same_n
 
 __all__ = ["vae_rate", "vae_lower_bound"]
 
@@ -37,8 +37,8 @@ _LN2 = math.log(2.0)
 
 
 def _check(mu, logvar) -> tuple[torch.Tensor, torch.Tensor]:
-    m, lv = _as_matrix("mu", mu), _as_matrix("logvar", logvar)
-    _same_n([("mu", m), ("logvar", lv)])
+    m, lv = as_matrix("mu", mu), as_matrix("logvar", logvar)
+    same_n([("mu", m), ("logvar", lv)])
     if m.shape != lv.shape:
         raise ValueError(f"mu and logvar must have the same shape (N, d); got {tuple(m.shape)} and {tuple(lv.shape)}")
     return m, lv

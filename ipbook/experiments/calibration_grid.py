@@ -9,8 +9,11 @@ Finished tasks are kept in ``.parts/`` and reused, so an interrupted grid resume
 
 Estimators (``estimator`` column) and their settings:
 
-* ``matrix-paper`` (α = 1.01, Scott's rule, γ = 2), ``matrix-median`` and ``matrix-tapia`` (γ = 1),
-  ``matrix-alpha2`` (α = 2, Scott γ = 2): :mod:`ipbook.estimators.matrix`;
+* the matrix estimator at the settings :data:`MATRIX_SPECS`, ``matrix`` (the paper's: α = 1.01,
+  Scott's rule, γ = 2), ``matrix:rule=median`` and ``matrix:rule=tapia`` (γ = 1) and
+  ``matrix:alpha=2`` (:mod:`ipbook.estimators.matrix`); the table names them by the labels of
+  :data:`TABLE_LABELS`, ``matrix-paper``, ``matrix-median``, ``matrix-tapia`` and
+  ``matrix-alpha2`` (:func:`table_spec` reads a label back as its spec);
 * ``ksg`` (k = 3) where X and Y have at most 10 columns: :mod:`ipbook.estimators.ksg`;
 * ``binning`` with 10 and 30 bins per coordinate where d <= 3: :mod:`ipbook.estimators.binning`;
 * ``noisy-upper`` and ``noisy-lower`` on the linear channels, at the channel's own σ²:
@@ -32,24 +35,30 @@ import pandas as pd
 import torch
 
 from ipbook.experiments.calibration import Task, paper_tasks, sample, sample_channel_output, true_mi, zscore
-from ipbook.estimators.ksg import KSG_MAX_DIM, ksg_mutual_information
-from ipbook.estimators.matrix import VariableSample
-from ipbook.estimators.binning import binned_mutual_information
-from ipbook.estimators.noisy import noisy_lower, noisy_upper
-from ipbook.estimators.matrix import _entropies, _hadamard
+from ipbook.estimators.ksg import KSG_MAX_DIM
+from ipbook.estimators.matrix import VariableSample, planes_under
+from ipbook.estimators.spec import Binning, NoisyBound, parse_spec
 
-__all__ = ["COLUMNS", "MATRIX_SETTINGS", "ESTIMATOR_ORDER", "evaluate_task", "estimate_table", "evaluate_grid",
+__all__ = ["COLUMNS", "MATRIX_SPECS", "TABLE_LABELS", "table_spec", "ESTIMATOR_ORDER", "evaluate_task", "estimate_table", "evaluate_grid",
            "load_estimates", "summary_table", "invariance_table", "seed_means", "gaussian_table", "largest_shifts",
            "default_dir"]
 
 COLUMNS = ["family", "d", "n", "seed", "estimator", "setting", "true_bits", "bits"]
-#: The matrix estimator's settings: name -> (bandwidth rule, γ, α).
-MATRIX_SETTINGS = {"matrix-paper": ("scott", 2.0, 1.01), "matrix-median": ("median", 1.0, 1.01),
-                   "matrix-tapia": ("tapia", 1.0, 1.01), "matrix-alpha2": ("scott", 2.0, 2.0)}
+#: The matrix estimator's settings of the grid, by spec (:func:`ipbook.estimators.parse_spec`).
+MATRIX_SPECS = ("matrix", "matrix:rule=median", "matrix:rule=tapia", "matrix:alpha=2")
+#: The ``estimator`` column's label of each matrix spec, as the committed tables spell it.
+TABLE_LABELS = {"matrix": "matrix-paper", "matrix:rule=median": "matrix-median",
+                "matrix:rule=tapia": "matrix-tapia", "matrix:alpha=2": "matrix-alpha2"}
 BIN_COUNTS = (10, 30)
-#: The estimators in the order the pages list them.
-ESTIMATOR_ORDER = ("matrix-paper", "matrix-median", "matrix-tapia", "matrix-alpha2", "ksg", "binning",
-                   "noisy-upper", "noisy-lower")
+#: The estimators in the order the pages list them, by the table's ``estimator`` labels.
+ESTIMATOR_ORDER = tuple(TABLE_LABELS[s] for s in MATRIX_SPECS) + ("ksg", "binning", "noisy-upper", "noisy-lower")
+
+
+def table_spec(label: str) -> str:
+    """The spec of an ``estimator`` label of the table (the reverse of :data:`TABLE_LABELS`):
+    ``matrix-paper`` -> ``matrix``, ...; ``ksg`` is its own, and ``binning``, ``noisy-upper`` and
+    ``noisy-lower`` are families whose setting is in the ``setting`` column."""
+    return {v: k for k, v in TABLE_LABELS.items()}.get(label, label)
 BINNING_MAX_DIM = 3
 
 
@@ -60,20 +69,10 @@ def default_dir() -> Path:
 
 
 def _matrix_estimates(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Every matrix setting from one set of pairwise distances per variable; the α = 1.01 entropies
-    of all settings from one batched ``eigvalsh``."""
-    vx, vy = VariableSample(torch.from_numpy(x)), VariableSample(torch.from_numpy(y))
-    out, by_alpha = {}, {}
-    for name, (rule, gamma, alpha) in MATRIX_SETTINGS.items():
-        by_alpha.setdefault(alpha, []).append((name, rule, gamma))
-    for alpha, group in by_alpha.items():
-        mats = []
-        for _, rule, gamma in group:
-            a, b = vx.gram(rule, gamma), vy.gram(rule, gamma)
-            mats += [a, b, _hadamard(a, b)]
-        s = _entropies(torch.stack(mats), alpha).view(len(group), 3).numpy()
-        out.update({name: float(e[0] + e[1] - e[2]) for (name, _, _), e in zip(group, s)})
-    return out
+    """I(X; Y) at every spec of :data:`MATRIX_SPECS`, by its table label, in one
+    :func:`~ipbook.estimators.matrix.planes_under` call (one set of pairwise distances per variable)."""
+    i_xy = planes_under(torch.from_numpy(x), [torch.from_numpy(y)], [parse_spec(s) for s in MATRIX_SPECS])["i_xt"]
+    return {TABLE_LABELS[s]: float(v) for s, v in zip(MATRIX_SPECS, i_xy[:, 0])}
 
 
 def evaluate_task(task: Task, n: int, seed: int) -> list[tuple]:
@@ -89,12 +88,12 @@ def evaluate_task(task: Task, n: int, seed: int) -> list[tuple]:
                                         ";".join(filter(None, [extra, setting])), truth, bits)
     rows = [row(name, v) for name, v in _matrix_estimates(x, y).items()]
     if max(x.shape[1], y.shape[1]) <= KSG_MAX_DIM:
-        rows.append(row("ksg", ksg_mutual_information(x, y)))
+        rows.append(row("ksg", parse_spec("ksg").estimate(x, y)))
     if max(x.shape[1], y.shape[1]) <= BINNING_MAX_DIM:
-        rows += [row("binning", binned_mutual_information(x, y, bins=b), f"bins={b}") for b in BIN_COUNTS]
-    if clean is not None:
+        rows += [row("binning", Binning(b).estimate(x, y), f"bins={b}") for b in BIN_COUNTS]
+    if clean is not None:   # the bounds on I(X; AX + ε) at the channel's own σ², from AX's distances
         v = VariableSample(torch.from_numpy(clean))
-        rows += [row("noisy-upper", noisy_upper(v, task.variance)), row("noisy-lower", noisy_lower(v, task.variance))]
+        rows += [row(f"noisy-{b}", NoisyBound(b, task.variance).estimate(x, v)) for b in ("upper", "lower")]
     return rows
 
 

@@ -49,6 +49,7 @@ from ipbook.estimators.noisy import NOISE_VARIANCES, noisy_bounds
 from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.estimators.matrix import VariableSample
 from ipbook.estimators.vae import vae_lower_bound, vae_rate
+from ipbook.estimators.spec import parse_spec
 
 __all__ = ["COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "evaluate_run", "evaluate_sweep",
            "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "verdict_matrix",
@@ -75,6 +76,16 @@ class Grid:
     def __post_init__(self):
         if not (self.n >= 2 and self.draws >= 1 and self.draw_steps >= 1):
             raise ValueError(f"n must be >= 2, draws >= 1 and draw_steps >= 1; got {self.n}, {self.draws}, {self.draw_steps}")
+        self.estimators   # every variance and bin count checked by the one spec parser
+
+    @property
+    def estimators(self) -> list:
+        """The :class:`~ipbook.estimators.Estimator` objects the grid measures a layer with, in
+        the table's order: ``noisy-upper:σ²`` and ``noisy-lower:σ²`` at each variance,
+        ``binning:k`` at each bin count (the VAE's ``vae-rate`` and ``vae-lower`` besides, on Z)."""
+        return ([parse_spec(f"noisy-upper:{v!r}") for v in self.variances]
+                + [parse_spec(f"noisy-lower:{v!r}") for v in self.variances]
+                + [parse_spec(f"binning:{k!r}") for k in self.bins])
 
 
 def checkpoint_estimates(layers: dict, extras: dict, grid: Grid) -> list[tuple[str, str, str, float]]:

@@ -36,9 +36,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ipbook.estimators.matrix import RULES, VariableSample, bandwidth
-from ipbook.estimators._input import _as_matrix
-from ipbook.estimators.matrix import _entropies, _hadamard  # noqa: F401 (the grid builds its own batches)
+from ipbook.estimators import as_matrix
+from ipbook.estimators.matrix import RULES, VariableSample, bandwidth, entropies, planes_under
 from ipbook.claims.robustness import at_setting
 from ipbook.estimators.spec import PAPER, Setting
 from ipbook.store import check_writable, refuse_smaller_table, removed_on_failure
@@ -104,42 +103,27 @@ def plane_under_settings(x: VariableSample, layers: Sequence[VariableSample], x_
     Returns
     -------
     dict with ``i_xt``, ``i_tx``, ``s_t``: (S, L) arrays in bits, and ``s_x``: (S,).
+
+    Notes
+    -----
+    :func:`ipbook.estimators.matrix.planes_under`, with X′ as the target.
     """
-    n_l = len(layers)
-    out = {k: np.empty((len(settings), n_l)) for k in ("i_xt", "i_tx", "s_t")}
-    out["s_x"] = np.empty(len(settings))
-    by_alpha: dict[float, list[int]] = {}
-    for k, s in enumerate(settings):
-        by_alpha.setdefault(float(s.alpha), []).append(k)
-    for alpha, ks in by_alpha.items():
-        mats = []  # per setting: X, X′, T_1..T_L, X∘T_1.., T_1∘X′..
-        for k in ks:
-            s = settings[k]
-            a_x, a_r = x.gram(s.rule, s.gamma), x_hat.gram(s.rule, s.gamma)
-            a_t = torch.stack([t.gram(s.rule, s.gamma) for t in layers])
-            mats += [a_x[None], a_r[None], a_t, _hadamard(a_x, a_t), _hadamard(a_t, a_r)]
-        ent = _entropies(torch.cat(mats), alpha).view(len(ks), 2 + 3 * n_l).numpy()
-        s_x, s_r = ent[:, 0], ent[:, 1]
-        s_t, s_xt, s_tr = ent[:, 2:2 + n_l], ent[:, 2 + n_l:2 + 2 * n_l], ent[:, 2 + 2 * n_l:]
-        out["s_x"][ks] = s_x
-        out["s_t"][ks] = s_t
-        out["i_xt"][ks] = s_x[:, None] + s_t - s_xt
-        out["i_tx"][ks] = s_t + s_r[:, None] - s_tr
-    return out
+    out = planes_under(x, layers, settings, target=x_hat)
+    return {"i_xt": out["i_xt"], "i_tx": out["i_ty"], "s_t": out["s_t"], "s_x": out["s_x"]}
 
 
 def input_entropy(x, settings: Iterable[Setting]) -> np.ndarray:
     """S(X) in bits of the sample ``x`` under each setting's rule, γ and α (its N is x's)."""
     v = VariableSample(x)
     settings = list(settings)
-    return np.array([float(_entropies(v.gram(s.rule, s.gamma), s.alpha)) for s in settings])
+    return np.array([float(entropies(v.gram(s.rule, s.gamma), s.alpha)) for s in settings])
 
 
 def rescaled_information(x, t, factors: Sequence[float], setting: Setting = PAPER) -> np.ndarray:
     """I(X; cT) for each factor c, at one setting. Any invertible map of T, c·T included, leaves the
     true mutual information unchanged; a fixed-width kernel estimate moves with c."""
     vx = VariableSample(x)
-    return np.array([plane_under_settings(vx, [VariableSample(_as_matrix("t", t) * float(c))], vx,
+    return np.array([plane_under_settings(vx, [VariableSample(as_matrix("t", t) * float(c))], vx,
                                           [setting])["i_xt"][0, 0] for c in factors])
 
 
@@ -148,7 +132,7 @@ def saturated_fraction(t, activation: str = "sigmoid") -> float:
     sigmoid below 0.01 or above 0.99; tanh beyond ±0.98 (the same points of the curve); ReLU at 0
     (its one flat side). NaN for a linear layer, or when the values cannot come from the
     nonlinearity (the VAE's sampled Z)."""
-    x = _as_matrix("t", t)
+    x = as_matrix("t", t)
     if activation == "sigmoid" and bool(((x >= 0) & (x <= 1)).all()):
         return float(((x < 0.01) | (x > 0.99)).double().mean())
     if activation == "tanh" and bool((x.abs() <= 1).all()):
@@ -262,7 +246,7 @@ def evaluate_run(run, settings: Sequence[Setting] | None = None, *, steps: Seque
         groups.setdefault(s.probe_set, []).append(s)
     x_vars = {key: VariableSample(x) for key, (x, _) in probes.items()}
     inputs = [(seed, s.rule, s.gamma, s.alpha, s.n, s.probe, s.draw,
-               float(_entropies(x_vars[s.probe_set].gram(s.rule, s.gamma), s.alpha))) for s in settings]
+               float(entropies(x_vars[s.probe_set].gram(s.rule, s.gamma), s.alpha))) for s in settings]
     rows, geometry, paper_layers = [], [], []
     layer_names = run.layers
     steps = sorted(int(k) for k in steps)
@@ -590,7 +574,7 @@ def input_entropy_table(x, *, gammas: Sequence[float] = (0.5, 1, 2, 4, 8, 16),
                         ns: Sequence[int] = (100, 500, 1000), alpha: float = PAPER.alpha) -> pd.DataFrame:
     """S(X) under Scott's rule for every γ and N, on the first N rows of the images ``x``; with
     the ceiling log2 N that S(X) reaches once the kernel tells every image apart."""
-    x = _as_matrix("x", x)
+    x = as_matrix("x", x)
     if max(ns) > x.shape[0]:
         raise ValueError(f"N up to {max(ns)} needs that many images; got {x.shape[0]}")
     out = []

@@ -11,7 +11,7 @@ import numpy as np
 from ipbook.nets.data import DATASET_NAMES, DEFAULT_DATASET
 from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.nets.models import CLASSIFIER_NAMES, MODEL_NAMES
-from ipbook.nets.recorder import parse_estimator
+from ipbook.nets.recorder import recorder_estimator
 
 __all__ = ['TrainConfig', 'TrainingDivergedError', 'checkpoint_steps', 'CHECKPOINT_FILE']
 
@@ -55,8 +55,9 @@ class TrainConfig:
     checkpoints : save the weights at this many iterations of the default analysis schedule
         (:func:`checkpoint_steps`: about half log-spaced, half evenly spaced, with 0 and the
         last iteration), or at an explicit list of iterations; ``None``: no checkpoints.
-    estimators : further estimators recorded online, as :class:`~ipbook.nets.recorder.InformationPlaneRecorder`
-        names them (``"noisy-upper:0.1"``, ``"binning:30"``, ...); default none.
+    estimators : further estimators recorded online, by their specs (:func:`ipbook.estimators.parse_spec`;
+        ``"noisy-upper:0.1"``, ``"binning:30"``, ``"matrix:rule=median"``, ...), those an
+        :class:`~ipbook.nets.recorder.InformationPlaneRecorder` takes; default none.
     estimator_samples : their probe set: this many test images (drawn with ``seed + 2``). Default 1000
     estimator_points : they are measured at the ``checkpoint_steps(estimator_points, total)`` iterations.
         Default 100
@@ -91,7 +92,7 @@ class TrainConfig:
             raise ValueError(f"unknown model {self.model!r}; valid names: {', '.join(MODEL_NAMES + CLASSIFIER_NAMES)}")
         object.__setattr__(self, "estimators", tuple(self.estimators))
         for spec in self.estimators:
-            parse_estimator(spec)
+            recorder_estimator(spec)
         if not (isinstance(self.estimator_samples, int) and self.estimator_samples >= 2):
             raise ValueError(f"estimator_samples must be an integer >= 2; got {self.estimator_samples!r}")
         if not (isinstance(self.estimator_points, int) and self.estimator_points >= 2):

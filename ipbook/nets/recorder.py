@@ -15,14 +15,17 @@ At a scheduled step the recorder puts the model in eval mode, runs the fixed pro
 under ``torch.no_grad()`` with forward hooks on the named submodules, restores the training mode,
 and estimates for every hooked layer T, with X uniform over the N probes:
 
-* ``matrix`` (the paper's setting: α = 1.01, Scott's rule γ = 2), ``matrix-median``,
-  ``matrix-tapia`` (γ = 1) and ``matrix-alpha2``: I(X;T) and, with targets, I(T;Y) by the
-  matrix-based Rényi estimator (:mod:`ipbook.estimators.matrix`); class labels become one-hot rows;
+* ``matrix`` (the paper's setting: α = 1.01, Scott's rule γ = 2) and any other matrix setting
+  (``matrix:gamma=8``, ``matrix:rule=median``, ``matrix:alpha=2``, ...): I(X;T) and, with
+  targets, I(T;Y) by the matrix-based Rényi estimator, every setting and layer of a step in one
+  batch (:class:`ipbook.estimators.InformationPlane`); class labels become one-hot rows;
 * ``noisy-upper:σ²`` and ``noisy-lower:σ²``: the pairwise bounds on I(X; T + ε)
   (:mod:`ipbook.estimators.noisy`); with class labels, I(T+ε; Y) as Saxe et al. (2018) take it,
   the bound on H(T+ε) minus the label-weighted bounds on H(T+ε | Y = y);
 * ``binning:k``: H(bin(T)) with k equal-width bins over the layer's range, and with class labels
   the plug-in I(bin(T); Y) (:mod:`ipbook.estimators.binning`).
+
+The estimators are named by the spec strings of :func:`ipbook.estimators.parse_spec`.
 
 Every value is in bits and at most log2 N (the VAE-style rate is not among these). Nothing is kept
 between steps but the rows: the activations of a step are dropped once it is measured.
@@ -34,7 +37,6 @@ training goes on. There is one measuring path.
 """
 from __future__ import annotations
 
-import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Mapping, Sequence
 
@@ -43,43 +45,26 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ipbook.estimators.binning import binned_label_information, binned_layer_information
 from ipbook.estimators.matrix import InformationPlane, VariableSample
-from ipbook.estimators.binning import binned_layer_information
 from ipbook.estimators.noisy import noisy_lower, noisy_upper
-from ipbook.estimators.binning import _entropy_of_rows, layer_bins
-from ipbook.estimators.matrix import _entropies, _hadamard
+from ipbook.estimators.spec import Estimator, parse_spec
 
-__all__ = ["InformationPlaneRecorder", "RECORDER_ESTIMATORS", "parse_estimator"]
+__all__ = ["InformationPlaneRecorder", "RECORDER_ESTIMATORS", "recorder_estimator"]
 
-#: The estimators a recorder takes, with their default setting ("" where none applies).
-RECORDER_ESTIMATORS = {"matrix": "", "matrix-median": "", "matrix-tapia": "", "matrix-alpha2": "",
-                       "noisy-upper": "0.1", "noisy-lower": "0.1", "binning": "30"}
-_MATRIX = {"matrix": ("scott", 2.0, 1.01), "matrix-median": ("median", 1.0, 1.01),
-           "matrix-tapia": ("tapia", 1.0, 1.01), "matrix-alpha2": ("scott", 2.0, 2.0)}
+#: The estimator families a recorder takes (the text before ``:`` of a spec); KSG and the VAE's
+#: bounds need inputs other than a layer.
+RECORDER_ESTIMATORS = ("matrix", "noisy-upper", "noisy-lower", "binning")
 
 
-def parse_estimator(spec: str) -> tuple[str, str]:
-    """``"name"`` or ``"name:setting"`` -> ``(name, setting)``; ValueError for an unknown name or
-    a setting that is not a positive number (noise variance) or an integer >= 2 (bins)."""
-    name, _, setting = str(spec).partition(":")
-    if name not in RECORDER_ESTIMATORS:
-        raise ValueError(f"unknown estimator {spec!r}; valid: {', '.join(RECORDER_ESTIMATORS)} "
-                         f"(noisy-* and binning take ':setting', e.g. 'noisy-upper:0.001', 'binning:10')")
-    setting = setting or RECORDER_ESTIMATORS[name]
-    if name.startswith("matrix") and setting:
-        raise ValueError(f"{name} takes no setting; got {spec!r}")
-    if name.startswith("noisy") and not (_is_number(setting) and float(setting) > 0):
-        raise ValueError(f"{name} takes a noise variance > 0, e.g. '{name}:0.1'; got {spec!r}")
-    if name == "binning" and not (setting.isdigit() and int(setting) >= 2):
-        raise ValueError(f"binning takes a bin count >= 2, e.g. 'binning:30'; got {spec!r}")
-    return name, setting
-
-
-def _is_number(text: str) -> bool:
-    try:
-        return math.isfinite(float(text))
-    except ValueError:
-        return False
+def recorder_estimator(spec) -> Estimator:
+    """The :class:`~ipbook.estimators.Estimator` of ``spec`` (:func:`~ipbook.estimators.parse_spec`),
+    or a one-line ValueError where it is not one a recorder takes (:data:`RECORDER_ESTIMATORS`)."""
+    est = parse_spec(spec)
+    if est.family not in RECORDER_ESTIMATORS:
+        raise ValueError(f"the recorder cannot record {spec!r}; it records {', '.join(RECORDER_ESTIMATORS)} "
+                         f"(e.g. 'matrix', 'matrix:rule=median', 'noisy-upper:0.001', 'binning:10')")
+    return est
 
 
 def _schedule(every, steps, log_steps, total) -> tuple[int | None, set[int]]:
@@ -118,7 +103,9 @@ class InformationPlaneRecorder:
         Measure every ``every`` steps (step 0 included), at the listed ``steps``, or at
         ``log_steps`` log-spaced steps up to ``total`` (0 included).
     estimators : sequence of str, default ("matrix",)
-        Names from :data:`RECORDER_ESTIMATORS`, optionally ``name:setting``.
+        Estimator specs (:func:`ipbook.estimators.parse_spec`) of the families in
+        :data:`RECORDER_ESTIMATORS`: ``"matrix"``, ``"matrix:gamma=8"``, ``"noisy-upper:0.1"``,
+        ``"binning:30"``, ...
     total : int, optional
         The last step, for ``log_steps``.
     device : torch.device, optional
@@ -128,8 +115,6 @@ class InformationPlaneRecorder:
         the model's output on the probe batch instead of hooks, and optionally a per-step target
         (e.g. an autoencoder's X′), against which ``i_ty`` is then measured; ``target`` None
         falls back to ``probe_y``.
-    alpha, gamma : float
-        The order and Scott's-rule scale of the ``matrix`` estimator (the paper's 1.01 and 2).
     background : bool
         Estimate on one worker thread, overlapping the caller's next steps (the forward pass stays
         in the caller's thread). At most one step is in flight; :meth:`wait`, :meth:`to_frame`
@@ -140,14 +125,14 @@ class InformationPlaneRecorder:
                  steps: Sequence[int] | None = None, log_steps: int | None = None, total: int | None = None,
                  estimators: Sequence[str] = ("matrix",), device=None,
                  capture: Callable[[object], tuple[Mapping[str, torch.Tensor], torch.Tensor | None]] | None = None,
-                 alpha: float = 1.01, gamma: float = 2.0, background: bool = False):
+                 background: bool = False):
         modules = dict(model.named_modules())
         unknown = [] if capture is not None else [name for name in layers if name not in modules or name == ""]
         if not layers or unknown:
             valid = ", ".join(n for n in modules if n) or "none"
             raise ValueError(f"unknown layer name(s) {unknown or '(none given)'}; valid submodule names: {valid}")
         self.model, self.layers, self.capture = model, list(layers), capture
-        self.estimators = [parse_estimator(e) for e in estimators]
+        self.estimators = [recorder_estimator(e) for e in estimators]
         self.every, self.fixed = _schedule(every, steps, log_steps, total)
         param = next(model.parameters(), None)
         self.device = torch.device(device) if device is not None else (param.device if param is not None else torch.device("cpu"))
@@ -156,12 +141,13 @@ class InformationPlaneRecorder:
             raise ValueError(f"probe_x needs at least N = 2 probes; got shape {tuple(self.probe_x.shape)}")
         self.n = self.probe_x.shape[0]
         self.labels, self.targets = self._targets(probe_y)
-        flat_x = self.probe_x.reshape(self.n, -1).double()
-        self._x = VariableSample(flat_x.cpu())
-        self._plane = InformationPlane(flat_x, alpha=alpha, gamma=gamma) if ("matrix", "") in self.estimators else None
-        # the matrix estimator's other settings need the targets' pairwise distances
-        self._needs_y = any(name in _MATRIX and name != "matrix" for name, _ in self.estimators)
-        self._fixed_y = VariableSample(self.targets) if self._needs_y and self.targets is not None else None
+        # every matrix setting, one batch per step, on the probes' device; X's part is kept
+        kernels = list(dict.fromkeys(e for e in self.estimators if e.family == "matrix"))
+        self._kernel = {e: k for k, e in enumerate(kernels)}
+        self._plane = (InformationPlane(self.probe_x.reshape(self.n, -1).double(), kernels=kernels)
+                       if kernels else None)
+        self._fixed_y = (VariableSample(self.targets.to(self.device))   # the fixed targets' distances, once
+                         if kernels and self.targets is not None else None)
         self._captured: dict[str, torch.Tensor] = {}
         self._hooks = ([] if capture is not None else
                        [modules[name].register_forward_hook(self._hook(name)) for name in self.layers])
@@ -241,48 +227,30 @@ class InformationPlaneRecorder:
             pending.result()
 
     def _record(self, step: int, captured: dict[str, torch.Tensor], target: torch.Tensor | None) -> None:
-        if target is None:            # the fixed targets: their distances are computed once
-            target, y = self.targets, self._fixed_y
-        else:
-            y = VariableSample(target) if self._needs_y else None
-        plane = (self._plane([captured[name] for name in self.layers], target)
-                 if self._plane is not None else None)
+        y = self._fixed_y if target is None else target
+        planes = (self._plane.planes([captured[name] for name in self.layers], y)
+                  if self._plane is not None else None)
         for k, name in enumerate(self.layers):
-            matrix = None if plane is None else (float(plane[0][k]),
-                                                 float("nan") if plane[1] is None else float(plane[1][k]))
             self._rows += [(step, name, est, setting, i_xt, i_ty)
-                           for est, setting, i_xt, i_ty in self._estimate(captured[name], y, matrix)]
+                           for est, setting, i_xt, i_ty in self._estimate(captured[name], planes, k)]
 
-    def _estimate(self, t: torch.Tensor, y: VariableSample | None,
-                  matrix: tuple[float, float] | None) -> list[tuple[str, str, float, float]]:
-        """Every estimator's ``(name, setting, i_xt, i_ty)`` on one layer, in the order asked for;
-        ``matrix``: the paper-setting values, computed for all layers in one batch."""
-        v, out = VariableSample(t), []
-        for name, setting in self.estimators:
-            if name == "matrix":
-                i_xt, i_ty = matrix
-            elif name in _MATRIX:
-                i_xt, i_ty = self._matrix(v, y, *_MATRIX[name])
-            elif name.startswith("noisy"):
-                bound = noisy_upper if name == "noisy-upper" else noisy_lower
-                i_xt = bound(v, float(setting))
-                i_ty = self._noisy_ty(v, bound, float(setting)) if self.labels is not None else float("nan")
+    def _estimate(self, t: torch.Tensor, planes: dict | None, layer: int) -> list[tuple[str, str, float, float]]:
+        """Every estimator's ``(family, setting, i_xt, i_ty)`` on one layer, in the order asked
+        for; ``planes``: the matrix settings' values, computed for all layers in one batch."""
+        v, out, nan = VariableSample(t), [], float("nan")
+        for est in self.estimators:
+            if est.family == "matrix":
+                k = self._kernel[est]
+                i_xt, i_ty = planes["i_xt"][k, layer], nan if planes["i_ty"] is None else planes["i_ty"][k, layer]
+            elif est.family.startswith("noisy"):
+                bound = noisy_upper if est.bound == "upper" else noisy_lower
+                i_xt = bound(v, est.variance)
+                i_ty = self._noisy_ty(v, bound, est.variance) if self.labels is not None else nan
             else:
-                i_xt = binned_layer_information(v.x, int(setting))
-                i_ty = _binned_label_information(v.x, int(setting), self.labels) if self.labels is not None else float("nan")
-            out.append((name, setting, float(i_xt), float(i_ty)))
+                i_xt = binned_layer_information(v.x, est.bins)
+                i_ty = binned_label_information(v.x, self.labels, est.bins) if self.labels is not None else nan
+            out.append((est.family, est.setting, float(i_xt), float(i_ty)))
         return out
-
-    def _matrix(self, v: VariableSample, y: VariableSample | None, rule: str, gamma: float,
-                alpha: float) -> tuple[float, float]:
-        a_x, a_t = self._x.gram(rule, gamma), v.gram(rule, gamma)
-        mats = [a_x, a_t, _hadamard(a_x, a_t)]
-        if y is not None:
-            a_y = y.gram(rule, gamma)
-            mats += [a_y, _hadamard(a_t, a_y)]
-        s = _entropies(torch.stack(mats), alpha).numpy()
-        i_ty = float(s[1] + s[3] - s[4]) if y is not None else float("nan")
-        return float(s[0] + s[1] - s[2]), i_ty
 
     def _noisy_ty(self, v: VariableSample, bound, variance: float) -> float:
         total = bound(v, variance)
@@ -302,11 +270,11 @@ class InformationPlaneRecorder:
         return frame if (self.targets is not None or self.capture is not None) else frame.drop(columns="i_ty")
 
     def to_arrays(self, estimator: str = "matrix") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(steps, i_xt, i_ty)`` of one estimator (``name`` or ``name:setting``): (S,) steps in
-        the order measured, and (S, L) arrays in bits, the layers in the order given."""
+        """``(steps, i_xt, i_ty)`` of one estimator (its spec): (S,) steps in the order measured,
+        and (S, L) arrays in bits, the layers in the order given."""
         self.wait()
-        name, setting = parse_estimator(estimator)
-        rows = [r for r in self._rows if r[2] == name and r[3] == setting]
+        est = recorder_estimator(estimator)
+        rows = [r for r in self._rows if r[2] == est.family and r[3] == est.setting]
         steps = np.asarray([r[0] for r in rows[::len(self.layers)]], dtype=np.int64)
         values = np.asarray([[r[4], r[5]] for r in rows], dtype=np.float64).reshape(len(steps), len(self.layers), 2)
         return steps, values[..., 0], values[..., 1]
@@ -329,10 +297,3 @@ class InformationPlaneRecorder:
         self.close()
         return False
 
-
-def _binned_label_information(t: torch.Tensor, bins: int, labels: np.ndarray) -> float:
-    """Plug-in I(bin(T); Y) = H(bin T) + H(Y) − H(bin T, Y) in bits, T binned as
-    :func:`~ipbook.estimators.binned_layer_information` bins it."""
-    idx = layer_bins(t, bins)
-    y = np.asarray(labels, dtype=np.int64)[:, None]
-    return _entropy_of_rows(idx) + _entropy_of_rows(y) - _entropy_of_rows(np.hstack([idx, y]))

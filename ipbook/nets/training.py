@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ipbook.estimators.spec import MatrixEstimator
 from ipbook.nets.config import CHECKPOINT_FILE, TrainConfig, TrainingDivergedError, checkpoint_steps
 from ipbook.nets.data import load_dataset
 from ipbook.nets.models import LabelAE, build_model, label_interpolations
@@ -213,7 +214,7 @@ def _recorder(model, config: TrainConfig, data: _Data, index: torch.Tensor, *, s
     return InformationPlaneRecorder(
         model, list(model.layer_names), data.x_test[index], probe_y=data.y_test[index] if labels else None,
         steps=steps, estimators=estimators, capture=_capture_layers if labels else _capture,
-        alpha=config.alpha, gamma=config.gamma, background=background)
+        background=background)
 
 
 def _estimator_metrics(recorder: InformationPlaneRecorder, estimators: tuple[str, ...], index) -> dict:
@@ -234,7 +235,8 @@ def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool)
     probe_index = _probe(data, config.seed + 1, config.ip_samples)
     schedule = _Schedule(config, total)
     # the plane on a worker thread, overlapping the next training steps
-    plane = _recorder(model, config, data, probe_index, steps=schedule.ip, estimators=("matrix",), background=True)
+    paper = MatrixEstimator(gamma=config.gamma, alpha=config.alpha)   # "matrix" at the paper's defaults
+    plane = _recorder(model, config, data, probe_index, steps=schedule.ip, estimators=(paper,), background=True)
     est_index = _probe(data, config.seed + 2, config.estimator_samples) if config.estimators else None
     further = (_recorder(model, config, data, est_index,
                          steps=schedule.further, estimators=config.estimators,
@@ -263,7 +265,7 @@ def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool)
     bar = _progress_bar(config, total, progress)
     try:
         _optimise(config, data, model, optimizer, batch_order, schedule, measure, losses, bar)
-        _, i_xt, i_second = plane.to_arrays("matrix")
+        _, i_xt, i_second = plane.to_arrays(paper)
         extra = _final_outputs(model, data, config.n_recon, forked_rng)
     finally:
         bar.close()

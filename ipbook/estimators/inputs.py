@@ -7,8 +7,24 @@ from typing import Sequence
 import numpy as np
 import torch
 
-def _as_matrix(name: str, x) -> torch.Tensor:
-    """Return ``x`` as a 2-D float64 tensor (on its own device), or raise ValueError."""
+def as_matrix(name: str, x) -> torch.Tensor:
+    """A sample as the estimators take it: ``x`` as an (N, d) float64 tensor on its own device.
+
+    Parameters
+    ----------
+    name : str
+        What the error messages call ``x``.
+    x : (N, d) numpy array or torch tensor of real numbers, N >= 2, d >= 1, all finite.
+
+    Returns
+    -------
+    (N, d) float64 tensor (detached; ``x`` itself when it already is one).
+
+    Raises
+    ------
+    ValueError
+        One line naming what is wrong: the type, the shape, N < 2, the dtype, NaN or inf.
+    """
     if isinstance(x, torch.Tensor):
         t = x.detach()
     elif isinstance(x, np.ndarray):
@@ -33,14 +49,18 @@ def _as_matrix(name: str, x) -> torch.Tensor:
     return t
 
 
-def _check_params(alpha: float, gamma: float | None = None) -> None:
+def check_params(alpha: float, gamma: float | None = None) -> None:
+    """Raise a one-line ValueError unless the Rényi order ``alpha`` (and the kernel scale
+    ``gamma``, when given) is a finite number > 0."""
     if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha > 0):
         raise ValueError(f"alpha must be a finite number > 0 (alpha = 1 is the Shannon limit); got {alpha!r}")
     if gamma is not None and not (isinstance(gamma, (int, float)) and math.isfinite(gamma) and gamma > 0):
         raise ValueError(f"gamma must be a finite number > 0; got {gamma!r}")
 
 
-def _same_n(named: Sequence[tuple[str, torch.Tensor]]) -> None:
+def same_n(named: Sequence[tuple[str, torch.Tensor]]) -> None:
+    """Raise a one-line ValueError, listing every N, unless the ``(name, (N, d) tensor)`` pairs
+    all have the same number of samples N."""
     sizes = {name: t.shape[0] for name, t in named}
     if len(set(sizes.values())) > 1:
         listing = ", ".join(f"{k}: N = {v}" for k, v in sizes.items())
