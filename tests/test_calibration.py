@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ipbook.experiments.calibration import MAPS, Task, _apply_map, channel_matrix, dense_covariance, gaussian_mi, linear_channel_mi, quick_tasks, sample, sparse_covariance, student_t_covariance, student_t_mi, true_mi
+from ipbook.experiments.calibration import MAPS, Task, apply_map, channel_matrix, dense_covariance, gaussian_mi, linear_channel_mi, quick_tasks, sample, sparse_covariance, student_t_covariance, student_t_mi, true_mi
 from ipbook.experiments.calibration_grid import COLUMNS, evaluate_grid, evaluate_task, invariance_table, summary_table
 
 
@@ -51,7 +51,7 @@ def test_each_map_is_invertible_so_the_stated_mi_is_unchanged(name):
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(500, 3))
-    y = _apply_map(name, x, np.random.default_rng(5))
+    y = apply_map(name, x, np.random.default_rng(5))
     r = np.linalg.lstsq(x, y, rcond=None)[0]        # the rotation, where the map is one
     back = {"cdf": lambda v: ndtri(v), "halfcube": lambda v: np.sign(v) * np.abs(v) ** (2 / 3),
             "rescale": lambda v: v / (y[0] / x[0]), "rotate": lambda v: v @ r.T}[name]

@@ -78,7 +78,7 @@ def test_image_grid_labels():
 
 
 def test_long_trajectories_are_thinned():
-    idx = P._thin(30001, 4000)
+    idx = P.thin_index(30001, 4000)
     assert idx[0] == 0 and idx[-1] == 30000 and len(idx) <= 4001
     assert set(range(1, 11)) <= set(idx.tolist())       # the first iterations are all kept
 

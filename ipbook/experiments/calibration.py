@@ -50,7 +50,7 @@ from scipy.special import digamma, gammaln, ndtr
 
 __all__ = ["FAMILIES", "MAPS", "Task", "sample", "true_mi", "dense_covariance", "sparse_covariance",
            "student_t_covariance", "gaussian_mi", "student_t_mi", "channel_matrix", "linear_channel_mi",
-           "paper_tasks", "quick_tasks", "zscore"]
+           "paper_tasks", "quick_tasks", "zscore", "apply_map"]
 
 FAMILIES = ("gaussian-dense", "gaussian-sparse", "student-t", "linear-channel")
 #: The MI-preserving maps of the sparse Gaussian.
@@ -173,7 +173,7 @@ def true_mi(task: Task) -> float:
 
 
 # ----------------------------------------------------------------------------- samplers
-def _apply_map(name: str, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def apply_map(name: str, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """An invertible map of X alone (so I(X; Y) is unchanged)."""
     if name == "cdf":
         return ndtr(x)
@@ -204,7 +204,7 @@ def sample(task: Task, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         z = z / np.sqrt(rng.chisquare(task.nu, size=n) / task.nu)[:, None]
     x, y = z[:, :d], z[:, d:]
     if mapped:
-        x = _apply_map(mapped, x, np.random.default_rng(20_000 + int(seed)))
+        x = apply_map(mapped, x, np.random.default_rng(20_000 + int(seed)))
     return x, y
 
 

@@ -37,7 +37,7 @@ import pandas as pd
 import torch
 
 from ipbook.estimators import as_matrix
-from ipbook.estimators.matrix import RULES, VariableSample, bandwidth, entropies, planes_under
+from ipbook.estimators.matrix import VariableSample, entropies, planes_under
 from ipbook.claims.robustness import at_setting
 from ipbook.estimators.spec import PAPER, Setting
 from ipbook.store import check_writable, refuse_smaller_table, removed_on_failure

@@ -24,6 +24,7 @@ from ipbook.measures import moving_average
 __all__ = [
     "PAGE_WIDTH", "book_style", "styled_table", "plot_run_overview", "TRAIN_COLOR", "TEST_COLOR", "LAYER_COLORS", "mosaic", "log_binned", "plot_losses", "plot_information_plane",
     "plot_information_planes", "plot_data_processing", "plot_image_grid", "seed_band", "seed_curves", "draw_band",
+    "thin_index",
     "axes_or_new",
 ]
 
@@ -67,7 +68,7 @@ def axes_or_new(ax, figsize=(5, 4)):
     return ax.figure, ax
 
 
-def _thin(n: int, max_points: int = _MAX_POINTS) -> np.ndarray:
+def thin_index(n: int, max_points: int = _MAX_POINTS) -> np.ndarray:
     """At most ~max_points indices of 0..n-1, evenly spread in index and in log index."""
     if n <= max_points:
         return np.arange(n)
@@ -220,7 +221,7 @@ def plot_information_plane(run, layer: str = "Z", ax=None, *, logx: bool = True,
     m = run_metrics(run)
     layers = [str(v) for v in m["layers"]]
     j = layers.index(layer)
-    idx = _thin(len(m["step"]))
+    idx = thin_index(len(m["step"]))
     x, y = np.asarray(m["i_xt"])[idx, j], np.asarray(m["i_tx"])[idx, j]
     steps = np.asarray(m["step"])[idx]
     if lim is None:
@@ -285,7 +286,7 @@ def plot_data_processing(run, axes=None, *, logx: bool = True, ceiling: bool = T
     top, bottom = axes
     layers = [str(v) for v in m["layers"]]
     steps = np.asarray(m["step"])
-    idx = _thin(len(steps))
+    idx = thin_index(len(steps))
     idx = idx[steps[idx] > 0] if logx else idx
     enc = [n for n in layers if n.startswith("E")] + (["Z"] if "Z" in layers else [])
     dec = (["Z"] if "Z" in layers else []) + [n for n in layers if n.startswith("D")]
