@@ -9,7 +9,9 @@
     python -m ipbook calibrate [--grid paper|quick] [--n N ...] [--seeds S ...] [--workers N] [--out DIR]
 
 Every error is reported as one ``error: ...`` message on stderr with exit status 2 (1 for a
-diverged training run, 130 when interrupted); no traceback.
+diverged training run, 130 when interrupted); no traceback. A failed task of a sweep or a grid
+(``sweep``, ``sensitivity``, ``second-opinion``, ``calibrate``) is one ``error: TASK failed: ERROR``
+line per failed task, with exit status 1.
 """
 from __future__ import annotations
 
@@ -303,9 +305,7 @@ def _sensitivity(args) -> int:
         print(f"kept from the earlier tables (no checkpoints here): {', '.join(info['kept_from_earlier_tables'])}")
     if info["missing_checkpoints"]:
         print(f"no checkpoints on this machine (left out): {', '.join(info['missing_checkpoints'])}")
-    for name, err in sorted(info["failed"].items()):
-        print(f"error: {name} failed: {err}", file=sys.stderr)
-    return 0 if not info["failed"] else 1
+    return 0
 
 
 def _second_opinion_parser(sub) -> None:
@@ -331,9 +331,10 @@ def _second_opinion_parser(sub) -> None:
 
 
 def _second_opinion(args) -> int:
-    from ipbook.experiments.second_opinion import Grid, default_dir, evaluate_sweep
+    from ipbook.experiments.profiles import second_opinion_dir
+    from ipbook.experiments.second_opinion import Grid, evaluate_sweep
 
-    out = args.out or (default_dir() if args.profile == "seeds" else default_dir() / args.profile)
+    out = args.out or second_opinion_dir(args.profile)
     info = evaluate_sweep(args.dataset, args.profile, grid=Grid(n=args.n, draws=args.draws, draw_steps=args.draw_steps),
                           seeds=args.seeds, runs=args.runs, root=args.root, out=out, workers=args.workers,
                           scheduler=args.scheduler, progress=not args.quiet, force=args.force)
@@ -355,7 +356,8 @@ def _calibrate_parser(sub) -> None:
                                    "ipbook.experiments.calibration (Gaussians, Student-t, MI-preserving maps, linear "
                                    "channels) at each N and sample seed, one Dask task per distribution; "
                                    "writes OUT/estimates.csv and OUT/estimates.json. Finished tasks are "
-                                   "kept in OUT/.parts/ and reused. A table with fewer distributions, N "
+                                   "kept in OUT/.parts/ until the table is written, so an interrupted grid "
+                                   "resumes. A table with fewer distributions, N "
                                    "or seeds than the one in OUT is refused before any work (--force).")
     p.add_argument("--grid", default="paper", choices=["paper", "quick"],
                    help="paper: every family, d up to 50, channels from d = 784; quick: one task per family")
@@ -374,7 +376,8 @@ def _calibrate_parser(sub) -> None:
 
 def _calibrate(args) -> int:
     from ipbook.experiments.calibration import paper_tasks, quick_tasks
-    from ipbook.experiments.calibration_grid import default_dir, evaluate_grid
+    from ipbook.experiments.calibration_grid import evaluate_grid
+    from ipbook.experiments.profiles import calibration_dir
 
     quick = args.grid == "quick"
     ns = args.n or ([100] if quick else [100, 500, 1000])
@@ -382,7 +385,7 @@ def _calibrate(args) -> int:
     frame = evaluate_grid(quick_tasks() if quick else paper_tasks(), ns=ns, seeds=seeds,
                           out=args.out, workers=args.workers, scheduler=args.scheduler,
                           progress=not args.quiet, force=args.force)
-    print(f"{len(frame)} rows -> {(args.out or default_dir())}/estimates.csv")
+    print(f"{len(frame)} rows -> {(args.out or calibration_dir())}/estimates.csv")
     return 0
 
 
@@ -403,6 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from ipbook.experiments.grid import GridFailed
     from ipbook.nets.config import TrainingDivergedError
 
     try:
@@ -411,6 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, DatasetNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except GridFailed as e:
+        print("\n".join(e.lines()), file=sys.stderr)
+        return 1
     except TrainingDivergedError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from ipbook.experiments.calibration import MAPS, Task, apply_map, channel_matrix, dense_covariance, gaussian_mi, linear_channel_mi, quick_tasks, sample, sparse_covariance, student_t_covariance, student_t_mi, true_mi
-from ipbook.experiments.calibration_grid import COLUMNS, evaluate_grid, evaluate_task, invariance_table, summary_table
+from ipbook.experiments.calibration_grid import CALIBRATION_COLUMNS, evaluate_grid, evaluate_task, invariance_table, summary_table
 
 
 def test_gaussian_closed_forms_match_the_sample_covariance_at_large_n():
@@ -90,7 +90,7 @@ def test_ksg_is_within_its_known_bias_on_the_one_dimensional_gaussian():
 def test_the_quick_grid_writes_the_table_and_refuses_a_smaller_one(tmp_path):
     frame = evaluate_grid(quick_tasks(), ns=[100], seeds=[0], out=tmp_path, workers=1, progress=False)
     table = pd.read_csv(tmp_path / "estimates.csv", keep_default_na=False)
-    assert list(table.columns) == COLUMNS and len(table) == len(frame)
+    assert list(table.columns) == CALIBRATION_COLUMNS and len(table) == len(frame)
     assert set(table.estimator) == {"matrix-paper", "matrix-median", "matrix-tapia", "matrix-alpha2", "ksg",
                                     "binning", "noisy-upper", "noisy-lower"}
     paper = table[table.estimator.str.startswith("matrix") | table.estimator.str.startswith("noisy")]

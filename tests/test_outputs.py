@@ -178,7 +178,8 @@ def test_bad_numbers_are_refused_naming_the_value_and_the_range(argv, message, c
 
 
 def test_sweep_seeds_below_zero_are_refused_in_the_api_too():
-    from ipbook.experiments.sweep import run_tasks, sweep
+    from ipbook.experiments.dask_engine import run_tasks
+    from ipbook.experiments.sweep import sweep
 
     with pytest.raises(ValueError, match=r"seeds must be integers >= 0; got \[-1\]"):
         sweep("seeds", "mnist", [-1])

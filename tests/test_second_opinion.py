@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from ipbook.estimators.noisy import noisy_upper
-from ipbook.experiments.second_opinion import COLUMNS, Grid, estimator_verdicts, evaluate_run, evaluate_sweep, load_table, saturated, simplifying
+from ipbook.experiments.second_opinion import SECOND_OPINION_COLUMNS, Grid, estimator_verdicts, evaluate_sweep, load_table, run_estimates, saturated, simplifying
 
 QUICK = dict(dataset="fashion-mnist", train_fraction=0.1, ip_every=5, test_points=4, progress=False)
 SMALL = Grid(n=200, draws=3, draw_steps=2)
@@ -26,8 +26,8 @@ def tiny(tmp_path_factory):
 @pytest.mark.slow
 def test_every_estimator_on_every_layer_at_every_checkpoint(tiny):
     _, runs = tiny
-    rows = evaluate_run(runs["vae"], SMALL)
-    assert list(rows.columns) == COLUMNS and set(rows.step) == {0, 10, 30}
+    rows = run_estimates(runs["vae"], SMALL)
+    assert list(rows.columns) == SECOND_OPINION_COLUMNS and set(rows.step) == {0, 10, 30}
     main = rows[(rows.probe == "test") & (rows.draw == 0)]
     # 5 layers x (4 variances x 2 bounds + 2 bin counts) + the VAE's two bounds on Z, per checkpoint
     assert len(main) == 3 * (5 * 10 + 2)
@@ -50,7 +50,7 @@ def test_a_row_equals_the_estimator_on_the_same_activations(tiny):
 
     _, runs = tiny
     run = runs["shallow"]
-    rows = evaluate_run(run, SMALL, steps=[30])
+    rows = run_estimates(run, SMALL, steps=[30])
     x = load_dataset("fashion-mnist", "test").x
     idx = probe_index(0, "test", 200, 0, len(x))
     with torch.no_grad():
@@ -66,7 +66,7 @@ def test_the_sweep_writes_keeps_and_refuses(tiny, tmp_path):
                           out=tmp_path, workers=1, progress=False)
     assert info["written"] and info["evaluated"] == ["shallow/seed-0", "vae/seed-0"]
     table = load_table("fashion-mnist", tmp_path)
-    assert list(table.columns) == COLUMNS and len(table) == info["rows"]
+    assert list(table.columns) == SECOND_OPINION_COLUMNS and len(table) == info["rows"]
     with pytest.raises(ValueError, match=r"would lack 1 run\(s\) of the existing one \(vae/seed-0\)"):
         evaluate_sweep("fashion-mnist", "quick", grid=SMALL, seeds=[0], runs=["shallow"], root=root, out=tmp_path,
                        workers=1, progress=False)
@@ -84,7 +84,7 @@ def _rows(values, *, n=100, draws_sd=0.01, layer="Z", run="shallow"):
     for step, v in enumerate(values):
         for draw, shift in ((0, 0.0), (1, draws_sd), (2, -draws_sd)):
             out.append((run, 0, step * 10, layer, "noisy-upper", "0.1", "test", n, draw, v + shift))
-    return pd.DataFrame(out, columns=COLUMNS)
+    return pd.DataFrame(out, columns=SECOND_OPINION_COLUMNS)
 
 
 def test_a_setting_at_the_ceiling_is_saturated_and_cannot_judge():

@@ -14,7 +14,7 @@ from ipbook.experiments.appendix import gaussian_mi_theory, gaussian_samples
 from ipbook.estimators.matrix import entropies, gram_matrix, information_plane, mutual_information
 from ipbook.estimators.binning import binned_mutual_information
 from ipbook.estimators.spec import PAPER, Setting
-from ipbook.experiments.sensitivity import TABLE_SUFFIXES, evaluate_run, evaluate_sweep, input_entropy, layer_geometry, load_tables, paper_grid, plane_under_settings, probe_index, rescaled_information
+from ipbook.experiments.sensitivity import TABLE_SUFFIXES, evaluate_checkpoints, evaluate_sweep, input_entropy, layer_geometry, load_tables, paper_grid, plane_under_settings, probe_index, rescaled_information
 from ipbook.estimators.matrix import VariableSample
 
 
@@ -165,7 +165,7 @@ def test_checkpoints_give_the_online_trajectory_at_the_paper_setting(tiny_runs):
     _, runs = tiny_runs
     run = runs["deep"]
     grid = [PAPER, Setting(gamma=8.0), Setting(draw=1), Setting(probe="train"), Setting(n=200)]
-    rows, inputs, geometry, rescaling = evaluate_run(run, grid)
+    rows, inputs, geometry, rescaling = evaluate_checkpoints(run, grid)
     assert set(rows.run) == {"deep"} and len(rows) == 3 * 5 * len(grid)
     m = run.metrics
     paper = rows[(rows.gamma == 2) & (rows.draw == 0) & (rows.n == 100) & (rows.probe == "test")]
@@ -183,7 +183,7 @@ def test_checkpoints_give_the_online_trajectory_at_the_paper_setting(tiny_runs):
 
 
 @pytest.mark.slow
-def test_evaluate_sweep_writes_tables_lists_runs_without_checkpoints_and_reuses_parts(tiny_runs, tmp_path):
+def test_evaluate_sweep_writes_tables_lists_runs_without_checkpoints_and_repeats_itself(tiny_runs, tmp_path):
     root, _ = tiny_runs
     grid = [PAPER, Setting(gamma=8.0), Setting(n=200)]
     info = evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["deep", "shallow", "tied"],
@@ -200,11 +200,12 @@ def test_evaluate_sweep_writes_tables_lists_runs_without_checkpoints_and_reuses_
     tables = load_tables("fashion-mnist", root=tmp_path)
     assert len(tables) == 4 and len(tables[0]) == len(rows) and len(tables[3]) == (5 + 1) * 5
     assert load_tables("mnist", root=tmp_path) is None
-    parts = sorted((tmp_path / ".parts" / "fashion-mnist").iterdir())
-    stamps = [p.stat().st_mtime_ns for p in parts]
+    assert not (tmp_path / ".parts").exists()            # the parts go once the tables are written
+    written = {s: (tmp_path / f"fashion-mnist{s}").read_bytes() for s in TABLE_SUFFIXES}
     again = evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["deep", "shallow"],
                            root=root, out=tmp_path, large_n_steps=2, workers=1, progress=False)
-    assert again["rows"] == info["rows"] and [p.stat().st_mtime_ns for p in parts] == stamps
+    assert again["rows"] == info["rows"] and again["task_seconds"].keys() == {"deep/seed-0", "shallow/seed-0"}
+    assert {s: (tmp_path / f"fashion-mnist{s}").read_bytes() for s in TABLE_SUFFIXES} == written   # the same bytes
     with pytest.raises(FileNotFoundError, match="--recreate-checkpoints"):
         evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["tied"], root=root,
                        out=tmp_path / "other", progress=False)
@@ -227,7 +228,6 @@ def test_a_run_without_checkpoints_here_keeps_its_rows_from_the_earlier_tables(t
                            root=root, out=out, large_n_steps=2, workers=1, progress=False)
     before = load_tables("fashion-mnist", root=out)
     (root / "quick" / "fashion-mnist" / "shallow" / "seed-0" / CHECKPOINT_FILE).unlink()
-    shutil.rmtree(out / ".parts")
     again = evaluate_sweep("fashion-mnist", "quick", settings=grid, seeds=[0], runs=["deep", "shallow"],
                            root=root, out=out, large_n_steps=2, workers=1, progress=False)
     assert again["kept_from_earlier_tables"] == ["shallow/seed-0"] and again["missing_checkpoints"] == []

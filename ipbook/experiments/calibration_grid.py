@@ -2,10 +2,11 @@
 mutual information of :mod:`ipbook.experiments.calibration`, and what the table says (bias, rank correlation,
 shifts under MI-preserving maps).
 
-``python -m ipbook calibrate`` evaluates the grid, one Dask task per distribution
-(:func:`ipbook.experiments.sweep.run_tasks`), and writes ``results/calibration/estimates.csv`` with columns
-:data:`COLUMNS` and ``estimates.json`` beside it (the grid, versions, commit, seconds per task).
-Finished tasks are kept in ``.parts/`` and reused, so an interrupted grid resumes.
+``python -m ipbook calibrate`` evaluates the grid with the grid runner
+(:func:`ipbook.experiments.grid.run_grid`), one Dask task per distribution, and writes
+``results/calibration/estimates.csv`` with columns :data:`CALIBRATION_COLUMNS` and ``estimates.json``
+beside it (the grid, versions, commit, seconds per task). Finished tasks are kept in ``.parts/``
+until the table is written, so an interrupted grid resumes.
 
 Estimators (``estimator`` column) and their settings:
 
@@ -24,9 +25,6 @@ those take the channel's noiseless output A X as it is, because its noise σ² i
 """
 from __future__ import annotations
 
-import json
-import pickle
-import time
 from pathlib import Path
 from typing import Sequence
 
@@ -39,11 +37,12 @@ from ipbook.estimators.ksg import KSG_MAX_DIM
 from ipbook.estimators.matrix import VariableSample, planes_under
 from ipbook.estimators.spec import Binning, NoisyBound, parse_spec
 
-__all__ = ["COLUMNS", "MATRIX_SPECS", "TABLE_LABELS", "table_spec", "ESTIMATOR_ORDER", "evaluate_task", "estimate_table", "evaluate_grid",
-           "load_estimates", "summary_table", "invariance_table", "seed_means", "gaussian_table", "largest_shifts",
-           "default_dir"]
+__all__ = ["CALIBRATION_COLUMNS", "MATRIX_SPECS", "TABLE_LABELS", "table_spec", "ESTIMATOR_ORDER", "evaluate_task",
+           "estimate_table", "evaluate_grid", "load_estimates", "summary_table", "invariance_table", "seed_means",
+           "gaussian_table", "largest_shifts"]
 
-COLUMNS = ["family", "d", "n", "seed", "estimator", "setting", "true_bits", "bits"]
+#: Columns of the calibration table (:func:`estimate_table`, :func:`evaluate_grid`).
+CALIBRATION_COLUMNS = ["family", "d", "n", "seed", "estimator", "setting", "true_bits", "bits"]
 #: The matrix estimator's settings of the grid, by spec (:func:`ipbook.estimators.parse_spec`).
 MATRIX_SPECS = ("matrix", "matrix:rule=median", "matrix:rule=tapia", "matrix:alpha=2")
 #: The ``estimator`` column's label of each matrix spec, as the committed tables spell it.
@@ -62,12 +61,6 @@ def table_spec(label: str) -> str:
 BINNING_MAX_DIM = 3
 
 
-def default_dir() -> Path:
-    from ipbook.experiments.profiles import RESULTS_DIR
-
-    return RESULTS_DIR / "calibration"
-
-
 def _matrix_estimates(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """I(X; Y) at every spec of :data:`MATRIX_SPECS`, by its table label, in one
     :func:`~ipbook.estimators.matrix.planes_under` call (one set of pairwise distances per variable)."""
@@ -76,7 +69,7 @@ def _matrix_estimates(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
 
 
 def evaluate_task(task: Task, n: int, seed: int) -> list[tuple]:
-    """The rows of :data:`COLUMNS` for one task, sample size and sample seed."""
+    """The rows of :data:`CALIBRATION_COLUMNS` for one task, sample size and sample seed."""
     truth = true_mi(task)
     x, y = sample(task, n, seed)
     clean = None
@@ -98,10 +91,11 @@ def evaluate_task(task: Task, n: int, seed: int) -> list[tuple]:
 
 
 def estimate_table(tasks: Sequence[Task], ns: Sequence[int], seeds: Sequence[int]) -> pd.DataFrame:
-    """The rows of :data:`COLUMNS` for every task, N and seed, computed here in this process (no
-    Dask, nothing written): the quick profile's chapter uses it."""
+    """The rows of :data:`CALIBRATION_COLUMNS` for every task, N and seed, computed in this process,
+    nothing written: the quick profile's chapter uses it, and :func:`evaluate_grid` runs it as the
+    task of each distribution."""
     return pd.DataFrame([r for t in tasks for n in ns for s in seeds for r in evaluate_task(t, int(n), int(s))],
-                        columns=COLUMNS)
+                        columns=CALIBRATION_COLUMNS)
 
 
 def seed_means(rows: pd.DataFrame) -> pd.DataFrame:
@@ -116,70 +110,48 @@ def _task_key(task: Task) -> str:
     return f"{task.family}-d{task.d}" + (f"-{task.setting.replace(';', '-')}" if task.setting else "")
 
 
-def _run_task(task: Task, ns: list[int], seeds: list[int], part: str) -> tuple[str, float]:
-    """One Dask task: every N and seed of one distribution, written to ``part`` atomically."""
-    from ipbook.store import atomic_write
-
-    torch.set_num_threads(1)
-    t0 = time.perf_counter()
-    rows = [r for n in ns for s in seeds for r in evaluate_task(task, int(n), int(s))]
-    seconds = time.perf_counter() - t0
-    record = {"grid": [list(ns), list(seeds)], "rows": rows, "seconds": seconds}
-    atomic_write(Path(part), lambda f: pickle.dump(record, f))
-    return part, seconds
+def _concat(records: dict) -> list[pd.DataFrame]:
+    return [pd.concat(list(records.values()), ignore_index=True)]
 
 
 def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (100, 500, 1000),
                   seeds: Sequence[int] = (0, 1, 2, 3, 4), out=None, workers: int | None = None,
                   scheduler: str | None = None, progress: bool = True, force: bool = False) -> pd.DataFrame:
-    """Evaluate ``tasks`` (default :func:`ipbook.experiments.calibration.paper_tasks`) at each N and seed and
-    write ``OUT/estimates.csv`` and ``OUT/estimates.json`` atomically (default OUT:
-    ``results/calibration/``). Before any work, OUT must be writable and the new table may not lack
-    a family, d, N, seed or estimator of the table it replaces (unless ``force``). Returns the table."""
-    from ipbook.store import check_writable, refuse_smaller_table, removed_on_failure
-    from ipbook.experiments.sweep import run_tasks
-    from ipbook.store import atomic_write, git_commit, versions
+    """Evaluate ``tasks`` (default :func:`ipbook.experiments.calibration.paper_tasks`) at each N and
+    seed and write ``OUT/estimates.csv`` and ``OUT/estimates.json`` atomically (default OUT:
+    :func:`ipbook.experiments.profiles.calibration_dir`), by the grid runner
+    (:func:`ipbook.experiments.grid.run_grid`): one Dask task per distribution
+    (:func:`estimate_table`), kept as a part until the table is written. Before any work, OUT must
+    be writable and the new table may not lack a family, d, N, seed or estimator of the table it
+    replaces (unless ``force``). A failed task raises :class:`ipbook.experiments.grid.GridFailed`
+    after the others finish; nothing is written. Returns the table."""
+    from ipbook.experiments.grid import Guard, run_grid
+    from ipbook.experiments.profiles import calibration_dir
 
     tasks = list(tasks) if tasks is not None else paper_tasks()
     ns, seeds = [int(n) for n in ns], [int(s) for s in seeds]
     if not tasks or not ns or not seeds or min(ns) < 2 or min(seeds) < 0:
         raise ValueError(f"give at least one task, N >= 2 and seed >= 0; got {len(tasks)} tasks, N {ns}, seeds {seeds}")
-    out = check_writable(out if out is not None else default_dir(), "output folder")
-    table = out / "estimates.csv"
-    if table.is_file() and not force:
-        have = pd.read_csv(table, usecols=["family", "d", "n", "seed"], keep_default_na=False).drop_duplicates()
-        refuse_smaller_table(table, {f"{a}/d={b}/N={c}/seed={d}" for a, b, c, d in zip(have.family, have.d, have.n, have.seed)},
-                             {f"{t.family}/d={t.d}/N={n}/seed={s}" for t in tasks for n in ns for s in seeds},
-                             what="distribution(s) and sample(s)", remedy="run the grid the table was made with")
-    parts = out / ".parts" / "calibration"
-    jobs, records = {}, {}
-    for task in tasks:
-        part = parts / f"{_task_key(task)}.pkl"
-        if part.is_file() and pickle.loads(part.read_bytes())["grid"] == [ns, seeds]:
-            records[_task_key(task)] = pickle.loads(part.read_bytes())
-        else:
-            jobs[_task_key(task)] = (task, ns, seeds, str(part))
-    with removed_on_failure(out):
-        parts.mkdir(parents=True, exist_ok=True)
-        results = run_tasks(_run_task, jobs, workers=workers, scheduler=scheduler, progress=progress,
-                            desc="calibration") if jobs else {}
-    failed = {k: f"{type(v).__name__}: {v}" for k, v in results.items() if isinstance(v, Exception)}
-    if failed:
-        raise RuntimeError(f"{len(failed)} calibration task(s) failed, nothing written: "
-                           + "; ".join(f"{k}: {v}" for k, v in sorted(failed.items())[:3]))
-    records.update({k: pickle.loads(Path(p).read_bytes()) for k, (p, _) in results.items()})
-    frame = pd.DataFrame([r for k in sorted(records) for r in records[k]["rows"]], columns=COLUMNS)
-    atomic_write(table, lambda f: f.write(frame.to_csv(index=False, float_format="%.6g").encode()))
-    info = {"tasks": len(tasks), "ns": ns, "seeds": seeds, "rows": len(frame),
-            "task_seconds": {k: round(r["seconds"], 1) for k, r in sorted(records.items())},
-            "versions": versions(), "git": git_commit()}
-    atomic_write(out / "estimates.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
-    return frame
+    out = Path(out if out is not None else calibration_dir())
+    guards = []
+    if (out / "estimates.csv").is_file() and not force:
+        have = pd.read_csv(out / "estimates.csv", usecols=["family", "d", "n", "seed"], keep_default_na=False).drop_duplicates()
+        guards = [Guard({f"{a}/d={b}/N={c}/seed={d}" for a, b, c, d in zip(have.family, have.d, have.n, have.seed)},
+                        {f"{t.family}/d={t.d}/N={n}/seed={s}" for t in tasks for n in ns for s in seeds},
+                        "distribution(s) and sample(s)", "run the grid the table was made with")]
+    plan = {_task_key(task): ([task], ns, seeds) for task in tasks}
+    _, frames = run_grid(estimate_table, plan, out=out, tables=["estimates.csv"], combine=_concat,
+                         info={"tasks": len(tasks), "ns": ns, "seeds": seeds}, guards=guards, force=force,
+                         workers=workers, scheduler=scheduler, progress=progress, desc="calibration")
+    return frames[0]
 
 
 def load_estimates(root=None) -> pd.DataFrame | None:
-    """The committed calibration table, or None where it does not exist."""
-    path = Path(root if root is not None else default_dir()) / "estimates.csv"
+    """The committed calibration table, or None where it does not exist (default root:
+    :func:`ipbook.experiments.profiles.calibration_dir`)."""
+    from ipbook.experiments.profiles import calibration_dir
+
+    path = Path(root if root is not None else calibration_dir()) / "estimates.csv"
     return pd.read_csv(path, keep_default_na=False) if path.is_file() else None
 
 

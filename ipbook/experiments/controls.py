@@ -211,7 +211,7 @@ def control_tables(control: Control | str, profile: str, dataset: str, *, result
     ``note`` says which.
     """
     from ipbook.experiments.profiles import RESULTS_DIR, run_profile, sensitivity_dir
-    from ipbook.experiments.sensitivity import controls_grid, evaluate_run, load_tables
+    from ipbook.experiments.sensitivity import controls_grid, evaluate_checkpoints, load_tables
 
     c = CONTROLS[control] if isinstance(control, str) else control
     base = Path(results) if results is not None else RESULTS_DIR
@@ -233,7 +233,7 @@ def control_tables(control: Control | str, profile: str, dataset: str, *, result
     quick = run_profile(c.profile, dataset, root=base / "quick", progress=False, **QUICK_OVERRIDES)
     baseline = run_profile("quick", dataset, runs=sorted(set(c.baseline.values())), root=base, progress=False)
     quick.update({label: baseline[name] for label, name in c.baseline.items()})
-    tables = [evaluate_run(run, controls_grid(draws), name=label) for label, run in quick.items()]
+    tables = [evaluate_checkpoints(run, controls_grid(draws), name=label) for label, run in quick.items()]
     rows = pd.concat([t[0] for t in tables], ignore_index=True)
     geometry = pd.concat([t[2] for t in tables], ignore_index=True)
     return {label: {0: run} for label, run in quick.items()}, rows, geometry, (

@@ -16,7 +16,8 @@ from ipbook.nets.runs import Run, check_output_dir, load_run, refuse_replacing_c
 from ipbook.nets.config import TrainConfig
 from ipbook.nets.training import train
 
-__all__ = ["PARAMS_DIR", "RESULTS_DIR", "sweep_root", "sensitivity_dir", "profile_names", "load_profile", "run_configs", "run_profile",
+__all__ = ["PARAMS_DIR", "RESULTS_DIR", "sweep_root", "sensitivity_dir", "second_opinion_dir", "calibration_dir",
+           "profile_names", "load_profile", "run_configs", "run_profile",
            "load_seeds"]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,6 +36,18 @@ def sensitivity_dir(profile: str) -> Path:
     """Where ``python -m ipbook sensitivity`` writes a profile's tables by default:
     ``results/sensitivity/`` for the seeds profile, ``<sweep root>/sensitivity/<profile>/`` else."""
     return RESULTS_DIR / "sensitivity" if profile == "seeds" else sweep_root(profile) / "sensitivity" / profile
+
+
+def second_opinion_dir(profile: str = "seeds") -> Path:
+    """Where ``python -m ipbook second-opinion`` writes a profile's tables by default:
+    ``results/second-opinion/`` for the seeds profile, ``results/second-opinion/<profile>/`` else."""
+    base = RESULTS_DIR / "second-opinion"
+    return base if profile == "seeds" else base / profile
+
+
+def calibration_dir() -> Path:
+    """Where ``python -m ipbook calibrate`` writes its table by default: ``results/calibration/``."""
+    return RESULTS_DIR / "calibration"
 
 
 def profile_names() -> list[str]:

@@ -20,8 +20,9 @@ estimator's noise. The pairwise distances of a layer on a probe set are computed
 by every noise level. KSG is not evaluated here: it needs X, the 784-pixel image, and its
 chain-rule form is biased already at 10 dimensions (see the calibration page).
 
-Tables (:func:`evaluate_sweep`): ``results/second-opinion/<dataset>.csv.gz`` with columns
-:data:`COLUMNS`, and ``<dataset>.json`` (the grid, versions, commit, seconds per task).
+Tables (:func:`evaluate_sweep`, by the grid runner :func:`ipbook.experiments.grid.run_grid`):
+``results/second-opinion/<dataset>.csv.gz`` with columns :data:`SECOND_OPINION_COLUMNS`, and
+``<dataset>.json`` (the grid, seeds, versions, commit, seconds per task).
 
 The activation control (:func:`activation_rows`, :func:`activation_drops`,
 :func:`saxe_verdicts`): Saxe et al.'s own test, the tanh, ReLU and linear runs of
@@ -51,18 +52,19 @@ from ipbook.estimators.matrix import VariableSample
 from ipbook.estimators.vae import vae_lower_bound, vae_rate
 from ipbook.estimators.spec import parse_spec
 
-__all__ = ["COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "evaluate_run", "evaluate_sweep",
+__all__ = ["SECOND_OPINION_COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "run_estimates", "evaluate_sweep",
            "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "verdict_matrix",
            "drop_table", "drop_matrix", "saturation_table", "column_name", "split_verdict_matrix",
            "activation_rows", "activation_drops", "saxe_verdicts", "activation_grid"]
 
-COLUMNS = ["run", "seed", "step", "layer", "estimator", "setting", "probe", "n", "draw", "bits"]
+#: Columns of the rows of :func:`run_estimates` and of the table of :func:`evaluate_sweep`.
+SECOND_OPINION_COLUMNS = ["run", "seed", "step", "layer", "estimator", "setting", "probe", "n", "draw", "bits"]
 ESTIMATORS = ("noisy-upper", "noisy-lower", "binning", "vae-rate", "vae-lower")
 
 
 @dataclass(frozen=True)
 class Grid:
-    """What :func:`evaluate_run` measures: probe size ``n``, noise ``variances``, bin counts
+    """What :func:`run_estimates` measures: probe size ``n``, noise ``variances``, bin counts
     ``bins``, ``draws`` probe draws of the test split in all (draw 0 included) at ``draw_steps``
     evenly spread checkpoints, and the training-image probe set when ``train_probe``."""
 
@@ -116,13 +118,13 @@ def _probe_sets(run, grid: Grid, data: dict) -> dict[tuple[str, int], torch.Tens
     return out
 
 
-def evaluate_run(run, grid: Grid = Grid(), *, name: str | None = None, data: dict | None = None,
-                 steps: Sequence[int] | None = None) -> pd.DataFrame:
+def run_estimates(run, grid: Grid = Grid(), *, name: str | None = None, data: dict | None = None,
+                  steps: Sequence[int] | None = None) -> pd.DataFrame:
     """Every estimator of :data:`ESTIMATORS` on every layer of ``run`` at its checkpoints (or
     ``steps``); the extra probe draws at ``grid.draw_steps`` of them. Returns rows of
-    :data:`COLUMNS`."""
+    :data:`SECOND_OPINION_COLUMNS`."""
     from ipbook.nets.data import load_dataset
-    from ipbook.experiments.sensitivity import _large_n_steps
+    from ipbook.experiments.sensitivity import spread_steps
 
     config = run.info["config"]
     seed = int(config["seed"])
@@ -133,7 +135,7 @@ def evaluate_run(run, grid: Grid = Grid(), *, name: str | None = None, data: dic
     if not steps:
         raise ValueError(f"run {name!r} (seed {seed}) has no checkpoints; train it with checkpoints=K")
     probes = _probe_sets(run, grid, data)
-    draw_at = set(_large_n_steps(steps, grid.draw_steps))
+    draw_at = set(spread_steps(steps, grid.draw_steps))
     rows = []
     for step in steps:
         model = run.model_at(step)
@@ -145,105 +147,76 @@ def evaluate_run(run, grid: Grid = Grid(), *, name: str | None = None, data: dic
                 out = model(x)
             for layer, est, setting, bits in checkpoint_estimates(out.layers, out.extras, grid):
                 rows.append((name, seed, step, layer, est, setting, split, grid.n, draw, bits))
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=SECOND_OPINION_COLUMNS)
 
 
-def _evaluate_task(run_dir: str, part: str, name: str, grid: Grid) -> tuple[str, float]:
-    import pickle
-    import time
-    from pathlib import Path
-
-    from ipbook.store import atomic_write
+def _run_estimates_at(run_dir: str, name: str, grid: Grid) -> pd.DataFrame:
+    """One task of :func:`evaluate_sweep`: :func:`run_estimates` of the run in ``run_dir``."""
     from ipbook.nets.runs import load_run
 
-    torch.set_num_threads(1)
-    t0 = time.perf_counter()
-    table = evaluate_run(load_run(run_dir), grid, name=name)
-    record = {"grid": dataclasses.asdict(grid), "table": table, "seconds": time.perf_counter() - t0}
-    atomic_write(Path(part), lambda f: pickle.dump(record, f))
-    return part, record["seconds"]
-
-
-def default_dir():
-    from ipbook.experiments.profiles import RESULTS_DIR
-
-    return RESULTS_DIR / "second-opinion"
+    return run_estimates(load_run(run_dir), grid, name=name)
 
 
 def load_table(dataset: str, root=None) -> pd.DataFrame | None:
-    """The table of :func:`evaluate_sweep` for ``dataset``, or None where there is none."""
+    """The table of :func:`evaluate_sweep` for ``dataset``, or None where there is none (default
+    root: :func:`ipbook.experiments.profiles.second_opinion_dir`)."""
     from pathlib import Path
 
-    path = Path(root if root is not None else default_dir()) / f"{dataset}.csv.gz"
+    from ipbook.experiments.profiles import second_opinion_dir
+
+    path = Path(root if root is not None else second_opinion_dir()) / f"{dataset}.csv.gz"
     return pd.read_csv(path, dtype={"setting": str}, keep_default_na=False) if path.is_file() else None
+
+
+def _sorted_table(records: dict) -> list[pd.DataFrame]:
+    """The tasks' ``records`` as one table, by run, seed, step, layer, estimator, probe and draw."""
+    table = pd.concat(list(records.values()), ignore_index=True)
+    return [table.sort_values(["run", "seed", "step", "layer", "estimator", "probe", "draw"], kind="stable")]
 
 
 def evaluate_sweep(dataset: str, profile: str = "seeds", *, grid: Grid = Grid(), seeds=None, runs=None, root=None,
                    out=None, workers: int | None = None, scheduler: str | None = None, progress: bool = True,
                    force: bool = False) -> dict:
-    """Evaluate every run and seed of a sweep that has checkpoints here, one Dask task each, and
-    write ``OUT/<dataset>.csv.gz`` and ``OUT/<dataset>.json`` atomically. Runs without checkpoints
-    keep their rows from the table already in OUT; finished tasks are kept in ``OUT/.parts/`` and
-    reused. Before any work OUT must be writable, and the new table may not lack a run and seed of
-    the existing one (unless ``force``). When nothing is evaluated, nothing is written."""
-    import json
-    import pickle
+    """Evaluate every run and seed of a sweep that has checkpoints here and write
+    ``OUT/<dataset>.csv.gz`` and ``OUT/<dataset>.json`` atomically (default OUT:
+    :func:`ipbook.experiments.profiles.second_opinion_dir`), by the grid runner
+    (:func:`ipbook.experiments.grid.run_grid`): one Dask task per run and seed, kept as a part until
+    the table is written, so that an interrupted evaluation resumes. Runs without checkpoints keep
+    their rows from the table already in OUT. Before any work OUT must be writable, and the new
+    table may not lack a run and seed of the existing one (unless ``force``). When nothing is
+    evaluated, nothing is written unless ``force`` (``written`` False). A failed task raises
+    :class:`ipbook.experiments.grid.GridFailed` after the others finish; nothing is written."""
     from pathlib import Path
 
-    from ipbook.experiments.profiles import load_profile, run_configs, sweep_root
-    from ipbook.store import check_writable, refuse_smaller_table, removed_on_failure
-    from ipbook.experiments.sweep import run_tasks
+    from ipbook.experiments.grid import Guard, run_grid
+    from ipbook.experiments.profiles import load_profile, run_configs, second_opinion_dir, sweep_root
     from ipbook.nets.config import CHECKPOINT_FILE
-    from ipbook.store import atomic_write, git_commit, versions
 
     spec = load_profile(profile)
     seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
     names = list(runs) if runs is not None else list(run_configs(profile, dataset))
     base = Path(root) if root is not None else sweep_root(profile)
-    out_dir = check_writable(out if out is not None else default_dir(), "output folder")
+    out_dir = Path(out if out is not None else second_opinion_dir(profile))
     earlier = load_table(dataset, out_dir)
     have = set() if earlier is None else {f"{r}/seed-{s}" for r, s in zip(earlier.run, earlier.seed)}
-    tasks, reused, kept, missing = {}, {}, [], []
-    parts = out_dir / ".parts" / dataset
+    tasks, kept, missing = {}, {}, []
     for seed in seeds:
         for name in names:
             key, run_dir = f"{name}/seed-{seed}", base / profile / dataset / name / f"seed-{seed}"
-            part = parts / f"{name}-seed-{seed}.pkl"
-            if not (run_dir / CHECKPOINT_FILE).is_file():
-                (kept if key in have else missing).append(key)
-            elif part.is_file() and pickle.loads(part.read_bytes())["grid"] == dataclasses.asdict(grid):
-                reused[key] = str(part)
+            if (run_dir / CHECKPOINT_FILE).is_file():
+                tasks[key] = (str(run_dir), name, grid)
+            elif key in have:
+                kept[key] = earlier[(earlier.run == name) & (earlier.seed == seed)]
             else:
-                tasks[key] = (str(run_dir), str(part), name, grid)
-    refuse_smaller_table(out_dir / f"{dataset}.csv.gz", have, set(tasks) | set(reused) | set(kept),
-                         what="run(s)", force=force,
-                         remedy=f"python -m ipbook sweep --profile {profile} --dataset {dataset} "
-                                f"--recreate-checkpoints recreates their checkpoints")
-    info = {"dataset": dataset, "profile": profile, "evaluated": sorted(tasks) + sorted(reused),
-            "kept_from_earlier_table": sorted(kept), "missing_checkpoints": missing, "written": False}
-    if not tasks and not reused:
-        return info
-    with removed_on_failure(out_dir):
-        parts.mkdir(parents=True, exist_ok=True)
-        results = run_tasks(_evaluate_task, tasks, workers=workers, scheduler=scheduler, progress=progress,
-                            desc="second-opinion") if tasks else {}
-    failed = {k: f"{type(v).__name__}: {v}".splitlines()[0] for k, v in results.items() if isinstance(v, Exception)}
-    if failed:
-        raise RuntimeError(f"{len(failed)} task(s) failed, nothing written: "
-                           + "; ".join(f"{k}: {v}" for k, v in sorted(failed.items())[:3]))
-    done = {**reused, **{k: v[0] for k, v in results.items()}}
-    records = {k: pickle.loads(Path(p).read_bytes()) for k, p in done.items()}
-    old = [] if earlier is None else [g for (r, s), g in earlier.groupby(["run", "seed"], sort=False)
-                                      if f"{r}/seed-{s}" in kept]
-    table = pd.concat(old + [records[k]["table"] for k in sorted(records)], ignore_index=True)
-    table = table.sort_values(["run", "seed", "step", "layer", "estimator", "probe", "draw"], kind="stable")
-    atomic_write(out_dir / f"{dataset}.csv.gz", lambda f: table.to_csv(
-        f, index=False, float_format="%.6g", compression={"method": "gzip", "mtime": 0}))
-    info.update(written=True, rows=len(table), grid=dataclasses.asdict(grid),
-                task_seconds={k: round(r["seconds"], 1) for k, r in sorted(records.items())},
-                versions=versions(), git=git_commit())
-    atomic_write(out_dir / f"{dataset}.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
-    return info
+                missing.append(key)
+    guard = Guard(have, {*tasks, *kept}, "run(s)", f"python -m ipbook sweep --profile {profile} --dataset "
+                                                  f"{dataset} --recreate-checkpoints recreates their checkpoints")
+    info = {"dataset": dataset, "profile": profile, "seeds": seeds, "grid": dataclasses.asdict(grid),
+            "evaluated": sorted(tasks), "kept_from_earlier_table": sorted(kept), "missing_checkpoints": missing}
+    written = run_grid(_run_estimates_at, tasks, out=out_dir, tables=[f"{dataset}.csv.gz"], combine=_sorted_table,
+                       info=info, kept=kept, guards=[guard], force=force, workers=workers, scheduler=scheduler,
+                       progress=progress, desc="second-opinion")
+    return {**info, "written": False} if written is None else {**written[0], "written": True}
 
 
 # ----------------------------------------------------------------------------- verdicts

@@ -40,14 +40,13 @@ from ipbook.estimators import as_matrix
 from ipbook.estimators.matrix import VariableSample, entropies, planes_under
 from ipbook.claims.robustness import at_setting
 from ipbook.estimators.spec import PAPER, Setting
-from ipbook.store import check_writable, refuse_smaller_table, removed_on_failure
 
 __all__ = ["paper_grid", "controls_grid", "plane_under_settings", "input_entropy", "rescaled_information",
-           "saturated_fraction", "layer_geometry", "probe_index", "evaluate_run", "evaluate_sweep",
+           "saturated_fraction", "layer_geometry", "probe_index", "spread_steps", "evaluate_checkpoints", "evaluate_sweep",
            "load_tables", "collapse_deviation", "probe_noise", "input_entropy_table", "ROW_COLUMNS",
            "INPUT_COLUMNS", "GEOMETRY_COLUMNS", "RESCALING_COLUMNS"]
 
-#: Columns of the tidy tables :func:`evaluate_run` returns.
+#: Columns of the tidy tables :func:`evaluate_checkpoints` returns.
 ROW_COLUMNS = ["run", "seed", "step", "layer", "rule", "gamma", "alpha", "n", "probe", "draw",
                "i_xt", "i_tx", "s_t"]
 INPUT_COLUMNS = ["seed", "rule", "gamma", "alpha", "n", "probe", "draw", "s_x"]
@@ -55,7 +54,7 @@ GEOMETRY_COLUMNS = ["run", "seed", "step", "layer", "saturated", "mean_activatio
                     "sigma", "mean_distance", "within_class", "between_class"]
 RESCALING_COLUMNS = ["run", "seed", "step", "layer", "factor", "i_xt"]
 #: The files :func:`evaluate_sweep` writes, after the dataset's name, in the order of
-#: :func:`evaluate_run`'s tables.
+#: :func:`evaluate_checkpoints`'s tables.
 TABLE_SUFFIXES = (".csv.gz", "-input-entropy.csv", "-geometry.csv.gz", "-rescaling.csv")
 #: The factors c of the rescaling experiment (T → c·T at the last checkpoint).
 RESCALING_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -204,7 +203,7 @@ def _forward(model, x: torch.Tensor):
     return [t.double() for t in out.layers.values()], out.x_hat.double()
 
 
-def evaluate_run(run, settings: Sequence[Setting] | None = None, *, steps: Sequence[int] | None = None,
+def evaluate_checkpoints(run, settings: Sequence[Setting] | None = None, *, steps: Sequence[int] | None = None,
                  data: dict | None = None, name: str | None = None,
                  steps_for: dict | None = None) -> tuple[pd.DataFrame, ...]:
     """Re-estimate a run's information plane on its checkpoints under each setting.
@@ -278,16 +277,12 @@ def evaluate_run(run, settings: Sequence[Setting] | None = None, *, steps: Seque
 
 
 # ----------------------------------------------------------------------------- a whole sweep
-def _large_n_steps(steps: Sequence[int], k: int) -> list[int]:
+def spread_steps(steps: Sequence[int], k: int) -> list[int]:
     """``k`` of a run's checkpoint iterations, evenly spread over the list (first and last kept)."""
     steps = sorted(steps)
     if len(steps) <= k:
         return steps
     return sorted({steps[int(round(i))] for i in np.linspace(0, len(steps) - 1, k)})
-
-
-def _settings_key(settings: Sequence[Setting]) -> list[list]:
-    return [list(dataclasses.astuple(s)) for s in settings]
 
 
 def load_tables(dataset: str, root=None) -> tuple[pd.DataFrame, ...] | None:
@@ -304,12 +299,12 @@ def load_tables(dataset: str, root=None) -> tuple[pd.DataFrame, ...] | None:
     return tuple(pd.read_csv(base / f"{dataset}{suffix}") for suffix in TABLE_SUFFIXES)
 
 
-def _kept_record(tables: tuple[pd.DataFrame, ...], run_dir, name: str, seed: int,
-                 wanted: Sequence[Setting]) -> dict | None:
+def _kept_tables(tables: tuple[pd.DataFrame, ...], run_dir, name: str, seed: int,
+                 wanted: Sequence[Setting]) -> tuple[pd.DataFrame, ...] | None:
     """The rows of run ``name``, seed ``seed`` in earlier written ``tables``, cut to the settings
-    ``wanted``, as a task record, or None when they lack a wanted setting or do not belong to the
-    run in ``run_dir``: at the paper's setting and the last checkpoint, its first layer's I(X;T)
-    must equal the value recorded online (``metrics.npz``); the first layer, because it is
+    ``wanted``, as a task's four tables, or None when they lack a wanted setting or do not belong
+    to the run in ``run_dir``: at the paper's setting and the last checkpoint, its first layer's
+    I(X;T) must equal the value recorded online (``metrics.npz``); the first layer, because it is
     deterministic in every model (the VAE's decoder layers see a sampled z). Lets a grid keep runs
     whose checkpoints are not on this machine (checkpoints are not committed)."""
     from ipbook.nets.runs import load_run
@@ -338,82 +333,59 @@ def _kept_record(tables: tuple[pd.DataFrame, ...], run_dir, name: str, seed: int
     if last_step not in m["step"] or set(paper.index) != set(run.layers) or not np.isclose(
             paper.i_xt.loc[run.layers[0]], m["i_xt"][list(m["step"]).index(last_step)][0], atol=1e-5):
         return None
-    return {"settings": _settings_key(wanted), "seconds": float("nan"),
-            "tables": (rows, inputs, mine(tables[2]), mine(tables[3]))}
+    return rows, inputs, mine(tables[2]), mine(tables[3])
 
 
-def _evaluate_task(run_dir: str, part: str, name: str, settings: list[Setting],
-                   large_n: int | None, large_n_steps: int) -> tuple[str, float]:
-    """One task: evaluate one run and seed, write its tables to ``part`` (atomically)."""
-    import pickle
-    import time
-    from pathlib import Path
-
-    from ipbook.store import atomic_write
+def _checkpoint_tables(run_dir: str, name: str, settings: list[Setting], large_n: int | None,
+                       large_n_steps: int) -> tuple[pd.DataFrame, ...]:
+    """One task of :func:`evaluate_sweep`: the tables of :func:`evaluate_checkpoints` for one run
+    and seed; settings with N above the paper's on ``large_n_steps`` checkpoints, and only when the
+    run's seed is ``large_n`` (or ``large_n`` is None)."""
     from ipbook.nets.runs import load_run
 
-    torch.set_num_threads(1)
-    t0 = time.perf_counter()
     run = load_run(run_dir)
     seed = int(run.info["config"]["seed"])
     big = [s for s in settings if s.n > PAPER.n]
     if large_n is not None and seed != large_n:
         settings = [s for s in settings if s.n <= PAPER.n]
-    steps_for = {s.probe_set: _large_n_steps(run.checkpoint_steps, large_n_steps) for s in big}
-    tables = evaluate_run(run, settings, name=name, steps_for=steps_for)
-    seconds = time.perf_counter() - t0
-    record = {"settings": _settings_key(settings), "tables": tables, "seconds": seconds}
-    atomic_write(Path(part), lambda f: pickle.dump(record, f))
-    return part, seconds
+    steps_for = {s.probe_set: spread_steps(run.checkpoint_steps, large_n_steps) for s in big}
+    return evaluate_checkpoints(run, settings, name=name, steps_for=steps_for)
 
 
 def _plan(dataset: str, runs_dir, out_dir, names: Sequence[str], seeds: Sequence[int],
           settings: list[Setting], large_n_seed: int | None, large_n_steps: int, keep_earlier: bool):
-    """What :func:`evaluate_sweep` does with each run and seed: ``(tasks, reused, kept, missing)``.
+    """What :func:`evaluate_sweep` does with each run and seed: ``(tasks, kept, missing)``.
 
-    A run with checkpoints is a task, unless its part file in ``OUT/.parts/`` holds the same grid
-    (reused: ``{key: part path}``). A run without checkpoints keeps its rows from the tables in OUT
-    (:func:`_kept_record`; ``{key: record}``) or is missing (a list of keys ``run/seed-S``).
+    A run with checkpoints is a task (``{key: args of _checkpoint_tables}``). A run without keeps
+    its rows from the tables in OUT (:func:`_kept_tables`; ``{key: tables}``) or is missing (a list
+    of keys ``run/seed-S``).
     """
-    import pickle
     from pathlib import Path
 
     from ipbook.nets.config import CHECKPOINT_FILE
 
-    parts = Path(out_dir) / ".parts" / dataset   # made by evaluate_sweep only when there are tasks
-    tasks, reused, kept, missing, earlier = {}, {}, {}, [], None
+    tasks, kept, missing, earlier = {}, {}, [], None
     for seed in seeds:
         for name in names:
             key, run_dir = f"{name}/seed-{seed}", Path(runs_dir) / name / f"seed-{seed}"
-            part = parts / f"{name}-seed-{seed}.pkl"
+            if (run_dir / CHECKPOINT_FILE).is_file():
+                tasks[key] = (str(run_dir), name, settings, large_n_seed, large_n_steps)
+                continue
+            if keep_earlier and earlier is None:
+                earlier = load_tables(dataset, out_dir) or ()
             wanted = [s for s in settings if large_n_seed is None or seed == large_n_seed or s.n <= PAPER.n]
-            if not (run_dir / CHECKPOINT_FILE).is_file():
-                if keep_earlier and earlier is None:
-                    earlier = load_tables(dataset, out_dir) or ()
-                record = _kept_record(earlier, run_dir, name, seed, wanted) if earlier else None
-                if record is None:
-                    missing.append(key)
-                else:
-                    kept[key] = record
-            elif part.is_file() and pickle.loads(part.read_bytes())["settings"] == _settings_key(wanted):
-                reused[key] = str(part)
+            tables = _kept_tables(earlier, run_dir, name, seed, wanted) if earlier else None
+            if tables is None:
+                missing.append(key)
             else:
-                tasks[key] = (str(run_dir), str(part), name, settings, large_n_seed, large_n_steps)
-    return tasks, reused, kept, missing
+                kept[key] = tables
+    return tasks, kept, missing
 
 
-def _write_tables(records: dict, out_dir, dataset: str) -> list[pd.DataFrame]:
-    """Concatenate the records' four tables and write each atomically to ``OUT/<dataset><suffix>``."""
-    from pathlib import Path
-
-    from ipbook.store import atomic_write
-
-    tables = [pd.concat([r["tables"][i] for r in records.values()], ignore_index=True) for i in range(4)]
+def _combine_tables(records: dict) -> list[pd.DataFrame]:
+    """The four tables of :data:`TABLE_SUFFIXES` from the tasks' ``records`` (S(X) once per setting)."""
+    tables = [pd.concat([r[i] for r in records.values()], ignore_index=True) for i in range(4)]
     tables[1] = tables[1].drop_duplicates(subset=INPUT_COLUMNS[:-1]).sort_values(INPUT_COLUMNS[:-1])
-    for table, suffix in zip(tables, TABLE_SUFFIXES):
-        compression = "gzip" if suffix.endswith(".gz") else None
-        atomic_write(Path(out_dir) / f"{dataset}{suffix}", lambda f, t=table, c=compression: t.to_csv(
-            f, index=False, float_format="%.6g", compression={"method": c, "mtime": 0} if c else None))
     return tables
 
 
@@ -426,15 +398,16 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
 
     The runs are read from ``ROOT/<profile>/<dataset>/<run>/seed-S/`` (default root:
     :func:`ipbook.experiments.profiles.sweep_root`) and the tables written to OUT (default:
-    :func:`ipbook.experiments.profiles.sensitivity_dir`). Each (run, seed) is one Dask task
-    (:func:`ipbook.experiments.sweep.run_tasks`) whose tables are kept in ``OUT/.parts/<dataset>/`` and reused when the grid is the same, so an interrupted evaluation
-    resumes. Settings with N above the paper's 100 are evaluated for one seed only, on
-    ``large_n_steps`` checkpoints: ``large_n_seed``, by default (``"first"``) the seed with the most
-    runs that have checkpoints (the smallest of ties); None: every seed. Writes, atomically, ``OUT/<dataset>.csv.gz``
+    :func:`ipbook.experiments.profiles.sensitivity_dir`) by the grid runner
+    (:func:`ipbook.experiments.grid.run_grid`): each (run, seed) is one Dask task, kept as a part
+    until the tables are written, so that an interrupted evaluation resumes. Settings with N above
+    the paper's 100 are evaluated for one seed only, on ``large_n_steps`` checkpoints:
+    ``large_n_seed``, by default (``"first"``) the seed with the most runs that have checkpoints
+    (the smallest of ties); None: every seed. Writes, atomically, ``OUT/<dataset>.csv.gz``
     (:data:`ROW_COLUMNS`), ``OUT/<dataset>-input-entropy.csv`` (:data:`INPUT_COLUMNS`),
     ``OUT/<dataset>-geometry.csv.gz`` (:data:`GEOMETRY_COLUMNS`), ``OUT/<dataset>-rescaling.csv``
-    (:data:`RESCALING_COLUMNS`) and ``OUT/<dataset>.json`` (the
-    grid, versions, commit, seconds per task, and the runs left out for want of checkpoints).
+    (:data:`RESCALING_COLUMNS`) and ``OUT/<dataset>.json`` (the grid, seeds, versions, commit,
+    seconds per task, and the runs left out for want of checkpoints).
 
     A run without checkpoints on this machine keeps its rows from the tables already in OUT
     (``keep_earlier``, listed as ``kept_from_earlier_tables``) when they cover the settings it needs
@@ -444,63 +417,48 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
 
     Before any work, OUT must be writable, and the new tables must hold every run, seed and
     setting of the tables already in OUT; otherwise ValueError names what would be lost and the
-    command that recreates the checkpoints, unless ``force``. When every run keeps its rows and
-    nothing is evaluated, nothing is written (``written`` False in the result). A failed call
-    leaves no new folders behind.
+    command that recreates the checkpoints, unless ``force``. When no run has checkpoints here,
+    nothing is written unless ``force`` (``written`` False in the result; FileNotFoundError when no
+    run keeps rows either). A failed task raises :class:`ipbook.experiments.grid.GridFailed` after the others
+    finish, and nothing is written. A failed call leaves no new folders behind.
 
     Returns the ``.json`` record as a dict (with ``written``).
     """
-    import json
-    import pickle
     from pathlib import Path
 
+    from ipbook.experiments.grid import run_grid
     from ipbook.experiments.profiles import load_profile, run_configs, sensitivity_dir, sweep_root
-    from ipbook.experiments.sweep import run_tasks
     from ipbook.nets.config import CHECKPOINT_FILE
-    from ipbook.store import atomic_write, git_commit, versions
 
     settings = list(settings) if settings is not None else paper_grid()
     spec = load_profile(profile)
     seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
     names = list(runs) if runs is not None else list(run_configs(profile, dataset))
     base = Path(root) if root is not None else sweep_root(profile)
-    out_dir = check_writable(out if out is not None else sensitivity_dir(profile), "output folder")
+    out_dir = Path(out if out is not None else sensitivity_dir(profile))
     if not (base / profile / dataset).is_dir():
         raise ValueError(f"no sweep of profile {profile!r} on {dataset} under {base} (no folder "
                          f"{base / profile / dataset}); give the sweep's --root")
     if large_n_seed == "first":
         large_n_seed = _first_large_n_seed(base / profile / dataset, out_dir, dataset, names, seeds)
-    tasks, reused, kept, missing = _plan(dataset, base / profile / dataset, out_dir, names, seeds, settings,
-                                         large_n_seed, large_n_steps, keep_earlier)
-    _refuse_smaller_tables(out_dir, dataset, profile, {**tasks, **reused, **kept}, missing, settings,
-                           large_n_seed, force)
-    if not tasks and not reused and kept and not force:   # the tables would only be rewritten as they are
-        return {"dataset": dataset, "profile": profile, "evaluated": [], "kept_from_earlier_tables": sorted(kept),
-                "missing_checkpoints": [], "failed": {}, "task_seconds": {}, "written": False,
-                "rows": sum(len(r["tables"][0]) for r in kept.values())}
-    with removed_on_failure(out_dir):
-        if tasks:
-            (out_dir / ".parts" / dataset).mkdir(parents=True, exist_ok=True)
-        results = run_tasks(_evaluate_task, tasks, workers=workers, scheduler=scheduler, progress=progress,
-                            desc="sensitivity") if tasks else {}
-    failed = {k: f"{type(v).__name__}: {v}".splitlines()[0] for k, v in results.items() if isinstance(v, Exception)}
-    done = {**reused, **{k: v[0] for k, v in results.items() if not isinstance(v, Exception)}}
-    records = dict(sorted({**kept, **{k: pickle.loads(Path(p).read_bytes()) for k, p in done.items()}}.items()))
-    if not records:
+    tasks, kept, missing = _plan(dataset, base / profile / dataset, out_dir, names, seeds, settings,
+                                 large_n_seed, large_n_steps, keep_earlier)
+    info = {"dataset": dataset, "profile": profile, "seeds": seeds,
+            "settings": [dataclasses.asdict(s) for s in settings], "large_n_seed": large_n_seed,
+            "large_n_steps": large_n_steps, "evaluated": sorted({*tasks, *kept}),
+            "kept_from_earlier_tables": sorted(kept), "missing_checkpoints": missing}
+    written = run_grid(_checkpoint_tables, tasks, out=out_dir, tables=[f"{dataset}{s}" for s in TABLE_SUFFIXES],
+                       combine=_combine_tables, info=info, kept=kept, force=force,
+                       guards=[] if force else _guards(out_dir, dataset, profile, {*tasks, *kept}, missing, settings),
+                       workers=workers, scheduler=scheduler, progress=progress, desc="sensitivity")
+    if written is None and not kept:
         raise FileNotFoundError(f"no run of {profile}/{dataset} under {base} has checkpoints "
                                 f"({CHECKPOINT_FILE}); python -m ipbook sweep --profile {profile} --dataset "
                                 f"{dataset} --recreate-checkpoints makes them")
-    if failed and not force:   # a failed task must not shrink the table either
-        _refuse_smaller_tables(out_dir, dataset, profile, records, sorted(failed), settings, large_n_seed, force)
-    tables = _write_tables(records, out_dir, dataset)
-    info = {"dataset": dataset, "profile": profile, "settings": [dataclasses.asdict(s) for s in settings],
-            "large_n_seed": large_n_seed, "large_n_steps": large_n_steps,
-            "evaluated": sorted(records), "kept_from_earlier_tables": sorted(kept),
-            "missing_checkpoints": missing, "failed": failed,
-            "task_seconds": {k: round(r["seconds"], 1) for k, r in records.items() if k not in kept},
-            "rows": len(tables[0]), "versions": versions(), "git": git_commit()}
-    atomic_write(out_dir / f"{dataset}.json", lambda f: f.write(json.dumps(info, indent=2).encode()))
-    return {**info, "written": True}
+    if written is None:   # every run keeps its rows: the tables would only be rewritten as they are
+        return {**info, "task_seconds": {}, "written": False,
+                "rows": sum(len(t[0]) for t in kept.values())}
+    return {**written[0], "written": True}
 
 
 def _first_large_n_seed(runs_dir, out_dir, dataset: str, names: Sequence[str], seeds: Sequence[int]) -> int | None:
@@ -521,16 +479,19 @@ def _first_large_n_seed(runs_dir, out_dir, dataset: str, names: Sequence[str], s
     return min((s for s in count if count[s]), key=lambda s: (-count[s], s), default=None)
 
 
-def _refuse_smaller_tables(out_dir, dataset: str, profile: str, planned: dict, missing: Sequence[str],
-                           settings: Sequence[Setting], large_n_seed: int | None, force: bool) -> None:
-    """Before any work: refuse to replace ``OUT/<dataset>.csv.gz`` with a table that lacks a run,
-    seed or setting it holds (:func:`ipbook.store.refuse_smaller_table`). ``planned``: the
-    ``run/seed-S`` keys the new table will hold."""
+def _guards(out_dir, dataset: str, profile: str, planned: set, missing: Sequence[str],
+            settings: Sequence[Setting]) -> list:
+    """The never-shrink rules of ``OUT/<dataset>.csv.gz`` (:class:`ipbook.experiments.grid.Guard`):
+    the new table may not lack a run and seed (``planned``: the ``run/seed-S`` keys it will hold)
+    nor a setting of the table there; the remedy names the command that recreates the checkpoints
+    of the ``missing`` runs."""
     from pathlib import Path
 
+    from ipbook.experiments.grid import Guard
+
     path = Path(out_dir) / f"{dataset}.csv.gz"
-    if force or not path.is_file():
-        return
+    if not path.is_file():
+        return []
     have = pd.read_csv(path, usecols=["run", "seed", "rule", "gamma", "alpha", "n", "probe", "draw"]).drop_duplicates()
     keys = {f"{r}/seed-{s}" for r, s in zip(have.run, have.seed)}
     lost = keys - set(planned)
@@ -542,12 +503,11 @@ def _refuse_smaller_tables(out_dir, dataset: str, profile: str, planned: dict, m
     if lost - set(missing):
         remedy = "; ".join(filter(None, [remedy, f"{len(lost - set(missing))} are not among the runs and "
                                                    f"seeds asked for (--runs, --seeds)"]))
-    refuse_smaller_table(path, keys, set(planned), what="run(s)", remedy=remedy)
-    wanted = {f"({s.label()})" for s in settings}
     have_settings = {f"({Setting(rule=r.rule, gamma=float(r.gamma), alpha=float(r.alpha), n=int(r.n), probe=r.probe, draw=int(r.draw)).label()})"
                      for r in have.drop(columns=["run", "seed"]).drop_duplicates().itertuples()}
-    refuse_smaller_table(path, have_settings, wanted, what="setting(s)",
-                         remedy="evaluate the grid the table was made with (--grid paper for results/sensitivity/)")
+    return [Guard(keys, set(planned), "run(s)", remedy),
+            Guard(have_settings, {f"({s.label()})" for s in settings}, "setting(s)",
+                  "evaluate the grid the table was made with (--grid paper for results/sensitivity/)")]
 
 
 def collapse_deviation(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataFrame:

@@ -6,24 +6,21 @@ reused, so an interrupted sweep resumes where it stopped. A run that fails (a di
 missing data) is reported by name with its error while the others finish. Results do not depend
 on the worker that computed them: every run sets its own seeds and uses one intra-op thread.
 
-The cluster is an embedded :class:`distributed.LocalCluster` of process workers with one thread
-each (default: one worker per core), or an existing cluster given by its scheduler address
-(``dask scheduler`` plus ``dask worker`` on other machines, or dask-jobqueue's ``SLURMCluster``).
+The tasks run on :func:`ipbook.experiments.dask_engine.run_tasks`: a local cluster of process
+workers with one thread each, or an existing cluster given by its scheduler address.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
+from ipbook.experiments.dask_engine import run_tasks
 from ipbook.experiments.profiles import load_profile, run_configs, sweep_root
 from ipbook.nets.config import TrainConfig
 from ipbook.nets.runs import check_output_dir, refuse_replacing_committed
 from ipbook.nets.training import train
 
-__all__ = ["SweepReport", "sweep_tasks", "run_tasks", "run_sweep", "sweep"]
+__all__ = ["SweepReport", "sweep_tasks", "run_sweep", "sweep"]
 
 
 @dataclass
@@ -67,63 +64,11 @@ def sweep_tasks(profile: str, dataset: str, seeds: list[int], *, runs: list[str]
     return tasks
 
 
-def run_tasks(fn, tasks: dict[str, tuple], *, workers: int | None = None, scheduler: str | None = None,
-              progress: bool = True, desc: str = "tasks") -> dict[str, object]:
-    """Call ``fn(*args)`` for every ``name: args`` of ``tasks`` on a Dask cluster; returns ``{name:
-    result}``, with the exception as the result of a task that raised (the others go on).
-
-    ``scheduler``: the address of an existing cluster (``tcp://host:8786``); otherwise an embedded
-    LocalCluster with ``workers`` process workers (default: the number of cores), one thread each.
-    Tasks go out in their order, no more at a time than the cluster has threads, so that a sweep
-    stopped early leaves its first tasks complete (Dask's own priorities do not hold across
-    separate submits).
-    """
-    from distributed import Client, LocalCluster, as_completed
-
-    if scheduler is not None and workers is not None:
-        raise ValueError("give either workers (a local cluster) or scheduler (an existing one), not both")
-    cluster = None
-    if scheduler is None:
-        n = workers if workers is not None else (os.cpu_count() or 1)
-        if not (isinstance(n, int) and n >= 1):
-            raise ValueError(f"workers must be >= 1; got {n}")
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=":0")  # any free port: two sweeps never collide
-    results = {}
-    try:
-        with Client(cluster if cluster is not None else scheduler) as client:
-            waiting = list(tasks.items())[::-1]
-            names, running = {}, as_completed()
-
-            def fill() -> None:
-                while waiting and running.count() < max(1, sum(client.nthreads().values())):
-                    name, args = waiting.pop()
-                    future = client.submit(fn, *args, key=f"ipbook-{desc}-{name}-{os.getpid()}", pure=False)
-                    names[future] = name
-                    running.add(future)
-
-            bar = tqdm(total=len(tasks), disable=not progress, desc=desc, ascii=True, ncols=80)
-            fill()
-            for future in running:
-                name = names.pop(future)
-                try:
-                    results[name] = future.result()
-                except Exception as err:  # reported by name; the other tasks go on
-                    results[name] = err
-                bar.update(1)
-                fill()
-            bar.close()
-    finally:
-        if cluster is not None:
-            cluster.close()
-    return results
-
-
 def run_sweep(tasks: dict[str, tuple[TrainConfig, Path]], *, workers: int | None = None,
               scheduler: str | None = None, progress: bool = True,
               require_checkpoints: bool = False, force: bool = False) -> SweepReport:
     """Train ``tasks`` (from :func:`sweep_tasks`) on a Dask cluster, one task per run (see
-    :func:`run_tasks` for ``workers`` and ``scheduler``).
+    :func:`ipbook.experiments.dask_engine.run_tasks` for ``workers`` and ``scheduler``).
 
     Before any work: the output folders must be writable, and no committed run may be trained
     over with another config (:func:`ipbook.nets.runs.refuse_replacing_committed`) unless

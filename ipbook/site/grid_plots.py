@@ -49,7 +49,7 @@ def plot_collapse(rows, ax=None, *, max_points: int = 20000):
 
 
 def plot_rescaling(table, ax=None):
-    """I(X; c·T) against the factor c (``rescaling`` table of :func:`ipbook.experiments.sensitivity.evaluate_run`),
+    """I(X; c·T) against the factor c (``rescaling`` table of :func:`ipbook.experiments.sensitivity.evaluate_checkpoints`),
     one line per run and layer (median over seeds). The true mutual information is flat in c."""
     from matplotlib.lines import Line2D
 

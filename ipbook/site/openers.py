@@ -86,7 +86,7 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
 
     from ipbook.claims import paper as findings
     from ipbook.site import plotting
-    from ipbook.experiments.sensitivity import evaluate_run, load_tables
+    from ipbook.experiments.sensitivity import evaluate_checkpoints, load_tables
 
     plotting.book_style()
     tables = load_tables(dataset, sensitivity_root) if profile == "paper" else None
@@ -102,7 +102,7 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
                      f"{len(info['missing_checkpoints'])} runs and seeds.")
     else:
         runs = run_profile("quick", dataset, runs=run_names, root=results, progress=False)
-        parts = [evaluate_run(run, quick_sensitivity_grid(), name=name) for name, run in runs.items()]
+        parts = [evaluate_checkpoints(run, quick_sensitivity_grid(), name=name) for name, run in runs.items()]
         tables = tuple(pd.concat([p[i] for p in parts], ignore_index=True) for i in range(4))
         tables = (tables[0], tables[1].drop_duplicates(), tables[2], tables[3])
         steps = max(int(r.info["config"].get("steps") or 0) for r in runs.values())
@@ -128,12 +128,13 @@ def open_calibration(profile: str, *, root=None):
     from ipbook.claims import paper as findings
     from ipbook.site import plotting
     from ipbook.experiments.calibration import quick_tasks
-    from ipbook.experiments.calibration_grid import default_dir, estimate_table, load_estimates
+    from ipbook.experiments.calibration_grid import estimate_table, load_estimates
+    from ipbook.experiments.profiles import calibration_dir
 
     plotting.book_style()
     rows = load_estimates(root) if profile == "paper" else None
     if rows is not None:
-        info = json.loads((Path(root or default_dir()) / "estimates.json").read_text())
+        info = json.loads((Path(root or calibration_dir()) / "estimates.json").read_text())
         note = (f"The grid of python -m ipbook calibrate: {info['tasks']} distributions, N = "
                 f"{', '.join(map(str, info['ns']))}, {len(info['seeds'])} sample seeds each "
                 f"({len(rows):,} estimates).")
@@ -158,12 +159,13 @@ def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
 
     from ipbook.claims import paper as findings
     from ipbook.site import plotting
-    from ipbook.experiments.second_opinion import default_dir, load_table
+    from ipbook.experiments.profiles import second_opinion_dir
+    from ipbook.experiments.second_opinion import load_table
 
     plotting.book_style()
     rows = load_table(dataset, root) if profile == "paper" else None
     if rows is not None:
-        info = json.loads((Path(root or default_dir()) / f"{dataset}.json").read_text())
+        info = json.loads((Path(root or second_opinion_dir()) / f"{dataset}.json").read_text())
         seeds = sorted(set(rows.seed))
         note = (f"The estimators of python -m ipbook second-opinion on the checkpoints of the seeds profile "
                 f"(30,000 iterations), N = {info['grid']['n']} probe images: {rows.groupby(['run', 'seed']).ngroups} "
@@ -188,10 +190,10 @@ def _small_grid_rows(runs: dict, dataset: str):
     import pandas as pd
 
     from ipbook.nets.data import load_dataset
-    from ipbook.experiments.second_opinion import Grid, evaluate_run
+    from ipbook.experiments.second_opinion import Grid, run_estimates
 
     grid, data = Grid(n=100, draws=3, draw_steps=4, train_probe=False), {"test": load_dataset(dataset, "test")}
-    return pd.concat([evaluate_run(run, grid, name=name, data=data) for name, run in runs.items()],
+    return pd.concat([run_estimates(run, grid, name=name, data=data) for name, run in runs.items()],
                      ignore_index=True)
 
 
@@ -207,10 +209,10 @@ def open_activation_control(profile: str, dataset: str, seeds_rows, *, results=N
 
     from ipbook.claims import paper as findings
     from ipbook.experiments.controls import QUICK_OVERRIDES
-    from ipbook.experiments.profiles import RESULTS_DIR
-    from ipbook.experiments.second_opinion import activation_rows, default_dir, load_table
+    from ipbook.experiments.profiles import RESULTS_DIR, second_opinion_dir
+    from ipbook.experiments.second_opinion import activation_rows, load_table
 
-    table = load_table(dataset, Path(root or default_dir()) / "controls-activation") if profile == "paper" else None
+    table = load_table(dataset, Path(root or second_opinion_dir()) / "controls-activation") if profile == "paper" else None
     if table is not None:
         seeds = sorted(set(table.seed))
         base = sorted(set(seeds_rows[seeds_rows.run.isin(["shallow", "deep"])].seed))
