@@ -54,7 +54,7 @@ from ipbook.estimators.spec import parse_spec
 
 __all__ = ["SECOND_OPINION_COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "run_estimates", "evaluate_sweep",
            "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "verdict_matrix",
-           "drop_table", "drop_matrix", "saturation_table", "column_name", "split_verdict_matrix",
+           "drop_table", "drop_matrix", "saturation_table", "column_name", "column_order", "split_verdict_matrix",
            "activation_rows", "activation_drops", "saxe_verdicts", "activation_grid"]
 
 #: Columns of the rows of :func:`run_estimates` and of the table of :func:`evaluate_sweep`.
@@ -299,10 +299,10 @@ def verdict_matrix(verdicts: pd.DataFrame) -> pd.DataFrame:
     from ipbook.claims.robustness import ROBUSTNESS_CLAIMS
 
     claims = [text for _, text in ROBUSTNESS_CLAIMS if text in set(verdicts.claim)]
-    return table.reindex(index=claims, columns=sorted(set(verdicts.column), key=_column_order)).fillna("–")
+    return table.reindex(index=claims, columns=sorted(set(verdicts.column), key=column_order)).fillna("–")
 
 
-def _column_order(column: str) -> tuple:
+def column_order(column: str) -> tuple:
     """Noisy-layer upper bounds, then lower bounds (each by σ²), binning by bins, the VAE's bounds."""
     est, _, rest = column.partition(" ")
     number = float(rest.split("=")[-1].split()[0]) if any(ch.isdigit() for ch in rest) else 0.0
@@ -334,7 +334,7 @@ def drop_matrix(drops: pd.DataFrame) -> pd.DataFrame:
     table = d.pivot(index="column", columns="run", values="cell")
     runs = [r for r in ("shallow", "sparse", "deep") if r in table.columns] + [r for r in table.columns
                                                                               if r not in ("shallow", "sparse", "deep")]
-    return table.reindex(index=sorted(table.index, key=_column_order), columns=runs).rename_axis(index="estimator", columns=None)
+    return table.reindex(index=sorted(table.index, key=column_order), columns=runs).rename_axis(index="estimator", columns=None)
 
 
 def saturation_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -421,7 +421,7 @@ def activation_grid(drops: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.Dat
     out = {}
     for model in [m for m in ("shallow", "deep") if m in set(drops.model)]:
         d = drops[drops.model == model]
-        rows = sorted(set(d.column), key=_column_order)
+        rows = sorted(set(d.column), key=column_order)
         cols = [a for a in ACTIVATION_NAMES if a in set(d.activation)]
         piv = lambda v: d.pivot(index="column", columns="activation", values=v).reindex(index=rows, columns=cols)  # noqa: E731
         judged = piv("judged")

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ipbook.experiments.profiles import RESULTS_DIR, run_configs
-from ipbook.experiments.second_opinion import _column_order, column_name
+from ipbook.experiments.second_opinion import column_order, column_name
 from ipbook.measures import moving_average, simplifying_phase
 from ipbook.nets.runs import load_run, Run
 from ipbook.text import plus_minus
@@ -145,13 +145,13 @@ def claim_verdict(summary: pd.DataFrame, run: str = "classifier", estimator: str
 
 
 def _column(estimator: str, setting: str) -> str:
-
+    """A page's name for an estimator at a setting, the paper's matrix estimator named as such."""
     return "matrix (paper)" if estimator == "matrix" else column_name(estimator, setting)
 
 
 def _order(column: str) -> tuple:
-
-    return (-1, 0.0) if column.startswith("matrix") else _column_order(column)
+    """The paper's matrix estimator first, then :func:`ipbook.experiments.second_opinion.column_order`."""
+    return (-1, 0.0) if column.startswith("matrix") else column_order(column)
 
 
 def contrast_table(summary: pd.DataFrame, run: str = "classifier", estimator: str = "matrix",

@@ -256,7 +256,7 @@ def answer_facts(loaded_by_title: Mapping[str, Mapping]) -> dict:
 
 
 def _nums(values, fmt="{:g}") -> str:
-
+    """``values`` formatted with ``fmt`` as a spoken list: "1, 2 and 8"."""
     return str(spoken_list([fmt.format(v) for v in values]))
 
 
