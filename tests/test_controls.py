@@ -90,7 +90,7 @@ def test_dose_response_averages_over_seeds_per_lambda():
 
 
 def test_control_runs_join_the_control_profile_with_the_paper_runs(monkeypatch, tmp_path):
-    import ipbook.experiments.profiles as E
+    import ipbook.experiments.controls as E   # where control_runs looks load_seeds up
 
     def fake_load_seeds(dataset, profile, *, runs=None, root=None):
         if profile == "controls-sparsity":

@@ -32,10 +32,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ipbook.experiments.calibration import Task, paper_tasks, sample, sample_channel_output, true_mi, zscore
 from ipbook.estimators.ksg import KSG_MAX_DIM
-from ipbook.estimators.matrix import VariableSample, planes_under
+from ipbook.estimators.matrix import planes_under, VariableSample
 from ipbook.estimators.spec import Binning, NoisyBound, parse_spec
+from ipbook.experiments.calibration import paper_tasks, sample, sample_channel_output, Task, true_mi, zscore
+from ipbook.experiments.grid import Guard, run_grid
+from ipbook.experiments.profiles import calibration_dir
 
 __all__ = ["CALIBRATION_COLUMNS", "MATRIX_SPECS", "TABLE_LABELS", "table_spec", "ESTIMATOR_ORDER", "evaluate_task",
            "estimate_table", "evaluate_grid", "load_estimates", "summary_table", "invariance_table", "seed_means",
@@ -125,9 +127,6 @@ def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (1
     be writable and the new table may not lack a family, d, N, seed or estimator of the table it
     replaces (unless ``force``). A failed task raises :class:`ipbook.experiments.grid.GridFailed`
     after the others finish; nothing is written. Returns the table."""
-    from ipbook.experiments.grid import Guard, run_grid
-    from ipbook.experiments.profiles import calibration_dir
-
     tasks = list(tasks) if tasks is not None else paper_tasks()
     ns, seeds = [int(n) for n in ns], [int(s) for s in seeds]
     if not tasks or not ns or not seeds or min(ns) < 2 or min(seeds) < 0:
@@ -149,8 +148,6 @@ def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (1
 def load_estimates(root=None) -> pd.DataFrame | None:
     """The committed calibration table, or None where it does not exist (default root:
     :func:`ipbook.experiments.profiles.calibration_dir`)."""
-    from ipbook.experiments.profiles import calibration_dir
-
     path = Path(root if root is not None else calibration_dir()) / "estimates.csv"
     return pd.read_csv(path, keep_default_na=False) if path.is_file() else None
 

@@ -25,6 +25,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ipbook.claims.robustness import at_setting, simplifying_over_checkpoints
+from ipbook.estimators.spec import PAPER, Setting
+from ipbook.experiments.profiles import load_seeds, RESULTS_DIR, run_profile, sensitivity_dir
+from ipbook.experiments.sensitivity import controls_grid, evaluate_checkpoints, load_tables
+from ipbook.measures import LONG_RUN_STEPS
+from ipbook.verdicts import DOES_NOT, SIMPLIFIES
+
 __all__ = ["Control", "CONTROLS", "setting_of", "control_runs", "delta_i", "runs_by_setting", "saxe_verdict",
            "width_verdicts", "dose_response", "collapsed_runs", "QUICK_OVERRIDES", "control_tables", "rules", "Judged",
            "judge_control", "delta_grid", "activation_numbers", "width_numbers", "sparsity_numbers"]
@@ -34,7 +41,6 @@ __all__ = ["Control", "CONTROLS", "setting_of", "control_runs", "delta_i", "runs
 class Control:
     """One control: its profile, the setting it varies (a :class:`~ipbook.nets.config.TrainConfig`
     field), and its paper-setting runs, taken from the seeds profile (label: seeds-profile run)."""
-
     name: str
     profile: str
     axis: str
@@ -75,8 +81,6 @@ def control_runs(control: Control | str, dataset: str, *, root=None) -> dict[str
     """``{run label: {seed: Run}}`` for a control: the finished runs of its profile under
     ``ROOT/controls/`` and its paper-setting runs from ``ROOT/seeds/``, the seeds that both have
     (default root: the repository's ``results/``). Nothing is trained; an empty dict means none."""
-    from ipbook.experiments.profiles import RESULTS_DIR, load_seeds
-
     c = CONTROLS[control] if isinstance(control, str) else control
     base = Path(root) if root is not None else RESULTS_DIR
     varied = load_seeds(dataset, c.profile, root=base / "controls")
@@ -97,8 +101,6 @@ def delta_i(phases: pd.DataFrame, runs: dict[str, dict[int, object]], control: C
     ``phases``: :func:`ipbook.claims.robustness.simplifying_over_checkpoints` at one setting (judged by
     :func:`ipbook.verdicts.judge`), with run labels in ``run``.
     """
-    from ipbook.verdicts import DOES_NOT, SIMPLIFIES
-
     c = CONTROLS[control] if isinstance(control, str) else control
     rows = []
     for p in phases.itertuples():
@@ -210,9 +212,6 @@ def control_tables(control: Control | str, profile: str, dataset: str, *, result
     ``results/quick/``) evaluated on :func:`ipbook.experiments.sensitivity.controls_grid` as the page runs.
     ``note`` says which.
     """
-    from ipbook.experiments.profiles import RESULTS_DIR, run_profile, sensitivity_dir
-    from ipbook.experiments.sensitivity import controls_grid, evaluate_checkpoints, load_tables
-
     c = CONTROLS[control] if isinstance(control, str) else control
     base = Path(results) if results is not None else RESULTS_DIR
     if profile == "paper":
@@ -246,8 +245,6 @@ def control_tables(control: Control | str, profile: str, dataset: str, *, result
 def rules() -> dict:
     """The three bandwidth rules every control is judged at: the paper's (Scott, γ = 2), the
     median heuristic and Tapia & Estévez's rule, by the chapter's names."""
-    from ipbook.estimators.spec import PAPER, Setting
-
     return {"Scott γ = 2 (paper)": PAPER, "median heuristic": Setting(rule="median", gamma=1.0),
             "Tapia & Estévez": Setting(rule="tapia", gamma=1.0)}
 
@@ -257,7 +254,6 @@ class Judged:
     """One control as the chapter shows it: its runs, sensitivity ``rows`` and ``geometry``, the
     ``note`` on where they come from, ``tables`` ({rule: :func:`delta_i` table}) and ``long``
     (whether every run is long enough to judge a simplifying phase)."""
-
     runs: dict
     rows: pd.DataFrame
     geometry: pd.DataFrame
@@ -269,9 +265,6 @@ class Judged:
 def judge_control(control: Control | str, profile: str, dataset: str, *, results=None) -> Judged:
     """:func:`control_tables` of one control, with ΔI of every run, seed and layer judged at each of
     :func:`rules` by the book's judge (:func:`ipbook.verdicts.judge`)."""
-    from ipbook.measures import LONG_RUN_STEPS
-    from ipbook.claims.robustness import simplifying_over_checkpoints
-
     name = control if isinstance(control, str) else control.name
     runs, rows, geometry, note = control_tables(control, profile, dataset, results=results)
     tables = {rule: delta_i(simplifying_over_checkpoints(rows, s), runs, name)
@@ -314,9 +307,6 @@ def width_numbers(j: Judged, intrinsic_dim: int = 10) -> dict:
     """The width section's glued numbers: per rule k the two verdicts (``yu_<k>``, ``tapia_<k>``)
     and the widths at which Z simplifies in every seed (``wz_<k>``); ``w_dpi_rise``, the median
     excess of I(X;D2) over I(X;Z) at the end at the paper's rule (bits)."""
-    from ipbook.estimators.spec import PAPER
-    from ipbook.claims.robustness import at_setting
-
     out = {}
     for k, t in enumerate(j.tables.values()):
         v = width_verdicts(t, intrinsic_dim)

@@ -45,12 +45,21 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ipbook.estimators.binning import BINS, binned_layer_information
-from ipbook.estimators.noisy import NOISE_VARIANCES, noisy_bounds
-from ipbook.nets.layers import ACTIVATION_NAMES
+from ipbook.claims.catalog import simplifying_claims
+from ipbook.claims.robustness import ROBUSTNESS_CLAIMS, ROBUSTNESS_KEYS
+from ipbook.estimators.binning import binned_layer_information, BINS
 from ipbook.estimators.matrix import VariableSample
-from ipbook.estimators.vae import vae_lower_bound, vae_rate
+from ipbook.estimators.noisy import NOISE_VARIANCES, noisy_bounds
 from ipbook.estimators.spec import parse_spec
+from ipbook.estimators.vae import vae_lower_bound, vae_rate
+from ipbook.experiments.grid import Guard, run_grid
+from ipbook.experiments.profiles import load_profile, run_configs, second_opinion_dir, sweep_root
+from ipbook.experiments.sensitivity import probe_index, spread_steps, TRAIN_PROBE_POOL
+from ipbook.nets.config import CHECKPOINT_FILE
+from ipbook.nets.data import load_dataset
+from ipbook.nets.layers import ACTIVATION_NAMES
+from ipbook.nets.runs import load_run
+from ipbook.verdicts import CANNOT, HOLDS, judge_frame, SIMPLIFIES
 
 __all__ = ["SECOND_OPINION_COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "run_estimates", "evaluate_sweep",
            "load_table", "series", "saturated", "simplifying", "estimator_verdicts", "verdict_matrix",
@@ -67,7 +76,6 @@ class Grid:
     """What :func:`run_estimates` measures: probe size ``n``, noise ``variances``, bin counts
     ``bins``, ``draws`` probe draws of the test split in all (draw 0 included) at ``draw_steps``
     evenly spread checkpoints, and the training-image probe set when ``train_probe``."""
-
     n: int = 1000
     variances: tuple[float, ...] = NOISE_VARIANCES
     bins: tuple[int, ...] = BINS
@@ -107,7 +115,6 @@ def checkpoint_estimates(layers: dict, extras: dict, grid: Grid) -> list[tuple[s
 
 
 def _probe_sets(run, grid: Grid, data: dict) -> dict[tuple[str, int], torch.Tensor]:
-    from ipbook.experiments.sensitivity import TRAIN_PROBE_POOL, probe_index
 
     seed = int(run.info["config"]["seed"])
     keys = [("test", d) for d in range(grid.draws)] + ([("train", 0)] if grid.train_probe else [])
@@ -123,9 +130,6 @@ def run_estimates(run, grid: Grid = Grid(), *, name: str | None = None, data: di
     """Every estimator of :data:`ESTIMATORS` on every layer of ``run`` at its checkpoints (or
     ``steps``); the extra probe draws at ``grid.draw_steps`` of them. Returns rows of
     :data:`SECOND_OPINION_COLUMNS`."""
-    from ipbook.nets.data import load_dataset
-    from ipbook.experiments.sensitivity import spread_steps
-
     config = run.info["config"]
     seed = int(config["seed"])
     name = name or (run.path.parent.name if run.path is not None else config["model"])
@@ -152,8 +156,6 @@ def run_estimates(run, grid: Grid = Grid(), *, name: str | None = None, data: di
 
 def _run_estimates_at(run_dir: str, name: str, grid: Grid) -> pd.DataFrame:
     """One task of :func:`evaluate_sweep`: :func:`run_estimates` of the run in ``run_dir``."""
-    from ipbook.nets.runs import load_run
-
     return run_estimates(load_run(run_dir), grid, name=name)
 
 
@@ -162,7 +164,6 @@ def load_table(dataset: str, root=None) -> pd.DataFrame | None:
     root: :func:`ipbook.experiments.profiles.second_opinion_dir`)."""
     from pathlib import Path
 
-    from ipbook.experiments.profiles import second_opinion_dir
 
     path = Path(root if root is not None else second_opinion_dir()) / f"{dataset}.csv.gz"
     return pd.read_csv(path, dtype={"setting": str}, keep_default_na=False) if path.is_file() else None
@@ -188,9 +189,6 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, grid: Grid = Grid(),
     :class:`ipbook.experiments.grid.GridFailed` after the others finish; nothing is written."""
     from pathlib import Path
 
-    from ipbook.experiments.grid import Guard, run_grid
-    from ipbook.experiments.profiles import load_profile, run_configs, second_opinion_dir, sweep_root
-    from ipbook.nets.config import CHECKPOINT_FILE
 
     spec = load_profile(profile)
     seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
@@ -230,8 +228,6 @@ def simplifying(rows: pd.DataFrame) -> pd.DataFrame:
     per run, seed, layer, estimator and setting, with the ceiling log2 N: ``peak``, ``final``,
     ``dI`` (bits), ``dI_frac`` (of the peak), ``low``, ``high``, ``verdict``, ``reason``,
     ``simplifies`` and ``saturated`` (pinned at its ceiling: the judge cannot judge it)."""
-    from ipbook.verdicts import SIMPLIFIES, judge_frame
-
     keys = ["run", "seed", "layer", "estimator", "setting"]
     main = series(rows)
     # the VAE's rate bounds the model's own I(X;Z) from above and can exceed log2 N: no ceiling
@@ -253,10 +249,6 @@ def estimator_verdicts(rows: pd.DataFrame) -> pd.DataFrame:
     ``holds``, ``fails`` and ``cannot`` (seeds in which it holds, fails, or cannot be judged, by
     :func:`ipbook.verdicts.judge` on every layer it rests on), ``judged`` (holds + fails) and
     ``saturated`` (of the seeds that cannot judge, those with a layer pinned at its ceiling)."""
-    from ipbook.claims.catalog import simplifying_claims
-    from ipbook.claims.robustness import ROBUSTNESS_CLAIMS, ROBUSTNESS_KEYS
-    from ipbook.verdicts import CANNOT, HOLDS
-
     phase = simplifying(rows)
     text = dict(ROBUSTNESS_CLAIMS)
     out = []
@@ -296,7 +288,6 @@ def verdict_matrix(verdicts: pd.DataFrame) -> pd.DataFrame:
         return f"{r.holds}/{r.judged}" + (f", {r.cannot} ?" if r.cannot else "")
     v = verdicts.assign(cell=[cell(r) for r in verdicts.itertuples()])
     table = v.pivot(index="claim", columns="column", values="cell")
-    from ipbook.claims.robustness import ROBUSTNESS_CLAIMS
 
     claims = [text for _, text in ROBUSTNESS_CLAIMS if text in set(verdicts.claim)]
     return table.reindex(index=claims, columns=sorted(set(verdicts.column), key=column_order)).fillna("–")

@@ -36,10 +36,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ipbook.estimators import as_matrix
-from ipbook.estimators.matrix import VariableSample, entropies, planes_under
 from ipbook.claims.robustness import at_setting
+from ipbook.estimators import as_matrix
+from ipbook.estimators.matrix import entropies, planes_under, VariableSample
 from ipbook.estimators.spec import PAPER, Setting
+from ipbook.experiments.grid import Guard, run_grid
+from ipbook.experiments.profiles import load_profile, RESULTS_DIR, run_configs, sensitivity_dir, sweep_root
+from ipbook.nets.config import CHECKPOINT_FILE
+from ipbook.nets.data import load_dataset
+from ipbook.nets.runs import load_run
 
 __all__ = ["paper_grid", "controls_grid", "plane_under_settings", "input_entropy", "rescaled_information",
            "saturated_fraction", "layer_geometry", "probe_index", "spread_steps", "evaluate_checkpoints", "evaluate_sweep",
@@ -226,8 +231,6 @@ def evaluate_checkpoints(run, settings: Sequence[Setting] | None = None, *, step
     rescaling : I(X; c·T) at the paper's setting and the last checkpoint, for c in
         :data:`RESCALING_FACTORS`, columns :data:`RESCALING_COLUMNS`.
     """
-    from ipbook.nets.data import load_dataset
-
     settings = list(settings) if settings is not None else paper_grid()
     config = run.info["config"]
     seed = int(config["seed"])
@@ -291,7 +294,6 @@ def load_tables(dataset: str, root=None) -> tuple[pd.DataFrame, ...] | None:
     ``results/sensitivity/``)."""
     from pathlib import Path
 
-    from ipbook.experiments.profiles import RESULTS_DIR
 
     base = Path(root) if root is not None else RESULTS_DIR / "sensitivity"
     if not (base / f"{dataset}.csv.gz").is_file():
@@ -307,8 +309,6 @@ def _kept_tables(tables: tuple[pd.DataFrame, ...], run_dir, name: str, seed: int
     I(X;T) must equal the value recorded online (``metrics.npz``); the first layer, because it is
     deterministic in every model (the VAE's decoder layers see a sampled z). Lets a grid keep runs
     whose checkpoints are not on this machine (checkpoints are not committed)."""
-    from ipbook.nets.runs import load_run
-
     def mine(table):
         return table[(table.seed == seed) & (table.run == name)].reset_index(drop=True)
 
@@ -341,8 +341,6 @@ def _checkpoint_tables(run_dir: str, name: str, settings: list[Setting], large_n
     """One task of :func:`evaluate_sweep`: the tables of :func:`evaluate_checkpoints` for one run
     and seed; settings with N above the paper's on ``large_n_steps`` checkpoints, and only when the
     run's seed is ``large_n`` (or ``large_n`` is None)."""
-    from ipbook.nets.runs import load_run
-
     run = load_run(run_dir)
     seed = int(run.info["config"]["seed"])
     big = [s for s in settings if s.n > PAPER.n]
@@ -362,7 +360,6 @@ def _plan(dataset: str, runs_dir, out_dir, names: Sequence[str], seeds: Sequence
     """
     from pathlib import Path
 
-    from ipbook.nets.config import CHECKPOINT_FILE
 
     tasks, kept, missing, earlier = {}, {}, [], None
     for seed in seeds:
@@ -426,9 +423,6 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
     """
     from pathlib import Path
 
-    from ipbook.experiments.grid import run_grid
-    from ipbook.experiments.profiles import load_profile, run_configs, sensitivity_dir, sweep_root
-    from ipbook.nets.config import CHECKPOINT_FILE
 
     settings = list(settings) if settings is not None else paper_grid()
     spec = load_profile(profile)
@@ -468,7 +462,6 @@ def _first_large_n_seed(runs_dir, out_dir, dataset: str, names: Sequence[str], s
     import json
     from pathlib import Path
 
-    from ipbook.nets.config import CHECKPOINT_FILE
 
     record = Path(out_dir) / f"{dataset}.json"
     if record.is_file() and (Path(out_dir) / f"{dataset}.csv.gz").is_file():
@@ -487,7 +480,6 @@ def _guards(out_dir, dataset: str, profile: str, planned: set, missing: Sequence
     of the ``missing`` runs."""
     from pathlib import Path
 
-    from ipbook.experiments.grid import Guard
 
     path = Path(out_dir) / f"{dataset}.csv.gz"
     if not path.is_file():

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ipbook.experiments.profiles import REPO, load_seeds, run_profile
+from ipbook import verdicts
+from ipbook.claims import paper as findings
+from ipbook.experiments.calibration import quick_tasks
+from ipbook.experiments.calibration_grid import estimate_table, load_estimates
+from ipbook.experiments.controls import QUICK_OVERRIDES
+from ipbook.experiments.profiles import calibration_dir, load_seeds, REPO, RESULTS_DIR, run_profile, second_opinion_dir
+from ipbook.experiments.second_opinion import activation_rows, Grid, load_table, run_estimates
+from ipbook.experiments.sensitivity import evaluate_checkpoints, load_tables, paper_grid
+from ipbook.experiments.supervised import load_supervised, plane_frame
+from ipbook.experiments.sweep import sweep_tasks
+from ipbook.nets.data import load_dataset
+from ipbook.nets.training import train
+from ipbook.site import conclusions as C, plotting
 from ipbook.site.dataset_tabs import DATASET_TITLES, SITE_DATASETS
 
 __all__ = ["open_chapter", "seeds_by_dataset", "seed_runs", "quick_sensitivity_grid", "open_sensitivity",
@@ -25,8 +37,6 @@ def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=No
     """
     from myst_nb import glue
 
-    from ipbook.claims import paper as findings
-    from ipbook.site import plotting
 
     plotting.book_style()
     runs = run_profile(profile, dataset, runs=run_names, root=results, progress=False)
@@ -63,8 +73,6 @@ def quick_sensitivity_grid() -> list:
     """The small estimator grid the sensitivity chapters evaluate as they run, where no committed
     tables exist: Scott's γ in {1, 2, 8, 16}, the median and Tapia rules, α = 2, training-image
     probes, three probe draws, N = 100."""
-    from ipbook.experiments.sensitivity import paper_grid
-
     return paper_grid(gammas=(1, 2, 8, 16), ns=(100,), draws=3)
 
 
@@ -84,9 +92,6 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
     import pandas as pd
     from myst_nb import glue
 
-    from ipbook.claims import paper as findings
-    from ipbook.site import plotting
-    from ipbook.experiments.sensitivity import evaluate_checkpoints, load_tables
 
     plotting.book_style()
     tables = load_tables(dataset, sensitivity_root) if profile == "paper" else None
@@ -125,11 +130,6 @@ def open_calibration(profile: str, *, root=None):
 
     from myst_nb import glue
 
-    from ipbook.claims import paper as findings
-    from ipbook.site import plotting
-    from ipbook.experiments.calibration import quick_tasks
-    from ipbook.experiments.calibration_grid import estimate_table, load_estimates
-    from ipbook.experiments.profiles import calibration_dir
 
     plotting.book_style()
     rows = load_estimates(root) if profile == "paper" else None
@@ -157,10 +157,6 @@ def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
 
     from myst_nb import glue
 
-    from ipbook.claims import paper as findings
-    from ipbook.site import plotting
-    from ipbook.experiments.profiles import second_opinion_dir
-    from ipbook.experiments.second_opinion import load_table
 
     plotting.book_style()
     rows = load_table(dataset, root) if profile == "paper" else None
@@ -189,8 +185,6 @@ def _small_grid_rows(runs: dict, dataset: str):
     ``runs`` ({name: Run}), the test images loaded once for all of them."""
     import pandas as pd
 
-    from ipbook.nets.data import load_dataset
-    from ipbook.experiments.second_opinion import Grid, run_estimates
 
     grid, data = Grid(n=100, draws=3, draw_steps=4, train_probe=False), {"test": load_dataset(dataset, "test")}
     return pd.concat([run_estimates(run, grid, name=name, data=data) for name, run in runs.items()],
@@ -207,10 +201,6 @@ def open_activation_control(profile: str, dataset: str, seeds_rows, *, results=N
     Returns ``(rows, note)``."""
     from myst_nb import glue
 
-    from ipbook.claims import paper as findings
-    from ipbook.experiments.controls import QUICK_OVERRIDES
-    from ipbook.experiments.profiles import RESULTS_DIR, second_opinion_dir
-    from ipbook.experiments.second_opinion import activation_rows, load_table
 
     table = load_table(dataset, Path(root or second_opinion_dir()) / "controls-activation") if profile == "paper" else None
     if table is not None:
@@ -243,10 +233,6 @@ def open_supervised(profile: str, dataset: str, *, results=None):
     Returns ``(frame, note)``."""
     from myst_nb import glue
 
-    from ipbook.claims import paper as findings
-    from ipbook.experiments.supervised import load_supervised, plane_frame
-    from ipbook.experiments.sweep import sweep_tasks
-    from ipbook.nets.training import train
 
     runs = load_supervised(dataset, root=results) if profile == "paper" else {}
     if runs:
@@ -278,11 +264,6 @@ def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, ca
     from IPython.display import Markdown
     from myst_nb import glue
 
-    from ipbook.site import conclusions as C
-    from ipbook.claims import paper as findings
-    from ipbook.site import plotting
-    from ipbook import verdicts
-    from ipbook.experiments.calibration_grid import load_estimates
 
     plotting.book_style()
     evidences, loaded_by_title = {}, {}
