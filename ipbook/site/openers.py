@@ -2,7 +2,11 @@
 committed table of a grid, with a note on where the numbers come from."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pandas as pd
+from myst_nb import glue
 
 from ipbook import verdicts
 from ipbook.claims import paper as findings
@@ -18,6 +22,7 @@ from ipbook.nets.data import load_dataset
 from ipbook.nets.training import train
 from ipbook.site import conclusions as C, plotting
 from ipbook.site.dataset_tabs import DATASET_TITLES, SITE_DATASETS
+from ipbook.text import Text, spoken_list
 
 __all__ = ["open_chapter", "seeds_by_dataset", "seed_runs", "quick_sensitivity_grid", "open_sensitivity",
            "open_calibration", "open_second_opinion", "open_activation_control", "open_supervised", "open_answer"]
@@ -35,9 +40,6 @@ def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=No
     two count as none. Returns ``(runs, claims, values, seeds)``, ``seeds`` being
     ``{seed: {run name: Run}}`` (empty without seed results).
     """
-    from myst_nb import glue
-
-
     plotting.book_style()
     runs = run_profile(profile, dataset, runs=run_names, root=results, progress=False)
     claims = findings.paper_claims(runs, tol=tol)
@@ -46,10 +48,10 @@ def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=No
         seeds = load_seeds(dataset, seeds_profile, runs=run_names, root=results)
         seeds = seeds if len(seeds) >= 2 else {}
     values = findings.glue_values(runs, claims)
-    values.update(profile_name=findings.Text(profile), dataset_name=findings.Text(dataset),
-                  n_seeds=len(seeds) or 1, seeds_note=findings.Text(_seeds_note(seeds, seeds_profile)),
-                  seeds_note_curves=findings.Text(_seeds_note(seeds, seeds_profile, "curves")),
-                  seeds_note_planes=findings.Text(_seeds_note(seeds, seeds_profile, "planes")))
+    values.update(profile_name=Text(profile), dataset_name=Text(dataset),
+                  n_seeds=len(seeds) or 1, seeds_note=Text(_seeds_note(seeds, seeds_profile)),
+                  seeds_note_curves=Text(_seeds_note(seeds, seeds_profile, "curves")),
+                  seeds_note_planes=Text(_seeds_note(seeds, seeds_profile, "planes")))
     for name, value in values.items():
         glue(name, value, display=False)
     return runs, claims, values, seeds
@@ -87,12 +89,6 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
     :func:`quick_sensitivity_grid` on the checkpoints of the quick profile's ``run_names``
     (trained where missing), computed as the page runs.
     """
-    import json
-
-    import pandas as pd
-    from myst_nb import glue
-
-
     plotting.book_style()
     tables = load_tables(dataset, sensitivity_root) if profile == "paper" else None
     if tables is not None:
@@ -114,9 +110,9 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
         note = (f"A small estimator grid computed as this page ran, on the checkpoints of the quick "
                 f"profile's runs (seed 0, {steps:,} iterations: the fitting phase only)"
                 + ("; no committed sensitivity results exist for this dataset." if profile == "paper" else "."))
-    glue("sensitivity_note", findings.Text(note), display=False)
-    glue("profile_name", findings.Text(profile), display=False)
-    glue("dataset_name", findings.Text(dataset), display=False)
+    glue("sensitivity_note", Text(note), display=False)
+    glue("profile_name", Text(profile), display=False)
+    glue("dataset_name", Text(dataset), display=False)
     return tables, note
 
 
@@ -126,11 +122,6 @@ def open_calibration(profile: str, *, root=None):
     ``calibration_note``). For the paper profile, the committed ``results/calibration/estimates.csv``
     (``python -m ipbook calibrate``); otherwise, or where none is committed, the quick grid (one
     task per family, N = 100, two seeds), computed as the page runs in well under a minute."""
-    import json
-
-    from myst_nb import glue
-
-
     plotting.book_style()
     rows = load_estimates(root) if profile == "paper" else None
     if rows is not None:
@@ -142,7 +133,7 @@ def open_calibration(profile: str, *, root=None):
         rows = estimate_table(quick_tasks(), ns=[100], seeds=[0, 1])
         note = ("A small grid computed as this page ran: one distribution per family and map, N = 100, "
                 "two sample seeds" + ("; no committed calibration table exists." if profile == "paper" else "."))
-    glue("calibration_note", findings.Text(note), display=False)
+    glue("calibration_note", Text(note), display=False)
     return rows, note
 
 
@@ -153,11 +144,6 @@ def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
     ``results/second-opinion/<dataset>.csv.gz``; otherwise, or where none is committed, a small grid
     (N = 100 test images, 3 draws at 4 checkpoints) on the quick profile's checkpoints, computed as
     the page runs. Returns ``(rows, note, n_seeds)``."""
-    import json
-
-    from myst_nb import glue
-
-
     plotting.book_style()
     rows = load_table(dataset, root) if profile == "paper" else None
     if rows is not None:
@@ -176,16 +162,13 @@ def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
         note = (f"A small grid computed as this page ran, on the checkpoints of the quick profile's runs "
                 f"(seed 0, {steps:,} iterations: the fitting phase only), N = 100 test images"
                 + ("; no committed second-opinion table exists for this dataset." if profile == "paper" else "."))
-    glue("second_opinion_note", findings.Text(note), display=False)
+    glue("second_opinion_note", Text(note), display=False)
     return rows, note, int(rows.seed.nunique())
 
 
 def _small_grid_rows(runs: dict, dataset: str):
     """The second-opinion chapter's small grid (N = 100 test images, 3 draws at 4 checkpoints) on
     ``runs`` ({name: Run}), the test images loaded once for all of them."""
-    import pandas as pd
-
-
     grid, data = Grid(n=100, draws=3, draw_steps=4, train_probe=False), {"test": load_dataset(dataset, "test")}
     return pd.concat([run_estimates(run, grid, name=name, data=data) for name, run in runs.items()],
                      ignore_index=True)
@@ -199,9 +182,6 @@ def open_activation_control(profile: str, dataset: str, seeds_rows, *, results=N
     seeds profile's table); otherwise, or where none is committed, the quick version of each run
     (seed 0, :data:`ipbook.experiments.controls.QUICK_OVERRIDES`) on the second-opinion chapter's small grid.
     Returns ``(rows, note)``."""
-    from myst_nb import glue
-
-
     table = load_table(dataset, Path(root or second_opinion_dir()) / "controls-activation") if profile == "paper" else None
     if table is not None:
         seeds = sorted(set(table.seed))
@@ -220,7 +200,7 @@ def open_activation_control(profile: str, dataset: str, seeds_rows, *, results=N
                 f"iterations: the fitting phase only) and the quick profile's shallow and deep AE, N = 100 test "
                 f"images" + ("; no committed second-opinion table of the control exists for this dataset."
                              if profile == "paper" else "."))
-    glue("activation_note", findings.Text(note), display=False)
+    glue("activation_note", Text(note), display=False)
     return activation_rows(seeds_rows, table), note
 
 
@@ -231,9 +211,6 @@ def open_supervised(profile: str, dataset: str, *, results=None):
     ``params/supervised.yaml``; otherwise, or where none is committed, the ``supervised-quick``
     profile (seed 0, 400 iterations), trained as the page runs (reused when already there).
     Returns ``(frame, note)``."""
-    from myst_nb import glue
-
-
     runs = load_supervised(dataset, root=results) if profile == "paper" else {}
     if runs:
         seeds = {name: sorted(s) for name, s in runs.items()}
@@ -246,7 +223,7 @@ def open_supervised(profile: str, dataset: str, *, results=None):
         runs = load_supervised(dataset, profile="supervised-quick", root=results)
         note = ("The supervised-quick profile, trained as this page ran: seed 0, 400 iterations (the fitting "
                 "phase only)" + ("; no committed supervised runs exist for this dataset." if profile == "paper" else "."))
-    glue("supervised_note", findings.Text(note), display=False)
+    glue("supervised_note", Text(note), display=False)
     return plane_frame(runs), note
 
 
@@ -262,8 +239,6 @@ def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, ca
     margin); and the two tables (``answer_table``, ``category_table``). Returns ``{title:
     evidence}``."""
     from IPython.display import Markdown
-    from myst_nb import glue
-
 
     plotting.book_style()
     evidences, loaded_by_title = {}, {}
@@ -278,7 +253,7 @@ def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, ca
         for k, name in enumerate(C.CATEGORIES):
             glue(f"{d}_n_{k}", cats.count(name), display=False)
         glue(f"{d}_seeds", int(loaded["matrix"].attrs["n_seeds"]), display=False)
-        glue(f"{d}_real_seeds", findings.spoken_list(loaded["real_seeds"]), display=False)
+        glue(f"{d}_real_seeds", spoken_list(loaded["real_seeds"]), display=False)
     if not evidences:
         raise FileNotFoundError("no committed sensitivity grid for any of " + ", ".join(datasets))
     first = next(iter(evidences.values()))
@@ -287,7 +262,7 @@ def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, ca
     glue("margin_bits", verdicts.MARGIN_BITS, display=False)
     glue("margin_pct", 100 * verdicts.MARGIN_FRAC, display=False)
     cats = C.category_table(evidences)
-    glue("everywhere_both", findings.spoken_list([c for c in cats.index if cats.at[c, "both"] == C.CATEGORIES[0]]),
+    glue("everywhere_both", spoken_list([c for c in cats.index if cats.at[c, "both"] == C.CATEGORIES[0]]),
          display=False)
     glue("answer_table", plotting.styled_table(C.answer_table(evidences)), display=False)
     glue("category_table", plotting.styled_table(cats.drop(columns="both") if len(evidences) > 1 else cats), display=False)
