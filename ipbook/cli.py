@@ -283,11 +283,9 @@ def _sensitivity_parser(sub) -> None:
 
 
 def _sensitivity(args) -> int:
-    from ipbook.experiments.sensitivity import controls_grid, evaluate_sweep, paper_grid
+    from ipbook.experiments.sensitivity import evaluate_sweep, named_grid
 
-    draws = args.draws if args.draws is not None else {"paper": 10, "controls": 5, "small": 3}[args.grid]
-    grid = {"paper": lambda: paper_grid(draws=draws), "controls": lambda: controls_grid(draws=draws),
-            "small": lambda: paper_grid(gammas=(1, 2, 8), ns=(100,), draws=draws)}[args.grid]()
+    grid = named_grid(args.grid, args.draws)
     if args.large_n_steps is not None and not any(s.n > 100 for s in grid):
         raise ValueError(f"--large-n-steps applies to grids with N above 100 (--grid paper); --grid "
                          f"{args.grid} evaluates N = 100 only")
@@ -375,14 +373,11 @@ def _calibrate_parser(sub) -> None:
 
 
 def _calibrate(args) -> int:
-    from ipbook.experiments.calibration import paper_tasks, quick_tasks
-    from ipbook.experiments.calibration_grid import evaluate_grid
+    from ipbook.experiments.calibration_grid import evaluate_grid, named_grid
     from ipbook.experiments.profiles import calibration_dir
 
-    quick = args.grid == "quick"
-    ns = args.n or ([100] if quick else [100, 500, 1000])
-    seeds = args.seeds or ([0, 1] if quick else [0, 1, 2, 3, 4])
-    frame = evaluate_grid(quick_tasks() if quick else paper_tasks(), ns=ns, seeds=seeds,
+    tasks, ns, seeds = named_grid(args.grid)
+    frame = evaluate_grid(tasks, ns=args.n or ns, seeds=args.seeds or seeds,
                           out=args.out, workers=args.workers, scheduler=args.scheduler,
                           progress=not args.quiet, force=args.force)
     print(f"{len(frame)} rows -> {(args.out or calibration_dir())}/estimates.csv")

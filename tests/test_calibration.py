@@ -106,3 +106,15 @@ def test_the_quick_grid_writes_the_table_and_refuses_a_smaller_one(tmp_path):
     assert row.bias == pytest.approx(float((mean.bits - mean.true_bits).mean()), abs=1e-9)
     shifts = invariance_table(table)
     assert set(shifts["map"]) == set(MAPS) and shifts.delta.notna().all()
+
+
+def test_the_named_calibration_grids_are_the_cli_and_the_page_grids():
+    from ipbook.experiments.calibration import paper_tasks
+    from ipbook.experiments.calibration_grid import named_grid
+
+    tasks, ns, seeds = named_grid("quick")
+    assert tasks == quick_tasks() and ns == [100] and seeds == [0, 1]
+    tasks, ns, seeds = named_grid("paper")
+    assert tasks == paper_tasks() and len(tasks) == 57 and ns == [100, 500, 1000] and seeds == [0, 1, 2, 3, 4]
+    with pytest.raises(ValueError, match="unknown calibration grid 'big'; valid: paper, quick"):
+        named_grid("big")

@@ -46,7 +46,7 @@ from ipbook.nets.config import CHECKPOINT_FILE
 from ipbook.nets.data import load_dataset
 from ipbook.nets.runs import load_run
 
-__all__ = ["paper_grid", "controls_grid", "plane_under_settings", "input_entropy", "rescaled_information",
+__all__ = ["GRID_DRAWS", "named_grid", "paper_grid", "controls_grid", "plane_under_settings", "input_entropy", "rescaled_information",
            "saturated_fraction", "layer_geometry", "probe_index", "spread_steps", "evaluate_checkpoints", "evaluate_sweep",
            "load_tables", "collapse_deviation", "probe_noise", "input_entropy_table", "ROW_COLUMNS",
            "INPUT_COLUMNS", "GEOMETRY_COLUMNS", "RESCALING_COLUMNS"]
@@ -66,6 +66,22 @@ RESCALING_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
 #: Training images a ``train`` probe is drawn from: the first 6,000, which every run (the 10 % run
 #: included) trained on, so that a draw is the same images for every run.
 TRAIN_PROBE_POOL = 6000
+
+
+#: The named grids of ``python -m ipbook sensitivity --grid`` and their probe draws by default.
+GRID_DRAWS = {"paper": 10, "controls": 5, "small": 3}
+
+
+def named_grid(name: str, draws: int | None = None) -> list[Setting]:
+    """The grid called ``name`` (:data:`GRID_DRAWS`): ``paper`` (:func:`paper_grid`), ``controls``
+    (:func:`controls_grid`) or ``small`` (Scott's γ 1, 2, 8, the other rules, α = 2, training
+    probes, N = 100), with ``draws`` probe draws (default: the grid's own)."""
+    if name not in GRID_DRAWS:
+        raise ValueError(f"unknown sensitivity grid {name!r}; valid: {', '.join(GRID_DRAWS)}")
+    draws = GRID_DRAWS[name] if draws is None else draws
+    if name == "controls":
+        return controls_grid(draws=draws)
+    return paper_grid(draws=draws) if name == "paper" else paper_grid(gammas=(1, 2, 8), ns=(100,), draws=draws)
 
 
 def controls_grid(draws: int = 5) -> list[Setting]:

@@ -10,8 +10,7 @@ from myst_nb import glue
 
 from ipbook import verdicts
 from ipbook.claims import paper as findings
-from ipbook.experiments.calibration import quick_tasks
-from ipbook.experiments.calibration_grid import estimate_table, load_estimates
+from ipbook.experiments.calibration_grid import estimate_table, load_estimates, named_grid
 from ipbook.experiments.controls import QUICK_OVERRIDES
 from ipbook.experiments.profiles import calibration_dir, load_seeds, REPO, RESULTS_DIR, run_profile, second_opinion_dir
 from ipbook.experiments.second_opinion import activation_rows, Grid, load_table, run_estimates
@@ -130,7 +129,7 @@ def open_calibration(profile: str, *, root=None):
                 f"{', '.join(map(str, info['ns']))}, {len(info['seeds'])} sample seeds each "
                 f"({len(rows):,} estimates).")
     else:
-        rows = estimate_table(quick_tasks(), ns=[100], seeds=[0, 1])
+        rows = estimate_table(*named_grid("quick"))
         note = ("A small grid computed as this page ran: one distribution per family and map, N = 100, "
                 "two sample seeds" + ("; no committed calibration table exists." if profile == "paper" else "."))
     glue("calibration_note", Text(note), display=False)
