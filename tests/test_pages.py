@@ -150,3 +150,16 @@ def test_calibration_shifts_name_the_largest_shift_and_its_map():
 def test_one_seed_note_names_the_command_for_five():
     note = pages.seed_sweep_note({0: {}}, "mnist", tol=0.05)
     assert note.startswith("This page rests on one seed") and "--profile seeds --dataset mnist" in note
+
+
+def test_a_chapter_reads_the_committed_result_at_the_paper_profile_and_else_computes_it(capsys):
+    from ipbook.site.openers import committed_or_now
+
+    calls = []
+    now = lambda: calls.append("now") or (2, "computed")   # noqa: E731
+    assert committed_or_now("paper", lambda: (1, "committed."), now, glue_as="x_note", missing="x") == (1, "committed.")
+    assert calls == []
+    assert committed_or_now("paper", lambda: None, now, glue_as="x_note",
+                            missing="x table exists") == (2, "computed; no committed x table exists.")
+    assert committed_or_now("quick", lambda: (1, "committed."), now, glue_as="x_note", missing="x") == (2, "computed.")
+    assert calls == ["now", "now"]

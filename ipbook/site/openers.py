@@ -23,7 +23,7 @@ from ipbook.site import conclusions as C, plotting
 from ipbook.site.dataset_tabs import DATASET_TITLES, SITE_DATASETS
 from ipbook.text import Text, spoken_list
 
-__all__ = ["open_chapter", "seeds_by_dataset", "seed_runs", "quick_sensitivity_grid", "open_sensitivity",
+__all__ = ["committed_or_now", "open_chapter", "seeds_by_dataset", "seed_runs", "quick_sensitivity_grid", "open_sensitivity",
            "open_calibration", "open_second_opinion", "open_activation_control", "open_supervised", "open_answer"]
 
 
@@ -70,6 +70,22 @@ def seeds_by_dataset(profile: str, dataset: str, runs: dict, seeds: dict, *, res
     return out or {dataset: seeds or {0: runs}}
 
 
+def committed_or_now(profile: str, committed, compute, *, glue_as: str, missing: str):
+    """The rule of every chapter that reads a committed result: at the paper profile,
+    ``committed()``, which returns ``(value, note)`` or None where nothing is committed; otherwise,
+    or where it returned None, ``compute()``, which returns ``(value, note)`` made as the page runs,
+    and at the paper profile the note then says what is missing ("; no committed ``missing``.").
+    The note is glued as ``glue_as``. Returns ``(value, note)``."""
+    found = committed() if profile == "paper" else None
+    if found is None:
+        value, note = compute()
+        note += f"; no committed {missing}." if profile == "paper" else "."
+    else:
+        value, note = found
+    glue(glue_as, Text(note), display=False)
+    return value, note
+
+
 def quick_sensitivity_grid() -> list:
     """The small estimator grid the sensitivity chapters evaluate as they run, where no committed
     tables exist: Scott's γ in {1, 2, 8, 16}, the median and Tapia rules, α = 2, training-image
@@ -89,8 +105,11 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
     (trained where missing), computed as the page runs.
     """
     plotting.book_style()
-    tables = load_tables(dataset, sensitivity_root) if profile == "paper" else None
-    if tables is not None:
+
+    def committed():
+        tables = load_tables(dataset, sensitivity_root)
+        if tables is None:
+            return None
         base = Path(sensitivity_root) if sensitivity_root is not None else REPO / "results" / "sensitivity"
         info = json.loads((base / f"{dataset}.json").read_text())
         seeds = sorted({int(k.split("seed-")[1]) for k in info["evaluated"]})
@@ -100,16 +119,19 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
         if info["missing_checkpoints"]:
             note += (f" Left out for want of checkpoints on the machine that evaluated the grid: "
                      f"{len(info['missing_checkpoints'])} runs and seeds.")
-    else:
+        return tables, note
+
+    def now():
         runs = run_profile("quick", dataset, runs=run_names, root=results, progress=False)
         parts = [evaluate_checkpoints(run, quick_sensitivity_grid(), name=name) for name, run in runs.items()]
         tables = tuple(pd.concat([p[i] for p in parts], ignore_index=True) for i in range(4))
-        tables = (tables[0], tables[1].drop_duplicates(), tables[2], tables[3])
         steps = max(int(r.info["config"].get("steps") or 0) for r in runs.values())
-        note = (f"A small estimator grid computed as this page ran, on the checkpoints of the quick "
-                f"profile's runs (seed 0, {steps:,} iterations: the fitting phase only)"
-                + ("; no committed sensitivity results exist for this dataset." if profile == "paper" else "."))
-    glue("sensitivity_note", Text(note), display=False)
+        return ((tables[0], tables[1].drop_duplicates(), tables[2], tables[3]),
+                f"A small estimator grid computed as this page ran, on the checkpoints of the quick "
+                f"profile's runs (seed 0, {steps:,} iterations: the fitting phase only)")
+
+    tables, note = committed_or_now(profile, committed, now, glue_as="sensitivity_note",
+                                    missing="sensitivity results exist for this dataset")
     glue("profile_name", Text(profile), display=False)
     glue("dataset_name", Text(dataset), display=False)
     return tables, note
@@ -122,18 +144,21 @@ def open_calibration(profile: str, *, root=None):
     (``python -m ipbook calibrate``); otherwise, or where none is committed, the quick grid (one
     task per family, N = 100, two seeds), computed as the page runs in well under a minute."""
     plotting.book_style()
-    rows = load_estimates(root) if profile == "paper" else None
-    if rows is not None:
+
+    def committed():
+        rows = load_estimates(root)
+        if rows is None:
+            return None
         info = json.loads((Path(root or calibration_dir()) / "estimates.json").read_text())
-        note = (f"The grid of python -m ipbook calibrate: {info['tasks']} distributions, N = "
-                f"{', '.join(map(str, info['ns']))}, {len(info['seeds'])} sample seeds each "
-                f"({len(rows):,} estimates).")
-    else:
-        rows = estimate_table(*named_grid("quick"))
-        note = ("A small grid computed as this page ran: one distribution per family and map, N = 100, "
-                "two sample seeds" + ("; no committed calibration table exists." if profile == "paper" else "."))
-    glue("calibration_note", Text(note), display=False)
-    return rows, note
+        return rows, (f"The grid of python -m ipbook calibrate: {info['tasks']} distributions, N = "
+                      f"{', '.join(map(str, info['ns']))}, {len(info['seeds'])} sample seeds each "
+                      f"({len(rows):,} estimates).")
+
+    def now():
+        return (estimate_table(*named_grid("quick")),
+                "A small grid computed as this page ran: one distribution per family and map, N = 100, two sample seeds")
+
+    return committed_or_now(profile, committed, now, glue_as="calibration_note", missing="calibration table exists")
 
 
 def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
@@ -144,8 +169,11 @@ def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
     (N = 100 test images, 3 draws at 4 checkpoints) on the quick profile's checkpoints, computed as
     the page runs. Returns ``(rows, note, n_seeds)``."""
     plotting.book_style()
-    rows = load_table(dataset, root) if profile == "paper" else None
-    if rows is not None:
+
+    def committed():
+        rows = load_table(dataset, root)
+        if rows is None:
+            return None
         info = json.loads((Path(root or second_opinion_dir()) / f"{dataset}.json").read_text())
         seeds = sorted(set(rows.seed))
         note = (f"The estimators of python -m ipbook second-opinion on the checkpoints of the seeds profile "
@@ -154,14 +182,17 @@ def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
         if info.get("missing_checkpoints"):
             note += (f" Not yet evaluated (their checkpoints were not recreated on the machine that "
                      f"evaluated the grid): {len(info['missing_checkpoints'])} runs and seeds.")
-    else:
+        return rows, note
+
+    def now():
         runs = run_profile("quick", dataset, root=results, progress=False)
-        rows = _small_grid_rows(runs, dataset)
         steps = max(int(r.info["config"].get("steps") or 0) for r in runs.values())
-        note = (f"A small grid computed as this page ran, on the checkpoints of the quick profile's runs "
-                f"(seed 0, {steps:,} iterations: the fitting phase only), N = 100 test images"
-                + ("; no committed second-opinion table exists for this dataset." if profile == "paper" else "."))
-    glue("second_opinion_note", Text(note), display=False)
+        return (_small_grid_rows(runs, dataset),
+                f"A small grid computed as this page ran, on the checkpoints of the quick profile's runs "
+                f"(seed 0, {steps:,} iterations: the fitting phase only), N = 100 test images")
+
+    rows, note = committed_or_now(profile, committed, now, glue_as="second_opinion_note",
+                                  missing="second-opinion table exists for this dataset")
     return rows, note, int(rows.seed.nunique())
 
 
@@ -181,26 +212,30 @@ def open_activation_control(profile: str, dataset: str, seeds_rows, *, results=N
     seeds profile's table); otherwise, or where none is committed, the quick version of each run
     (seed 0, :data:`ipbook.experiments.controls.QUICK_OVERRIDES`) on the second-opinion chapter's small grid.
     Returns ``(rows, note)``."""
-    table = load_table(dataset, Path(root or second_opinion_dir()) / "controls-activation") if profile == "paper" else None
-    if table is not None:
+    def committed():
+        table = load_table(dataset, Path(root or second_opinion_dir()) / "controls-activation")
+        if table is None:
+            return None
         seeds = sorted(set(table.seed))
         base = sorted(set(seeds_rows[seeds_rows.run.isin(["shallow", "deep"])].seed))
-        note = (f"The tanh, ReLU and linear runs of the activation control, seed{'s' if len(seeds) > 1 else ''} "
-                f"{', '.join(map(str, seeds))}, and the paper's sigmoid runs of the seeds profile, seed"
-                f"{'s' if len(base) > 1 else ''} {', '.join(map(str, base))}; the same grid as above.")
-    else:
+        return activation_rows(seeds_rows, table), (
+            f"The tanh, ReLU and linear runs of the activation control, seed{'s' if len(seeds) > 1 else ''} "
+            f"{', '.join(map(str, seeds))}, and the paper's sigmoid runs of the seeds profile, seed"
+            f"{'s' if len(base) > 1 else ''} {', '.join(map(str, base))}; the same grid as above.")
+
+    def now():
         runs = run_profile("controls-activation", dataset, root=Path(results or RESULTS_DIR) / "quick",
                            progress=False, **QUICK_OVERRIDES)
+        sigmoid = seeds_rows
         if profile == "paper":   # the committed seeds rows are on another grid: the quick sigmoid runs
-            seeds_rows = _small_grid_rows(run_profile("quick", dataset, runs=["shallow", "deep"], root=results,
-                                                      progress=False), dataset)
-        table = _small_grid_rows(runs, dataset)
-        note = (f"The quick version of each run of the activation control (seed 0, {QUICK_OVERRIDES['steps']} "
-                f"iterations: the fitting phase only) and the quick profile's shallow and deep AE, N = 100 test "
-                f"images" + ("; no committed second-opinion table of the control exists for this dataset."
-                             if profile == "paper" else "."))
-    glue("activation_note", Text(note), display=False)
-    return activation_rows(seeds_rows, table), note
+            sigmoid = _small_grid_rows(run_profile("quick", dataset, runs=["shallow", "deep"], root=results,
+                                                   progress=False), dataset)
+        return activation_rows(sigmoid, _small_grid_rows(runs, dataset)), (
+            f"The quick version of each run of the activation control (seed 0, {QUICK_OVERRIDES['steps']} "
+            f"iterations: the fitting phase only) and the quick profile's shallow and deep AE, N = 100 test images")
+
+    return committed_or_now(profile, committed, now, glue_as="activation_note",
+                            missing="second-opinion table of the control exists for this dataset")
 
 
 def open_supervised(profile: str, dataset: str, *, results=None):
@@ -210,20 +245,24 @@ def open_supervised(profile: str, dataset: str, *, results=None):
     ``params/supervised.yaml``; otherwise, or where none is committed, the ``supervised-quick``
     profile (seed 0, 400 iterations), trained as the page runs (reused when already there).
     Returns ``(frame, note)``."""
-    runs = load_supervised(dataset, root=results) if profile == "paper" else {}
-    if runs:
+    def committed():
+        runs = load_supervised(dataset, root=results)
+        if not runs:
+            return None
         seeds = {name: sorted(s) for name, s in runs.items()}
         steps = max(int(r.info["config"]["steps"]) for s in runs.values() for r in s.values())
-        note = (f"The supervised profile (python -m ipbook sweep --profile supervised), {steps:,} iterations: "
-                + "; ".join(f"{name} seeds {', '.join(map(str, s))}" for name, s in seeds.items()) + ".")
-    else:
+        return plane_frame(runs), (
+            f"The supervised profile (python -m ipbook sweep --profile supervised), {steps:,} iterations: "
+            + "; ".join(f"{name} seeds {', '.join(map(str, s))}" for name, s in seeds.items()) + ".")
+
+    def now():
         for config, out in sweep_tasks("supervised-quick", dataset, [0], root=results).values():
             train(config, out, progress=False)     # in this process, one after the other
-        runs = load_supervised(dataset, profile="supervised-quick", root=results)
-        note = ("The supervised-quick profile, trained as this page ran: seed 0, 400 iterations (the fitting "
-                "phase only)" + ("; no committed supervised runs exist for this dataset." if profile == "paper" else "."))
-    glue("supervised_note", Text(note), display=False)
-    return plane_frame(runs), note
+        return (plane_frame(load_supervised(dataset, profile="supervised-quick", root=results)),
+                "The supervised-quick profile, trained as this page ran: seed 0, 400 iterations (the fitting phase only)")
+
+    return committed_or_now(profile, committed, now, glue_as="supervised_note",
+                            missing="supervised runs exist for this dataset")
 
 
 def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, calibration_root=None):
