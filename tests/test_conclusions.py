@@ -100,3 +100,19 @@ def test_the_answer_in_words_reads_its_scales_from_the_verdicts():
     assert "γ = 2 and 4" in text and "σ² = 1" in text and "γ = 0.5; σ² = 0.001; 30 bins" in text
     assert "the widest kernel (γ = 16) and the median heuristic, the fall is gone" in text
     assert 3 <= text.count("\n\n") + 1 <= 7                       # a few plain paragraphs
+
+
+def test_the_conclusions_list_names_each_claims_chapters_from_the_catalog():
+    import pandas as pd
+
+    from ipbook.site.conclusions import CATEGORIES, conclusions_markdown
+
+    cats = pd.DataFrame({"MNIST": [CATEGORIES[0], CATEGORIES[1]], "Fashion-MNIST": [CATEGORIES[0], CATEGORIES[0]],
+                         "both": [CATEGORIES[0], "differs by dataset"]},
+                        index=["Shallow AE simplifies (Z)", "DPI holds (deep, 10 %, label)"])
+    md = conclusions_markdown(cats, {"MNIST": None, "Fashion-MNIST": None})
+    assert md.splitlines()[0] == f"**{CATEGORIES[0][0].upper() + CATEGORIES[0][1:]}** (1):"
+    assert ("* Shallow AE simplifies (Z). Evidence: {doc}`fig1_shallow`, {doc}`sensitivity_verdicts`, "
+            "{doc}`second_opinion`.") in md
+    assert (f"* DPI holds (deep, 10 %, label) (MNIST: {CATEGORIES[1]}; Fashion-MNIST: {CATEGORIES[0]}). Evidence: "
+            "{doc}`fig2_deep`, {doc}`summary`, {doc}`sensitivity_verdicts`, {doc}`second_opinion`.") in md

@@ -36,7 +36,7 @@ from typing import Mapping
 import pandas as pd
 
 from ipbook.claims import robustness as R
-from ipbook.claims.catalog import claim_spec
+from ipbook.claims.catalog import claim_by_short, claim_spec
 from ipbook.claims.robustness import ROBUSTNESS_KEYS
 from ipbook.estimators.spec import PAPER
 from ipbook.experiments import second_opinion as SO, sensitivity as S
@@ -44,7 +44,7 @@ from ipbook.text import spoken_list
 from ipbook.verdicts import CANNOT, FAILS, HOLDS
 
 __all__ = ["CATEGORIES", "NOISE_DEFINED", "evidence", "load_evidence", "setting_status", "category",
-           "answer_table", "category_table", "calibration_numbers", "FALL_CLAIMS", "setting_statuses",
+           "answer_table", "category_table", "conclusions_markdown", "calibration_numbers", "FALL_CLAIMS", "setting_statuses",
            "answer_facts", "plain_answer"]
 
 #: The name of the second kind of evidence, as the pages print it.
@@ -301,3 +301,23 @@ def plain_answer(facts: Mapping, ceiling_probes: int = 100) -> str:
         last += f" {quoted(facts['fail_all'])} fails at the paper's setting on every dataset."
     out.append(last)
     return "\n\n".join(out)
+
+
+def conclusions_markdown(cats: pd.DataFrame, evidences: Mapping) -> str:
+    """The Conclusions page's list (Markdown): per category of :data:`CATEGORIES` (and "differs by
+    dataset"), the claims of :func:`category_table` ``cats`` in it, each with its category per
+    dataset where they differ, and the chapters that show it (the claim's
+    :attr:`~ipbook.claims.catalog.ClaimSpec.chapters`, then the two grid chapters)."""
+    lines = []
+    for name in CATEGORIES + ("differs by dataset",):
+        claims = [c for c in cats.index if cats.at[c, "both"] == name]
+        if not claims:
+            continue
+        lines.append(f"**{name[0].upper() + name[1:]}** ({len(claims)}):\n")
+        for c in claims:
+            pages = list(claim_by_short(c).chapters) + ["sensitivity_verdicts", "second_opinion"]
+            where = ", ".join(f"{{doc}}`{page}`" for page in pages)
+            per = "; ".join(f"{t}: {cats.at[c, t]}" for t in evidences) if name == "differs by dataset" else ""
+            lines.append(f"* {c}" + (f" ({per})" if per else "") + f". Evidence: {where}.")
+        lines.append("")
+    return "\n".join(lines)
