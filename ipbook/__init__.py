@@ -1,17 +1,16 @@
 """ipbook: the information planes of diverse autoencoders (Lee & Jo, Entropy 23:862, 2021).
 
-Modules, one job each:
+The package, one folder per level; a module imports only from the levels below its own:
 
-- :mod:`ipbook.estimators`: the estimators of mutual information, one module per family.
-- :mod:`ipbook.nets.recorder`: ``InformationPlaneRecorder``, the information plane of any PyTorch model.
-- :mod:`ipbook.experiments.appendix`: the estimator checks of Appendix A (Figs. A1, A2).
-- :mod:`ipbook.nets.data`: MNIST, Fashion-MNIST and EMNIST letters through torchvision.
-- :mod:`ipbook.nets.models`: the six autoencoders.
-- :mod:`ipbook.nets.training`: training with the information plane recorded online.
-- :mod:`ipbook.experiments.profiles`: the seven runs of the paper per profile (``params/*.yaml``).
-- :mod:`ipbook.claims.paper`: the numbers the paper's claims are about (simplifying phase, diagonal, DPI, losses).
-- :mod:`ipbook.site.plotting`: the figures (losses, information planes, data-processing panels, image grids).
-- :mod:`ipbook.cli`: the ``python -m ipbook`` command line.
+1. :mod:`ipbook.estimators` (one module per family, behind :func:`ipbook.estimators.parse_spec`)
+   and :mod:`ipbook.store` (atomic writes, provenance, the never-shrink guard);
+2. :mod:`ipbook.nets`: data, the models, ``InformationPlaneRecorder``, ``TrainConfig``, runs, training;
+3. :mod:`ipbook.measures` (trajectory measures) and :mod:`ipbook.text` (the words pages glue);
+4. :mod:`ipbook.verdicts`: the one judge;
+5. :mod:`ipbook.claims`: the paper's claims, written once, and their verdicts;
+6. :mod:`ipbook.experiments`: profiles, sweeps, the one grid runner and the grids, the controls;
+7. :mod:`ipbook.site`: the book (chapter openers, pages, figures, the site builder, the answer);
+8. :mod:`ipbook.cli`: the ``python -m ipbook`` command line.
 """
 __version__ = "0.1.0"
 

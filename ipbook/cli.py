@@ -1,4 +1,4 @@
-"""The ipbook command line: ``python -m ipbook train|runs|sweep|sensitivity|book``.
+"""The ipbook command line: ``python -m ipbook train|runs|sweep|sensitivity|second-opinion|calibrate|book``.
 
     python -m ipbook train --model deep [--dataset fashion-mnist] --out runs/deep [--steps N] ...
     python -m ipbook runs --profile paper|quick [--dataset NAME] [--runs deep vae] [--recompute]
@@ -122,13 +122,12 @@ def _train_parser(sub) -> None:
 
 def _train(args) -> int:
     from ipbook.nets.config import TrainConfig
+    from ipbook.claims.findings import run_findings
     from ipbook.nets.training import train
 
     # every TrainConfig field that has an option (--batch-size -> batch_size); the rest keep their defaults
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                             if hasattr(args, f.name)})
-    from ipbook.claims.findings import run_findings
-
     run = train(config, args.out, recompute=args.recompute, progress=not args.quiet)
     f = run_findings(run)
     print(f"{args.out}: {run.summary()}; {run.info['data']['steps']} iterations, train loss "
@@ -283,9 +282,9 @@ def _sensitivity_parser(sub) -> None:
 
 
 def _sensitivity(args) -> int:
-    from ipbook.experiments.sensitivity import evaluate_sweep, named_grid
+    from ipbook.experiments.sensitivity import evaluate_sweep, named_settings
 
-    grid = named_grid(args.grid, args.draws)
+    grid = named_settings(args.grid, args.draws)
     if args.large_n_steps is not None and not any(s.n > 100 for s in grid):
         raise ValueError(f"--large-n-steps applies to grids with N above 100 (--grid paper); --grid "
                          f"{args.grid} evaluates N = 100 only")
@@ -358,7 +357,7 @@ def _calibrate_parser(sub) -> None:
                                    "resumes. A table with fewer distributions, N "
                                    "or seeds than the one in OUT is refused before any work (--force).")
     p.add_argument("--grid", default="paper", choices=["paper", "quick"],
-                   help="paper: every family, d up to 50, channels from d = 784; quick: one task per family")
+                   help="paper: every family, d up to 50, channels from d = 784; quick: one task per family and map, low dimensions")
     p.add_argument("--n", nargs="+", type=_int_at_least(2, "--n"), default=None, metavar="N",
                    help="sample sizes, >= 2 (default: 100 500 1000; quick: 100)")
     p.add_argument("--seeds", nargs="+", type=_int_at_least(0, "--seeds"), default=None, metavar="S",
@@ -373,10 +372,10 @@ def _calibrate_parser(sub) -> None:
 
 
 def _calibrate(args) -> int:
-    from ipbook.experiments.calibration_grid import evaluate_grid, named_grid
+    from ipbook.experiments.calibration_grid import evaluate_grid, named_tasks
     from ipbook.experiments.profiles import calibration_dir
 
-    tasks, ns, seeds = named_grid(args.grid)
+    tasks, ns, seeds = named_tasks(args.grid)
     frame = evaluate_grid(tasks, ns=args.n or ns, seeds=args.seeds or seeds,
                           out=args.out, workers=args.workers, scheduler=args.scheduler,
                           progress=not args.quiet, force=args.force)

@@ -1,4 +1,5 @@
-"""What every command checks about its outputs before it does any work.
+"""Runs and tables on disk: what every command checks about its outputs before any work, atomic
+writes, and the provenance every run and table records.
 
 * :func:`check_writable`: the output folder can be created or written here. Nothing is left
   behind by the check.
@@ -6,6 +7,12 @@
 * :func:`refuse_smaller_table`: a results table is never replaced by one with fewer runs, seeds or
   settings, unless the caller asks for it (``--force``, or another ``--out``).
 * :func:`is_committed`: whether a file is tracked by git (a committed result).
+* :func:`atomic_write`: a file is written beside its target and renamed into place, so an
+  interrupted write never leaves a half-written file that looks complete.
+* :func:`versions`, :func:`git_commit`, :func:`cpu_model`, :func:`peak_memory_mb`: the provenance
+  of a run or table (package versions, the CPU and torch's kernel capability, the commit and
+  whether the tree was dirty, peak memory); :func:`capability_hint` explains a replay that
+  differs because torch dispatched to another instruction set.
 """
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ def spoken_list(items, empty: str = "none") -> Text:
 def verdict(ok: bool, yes: str = "supported", no: str = "not supported", *, judged: bool = True,
             unjudged: str = "cannot be judged (the run is too short)") -> Text:
     """``Text(yes)`` if ``ok`` else ``Text(no)``; ``Text(unjudged)`` when not ``judged`` (e.g. a
-    claim about the simplifying phase, for a run shorter than :data:`LONG_RUN_STEPS`)."""
+    claim about the simplifying phase, for a run shorter than :data:`~ipbook.measures.LONG_RUN_STEPS`)."""
     if not judged:
         return Text(unjudged)
     return Text(yes if ok else no)

@@ -36,7 +36,7 @@ The verdict:
 
 Power: with the checkpoints of the book's grids (96) and the noise measured there (0.001-0.03
 bit per checkpoint), a fall of margin + 0.05 bit is called "simplifies" in more than 95 % of
-repeats (:func:`power`; see the README).
+repeats (:func:`power`, :func:`detectable_drop`).
 """
 from __future__ import annotations
 

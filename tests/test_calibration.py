@@ -110,11 +110,11 @@ def test_the_quick_grid_writes_the_table_and_refuses_a_smaller_one(tmp_path):
 
 def test_the_named_calibration_grids_are_the_cli_and_the_page_grids():
     from ipbook.experiments.calibration import paper_tasks
-    from ipbook.experiments.calibration_grid import named_grid
+    from ipbook.experiments.calibration_grid import named_tasks
 
-    tasks, ns, seeds = named_grid("quick")
+    tasks, ns, seeds = named_tasks("quick")
     assert tasks == quick_tasks() and ns == [100] and seeds == [0, 1]
-    tasks, ns, seeds = named_grid("paper")
+    tasks, ns, seeds = named_tasks("paper")
     assert tasks == paper_tasks() and len(tasks) == 57 and ns == [100, 500, 1000] and seeds == [0, 1, 2, 3, 4]
     with pytest.raises(ValueError, match="unknown calibration grid 'big'; valid: paper, quick"):
-        named_grid("big")
+        named_tasks("big")

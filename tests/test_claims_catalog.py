@@ -29,3 +29,7 @@ def test_simplifying_claims_apply_all_none_and_amplifies_to_the_judges_verdicts(
     assert out["sparse_amp"] == (HOLDS, [("sparse", "Z"), ("shallow", "Z")])
     smaller = simplifying_claims(v, size | {("sparse", "Z"): 0.3}, keys=["sparse_amp"])
     assert smaller == {"sparse_amp": (FAILS, [("sparse", "Z"), ("shallow", "Z")])}
+
+
+def test_the_robustness_matrix_tests_exactly_the_claims_with_a_short_name():
+    assert set(ROBUSTNESS_KEYS) == {c.key for c in CLAIMS if c.short}

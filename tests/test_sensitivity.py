@@ -337,12 +337,12 @@ def test_robustness_matrix_counts_the_judges_verdicts_per_seed():
 
 
 def test_the_named_sensitivity_grids_and_their_draws():
-    from ipbook.experiments.sensitivity import controls_grid, named_grid, paper_grid
+    from ipbook.experiments.sensitivity import controls_grid, named_settings, paper_grid
 
-    assert named_grid("paper") == paper_grid(draws=10) and named_grid("controls") == controls_grid(draws=5)
-    small = named_grid("small")
+    assert named_settings("paper") == paper_grid(draws=10) and named_settings("controls") == controls_grid(draws=5)
+    small = named_settings("small")
     assert small[0] == PAPER and sorted({s.gamma for s in small if s.rule == "scott"}) == [1.0, 2.0, 8.0]
     assert {s.n for s in small} == {100} and sum(s.draw > 0 for s in small) == 2
-    assert len(named_grid("small", draws=5)) == len(small) + 2
-    with pytest.raises(ValueError, match="unknown sensitivity grid 'tiny'; valid: paper, controls, small"):
-        named_grid("tiny")
+    assert len(named_settings("small", draws=5)) == len(small) + 2
+    with pytest.raises(ValueError, match="unknown sensitivity grid 'tiny'; valid: paper, controls, small, quick"):
+        named_settings("tiny")

@@ -26,7 +26,8 @@ def at_setting(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- verdicts per setting
-#: The claims the robustness matrix tests, in its row order.
+#: The row order of the robustness matrix (the claims of :data:`ipbook.claims.catalog.CLAIMS` that have a
+#: ``short`` name, the claims about simplifying phases first and the DPI last).
 ROBUSTNESS_KEYS = ("shallow_simp", "deep_inner", "deep_outer", "sparse_simp", "sparse_amp", "ten_none", "tied_none",
                    "vae_none", "lae_none", "dpi")
 #: (key, short name) of each claim of :data:`ROBUSTNESS_KEYS`, from :data:`ipbook.claims.catalog.CLAIMS`.

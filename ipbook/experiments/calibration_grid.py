@@ -39,7 +39,7 @@ from ipbook.experiments.calibration import paper_tasks, quick_tasks, sample, sam
 from ipbook.experiments.grid import Guard, run_grid
 from ipbook.experiments.profiles import calibration_dir
 
-__all__ = ["CALIBRATION_GRIDS", "named_grid", "CALIBRATION_COLUMNS", "MATRIX_SPECS", "TABLE_LABELS", "table_spec", "ESTIMATOR_ORDER", "evaluate_task",
+__all__ = ["CALIBRATION_GRIDS", "named_tasks", "CALIBRATION_COLUMNS", "MATRIX_SPECS", "TABLE_LABELS", "table_spec", "ESTIMATOR_ORDER", "evaluate_task",
            "estimate_table", "evaluate_grid", "load_estimates", "summary_table", "invariance_table", "seed_means",
            "gaussian_table", "largest_shifts"]
 
@@ -47,9 +47,9 @@ __all__ = ["CALIBRATION_GRIDS", "named_grid", "CALIBRATION_COLUMNS", "MATRIX_SPE
 CALIBRATION_GRIDS = {"paper": (paper_tasks, (100, 500, 1000), (0, 1, 2, 3, 4)), "quick": (quick_tasks, (100,), (0, 1))}
 
 
-def named_grid(name: str) -> tuple[list[Task], list[int], list[int]]:
+def named_tasks(name: str) -> tuple[list[Task], list[int], list[int]]:
     """``(tasks, ns, seeds)`` of the grid called ``name`` (:data:`CALIBRATION_GRIDS`): ``paper``,
-    every family with d up to 50 and channels from d = 784; ``quick``, one task per family."""
+    every family with d up to 50 and channels from d = 784; ``quick``, one task per family and map, in low dimensions."""
     if name not in CALIBRATION_GRIDS:
         raise ValueError(f"unknown calibration grid {name!r}; valid: {', '.join(CALIBRATION_GRIDS)}")
     tasks, ns, seeds = CALIBRATION_GRIDS[name]

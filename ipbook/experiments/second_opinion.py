@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -162,9 +163,6 @@ def _run_estimates_at(run_dir: str, name: str, grid: Grid) -> pd.DataFrame:
 def load_table(dataset: str, root=None) -> pd.DataFrame | None:
     """The table of :func:`evaluate_sweep` for ``dataset``, or None where there is none (default
     root: :func:`ipbook.experiments.profiles.second_opinion_dir`)."""
-    from pathlib import Path
-
-
     path = Path(root if root is not None else second_opinion_dir()) / f"{dataset}.csv.gz"
     return pd.read_csv(path, dtype={"setting": str}, keep_default_na=False) if path.is_file() else None
 
@@ -187,9 +185,6 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, grid: Grid = Grid(),
     table may not lack a run and seed of the existing one (unless ``force``). When nothing is
     evaluated, nothing is written unless ``force`` (``written`` False). A failed task raises
     :class:`ipbook.experiments.grid.GridFailed` after the others finish; nothing is written."""
-    from pathlib import Path
-
-
     spec = load_profile(profile)
     seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
     names = list(runs) if runs is not None else list(run_configs(profile, dataset))

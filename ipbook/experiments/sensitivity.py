@@ -18,7 +18,15 @@ time around the paper's (:func:`paper_grid`):
   **draw** (draw 0 is the run's own probe set; draws 1, 2, ... are other random sets).
 
 Each variable's pairwise distances are computed once per probe set and reused across bandwidths
-and α; the entropies of one probe set and one α come from one batched float64 ``eigvalsh``.
+and α; the entropies of one probe set and one α come from one batched float64 ``eigvalsh``
+(:func:`ipbook.estimators.matrix.planes_under`). A grid point is an
+:class:`ipbook.estimators.spec.Setting`; the grids by name are :func:`named_settings`.
+
+:func:`evaluate_sweep` evaluates a grid on every run and seed of a sweep through the one grid
+runner (:func:`ipbook.experiments.grid.run_grid`) and writes ``<dataset>.csv.gz`` (rows),
+``-input-entropy.csv``, ``-geometry.csv.gz``, ``-rescaling.csv`` and ``.json`` (provenance);
+:func:`load_tables` reads them back, and the readers below (:func:`collapse_deviation`,
+:func:`probe_noise`, :func:`input_entropy_table`) turn them into the pages' tables.
 
 References
 ----------
@@ -29,7 +37,9 @@ S. Lee, J. Jo, "Information flows of diverse autoencoders", Entropy 23(7), 862 (
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -46,7 +56,7 @@ from ipbook.nets.config import CHECKPOINT_FILE
 from ipbook.nets.data import load_dataset
 from ipbook.nets.runs import load_run
 
-__all__ = ["GRID_DRAWS", "named_grid", "paper_grid", "controls_grid", "plane_under_settings", "input_entropy", "rescaled_information",
+__all__ = ["GRID_DRAWS", "named_settings", "paper_grid", "controls_grid", "plane_under_settings", "input_entropy", "rescaled_information",
            "saturated_fraction", "layer_geometry", "probe_index", "spread_steps", "evaluate_checkpoints", "evaluate_sweep",
            "load_tables", "collapse_deviation", "probe_noise", "input_entropy_table", "ROW_COLUMNS",
            "INPUT_COLUMNS", "GEOMETRY_COLUMNS", "RESCALING_COLUMNS"]
@@ -69,19 +79,22 @@ TRAIN_PROBE_POOL = 6000
 
 
 #: The named grids of ``python -m ipbook sensitivity --grid`` and their probe draws by default.
-GRID_DRAWS = {"paper": 10, "controls": 5, "small": 3}
+GRID_DRAWS = {"paper": 10, "controls": 5, "small": 3, "quick": 3}
 
 
-def named_grid(name: str, draws: int | None = None) -> list[Setting]:
+def named_settings(name: str, draws: int | None = None) -> list[Setting]:
     """The grid called ``name`` (:data:`GRID_DRAWS`): ``paper`` (:func:`paper_grid`), ``controls``
-    (:func:`controls_grid`) or ``small`` (Scott's γ 1, 2, 8, the other rules, α = 2, training
-    probes, N = 100), with ``draws`` probe draws (default: the grid's own)."""
+    (:func:`controls_grid`), ``small`` (Scott's γ 1, 2, 8, the other rules, α = 2, training
+    probes, N = 100) or ``quick`` (``small`` with γ = 16 too: what the sensitivity chapters evaluate
+    as they run where no tables are committed), with ``draws`` probe draws (default: the grid's own)."""
     if name not in GRID_DRAWS:
         raise ValueError(f"unknown sensitivity grid {name!r}; valid: {', '.join(GRID_DRAWS)}")
     draws = GRID_DRAWS[name] if draws is None else draws
     if name == "controls":
         return controls_grid(draws=draws)
-    return paper_grid(draws=draws) if name == "paper" else paper_grid(gammas=(1, 2, 8), ns=(100,), draws=draws)
+    if name == "paper":
+        return paper_grid(draws=draws)
+    return paper_grid(gammas=(1, 2, 8) if name == "small" else (1, 2, 8, 16), ns=(100,), draws=draws)
 
 
 def controls_grid(draws: int = 5) -> list[Setting]:
@@ -308,9 +321,6 @@ def load_tables(dataset: str, root=None) -> tuple[pd.DataFrame, ...] | None:
     """The committed tables of :func:`evaluate_sweep` for ``dataset`` (rows, inputs, geometry,
     rescaling), or None when ``ROOT/<dataset>.csv.gz`` does not exist (default root:
     ``results/sensitivity/``)."""
-    from pathlib import Path
-
-
     base = Path(root) if root is not None else RESULTS_DIR / "sensitivity"
     if not (base / f"{dataset}.csv.gz").is_file():
         return None
@@ -374,9 +384,6 @@ def _plan(dataset: str, runs_dir, out_dir, names: Sequence[str], seeds: Sequence
     its rows from the tables in OUT (:func:`_kept_tables`; ``{key: tables}``) or is missing (a list
     of keys ``run/seed-S``).
     """
-    from pathlib import Path
-
-
     tasks, kept, missing, earlier = {}, {}, [], None
     for seed in seeds:
         for name in names:
@@ -437,9 +444,6 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
 
     Returns the ``.json`` record as a dict (with ``written``).
     """
-    from pathlib import Path
-
-
     settings = list(settings) if settings is not None else paper_grid()
     spec = load_profile(profile)
     seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
@@ -475,10 +479,6 @@ def _first_large_n_seed(runs_dir, out_dir, dataset: str, names: Sequence[str], s
     """The seed evaluated at large N: the one the tables already in OUT were evaluated with (their
     ``.json``'s ``large_n_seed``), so that their rows can be kept; else the seed with the most runs
     that have checkpoints here (the smallest of ties); None when no run has any."""
-    import json
-    from pathlib import Path
-
-
     record = Path(out_dir) / f"{dataset}.json"
     if record.is_file() and (Path(out_dir) / f"{dataset}.csv.gz").is_file():
         earlier = json.loads(record.read_text()).get("large_n_seed")
@@ -494,9 +494,6 @@ def _guards(out_dir, dataset: str, profile: str, planned: set, missing: Sequence
     the new table may not lack a run and seed (``planned``: the ``run/seed-S`` keys it will hold)
     nor a setting of the table there; the remedy names the command that recreates the checkpoints
     of the ``missing`` runs."""
-    from pathlib import Path
-
-
     path = Path(out_dir) / f"{dataset}.csv.gz"
     if not path.is_file():
         return []

@@ -4,8 +4,8 @@ information-plane recorder, a run's config, its storage on disk, and the trainin
 - :mod:`~ipbook.nets.data`: MNIST, Fashion-MNIST and EMNIST letters through torchvision.
 - :mod:`~ipbook.nets.layers`: what the models are built from (nonlinearities, sizes, the base class).
 - :mod:`~ipbook.nets.models`: the six autoencoders and the supervised classifier.
-- :mod:`~ipbook.nets.recorder`: :class:`InformationPlaneRecorder`, the information plane of any PyTorch model.
-- :mod:`~ipbook.nets.config`: :class:`TrainConfig`, everything that determines a run.
-- :mod:`~ipbook.nets.runs`: :class:`Run`, a finished run on disk, and when one may stand for another.
-- :mod:`~ipbook.nets.training`: :func:`train`, with the information plane recorded online.
+- :mod:`~ipbook.nets.recorder`: :class:`~ipbook.nets.recorder.InformationPlaneRecorder`, the information plane of any PyTorch model.
+- :mod:`~ipbook.nets.config`: :class:`~ipbook.nets.config.TrainConfig`, everything that determines a run.
+- :mod:`~ipbook.nets.runs`: :class:`~ipbook.nets.runs.Run`, a finished run on disk, and when one may stand for another.
+- :mod:`~ipbook.nets.training`: :func:`~ipbook.nets.training.train`, with the information plane recorded online.
 """

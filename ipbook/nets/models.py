@@ -68,7 +68,7 @@ class ShallowAE(Autoencoder):
     Args:
         n_input: input size :math:`n_X`. Default: 784
         n_bottleneck: bottleneck size :math:`n_Z`. Default: 50
-        activation: the nonlinearity of Z, one of :data:`ACTIVATION_NAMES` (X′ is always a
+        activation: the nonlinearity of Z, one of :data:`~ipbook.nets.layers.ACTIVATION_NAMES` (X′ is always a
             sigmoid). Default: ``"sigmoid"``
 
     Shape:
@@ -117,7 +117,7 @@ class DeepAE(Autoencoder):
         hidden: sizes of the encoder layers :math:`E_1, E_2, \dots`; the decoder mirrors them.
             Default: ``(256, 128)``
         n_bottleneck: bottleneck size. Default: 50
-        activation: the nonlinearity of every hidden layer, one of :data:`ACTIVATION_NAMES`
+        activation: the nonlinearity of every hidden layer, one of :data:`~ipbook.nets.layers.ACTIVATION_NAMES`
             (X′ is always a sigmoid). Default: ``"sigmoid"``
 
     Shape:
@@ -437,7 +437,7 @@ class Classifier(nn.Module):
         hidden: sizes of the layers before Z. Default: ``(256, 128)``
         n_bottleneck: size of Z. Default: 50
         n_classes: number of classes. Default: 10
-        activation: the nonlinearity of E1, E2 and Z, one of :data:`ACTIVATION_NAMES`. Default: ``"sigmoid"``
+        activation: the nonlinearity of E1, E2 and Z, one of :data:`~ipbook.nets.layers.ACTIVATION_NAMES`. Default: ``"sigmoid"``
 
     Shape:
         - Input: :math:`(N, n_X)`; labels ``y`` int64 :math:`(N,)`.
@@ -510,7 +510,7 @@ def build_model(name: str, *, n_classes: int = 10, bottleneck: int | None = None
         name: one of :data:`MODEL_NAMES` or :data:`CLASSIFIER_NAMES`.
         n_classes: number of classes (used by the label AE only). Default: 10
         bottleneck: size of Z; ``None`` means the paper's: 50, or ``n_classes`` for the label AE.
-        activation: the hidden layers' nonlinearity, one of :data:`ACTIVATION_NAMES`. Default: sigmoid
+        activation: the hidden layers' nonlinearity, one of :data:`~ipbook.nets.layers.ACTIVATION_NAMES`. Default: sigmoid
         sparsity: the sparse AE's KL weight λ; ``None`` means the paper's 1e-3. Sparse AE only.
 
     Raises:

@@ -29,7 +29,7 @@ class Run:
     info: dict
     path: Path | None = None
     checkpoints: dict | None = dataclasses.field(default=None, repr=False)
-    #: What :func:`train` did to return this run: ``"trained"``, ``"reused"`` (a finished run
+    #: What :func:`~ipbook.nets.training.train` did to return this run: ``"trained"``, ``"reused"`` (a finished run
     #: found in the folder) or ``"replayed"`` (reused, its checkpoints recreated by a replay);
     #: ``seconds``: the time this call took.
     outcome: str = "trained"
@@ -96,7 +96,7 @@ def save_run(run: Run, out_dir: str | os.PathLike) -> Path:
 
 
 def load_run(out_dir: str | os.PathLike) -> Run:
-    """Read a run written by :func:`train`. Raises FileNotFoundError for an incomplete directory."""
+    """Read a run written by :func:`~ipbook.nets.training.train`. Raises FileNotFoundError for an incomplete directory."""
     out = Path(out_dir)
     if not (out / "run.json").is_file() or not (out / "metrics.npz").is_file():
         raise FileNotFoundError(f"no complete run in {out} (needs run.json and metrics.npz)")

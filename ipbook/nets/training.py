@@ -6,12 +6,10 @@ estimated by an :class:`~ipbook.nets.recorder.InformationPlaneRecorder` (the sam
 to their own network), in one :class:`~ipbook.estimators.InformationPlane` call on a worker thread
 (X's Gram matrix is built once per run). The supervised control (``classifier``) is measured
 against the labels instead: I(X; T) and I(T; Y). ``estimators`` adds further estimators (noisy-layer
-bounds, binning) on a larger probe set at the checkpoint schedule's iterations. Nothing else is kept per iteration but the training loss: no weight snapshots, so memory
-does not grow with the number of iterations.
-
-Results go to ``DIR/metrics.npz`` (arrays) and ``DIR/run.json`` (config, data sizes, versions, git
-commit, wall time, peak memory). Both are written atomically and ``run.json`` is written last, so a
-directory holding a ``run.json`` holds a complete run.
+bounds, binning) on a larger probe set at the checkpoint schedule's iterations. Nothing else is
+kept per iteration but the training loss: no weight snapshots, so memory does not grow with the
+number of iterations. The finished run is written by :func:`ipbook.nets.runs.save_run`, and a
+finished run in the output folder is reused when :func:`ipbook.nets.runs.reuse_mismatch` allows.
 """
 from __future__ import annotations
 

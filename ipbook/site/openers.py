@@ -9,12 +9,12 @@ import pandas as pd
 from myst_nb import glue
 
 from ipbook import verdicts
-from ipbook.claims import paper as findings
-from ipbook.experiments.calibration_grid import estimate_table, load_estimates, named_grid
+from ipbook.claims import paper
+from ipbook.experiments.calibration_grid import estimate_table, load_estimates, named_tasks
 from ipbook.experiments.controls import QUICK_OVERRIDES
 from ipbook.experiments.profiles import calibration_dir, load_seeds, REPO, RESULTS_DIR, run_profile, second_opinion_dir
 from ipbook.experiments.second_opinion import activation_rows, Grid, load_table, run_estimates
-from ipbook.experiments.sensitivity import evaluate_checkpoints, load_tables, paper_grid
+from ipbook.experiments.sensitivity import evaluate_checkpoints, load_tables, named_settings
 from ipbook.experiments.supervised import load_supervised, plane_frame
 from ipbook.experiments.sweep import sweep_tasks
 from ipbook.nets.data import load_dataset
@@ -23,7 +23,7 @@ from ipbook.site import conclusions as C, plotting
 from ipbook.site.dataset_tabs import DATASET_TITLES, SITE_DATASETS
 from ipbook.text import Text, spoken_list
 
-__all__ = ["committed_or_now", "open_chapter", "seeds_by_dataset", "seed_runs", "quick_sensitivity_grid", "open_sensitivity",
+__all__ = ["committed_or_now", "open_chapter", "seeds_by_dataset", "seed_runs", "open_sensitivity",
            "open_calibration", "open_second_opinion", "open_activation_control", "open_supervised", "open_answer"]
 
 
@@ -41,12 +41,12 @@ def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=No
     """
     plotting.book_style()
     runs = run_profile(profile, dataset, runs=run_names, root=results, progress=False)
-    claims = findings.paper_claims(runs, tol=tol)
+    claims = paper.paper_claims(runs, tol=tol)
     seeds = {}
     if profile == "paper" and seeds_profile:
         seeds = load_seeds(dataset, seeds_profile, runs=run_names, root=results)
         seeds = seeds if len(seeds) >= 2 else {}
-    values = findings.glue_values(runs, claims)
+    values = paper.glue_values(runs, claims)
     values.update(profile_name=Text(profile), dataset_name=Text(dataset),
                   n_seeds=len(seeds) or 1, seeds_note=Text(_seeds_note(seeds, seeds_profile)),
                   seeds_note_curves=Text(_seeds_note(seeds, seeds_profile, "curves")),
@@ -86,13 +86,6 @@ def committed_or_now(profile: str, committed, compute, *, glue_as: str, missing:
     return value, note
 
 
-def quick_sensitivity_grid() -> list:
-    """The small estimator grid the sensitivity chapters evaluate as they run, where no committed
-    tables exist: Scott's γ in {1, 2, 8, 16}, the median and Tapia rules, α = 2, training-image
-    probes, three probe draws, N = 100."""
-    return paper_grid(gammas=(1, 2, 8, 16), ns=(100,), draws=3)
-
-
 def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, results=None,
                      sensitivity_root=None) -> tuple[tuple, str]:
     """What each estimator-sensitivity chapter does first: the book's figure style and the tables
@@ -101,7 +94,7 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
 
     For the paper profile, the committed tables of ``python -m ipbook sensitivity`` on the seeds
     sweep (``results/sensitivity/<dataset>*``). Otherwise, or where none are committed, the
-    :func:`quick_sensitivity_grid` on the checkpoints of the quick profile's ``run_names``
+    :func:`~ipbook.experiments.sensitivity.named_settings` ``quick`` on the checkpoints of the quick profile's ``run_names``
     (trained where missing), computed as the page runs.
     """
     plotting.book_style()
@@ -123,7 +116,7 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
 
     def now():
         runs = run_profile("quick", dataset, runs=run_names, root=results, progress=False)
-        parts = [evaluate_checkpoints(run, quick_sensitivity_grid(), name=name) for name, run in runs.items()]
+        parts = [evaluate_checkpoints(run, named_settings("quick"), name=name) for name, run in runs.items()]
         tables = tuple(pd.concat([p[i] for p in parts], ignore_index=True) for i in range(4))
         steps = max(int(r.info["config"].get("steps") or 0) for r in runs.values())
         return ((tables[0], tables[1].drop_duplicates(), tables[2], tables[3]),
@@ -155,7 +148,7 @@ def open_calibration(profile: str, *, root=None):
                       f"({len(rows):,} estimates).")
 
     def now():
-        return (estimate_table(*named_grid("quick")),
+        return (estimate_table(*named_tasks("quick")),
                 "A small grid computed as this page ran: one distribution per family and map, N = 100, two sample seeds")
 
     return committed_or_now(profile, committed, now, glue_as="calibration_note", missing="calibration table exists")
