@@ -61,7 +61,7 @@ def test_calibration_numbers_read_the_seed_means():
                 rows.append(dict(family="gaussian-sparse", d=d, estimator=est, n=n, setting="", bits=bits + n / 1e4, true_bits=2.0))
         rows.append(dict(family="linear-channel", d=1, estimator="matrix-paper", n=n, setting="", bits=3.0, true_bits=0.5 + n / 1e3))
     means = pd.DataFrame(rows)
-    n = pages.calibration_numbers(means, 100, 1000)
+    n = pages.calibration_page_numbers(means, 100, 1000)
     assert (n["ceil_lo"], n["ceil_hi"]) == pytest.approx((math.log2(100), math.log2(1000)))
     assert (n["d_small"], n["d_big"], n["truth_sparse"]) == (5, 25, 2.0)      # 25 when present, not the largest
     assert n["paper_sparse_big_hi"] == pytest.approx(1.25 + 0.1) and n["ksg_sparse_small_lo"] == pytest.approx(2.01)

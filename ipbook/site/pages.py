@@ -26,7 +26,7 @@ from ipbook import verdicts as V
 
 __all__ = [
     "gaussian_table", "gaussian_numbers", "binning_bias_at_zero", "max_decrease", "weight_numbers",
-    "calibration_numbers", "calibration_summary", "calibration_shifts", "judged_words", "CLASS_NAMES",
+    "calibration_page_numbers", "calibration_summary", "calibration_shifts", "judged_words", "CLASS_NAMES",
     "class_means", "nearest_class", "label_manifold_numbers", "recorder_numbers", "supervised_verdict_text",
     "supervised_numbers", "encoder_drop_numbers", "gamma_phases", "gamma_numbers",
     "with_paper_column", "second_opinion_tables", "second_opinion_drops", "vae_bound_numbers", "saxe_numbers",
@@ -130,7 +130,7 @@ def _mean_at(means: pd.DataFrame, family: str, d: int, estimator: str, n: int, s
     return float(m.bits.iloc[0]) if len(m) else float("nan")
 
 
-def calibration_numbers(means: pd.DataFrame, n_lo: int, n_hi: int) -> dict:
+def calibration_page_numbers(means: pd.DataFrame, n_lo: int, n_hi: int) -> dict:
     """Appendix A3's glued numbers from the seed means of the calibration table at the probe sizes
     ``n_lo`` and ``n_hi`` (the table's smallest and largest N):
     their ceilings log2 N, the sparse Gaussian's truth, each named estimator on the smallest and on
