@@ -45,7 +45,7 @@ def test_every_estimator_on_every_layer_at_every_checkpoint(tiny):
 def test_a_row_equals_the_estimator_on_the_same_activations(tiny):
     import torch
 
-    from ipbook.experiments.sensitivity import probe_index
+    from ipbook.experiments.probes import probe_index
     from ipbook.nets.data import load_dataset
 
     _, runs = tiny

@@ -14,7 +14,8 @@ from ipbook.experiments.appendix import gaussian_mi_theory, gaussian_samples
 from ipbook.estimators.matrix import entropies, gram_matrix, information_plane, mutual_information
 from ipbook.estimators.binning import binned_mutual_information
 from ipbook.estimators.spec import PAPER, Setting
-from ipbook.experiments.sensitivity import TABLE_SUFFIXES, evaluate_checkpoints, evaluate_sweep, input_entropy, layer_geometry, load_tables, paper_grid, plane_under_settings, probe_index, rescaled_information
+from ipbook.experiments.sensitivity import TABLE_SUFFIXES, evaluate_checkpoints, evaluate_sweep, input_entropy, layer_geometry, load_tables, paper_grid, plane_under_settings, rescaled_information
+from ipbook.experiments.probes import probe_index
 from ipbook.estimators.matrix import VariableSample
 
 

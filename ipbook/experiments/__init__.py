@@ -4,6 +4,7 @@ their checkpoints or calibrate the estimators.
 - :mod:`~ipbook.experiments.profiles`: the paper's seven runs per dataset, by profile (``params/*.yaml``).
 - :mod:`~ipbook.experiments.dask_engine`: tasks on a local or an existing Dask cluster.
 - :mod:`~ipbook.experiments.sweep`: seeds × runs as Dask tasks (``python -m ipbook sweep``).
+- :mod:`~ipbook.experiments.probes`: the probe images the grids measure on, and where extra draws go.
 - :mod:`~ipbook.experiments.grid`: the one grid runner (resumable parts, the never-shrink guard,
   an atomic table with its provenance) that the three grids below use.
 - :mod:`~ipbook.experiments.sensitivity`: the plane under a grid of matrix-estimator settings.

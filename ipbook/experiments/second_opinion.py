@@ -55,7 +55,7 @@ from ipbook.estimators.spec import parse_spec
 from ipbook.estimators.vae import vae_lower_bound, vae_rate
 from ipbook.experiments.grid import Guard, run_grid
 from ipbook.experiments.profiles import load_profile, run_configs, second_opinion_dir, sweep_root
-from ipbook.experiments.sensitivity import probe_index, spread_steps, TRAIN_PROBE_POOL
+from ipbook.experiments.probes import probe_index, spread_steps, TRAIN_PROBE_POOL
 from ipbook.nets.config import CHECKPOINT_FILE
 from ipbook.nets.data import load_dataset
 from ipbook.nets.layers import ACTIVATION_NAMES

@@ -51,13 +51,14 @@ from ipbook.estimators import as_matrix
 from ipbook.estimators.matrix import entropies, planes_under, VariableSample
 from ipbook.estimators.spec import PAPER, Setting
 from ipbook.experiments.grid import Guard, run_grid
+from ipbook.experiments.probes import probe_index, spread_steps, TRAIN_PROBE_POOL
 from ipbook.experiments.profiles import load_profile, RESULTS_DIR, run_configs, sensitivity_dir, sweep_root
 from ipbook.nets.config import CHECKPOINT_FILE
 from ipbook.nets.data import load_dataset
 from ipbook.nets.runs import load_run
 
 __all__ = ["GRID_DRAWS", "named_settings", "paper_grid", "controls_grid", "plane_under_settings", "input_entropy", "rescaled_information",
-           "saturated_fraction", "layer_geometry", "probe_index", "spread_steps", "evaluate_checkpoints", "evaluate_sweep",
+           "saturated_fraction", "layer_geometry", "evaluate_checkpoints", "evaluate_sweep",
            "load_tables", "collapse_deviation", "probe_noise", "input_entropy_table", "ROW_COLUMNS",
            "INPUT_COLUMNS", "GEOMETRY_COLUMNS", "RESCALING_COLUMNS"]
 
@@ -73,9 +74,6 @@ RESCALING_COLUMNS = ["run", "seed", "step", "layer", "factor", "i_xt"]
 TABLE_SUFFIXES = (".csv.gz", "-input-entropy.csv", "-geometry.csv.gz", "-rescaling.csv")
 #: The factors c of the rescaling experiment (T → c·T at the last checkpoint).
 RESCALING_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
-#: Training images a ``train`` probe is drawn from: the first 6,000, which every run (the 10 % run
-#: included) trained on, so that a draw is the same images for every run.
-TRAIN_PROBE_POOL = 6000
 
 
 #: The named grids of ``python -m ipbook sensitivity --grid`` and their probe draws by default.
@@ -197,24 +195,6 @@ def layer_geometry(t, labels, sigma: float, activation: str = "sigmoid") -> dict
             "between_class": float(dist[~same].mean()) if bool((~same).any()) else float("nan")}
 
 
-# ----------------------------------------------------------------------------- runs
-def probe_index(seed: int, probe: str, n: int, draw: int, n_pool: int) -> torch.Tensor:
-    """The sorted indices of a probe set among ``n_pool`` images.
-
-    Draw 0 on the test split is the run's own: the first ``n`` of the permutation the trainer draws
-    with seed + 1 (so at N = 100 exactly the online trajectory's probe images, and larger N contain
-    them). Other draws, and training-image probes, use a permutation seeded by the draw alone, the
-    same for every run and seed.
-    """
-    if n > n_pool:
-        raise ValueError(f"a probe set of n = {n} images needs at least that many; the pool has {n_pool}")
-    if probe == "test" and draw == 0:
-        gen = torch.Generator().manual_seed(int(seed) + 1)
-    else:
-        gen = torch.Generator().manual_seed(1_000_003 * (int(draw) + 1) + (probe == "train"))
-    return torch.randperm(n_pool, generator=gen)[:n].sort().values
-
-
 def _probe_images(run, settings: Sequence[Setting], data: dict) -> dict:
     """{(probe, n, draw): (images, labels)} for the probe sets the settings need."""
     seed = int(run.info["config"]["seed"])
@@ -306,15 +286,6 @@ def evaluate_checkpoints(run, settings: Sequence[Setting] | None = None, *, step
                  for c, v in zip(RESCALING_FACTORS, rescaled_information(x_paper, t, RESCALING_FACTORS))]
     return (pd.DataFrame(rows, columns=ROW_COLUMNS), pd.DataFrame(inputs, columns=INPUT_COLUMNS),
             pd.DataFrame(geometry, columns=GEOMETRY_COLUMNS), pd.DataFrame(rescaling, columns=RESCALING_COLUMNS))
-
-
-# ----------------------------------------------------------------------------- a whole sweep
-def spread_steps(steps: Sequence[int], k: int) -> list[int]:
-    """``k`` of a run's checkpoint iterations, evenly spread over the list (first and last kept)."""
-    steps = sorted(steps)
-    if len(steps) <= k:
-        return steps
-    return sorted({steps[int(round(i))] for i in np.linspace(0, len(steps) - 1, k)})
 
 
 def load_tables(dataset: str, root=None) -> tuple[pd.DataFrame, ...] | None:
