@@ -21,7 +21,7 @@ from ipbook.claims.findings import layer_findings, run_findings, run_metrics
 from ipbook.measures import DIAG_TOL, DPI_TOL, GEN_TOL, LONG_RUN_STEPS, dpi_violations, final_losses, rise_step
 from ipbook.nets.runs import Run
 from ipbook.text import Text, spoken_list, verdict
-from ipbook.verdicts import CANNOT, HOLDS, MARGIN_BITS, MARGIN_FRAC, short_reason
+from ipbook.verdicts import CANNOT, FAILS, HOLDS, MARGIN_BITS, MARGIN_FRAC, short_reason
 
 __all__ = ["PAPER_RUNS", "FULL_DATA_RUNS", "key", "paper_numbers", "Claim", "paper_claims", "claims_table",
            "glue_values", "layer_summary", "run_summary", "profile_note", "CLAIM_NUMBERS", "claims_over_seeds",
@@ -101,6 +101,8 @@ class Claim:
     threshold: str
     verdict: Text
     seeds: int = 1
+    #: :data:`~ipbook.verdicts.HOLDS`, :data:`~ipbook.verdicts.FAILS` or :data:`~ipbook.verdicts.CANNOT`.
+    status: str = CANNOT
 
 
 def _bits(x: float) -> str:
@@ -132,7 +134,8 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
 
     def add(key_, measured, threshold, ok, judged=True, suffix=""):
         c = claim_spec(key_)
-        claims.append(Claim(key_, c.text + suffix, c.figure, measured, threshold, verdict(ok, judged=judged), seeds))
+        claims.append(Claim(key_, c.text + suffix, c.figure, measured, threshold, verdict(ok, judged=judged), seeds,
+                            (HOLDS if ok else FAILS) if judged else CANNOT))
 
     def judged(key_, measured, threshold):
         """A claim on the judge's verdicts (:func:`ipbook.claims.catalog.simplifying_claims`)."""
@@ -141,7 +144,7 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
             run, layer = next((r, l) for r, l in rests_on if layers[r][l]["verdict"] == CANNOT)
             text = Text(f"cannot be judged ({layer}: {short_reason(layers[run][layer]['reason'])})")
             c = claim_spec(key_)
-            claims.append(Claim(key_, c.text, c.figure, measured, threshold, text, seeds))
+            claims.append(Claim(key_, c.text, c.figure, measured, threshold, text, seeds, CANNOT))
         else:
             add(key_, measured, threshold, state == HOLDS, long_run)
 
@@ -352,7 +355,7 @@ def _over_seeds(runs_by_seed: Mapping[int, Mapping[str, object]], tol: float) ->
     n = len(per_seed)
     out = {}
     for claim in next(iter(per_seed.values())):
-        verdicts = [str(c.verdict) for claims in per_seed.values() for c in claims if c.key == claim.key]
+        statuses = [c.status for claims in per_seed.values() for c in claims if c.key == claim.key]
         measured = claim.measured if n == 1 else "—"
         if n > 1 and claim.key in CLAIM_NUMBERS:
             name, label, unit = CLAIM_NUMBERS[claim.key]
@@ -361,8 +364,8 @@ def _over_seeds(runs_by_seed: Mapping[int, Mapping[str, object]], tol: float) ->
                 sd = xs.std(ddof=1) if len(xs) > 1 else 0.0
                 digits = 0 if unit == "" else 2       # counts and iterations are whole numbers
                 measured = f"{label} {xs.mean():.{digits}f} ± {sd:.{digits}f} {unit}".rstrip()
-        out[claim.key] = {"claim": claim, "measured": measured, "held": sum(v == "supported" for v in verdicts),
-                          "cannot": sum(v.startswith("cannot") for v in verdicts), "n": n}
+        out[claim.key] = {"claim": claim, "measured": measured, "held": statuses.count(HOLDS),
+                          "cannot": statuses.count(CANNOT), "n": n}
     return out
 
 

@@ -279,7 +279,7 @@ def verdict_matrix(verdicts: pd.DataFrame) -> pd.DataFrame:
     judged otherwise, and ``k/n, m ?`` where m seeds could not be judged."""
     def cell(r):
         if r.judged == 0:
-            return "saturated" if r.saturated else "cannot judge"
+            return "saturated" if r.saturated else CANNOT
         return f"{r.holds}/{r.judged}" + (f", {r.cannot} ?" if r.cannot else "")
     v = verdicts.assign(cell=[cell(r) for r in verdicts.itertuples()])
     table = v.pivot(index="claim", columns="column", values="cell")
@@ -302,7 +302,7 @@ def drop_table(rows: pd.DataFrame, runs: Sequence[str] = ("shallow", "sparse", "
     p = simplifying(rows)
     p = p[p.run.isin(list(runs)) & (p.layer == layer)]
     p = p.assign(column=[column_name(e, s) for e, s in zip(p.estimator, p.setting)], pct=100 * p.dI_frac,
-                 cannot=p.verdict == "cannot judge")
+                 cannot=p.verdict == CANNOT)
     g = p.groupby(["run", "column"], sort=False)
     return g.agg(dI=("dI", "mean"), dI_sd=("dI", "std"), pct=("pct", "mean"), simplifies=("simplifies", "sum"),
                  cannot=("cannot", "sum"), saturated=("saturated", "sum"), seeds=("seed", "nunique")).reset_index()

@@ -77,7 +77,7 @@ def setting_status(held: int, judged: int) -> str:
 
 def _counts(statuses) -> tuple[int, int, int]:
     statuses = list(statuses)
-    return tuple(statuses.count(s) for s in ("holds", "fails", "cannot judge"))
+    return tuple(statuses.count(s) for s in (HOLDS, FAILS, CANNOT))
 
 
 def evidence(matrix: pd.DataFrame, real: pd.DataFrame | None) -> pd.DataFrame:
@@ -112,9 +112,9 @@ def evidence(matrix: pd.DataFrame, real: pd.DataFrame | None) -> pd.DataFrame:
 def category(row) -> str:
     """The category of one claim from its :func:`evidence` row (see the module's docstring)."""
     real_n = row.real_ok + row.real_fail
-    if row.paper == "cannot judge":
+    if row.paper == CANNOT:
         return CATEGORIES[5]
-    if row.paper == "fails":
+    if row.paper == FAILS:
         return CATEGORIES[4]
     if row.has_real and real_n == 0:
         return CATEGORIES[3]
@@ -230,7 +230,7 @@ def answer_facts(loaded_by_title: Mapping[str, Mapping]) -> dict:
     sigma2 = _values(cols, "noisy-upper σ²=")
     by_sigma = {v: col_status(f"noisy-upper σ²={v:g}") | col_status(f"noisy-lower σ²={v:g}") for v in sigma2}
     holds_sigma = [v for v in sigma2 if all(
-        any(s.at[c, f"noisy-{b} σ²={v:g}"] == "holds" for b in ("upper", "lower")) for s in st.values() for c in fall)]
+        any(s.at[c, f"noisy-{b} σ²={v:g}"] == HOLDS for b in ("upper", "lower")) for s in st.values() for c in fall)]
     bins = _values(cols, "binning ")
     paper = PAPER.label()
     absence = [c for c in next(iter(st.values())).index if c in ABSENCE_CLAIMS]
@@ -238,20 +238,20 @@ def answer_facts(loaded_by_title: Mapping[str, Mapping]) -> dict:
     n = pd.DataFrame(first.attrs["n"])
     return {
         "fall_claims": fall,
-        "gamma_holds": [g for g, v in by_gamma.items() if v == {"holds"}],
-        "gamma_fails": [g for g, v in by_gamma.items() if "fails" in v],
-        "gamma_cannot": [g for g, v in by_gamma.items() if "cannot judge" in v and "fails" not in v],
-        "rules_fail": [r for r in ("median", "tapia") if r in cols and "fails" in col_status(r)],
+        "gamma_holds": [g for g, v in by_gamma.items() if v == {HOLDS}],
+        "gamma_fails": [g for g, v in by_gamma.items() if FAILS in v],
+        "gamma_cannot": [g for g, v in by_gamma.items() if CANNOT in v and FAILS not in v],
+        "rules_fail": [r for r in ("median", "tapia") if r in cols and FAILS in col_status(r)],
         "sigma2_holds": holds_sigma,
-        "sigma2_cannot": [v for v, s in by_sigma.items() if s == {"cannot judge"}],
-        "bins_cannot": [int(b) for b in bins if col_status(f"binning {b:g} bins") == {"cannot judge"}],
+        "sigma2_cannot": [v for v, s in by_sigma.items() if s == {CANNOT}],
+        "bins_cannot": [int(b) for b in bins if col_status(f"binning {b:g} bins") == {CANNOT}],
         "paper_held": min(int(l["matrix"].at[c, paper]) for l in loaded_by_title.values() for c in fall) if fall else 0,
         "paper_n": int(n.loc[fall, paper].max()) if fall else 0,
         "differ": [c for c in next(iter(st.values())).index
-                   if len({s.at[c, paper] for s in st.values()}) > 1 and "holds" in {s.at[c, paper] for s in st.values()}],
-        "absence_cannot": {t: sum(s.at[c, paper] == "cannot judge" for c in absence) for t, s in st.items()},
+                   if len({s.at[c, paper] for s in st.values()}) > 1 and HOLDS in {s.at[c, paper] for s in st.values()}],
+        "absence_cannot": {t: sum(s.at[c, paper] == CANNOT for c in absence) for t, s in st.items()},
         "absence_n": len(absence),
-        "fail_all": [c for c in next(iter(st.values())).index if all(s.at[c, paper] == "fails" for s in st.values())],
+        "fail_all": [c for c in next(iter(st.values())).index if all(s.at[c, paper] == FAILS for s in st.values())],
     }
 
 
