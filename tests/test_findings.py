@@ -383,9 +383,11 @@ def test_verdicts_by_dataset_has_one_verdict_column_per_dataset(monkeypatch):
     import dataclasses
 
     import ipbook.claims.paper as F
+    from ipbook.verdicts import FAILS, HOLDS
 
     claim = F.Claim(key="k", claim="A claim", figure="1d", measured="", threshold="", verdict=T.verdict(True), seeds=1)
-    monkeypatch.setattr(F, "paper_claims", lambda runs, tol=0.05: [dataclasses.replace(claim, verdict=T.verdict(runs["ok"]))])
+    monkeypatch.setattr(F, "paper_claims", lambda runs, tol=0.05: [dataclasses.replace(
+        claim, verdict=T.verdict(runs["ok"]), status=HOLDS if runs["ok"] else FAILS)])
     monkeypatch.setattr(F, "glue_values", lambda runs, claims: {})
     seeds = {"mnist": {0: {"ok": True}, 1: {"ok": True}, 2: {"ok": False}}, "fashion-mnist": {0: {"ok": False}}}
     table = F.verdicts_by_dataset(seeds)
