@@ -49,7 +49,7 @@ from scipy.ndimage import uniform_filter1d
 from ipbook.measures import moving_average, smoothing_window
 
 __all__ = ["SIMPLIFIES", "DOES_NOT", "CANNOT", "VERDICTS", "HOLDS", "FAILS", "CLAIM_STATUSES", "all_simplify",
-           "none_simplify", "amplifies", "short_reason", "MARGIN_BITS", "MARGIN_FRAC", "LATE_FRACTION",
+           "none_simplify", "amplifies", "short_reason", "KINDS", "SHORT_REASONS", "MARGIN_BITS", "MARGIN_FRAC", "LATE_FRACTION",
            "LEVEL", "MIN_STEPS", "BOOTSTRAP_DRAWS", "Verdict", "margin", "judge", "judge_any", "judge_frame", "power", "detectable_drop"]
 
 SIMPLIFIES, DOES_NOT, CANNOT = "simplifies", "does not simplify", "cannot judge"
@@ -57,6 +57,13 @@ VERDICTS = (SIMPLIFIES, DOES_NOT, CANNOT)
 #: What a claim about layers' verdicts comes to (:func:`all_simplify`, :func:`none_simplify`).
 HOLDS, FAILS = "holds", "fails"
 CLAIM_STATUSES = (HOLDS, FAILS, CANNOT)
+#: Why a verdict is what it is: its interval lies ``above`` or ``below`` the margin, or it cannot
+#: judge because the estimate is ``pinned`` at its ceiling, lies ``near_zero``, falls only ``late``,
+#: ``straddles`` the margin, or the trajectory is ``short``.
+KINDS = ("above", "below", "pinned", "near_zero", "late", "straddles", "short")
+#: A few words for a table cell, per kind of a verdict that cannot judge.
+SHORT_REASONS = {"pinned": "at its ceiling", "near_zero": "near zero", "late": "falls only at the end",
+                 "straddles": "interval straddles the margin"}
 #: Bits: the smallest drop that matters, whatever the peak.
 MARGIN_BITS = 0.1
 #: The smallest drop that matters, as a fraction of the peak (where that is larger).
@@ -78,7 +85,8 @@ class Verdict:
     ``verdict`` is one of :data:`VERDICTS`; ``drop`` the smoothed peak − final; ``low``, ``high``
     the :data:`LEVEL` interval for the drop; ``reason`` a short phrase a page can print; ``peak``,
     ``final`` and ``peak_step`` (iteration) of the smoothed trajectory; ``margin`` the smallest
-    drop that matters (:func:`margin`); ``noise`` the per-measurement standard deviation used.
+    drop that matters (:func:`margin`); ``noise`` the per-measurement standard deviation used;
+    ``kind`` why (one of :data:`KINDS`).
     """
 
     verdict: str
@@ -91,6 +99,7 @@ class Verdict:
     peak_step: int
     margin: float
     noise: float
+    kind: str = ""
 
     @property
     def simplifies(self) -> bool:
@@ -167,15 +176,15 @@ def _interval(mean: np.ndarray, noise: np.ndarray, w: int, seed: int) -> tuple[f
     return float(np.quantile(deltas, 1 - a)), float(np.quantile(deltas, a))
 
 
-def _pinned(smooth: np.ndarray, steps: np.ndarray, w: int, ceiling: float | None, m: float) -> str | None:
-    """Why the estimate has no room to fall (a reason), or None: its smoothed peak and final value
+def _pinned(smooth: np.ndarray, steps: np.ndarray, w: int, ceiling: float | None, m: float) -> tuple[str, str] | None:
+    """Why the estimate has no room to fall (its kind and reason), or None: its smoothed peak and final value
     are both within the margin ``m`` of its ceiling, or its peak is within ``m`` of zero."""
     if ceiling is not None and smooth.max() >= ceiling - m and smooth[-1] >= ceiling - m:
         below = np.flatnonzero(smooth < ceiling - m)
         start = int(steps[(below[-1] + 1 if len(below) else 0) + (w - 1) // 2])
-        return f"pinned within {m:.2f} bits of its ceiling {ceiling:.2f} from iteration {start:,} to the end"
+        return "pinned", f"pinned within {m:.2f} bits of its ceiling {ceiling:.2f} from iteration {start:,} to the end"
     if smooth.max() <= m:
-        return f"within {m:.2f} bits of zero throughout"
+        return "near_zero", f"within {m:.2f} bits of zero throughout"
     return None
 
 
@@ -229,25 +238,21 @@ def _judge(steps, rows, ceiling, sd, seed) -> Verdict:
     interval = f"drop {drop:.2f} bits [{low:.2f}, {high:.2f}]"
     pinned = _pinned(smooth, steps, w, ceiling, m)
     if pinned:
-        verdict, reason = CANNOT, pinned
+        verdict, (kind, reason) = CANNOT, pinned
     elif low > m and not late:
-        verdict, reason = SIMPLIFIES, f"{interval} above the margin {m:.2f}"
+        verdict, reason, kind = SIMPLIFIES, f"{interval} above the margin {m:.2f}", "above"
     elif high < m:
-        verdict, reason = DOES_NOT, f"{interval} below the margin {m:.2f}"
+        verdict, reason, kind = DOES_NOT, f"{interval} below the margin {m:.2f}", "below"
     elif low > m:
-        verdict, reason = CANNOT, f"its fall starts in the last {100 * LATE_FRACTION:.0f} % of the run"
+        verdict, reason, kind = CANNOT, f"its fall starts in the last {100 * LATE_FRACTION:.0f} % of the run", "late"
     else:
-        verdict, reason = CANNOT, f"{interval} straddles the margin {m:.2f}"
-    return Verdict(verdict, drop, low, high, reason, peak, final, peak_step, m, float(noise.mean()))
+        verdict, reason, kind = CANNOT, f"{interval} straddles the margin {m:.2f}", "straddles"
+    return Verdict(verdict, drop, low, high, reason, peak, final, peak_step, m, float(noise.mean()), kind)
 
 
-def short_reason(reason: str) -> str:
-    """A few words for a table cell from a :class:`Verdict`'s ``reason``."""
-    for start, short in (("pinned", "at its ceiling"), ("within", "near zero"), ("its fall", "falls only at the end"),
-                         ("drop", "interval straddles the margin")):
-        if reason.startswith(start):
-            return short if start != "drop" or "straddles" in reason else reason
-    return reason
+def short_reason(kind: str, reason: str) -> str:
+    """A few words for a table cell: :data:`SHORT_REASONS` of a verdict's ``kind``, else its ``reason``."""
+    return SHORT_REASONS.get(kind, reason)
 
 
 def all_simplify(verdicts) -> str:
@@ -278,7 +283,7 @@ def judge_any(steps, bits, *, ceiling: float | None = None, sd=None) -> Verdict:
         return judge(steps, bits, ceiling=ceiling, sd=sd)
     peak, final = float(bits.max()), float(bits[-1])
     return Verdict(CANNOT, peak - final, float("nan"), float("nan"), f"only {len(bits)} measurements",
-                   peak, final, -1, margin(peak), float("nan"))
+                   peak, final, -1, margin(peak), float("nan"), "short")
 
 
 def amplifies(verdict: str, baseline: str, larger: bool) -> str:

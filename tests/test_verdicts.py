@@ -57,7 +57,7 @@ def test_the_maximum_of_pure_noise_is_not_a_fall():
 def test_large_noise_cannot_be_judged():
     rng = np.random.default_rng(4)
     v = V.judge(STEPS, 2 + 0.3 * rng.standard_normal(len(STEPS)))
-    assert v.verdict == V.CANNOT and "straddles" in v.reason
+    assert v.verdict == V.CANNOT and "straddles" in v.reason and v.kind == "straddles"
     assert v.low < v.margin < v.high
 
 
@@ -67,14 +67,14 @@ def test_pinned_at_the_ceiling_after_an_early_dip_cannot_be_judged():
     x = np.where(STEPS < 50, 9.0, ceiling - 0.002)
     x[(STEPS > 5) & (STEPS < 40)] = 7.0                   # the early dip makes it "not saturated throughout"
     v = V.judge(STEPS, x, ceiling=ceiling)
-    assert v.verdict == V.CANNOT and "ceiling" in v.reason
+    assert v.verdict == V.CANNOT and "ceiling" in v.reason and v.kind == "pinned"
     # without the ceiling it is an estimate that did not fall
     assert V.judge(STEPS, x).verdict == V.DOES_NOT
 
 
 def test_near_zero_cannot_be_judged():
     v = V.judge(STEPS, 0.05 * plateau_fall(0.5, peak=1.0))
-    assert v.verdict == V.CANNOT and "zero" in v.reason
+    assert v.verdict == V.CANNOT and "zero" in v.reason and v.kind == "near_zero"
 
 
 def test_still_rising_at_the_end_does_not_simplify():
@@ -85,7 +85,7 @@ def test_still_rising_at_the_end_does_not_simplify():
 def test_a_fall_only_in_the_last_tenth_is_not_sustained():
     x = np.interp(T, [0, 0.95, 1], [0, 5, 3])
     v = V.judge(STEPS, x)
-    assert v.verdict == V.CANNOT and "last 10 %" in v.reason
+    assert v.verdict == V.CANNOT and "last 10 %" in v.reason and v.kind == "late"
 
 
 def test_drop_is_the_textbook_smoothed_peak_minus_final():
@@ -148,3 +148,12 @@ def test_bad_input_is_named(kwargs, word):
     args = dict(steps=STEPS, bits=np.zeros(len(STEPS))) | kwargs
     with pytest.raises(ValueError, match=word):
         V.judge(args.pop("steps"), args.pop("bits"), **args)
+
+
+def test_a_table_cell_names_why_a_layer_cannot_be_judged_from_the_verdicts_kind():
+    assert V.short_reason("pinned", "pinned within 0.33 bits of its ceiling 6.64 ...") == "at its ceiling"
+    assert V.short_reason("late", "its fall starts in the last 10 % of the run") == "falls only at the end"
+    assert V.short_reason("above", "drop 1.00 bits [0.90, 1.10] above the margin 0.30") == \
+        "drop 1.00 bits [0.90, 1.10] above the margin 0.30"
+    assert V.judge_any([1, 2, 3], [1.0, 2.0, 1.5]).kind == "short"
+    assert set(V.SHORT_REASONS) < set(V.KINDS)

@@ -38,7 +38,7 @@ def layer_findings(run) -> list[dict]:
         v = judge_any(m["step"], i_xt[:, j], ceiling=ceiling)
         rows.append({
             "layer": name, "dI": sp["dI"], "dI_raw": sp["dI_raw"], "simplifying": v.simplifies,
-            "verdict": v.verdict, "dI_low": v.low, "dI_high": v.high, "margin": v.margin, "reason": v.reason,
+            "verdict": v.verdict, "dI_low": v.low, "dI_high": v.high, "margin": v.margin, "reason": v.reason, "kind": v.kind,
             "peak_step": sp["peak_step"], "ixt_peak": sp["peak"], "ixt_final": sp["final"],
             "itx_final": float(moving_average(i_tx[:, j], sp["window"])[-1]),
             "diag_gap": dg["gap"], "on_diagonal": dg["gap"] < DIAG_TOL, "diag_min": dg["min"],

@@ -142,7 +142,7 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
         state, rests_on = status[key_]
         if long_run and state == CANNOT:
             run, layer = next((r, l) for r, l in rests_on if layers[r][l]["verdict"] == CANNOT)
-            text = Text(f"cannot be judged ({layer}: {short_reason(layers[run][layer]['reason'])})")
+            text = Text(f"cannot be judged ({layer}: {short_reason(layers[run][layer]['kind'], layers[run][layer]['reason'])})")
             c = claim_spec(key_)
             claims.append(Claim(key_, c.text, c.figure, measured, threshold, text, seeds, CANNOT))
         else:

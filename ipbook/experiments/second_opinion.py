@@ -229,7 +229,7 @@ def simplifying(rows: pd.DataFrame) -> pd.DataFrame:
     ceiling = np.where(main.estimator == "vae-rate", np.nan, np.log2(main.n))
     v = judge_frame(main.assign(ceiling=ceiling), keys, value="bits", ceiling="ceiling")
     v = v.rename(columns={"drop": "dI", "drop_frac": "dI_frac"})
-    return v.assign(simplifies=v.verdict == SIMPLIFIES, saturated=v.reason.str.startswith("pinned"))
+    return v.assign(simplifies=v.verdict == SIMPLIFIES, saturated=v.kind == "pinned")
 
 
 def saturated(rows: pd.DataFrame) -> pd.DataFrame:

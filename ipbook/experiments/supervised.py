@@ -101,7 +101,7 @@ def _one(g: pd.DataFrame, flat_bits: float) -> dict:
            "ity_at_peak": float(ty[k]), "ity_end": float(ty[-1]), "dI_ty": float(ty[-1] - ty[k]),
            "ceiling": ceiling}
     v = judge(steps, ixt, ceiling=ceiling)
-    out.update(verdict=v.verdict, saturated=v.reason.startswith("pinned"), simplifies=v.verdict == SIMPLIFIES)
+    out.update(verdict=v.verdict, saturated=v.kind == "pinned", simplifies=v.verdict == SIMPLIFIES)
     out["ty_flat"] = abs(out["dI_ty"]) <= flat_bits
     return out
 

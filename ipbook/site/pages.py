@@ -426,7 +426,7 @@ def robustness_numbers(rows: pd.DataFrame, matrix: pd.DataFrame) -> dict:
            "n_settings": matrix.shape[1], "noise_median": float(phase.noise.median()),
            "noise_max": float(phase.noise.max()), "n_layers_paper": len(phase),
            "n_cannot_paper": int((phase.verdict == V.CANNOT).sum()),
-           "n_pinned_paper": int(phase.reason.str.startswith("pinned").sum()), "peak_median": float(phase.peak.median()),
+           "n_pinned_paper": int((phase.kind == "pinned").sum()), "peak_median": float(phase.peak.median()),
            "detectable": V.detectable_drop(float(phase.noise.median()), steps, peak=float(phase.peak.median()))
            if len(steps) >= V.MIN_STEPS else float("nan")}
     for key, claims in R.robustness_summary(matrix).items():
