@@ -384,7 +384,7 @@ def claims_over_seeds(runs_by_seed: Mapping[int, Mapping[str, object]], tol: flo
     judged)"). ``runs_by_seed``: {seed: {run name: run}}.
     Columns: Claim, Figure, Measured, Threshold, Verdict, Seeds."""
     rows = []
-    for key, o in _over_seeds(runs_by_seed, tol).items():
+    for o in _over_seeds(runs_by_seed, tol).values():
         c, n = o["claim"], o["n"]
         rows.append({"Claim": c.claim, "Figure": c.figure, "Measured": o["measured"],
                      "Threshold": c.threshold,

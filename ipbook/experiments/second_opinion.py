@@ -87,11 +87,12 @@ class Grid:
     def __post_init__(self):
         if not (self.n >= 2 and self.draws >= 1 and self.draw_steps >= 1):
             raise ValueError(f"n must be >= 2, draws >= 1 and draw_steps >= 1; got {self.n}, {self.draws}, {self.draw_steps}")
-        self.estimators   # every variance and bin count checked by the one spec parser
+        _ = self.estimators   # every variance and bin count checked by the one spec parser
 
     @property
     def estimators(self) -> list:
-        """The :class:`~ipbook.estimators.Estimator` objects the grid measures a layer with, in
+        """The :class:`~ipbook.estimators.Estimator` objects the grid's settings name (built to check
+        them; :func:`checkpoint_estimates` computes the same values sharing one distance matrix), in
         the table's order: ``noisy-upper:σ²`` and ``noisy-lower:σ²`` at each variance,
         ``binning:k`` at each bin count (the VAE's ``vae-rate`` and ``vae-lower`` besides, on Z)."""
         return ([parse_spec(f"noisy-upper:{v!r}") for v in self.variances]
