@@ -56,7 +56,7 @@ def test_spellings_of_one_setting_have_one_canonical_spec():
     ("kde", "unknown estimator 'kde'; accepted: matrix[:rule="),
     ("ksg:3", "ksg takes no setting; accepted: matrix"),
     ("matrix:rule=silverman", "unknown bandwidth rule 'silverman'; valid: scott, median, tapia"),
-    ("matrix:beta=2", "matrix takes rule=, gamma= and alpha= once each"),
+    ("matrix:beta=2", "matrix takes rule=, gamma=, alpha= and method= once each"),
     ("matrix:gamma=0", "gamma must be a finite number > 0; got 0.0"),
     ("matrix:alpha=nan", "alpha must be a finite number > 0; got nan"),
     ("noisy-upper:-1", "noisy-upper takes a noise variance > 0 (finite)"),

@@ -67,3 +67,38 @@ def same_n(named: Sequence[tuple[str, torch.Tensor]]) -> None:
         raise ValueError(f"all inputs must have the same number of samples (rows); got {listing}")
 
 
+
+
+#: How an entropy is taken: ``exact`` (every eigenvalue, O(N³)), ``lanczos`` (Krylov-deflated
+#: stochastic Lanczos quadrature, :mod:`~ipbook.estimators.lanczos`) or ``auto``.
+METHODS = ("exact", "lanczos", "auto")
+
+
+def check_method(method: str, tol: float) -> None:
+    """Raise a one-line ValueError unless ``method`` is one of :data:`METHODS` and ``tol`` (bits)
+    a finite number > 0."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(repr(m) for m in METHODS)}; got {method!r}")
+    if isinstance(tol, bool) or not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a finite number of bits > 0 (e.g. 0.01); got {tol!r}")
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def check_memory(n: int, matrices: int, what: str) -> None:
+    """Raise a one-line MemoryError, before any work, when ``matrices`` float64 N × N matrices
+    would not fit in the memory available."""
+    need, have = 8 * n * n * matrices, available_memory()
+    if have is not None and need > have:
+        raise MemoryError(f"{what} at N = {n} needs about {need / 2**30:.1f} GiB ({matrices} float64 "
+                          f"{n} x {n} matrices); {have / 2**30:.1f} GiB is available: use fewer samples")

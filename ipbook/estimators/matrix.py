@@ -38,7 +38,8 @@ import math
 import numpy as np
 import torch
 
-from .inputs import as_matrix, check_params, same_n
+from .inputs import as_matrix, check_memory, check_method, check_params, same_n
+from .lanczos import entropy_lanczos
 
 __all__ = [
     "entropies",
@@ -56,7 +57,25 @@ __all__ = [
     "RULES",
     "bandwidth",
     "VariableSample",
+    "AUTO_MIN_N",
+    "resolve_method",
 ]
+
+#: ``method="auto"`` takes the Lanczos path from this N on (for 1 ≤ α ≠ 2): below it the full
+#: eigen-decomposition is as fast (measured by ``benchmarks/estimator_large_n.py``).
+AUTO_MIN_N = 2000
+
+
+def resolve_method(method: str, n: int, alpha: float) -> str:
+    """``exact`` or ``lanczos``: what ``method`` means for an N × N matrix and order α. α = 2
+    is always exact (the Frobenius identity needs no spectrum), and ``auto`` is ``lanczos``
+    for N ≥ :data:`AUTO_MIN_N` and α ≥ 1 (below 1, f(λ) = λ^α is too steep at 0 for a short
+    quadrature)."""
+    if alpha == 2.0 or method == "exact":
+        return "exact"
+    if method == "auto":
+        return "lanczos" if n >= AUTO_MIN_N and alpha >= 1.0 else "exact"
+    return "lanczos"
 
 # ----------------------------------------------------------------------------- building blocks
 def scott_bandwidth(n: int, d: int, gamma: float = 2.0) -> float:
@@ -151,15 +170,18 @@ def _eigvalsh(mats: torch.Tensor) -> torch.Tensor:
         torch.set_num_threads(threads)
 
 
-def entropies(mats: torch.Tensor, alpha: float) -> torch.Tensor:
-    r"""Rényi α-entropies in bits of a batch of normalized Gram matrices, from one batched
-    float64 ``eigvalsh``.
+def entropies(mats: torch.Tensor, alpha: float, *, method: str = "exact", tol: float = 0.01,
+              seed: int = 0, return_error: bool = False):
+    r"""Rényi α-entropies in bits of a batch of normalized Gram matrices.
 
     .. math::  S_\alpha(A_b) = \frac{1}{1-\alpha} \log_2 \sum_i \lambda_i(A_b)^\alpha ,
                \qquad b = 1, \dots, B .
 
-    For α = 2 no eigen-decomposition is needed: Σ λ_i² = ‖A‖²_F for a symmetric A, so
-    S_2(A) = −log2 ‖A‖²_F (the α = 2 Frobenius identity).
+    ``method="exact"`` takes every eigenvalue from one batched float64 ``eigvalsh`` (O(N³) per
+    matrix). ``method="lanczos"`` estimates each entropy from block matrix products only
+    (O(N²) per product; :func:`~ipbook.estimators.lanczos.entropy_lanczos`), one matrix at a
+    time, to within ``tol`` bits. For α = 2 no spectrum is needed by either: Σ λ_i² = ‖A‖²_F
+    for a symmetric A, so S_2(A) = −log2 ‖A‖²_F (the α = 2 Frobenius identity).
 
     Parameters
     ----------
@@ -168,15 +190,32 @@ def entropies(mats: torch.Tensor, alpha: float) -> torch.Tensor:
         device; no input checks (use :func:`renyi_entropy` for one checked matrix).
     alpha : float
         Rényi order > 0; 1 gives −Σ λ log2 λ.
+    method : {"exact", "lanczos", "auto"}, default "exact"
+        See :func:`resolve_method`.
+    tol : float, default 0.01
+        The Lanczos path's error target in bits (ignored by the exact path).
+    seed : int, default 0
+        The Lanczos path's random probes; the same seed gives the same values on one machine.
+    return_error : bool, default False
+        Also return each entropy's error estimate in bits (0 on the exact path).
 
     Returns
     -------
-    (...,) float64 tensor, each entropy in [0, log2 N].
+    (...,) float64 tensor, each entropy in [0, log2 N]; with ``return_error``, ``(values,
+    errors)``.
     """
     mats = mats.to(torch.float64)
-    if alpha == 2.0:
-        return -torch.log2((mats * mats).sum(dim=(-2, -1)))
-    return _entropy_from_eigenvalues(_eigvalsh(mats), alpha)
+    if resolve_method(method, mats.shape[-1], alpha) == "exact":
+        if alpha == 2.0:
+            values = -torch.log2((mats * mats).sum(dim=(-2, -1)))
+        else:
+            values = _entropy_from_eigenvalues(_eigvalsh(mats), alpha)
+        return (values, torch.zeros_like(values)) if return_error else values
+    flat = mats.reshape(-1, *mats.shape[-2:])
+    est = [entropy_lanczos(m, alpha, tol=tol, seed=seed) for m in flat]
+    values = torch.tensor([e.value for e in est], dtype=torch.float64, device=mats.device).view(mats.shape[:-2])
+    errors = torch.tensor([e.error for e in est], dtype=torch.float64, device=mats.device).view(mats.shape[:-2])
+    return (values, errors) if return_error else values
 
 
 def joint_gram(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -186,7 +225,8 @@ def joint_gram(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return ab / torch.diagonal(ab, dim1=-2, dim2=-1).sum(-1)[..., None, None]
 
 
-def renyi_entropy(a, *, alpha: float = 1.01) -> float:
+def renyi_entropy(a, *, alpha: float = 1.01, method: str = "exact", tol: float = 0.01, seed: int = 0,
+                  return_error: bool = False):
     """Matrix-based Rényi α-entropy S_α(A) = log2(Σ λ_i^α)/(1−α) in bits (Eq. A3).
 
     Parameters
@@ -196,29 +236,41 @@ def renyi_entropy(a, *, alpha: float = 1.01) -> float:
     alpha : float, default 1.01
         Order of the entropy, > 0. ``alpha == 1`` gives the exact limit −Σ λ log2 λ (Eq. A4).
 
+    method : {"exact", "lanczos", "auto"}, default "exact"
+        Every eigenvalue, or the Lanczos estimate within ``tol`` bits (see :func:`entropies`).
+    tol : float, default 0.01
+    seed : int, default 0
+    return_error : bool, default False
+        Return ``(value, error)``, the error estimate in bits (0 for the exact path).
+
     Notes
     -----
     Eigenvalues come from ``torch.linalg.eigvalsh`` in float64; negative round-off is clipped to 0
     and the spectrum renormalized to sum 1. The result lies in [0, log2 N].
     """
     check_params(alpha)
+    check_method(method, tol)
     m = as_matrix("a", a)
     if m.shape[0] != m.shape[1]:
         raise ValueError(f"a must be a square (N, N) matrix; got shape {tuple(m.shape)}")
-    return float(entropies(m, float(alpha)))
+    value, error = entropies(m, float(alpha), method=method, tol=tol, seed=seed, return_error=True)
+    return (float(value), float(error)) if return_error else float(value)
 
 
-def joint_entropy(a, b, *, alpha: float = 1.01) -> float:
-    """Joint entropy S_α(A, B) = S_α(A∘B / tr(A∘B)) in bits (Eq. A5) of two Gram matrices."""
+def joint_entropy(a, b, *, alpha: float = 1.01, method: str = "exact", tol: float = 0.01, seed: int = 0) -> float:
+    """Joint entropy S_α(A, B) = S_α(A∘B / tr(A∘B)) in bits (Eq. A5) of two Gram matrices;
+    ``method``, ``tol`` and ``seed`` as in :func:`renyi_entropy`."""
     check_params(alpha)
+    check_method(method, tol)
     ma, mb = as_matrix("a", a), as_matrix("b", b)
     if ma.shape != mb.shape or ma.shape[0] != ma.shape[1]:
         raise ValueError(f"a and b must be square matrices of one shape; got {tuple(ma.shape)} and {tuple(mb.shape)}")
-    return float(entropies(joint_gram(ma, mb.to(ma.device)), float(alpha)))
+    return float(entropies(joint_gram(ma, mb.to(ma.device)), float(alpha), method=method, tol=tol, seed=seed))
 
 
 # ----------------------------------------------------------------------------- public estimators
-def mutual_information(x, y, *, alpha: float = 1.01, gamma: float = 2.0, rule: str = "scott") -> float:
+def mutual_information(x, y, *, alpha: float = 1.01, gamma: float = 2.0, rule: str = "scott",
+                       method: str = "exact", tol: float = 0.01, seed: int = 0) -> float:
     """Matrix-based Rényi mutual information I_α(X; Y) in bits (Eq. A6).
 
     Parameters
@@ -234,6 +286,11 @@ def mutual_information(x, y, *, alpha: float = 1.01, gamma: float = 2.0, rule: s
     rule : {"scott", "median", "tapia"}, default "scott"
         The bandwidth rule of each variable's kernel width (:func:`bandwidth`); the paper's is
         Scott's.
+    method : {"exact", "lanczos", "auto"}, default "exact"
+        How each entropy is taken (:func:`entropies`): every eigenvalue, or the Lanczos estimate
+        within ``tol`` bits per entropy (``seed`` fixes its probes).
+    tol : float, default 0.01
+    seed : int, default 0
 
     Returns
     -------
@@ -242,9 +299,10 @@ def mutual_information(x, y, *, alpha: float = 1.01, gamma: float = 2.0, rule: s
         ceiling is log2 N, reached when the kernel tells every sample apart.
     """
     check_params(alpha, gamma)
+    check_method(method, tol)
     tx, ty = as_matrix("x", x), as_matrix("y", y)
     same_n([("x", tx), ("y", ty)])
-    return float(planes_under(tx, [ty], [(rule, gamma, alpha)])["i_xt"][0, 0])
+    return float(planes_under(tx, [ty], [(rule, gamma, alpha)], method=method, tol=tol, seed=seed)["i_xt"][0, 0])
 
 
 def _kernel(k) -> tuple[str, float, float]:
@@ -271,7 +329,9 @@ class InformationPlane:
     so its Gram matrices and entropies are built once here. Each call then builds, per setting,
     L + 1 Gram matrices (the layers and the target Y, e.g. the network's output X′) and takes the
     3L + 1 entropies of all settings that share an α from one batched float64 ``eigvalsh``
-    (:func:`entropies`), on the device of ``x`` (CPU or CUDA). This is the one batched
+    (:func:`entropies`), on the device of ``x`` (CPU or CUDA). With ``method="lanczos"`` the
+    entropies are estimated one matrix at a time from matrix products instead (memory: about
+    L + 5 N × N matrices, not 4L + 2), each within ``tol`` bits. This is the one batched
     matrix-based mutual information of the package: :func:`information_plane`,
     :func:`planes_under`, the recorder and the grids all go through :meth:`planes`.
 
@@ -285,6 +345,12 @@ class InformationPlane:
     kernels : sequence of kernel settings, optional
         ``(rule, gamma, alpha)`` triples, or objects with those attributes
         (:class:`~ipbook.estimators.spec.MatrixEstimator`, ``Setting``).
+    method : {"exact", "lanczos", "auto"}, optional
+        How every entropy is taken (:func:`entropies`). Default: each kernel setting's own
+        ``method`` attribute where it has one (a :class:`~ipbook.estimators.spec.MatrixEstimator`),
+        else ``"exact"``.
+    tol, seed
+        The Lanczos path's error target per entropy (bits) and its probes' seed.
 
     Examples
     --------
@@ -292,20 +358,31 @@ class InformationPlane:
     >>> i_xt, i_tx = plane(list(out.layers.values()), out.x_hat)  # doctest: +SKIP
     """
 
-    def __init__(self, x, *, alpha: float = 1.01, gamma: float = 2.0, kernels=None, _defer_entropy: bool = False):
-        self.kernels = [_kernel(k) for k in (kernels if kernels is not None else [("scott", gamma, alpha)])]
+    def __init__(self, x, *, alpha: float = 1.01, gamma: float = 2.0, kernels=None, method: str | None = None,
+                 tol: float = 0.01, seed: int = 0, _defer_entropy: bool = False):
+        given = list(kernels) if kernels is not None else [("scott", gamma, alpha)]
+        self.kernels = [_kernel(k) for k in given]
         if not self.kernels:
             raise ValueError("kernels must hold at least one (rule, gamma, alpha) setting")
+        methods = [method or getattr(k, "method", None) or "exact" for k in given]
+        for m in methods:
+            check_method(m, tol)
         self.alpha, self.gamma = self.kernels[0][2], self.kernels[0][1]
+        if not isinstance(x, VariableSample) and hasattr(x, "shape") and len(x.shape) == 2:
+            check_memory(int(x.shape[0]), 1 + len(self.kernels), "the matrix-based information plane")
         self.x = x if isinstance(x, VariableSample) else VariableSample(x)
         self.n, self.device = self.x.n, self.x.x.device
-        self.groups: dict[float, list[int]] = {}        # settings by α: one eigen batch each
-        for k, (_, _, a) in enumerate(self.kernels):
-            self.groups.setdefault(a, []).append(k)
+        self.tol, self.seed = float(tol), int(seed)
+        self.groups: dict[tuple[float, str], list[int]] = {}   # settings by (α, method): one eigen batch each
+        for k, ((_, _, a), m) in enumerate(zip(self.kernels, methods)):
+            self.groups.setdefault((a, resolve_method(m, self.n, a)), []).append(k)
         self.gram_x = torch.stack([self.x.gram(rule, g) for rule, g, _ in self.kernels])
         # S(A_X) once; a one-off plane (information_plane, planes_under) takes it in the layers' batch
         self.entropy_x = None if _defer_entropy else torch.cat(
-            [entropies(self.gram_x[ks], a) for a, ks in self.groups.items()])[self._order()]
+            [self._entropies(self.gram_x[ks], a, m)[0] for (a, m), ks in self.groups.items()])[self._order()]
+
+    def _entropies(self, mats, alpha: float, method: str):
+        return entropies(mats, alpha, method=method, tol=self.tol, seed=self.seed, return_error=True)
 
     def _order(self) -> list[int]:
         """Positions, in the groups' concatenation, of settings 0..K−1."""
@@ -329,7 +406,8 @@ class InformationPlane:
         Returns
         -------
         dict of float64 numpy arrays in bits, K settings by L layers: ``i_xt`` (K, L), ``i_ty``
-        (K, L) or None, ``s_t`` (K, L), ``s_x`` (K,), ``s_y`` (K,) or None.
+        (K, L) or None, ``s_t`` (K, L), ``s_x`` (K,), ``s_y`` (K,) or None; and ``error``, the
+        largest error estimate of any entropy of the call in bits (0.0 on the exact path).
         """
         if isinstance(layers, (np.ndarray, torch.Tensor)) or len(layers) == 0:
             raise ValueError("layers must be a non-empty list of (N, d_T) arrays or tensors")
@@ -338,11 +416,18 @@ class InformationPlane:
         same_n([("x", self.x.x)] + [(f"layers[{i}]", t.x) for i, t in enumerate(ts)]
                 + ([("x_hat", y.x)] if y is not None else []))
         n_k, n_l, defer = len(self.kernels), len(ts), self.entropy_x is None
+        self._check_memory(n_l, y is not None)
         out = {k: np.empty((n_k, n_l)) for k in ("i_xt", "s_t")}
         out.update(s_x=np.empty(n_k), i_ty=np.empty((n_k, n_l)) if y is not None else None,
-                   s_y=np.empty(n_k) if y is not None else None)
-        for alpha, ks in self.groups.items():
-            ent = entropies(torch.cat([self._batch(k, ts, y, defer) for k in ks]), alpha).view(len(ks), -1).cpu().numpy()
+                   s_y=np.empty(n_k) if y is not None else None, error=0.0)
+        for (alpha, method), ks in self.groups.items():
+            if method == "exact":
+                ent, err = self._entropies(torch.cat([self._batch(k, ts, y, defer) for k in ks]), alpha, method)
+            else:   # one matrix at a time: a few N x N matrices in memory, not the whole batch
+                pairs = [pair for k in ks for pair in self._one_by_one(k, ts, y, defer, alpha, method)]
+                ent, err = (torch.cat(p) for p in zip(*pairs))
+            ent = ent.view(len(ks), -1).cpu().numpy()
+            out["error"] = max(out["error"], float(err.max()))
             s_x = ent[:, 0] if defer else self.entropy_x[ks].cpu().numpy()
             j = int(defer) + int(y is not None)
             s_t, s_xt = ent[:, j:j + n_l], ent[:, j + n_l:j + 2 * n_l]
@@ -352,6 +437,28 @@ class InformationPlane:
                 s_y, s_ty = ent[:, j - 1], ent[:, j + 2 * n_l:]
                 out["s_y"][ks], out["i_ty"][ks] = s_y, s_t + s_y[:, None] - s_ty
         return out
+
+    def _check_memory(self, n_l: int, with_y: bool) -> None:
+        """One line, before any work, when the call's N × N matrices would not fit in memory."""
+        held = len(self.kernels) + n_l + 1 + int(with_y)        # X's Grams; every variable's distances
+        exact = max((len(ks) for (_, m), ks in self.groups.items() if m == "exact"), default=0)
+        batch = exact * (3 * n_l + 2) * 2 if exact else 4      # a batch and eigvalsh's copy, or a few
+        check_memory(self.n, held + batch, "the matrix-based information plane")
+
+    def _one_by_one(self, k: int, ts: list[VariableSample], y: VariableSample | None, with_x: bool,
+                    alpha: float, method: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Setting k's entropies and errors in :meth:`_batch`'s order, each matrix built when its
+        entropy is taken: A_X, A_Y, one layer's A_T and one joint at a time in memory."""
+        rule, gamma, _ = self.kernels[k]
+        a_x = self.gram_x[k]
+        a_y = y.gram(rule, gamma) if y is not None else None
+        head = [self._entropies(m[None], alpha, method) for m in ([a_x] if with_x else []) + ([a_y] if y is not None else [])]
+        rows = []
+        for t in ts:
+            a_t = t.gram(rule, gamma)
+            mats = [a_t, joint_gram(a_x, a_t)] + ([joint_gram(a_t, a_y)] if y is not None else [])
+            rows.append([self._entropies(m[None], alpha, method) for m in mats])
+        return head + [r[0] for r in rows] + [r[1] for r in rows] + ([r[2] for r in rows] if y is not None else [])
 
     def _batch(self, k: int, ts: list[VariableSample], y: VariableSample | None, with_x: bool) -> torch.Tensor:
         """Setting k's Gram matrices, in the order [X], [Y], T_1..T_L, X∘T_1.., [T_1∘Y..]."""
@@ -370,7 +477,8 @@ class InformationPlane:
         return out["i_xt"][0], None if out["i_ty"] is None else out["i_ty"][0]
 
 
-def planes_under(x, layers, kernels, target=None) -> dict[str, np.ndarray | None]:
+def planes_under(x, layers, kernels, target=None, *, method: str | None = None, tol: float = 0.01,
+                 seed: int = 0) -> dict[str, np.ndarray | None]:
     """I(X; T_l), I(T_l; Y) and S(T_l) of every layer under every kernel setting, on one sample.
 
     The batched matrix-based mutual information: one sample of X, L layers (or any variables) and
@@ -387,18 +495,22 @@ def planes_under(x, layers, kernels, target=None) -> dict[str, np.ndarray | None
         ``(rule, gamma, alpha)`` triples, or objects with those attributes
         (:class:`~ipbook.estimators.spec.MatrixEstimator`, ``Setting``).
     target : (N, d_Y) array, tensor or :class:`VariableSample`, optional
+    method, tol, seed
+        As in :class:`InformationPlane`.
 
     Returns
     -------
     dict of float64 numpy arrays in bits: ``i_xt`` (K, L), ``i_ty`` (K, L) or None, ``s_t``
-    (K, L), ``s_x`` (K,), ``s_y`` (K,) or None. ``i_xt[k, l]`` equals
+    (K, L), ``s_x`` (K,), ``s_y`` (K,) or None; ``error`` (float, bits). ``i_xt[k, l]`` equals
     ``mutual_information(x, layers[l], rule=..., gamma=..., alpha=...)`` of setting k up to
     float64 round-off.
     """
-    return InformationPlane(x, kernels=kernels, _defer_entropy=True).planes(layers, target)
+    return InformationPlane(x, kernels=kernels, method=method, tol=tol, seed=seed,
+                            _defer_entropy=True).planes(layers, target)
 
 
-def information_plane(x, layers, x_hat, *, alpha: float = 1.01, gamma: float = 2.0):
+def information_plane(x, layers, x_hat, *, alpha: float = 1.01, gamma: float = 2.0, method: str = "exact",
+                      tol: float = 0.01, seed: int = 0):
     """I(X; T) and I(T; X′) for every hidden layer T, in one batched pass.
 
     Parameters
@@ -409,7 +521,7 @@ def information_plane(x, layers, x_hat, *, alpha: float = 1.01, gamma: float = 2
         Hidden activations, L of them, in network order.
     x_hat : (N, d_X′) array or tensor
         Network output X′.
-    alpha, gamma : float
+    alpha, gamma, method, tol, seed
         As in :func:`mutual_information`.
 
     Returns
@@ -424,7 +536,8 @@ def information_plane(x, layers, x_hat, *, alpha: float = 1.01, gamma: float = 2
     The values equal those of :func:`mutual_information` called pair by pair. To evaluate many
     networks on one fixed input, use :class:`InformationPlane`, which builds X's part once.
     """
-    return InformationPlane(x, alpha=alpha, gamma=gamma, _defer_entropy=True)(layers, x_hat)
+    return InformationPlane(x, alpha=alpha, gamma=gamma, method=method, tol=tol, seed=seed,
+                            _defer_entropy=True)(layers, x_hat)
 
 
 #: The bandwidth rules of :func:`bandwidth`: ``scott`` (the paper), ``median`` (the median
