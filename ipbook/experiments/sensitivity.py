@@ -119,7 +119,7 @@ def paper_grid(*, gammas: Sequence[float] = (0.5, 1, 2, 4, 8, 16), alphas: Seque
 
 # ----------------------------------------------------------------------------- the estimates
 def plane_under_settings(x: VariableSample, layers: Sequence[VariableSample], x_hat: VariableSample,
-                         settings: Sequence[Setting]) -> dict[str, np.ndarray]:
+                         settings: Sequence[Setting], method: str = "exact") -> dict[str, np.ndarray]:
     """I(X; T), I(T; X′) and S(T) of every layer under every setting, on one probe set.
 
     Parameters
@@ -130,6 +130,9 @@ def plane_under_settings(x: VariableSample, layers: Sequence[VariableSample], x_
         The hidden layers on the same probe set.
     settings : sequence of S :class:`Setting`
         Settings of this probe set (their ``n``, ``probe`` and ``draw`` are not looked at).
+    method : {"exact", "lanczos", "auto"}, default "exact"
+        How each entropy is taken (:func:`ipbook.estimators.matrix.entropies`); the committed
+        grids are exact.
 
     Returns
     -------
@@ -139,7 +142,7 @@ def plane_under_settings(x: VariableSample, layers: Sequence[VariableSample], x_
     -----
     :func:`ipbook.estimators.matrix.planes_under`, with X′ as the target.
     """
-    out = planes_under(x, layers, settings, target=x_hat)
+    out = planes_under(x, layers, settings, target=x_hat, method=method)
     return {"i_xt": out["i_xt"], "i_tx": out["i_ty"], "s_t": out["s_t"], "s_x": out["s_x"]}
 
 
@@ -219,7 +222,7 @@ def _forward(model, x: torch.Tensor):
 
 def evaluate_checkpoints(run, settings: Sequence[Setting] | None = None, *, steps: Sequence[int] | None = None,
                  data: dict | None = None, name: str | None = None,
-                 steps_for: dict | None = None) -> tuple[pd.DataFrame, ...]:
+                 steps_for: dict | None = None, method: str = "exact") -> tuple[pd.DataFrame, ...]:
     """Re-estimate a run's information plane on its checkpoints under each setting.
 
     Parameters
@@ -231,6 +234,9 @@ def evaluate_checkpoints(run, settings: Sequence[Setting] | None = None, *, step
     name : the ``run`` column (default: the run directory's parent name, e.g. ``deep``).
     steps_for : optional ``{probe_set: steps}`` restricting costly probe sets (e.g. N = 1000) to
         fewer checkpoints.
+    method : how each entropy is taken, ``"exact"`` (the committed grids) or ``"lanczos"`` /
+        ``"auto"`` for N in the thousands (``paper_grid(ns=(..., 4000))``; see the README for the
+        cost).
 
     Returns
     -------
@@ -257,7 +263,7 @@ def evaluate_checkpoints(run, settings: Sequence[Setting] | None = None, *, step
         groups.setdefault(s.probe_set, []).append(s)
     x_vars = {key: VariableSample(x) for key, (x, _) in probes.items()}
     inputs = [(seed, s.rule, s.gamma, s.alpha, s.n, s.probe, s.draw,
-               float(entropies(x_vars[s.probe_set].gram(s.rule, s.gamma), s.alpha))) for s in settings]
+               float(entropies(x_vars[s.probe_set].gram(s.rule, s.gamma), s.alpha, method=method))) for s in settings]
     rows, geometry, paper_layers = [], [], []
     layer_names = run.layers
     steps = sorted(int(k) for k in steps)
@@ -268,7 +274,7 @@ def evaluate_checkpoints(run, settings: Sequence[Setting] | None = None, *, step
                 continue
             layers, x_hat = _forward(model, probes[key][0])
             t_vars = [VariableSample(t) for t in layers]
-            est = plane_under_settings(x_vars[key], t_vars, VariableSample(x_hat), group)
+            est = plane_under_settings(x_vars[key], t_vars, VariableSample(x_hat), group, method)
             for k, s in enumerate(group):
                 for l, layer in enumerate(layer_names):
                     rows.append((name, seed, int(step), layer, s.rule, s.gamma, s.alpha, s.n, s.probe, s.draw,
