@@ -150,3 +150,15 @@ def test_too_large_an_n_is_refused_before_any_work(monkeypatch):
     x = torch.rand(6000, 3, dtype=torch.float64)
     with pytest.raises(MemoryError, match=r"at N = 6000 needs about .* GiB .* 1\.0 GiB is available"):
         planes_under(x, [x], [("scott", 2.0, 1.01)])
+
+
+def test_a_plane_of_matrix_estimators_takes_each_ones_method(layers):
+    """The recorder builds its plane from its matrix specs: 'matrix:method=lanczos' reaches the
+    Lanczos path (an error estimate above 0), 'matrix' stays exact."""
+    from ipbook.estimators.matrix import InformationPlane
+
+    x, t = layers["x"][:600], layers["t1"][:600]
+    fast = InformationPlane(x, kernels=[parse_spec("matrix:method=lanczos")]).planes([t])
+    exact = InformationPlane(x, kernels=[parse_spec("matrix")]).planes([t])
+    assert fast["error"] > 0 and exact["error"] == 0.0
+    assert fast["i_xt"][0, 0] == pytest.approx(exact["i_xt"][0, 0], abs=0.03)
