@@ -74,8 +74,8 @@ def test_the_matrix_values_equal_information_plane_on_the_same_activations():
 def test_the_schedule_fires_at_the_requested_steps():
     x, _ = _data()
     seq = nn.Sequential(nn.Linear(12, 4))
-    for kwargs, expected in ((dict(every=4), [0, 4, 8]), (dict(steps=[1, 5, 9]), [1, 5, 9]),
-                             (dict(log_steps=4, total=10), [0, 1, 2, 5, 10])):
+    for kwargs, expected in (({"every": 4}, [0, 4, 8]), ({"steps": [1, 5, 9]}, [1, 5, 9]),
+                             ({"log_steps": 4, "total": 10}, [0, 1, 2, 5, 10])):
         rec = InformationPlaneRecorder(seq, ["0"], x, estimators=["binning"], **kwargs)
         fired = [s for s in range(11) if rec.step(s)]
         assert fired == expected and sorted(set(rec.to_frame().step)) == expected, kwargs
@@ -369,7 +369,7 @@ def test_d10_the_documented_loop_records_the_initial_state(tmp_path, monkeypatch
     model = nn.Sequential(OrderedDict(encoder=nn.Sequential(nn.Linear(12, 8), nn.Tanh(), nn.Linear(8, 4), nn.Tanh())))
     x, y = _data(n=120)
     scope = {"model": model, "x": x, "y": y, "steps": 20}
-    exec(code, scope)
+    exec(code, scope)  # noqa: S102 -- the docstring's own example, run as a user would
     assert sorted(scope["frame"].step.unique()) == [0, 10, 20]
 
 
@@ -400,3 +400,50 @@ def test_d11_every_row_carries_n_width_ceilings_and_saturation_and_the_matrix_ce
     assert f.saturated.loc[("1", "binning")] and not f.saturated.loc[("3", "binning")]
     assert f.i_xt.loc[("3", "binning")] == 0
     assert (recorder_frame.MARGIN_BITS, recorder_frame.MARGIN_FRAC) == (verdicts.MARGIN_BITS, verdicts.MARGIN_FRAC)
+
+
+# ----------------------------------------------------------------------------- use it like other tools
+def _recorded(**kwargs):
+    x, y = _data(n=50)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(12, 6), nn.Tanh(), nn.Linear(6, 3))
+    rec = InformationPlaneRecorder(model, ["1", "2"], x, y, every=2, estimators=["matrix", "noisy-upper:0.1", "binning:10"],
+                                   **kwargs)
+    for s in range(5):
+        rec.step(s)
+    return rec
+
+
+def test_save_and_load_round_trip_exactly(tmp_path):
+    import pandas as pd
+    rec = _recorded()
+    frame = rec.to_frame()
+    assert set(frame.setting) == {"", "0.1", "10"} and set(frame.layer) == {"1", "2"}
+    rec.save(tmp_path / "plane.csv")
+    back = InformationPlaneRecorder.load(tmp_path / "plane.csv")
+    pd.testing.assert_frame_equal(back, frame, check_exact=True)
+    assert isinstance(back.layer.iloc[0], str) and back.saturated.dtype == bool
+    assert len(pd.read_csv(tmp_path / "plane.csv")) == 18           # plain pandas reads it too
+
+
+def test_plot_draws_one_panel_per_estimator_with_the_ceilings():
+    import matplotlib
+    matplotlib.use("Agg")
+    from ipbook.site import plotting
+    rec = _recorded()
+    fig = rec.plot()
+    panels = [ax for ax in fig.axes if ax.get_title(loc="left")]
+    assert [ax.get_title(loc="left") for ax in panels] == ["matrix", "noisy-upper:0.1", "binning:10"]
+    ceiling = [line.get_xdata()[0] for line in panels[0].lines if line.get_linestyle() == "--"]
+    assert ceiling == [pytest.approx(math.log2(50))]
+    fig2 = plotting.plot_plane(rec.to_frame())
+    assert len(fig2.axes) == len(fig.axes)
+
+
+def test_on_measure_receives_each_steps_rows_and_probe_batch_gives_the_same_values():
+    seen = []
+    rec = _recorded(on_measure=seen.append)
+    assert [sorted(set(f.step)) for f in seen] == [[0], [2], [4]] and all(len(f) == 6 for f in seen)
+    batched = _recorded(probe_batch=7).to_frame()
+    whole = rec.to_frame()
+    assert np.allclose(batched.i_xt, whole.i_xt, rtol=0, atol=1e-6) and np.allclose(batched.i_ty, whole.i_ty, atol=1e-6)

@@ -81,9 +81,9 @@ def load_frame(path):
     if unknown:
         raise ValueError(f"{path} is not a recorder's frame: unknown column(s) {unknown}")
     floats = [c for c in header if _DTYPES[c] == "float64"]
+    exact = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}   # pandas 3: the default
     frame = pd.read_csv(path, dtype={c: (object if _DTYPES[c] in (str, bool) else _DTYPES[c]) for c in header},
-                        keep_default_na=False, na_values={c: ["nan"] for c in floats},
-                        float_precision="round_trip")
+                        keep_default_na=False, na_values={c: ["nan"] for c in floats}, **exact)
     for c in header:
         if _DTYPES[c] is bool:
             frame[c] = frame[c].map({"True": True, "False": False, True: True, False: False}).astype(bool)
