@@ -355,7 +355,7 @@ class InformationPlaneRecorder:
         """Every matrix setting's I(X;T), I(T;Y), S(Y) per layer, the layers batched within
         :data:`MATRIX_BYTES`."""
         y = self._fixed_y if target is None else target
-        per = max(1, int(MATRIX_BYTES // (8 * self.n ** 2 * 3 * len(self._kernel))) - 1)
+        per = max(1, (MATRIX_BYTES // (8 * self.n ** 2 * len(self._kernel)) - 2) // 3)   # 3L + 2 Gram matrices
         out = {}
         for i in range(0, len(names), per):
             chunk = names[i:i + per]
