@@ -337,7 +337,7 @@ class InformationPlaneRecorder:
         return set(bad)
 
     def _record(self, step: int, captured: dict[str, torch.Tensor], target: torch.Tensor | None) -> None:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
         bad = self._finite(step, captured)
         good = [name for name in self.layers if name not in bad]
         rows = []

@@ -12,6 +12,18 @@ def _panels(frame) -> list[tuple[str, str]]:
     return list(dict.fromkeys(zip(frame.estimator, frame.setting)))
 
 
+def _ceilings(ax, sub, with_ty: bool) -> None:
+    """Dash the ceilings of one panel's rows, and let its axes run from 0 to them: the planes of
+    different layers, estimators and runs then read on one scale, and a value at its ceiling shows."""
+    top_xt = float(sub.ceiling_xt.max())
+    (ax.axvline if with_ty else ax.axhline)(top_xt, color="0.4", ls="--", lw=0.8)
+    (ax.set_xlim if with_ty else ax.set_ylim)(0, 1.05 * max(top_xt, float(sub.i_xt.max())))
+    if with_ty and "ceiling_ty" in sub and sub.ceiling_ty.notna().any():
+        top_ty = float(sub.ceiling_ty.max())
+        ax.axhline(top_ty, color="0.4", ls=":", lw=0.8)
+        ax.set_ylim(0, 1.05 * max(top_ty, float(sub.i_ty.max())))
+
+
 def plot_plane(frame, *, axes=None, cmap: str = "viridis", ceilings: bool = True):
     r"""Draw the information plane of a recorder's frame.
 
@@ -54,10 +66,7 @@ def plot_plane(frame, *, axes=None, cmap: str = "viridis", ceilings: bool = True
             sc = ax.scatter(x, y, c=f.step, cmap=cmap, norm=norm, s=12, marker=_MARKERS[k % len(_MARKERS)],
                             label=layer, zorder=2)
         if ceilings and "ceiling_xt" in sub:
-            draw = ax.axvline if with_ty else ax.axhline
-            draw(float(sub.ceiling_xt.max()), color="0.4", ls="--", lw=0.8)
-            if with_ty and "ceiling_ty" in sub and sub.ceiling_ty.notna().any():
-                ax.axhline(float(sub.ceiling_ty.max()), color="0.4", ls=":", lw=0.8)
+            _ceilings(ax, sub, with_ty)
         ax.set_title(f"{est}:{setting}" if setting else est, loc="left", fontsize=9)
         ax.set_xlabel("I(X;T) [bits]" if with_ty else "step")
         ax.set_ylabel("I(T;Y) [bits]" if with_ty else "I(X;T) [bits]")
