@@ -286,7 +286,7 @@ def test_d8_labels_as_integers_floats_or_one_hot_give_the_same_values():
     model = nn.Sequential(nn.Linear(12, 6), nn.Sigmoid())
     ests = ["matrix", "noisy-upper:0.1", "binning:10"]
     frames = []
-    for labels in (y, y.float(), nn.functional.one_hot(y).float(), y.numpy()):
+    for labels in (y, y.float(), nn.functional.one_hot(y).float(), y.numpy(), y[:, None]):
         rec = InformationPlaneRecorder(model, ["1"], x, labels, steps=[0], estimators=ests)
         rec.step(0)
         frames.append(rec.to_frame())

@@ -184,7 +184,7 @@ def probe_matrix(tensors: list[torch.Tensor], batch_dim: int, n: int) -> torch.T
 
 
 def class_labels(probe_y, n: int) -> tuple[np.ndarray | None, torch.Tensor | None]:
-    r"""``(labels, targets)`` of ``probe_y``: class labels (N,) as integers, floats holding
+    r"""``(labels, targets)`` of ``probe_y``: class labels (N,) or (N, 1) as integers, floats holding
     integers, or one-hot rows (N, k) give ``labels`` and their one-hot (N, k) float64 ``targets``;
     other targets (N, ...) give ``labels`` None and the (N, d) float64 ``targets``."""
     if probe_y is None:
@@ -195,6 +195,8 @@ def class_labels(probe_y, n: int) -> tuple[np.ndarray | None, torch.Tensor | Non
     if not torch.isfinite(y.double()).all():
         raise ValueError("probe_y holds NaN or inf")
     labels = None
+    if y.dim() == 2 and y.shape[1] == 1:
+        y = y[:, 0]                                              # a column of labels
     if y.dim() == 1 and (not y.is_floating_point() or bool((y == y.round()).all())):
         labels = y.long()
     elif y.dim() == 2 and y.shape[1] > 1 and bool(((y == 0) | (y == 1)).all()) and bool((y.sum(1) == 1).all()):
