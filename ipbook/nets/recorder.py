@@ -171,7 +171,7 @@ class InformationPlaneRecorder:
         self._probe_keys = list(probe_x) if self._kind == "dict" else None
         bd = self._batch_dim["probe_x"]
         self.n = C.probe_n(self._part_names, parts, bd)
-        self._parts = [p.detach() for p in parts]
+        self._parts, self._moved = [p.detach() for p in parts], None
         self.probe_batch = self.n if probe_batch is None else C.count("probe_batch", probe_batch, 1)
         self.x_matrix = C.probe_matrix(self._parts, bd, self.n)
 
@@ -214,12 +214,13 @@ class InformationPlaneRecorder:
     def _inputs(self, start: int, stop: int) -> list[torch.Tensor]:
         """The probe's parts [start, stop) along the batch dimension, on the model's device, floating
         parts in its dtype."""
-        device, dtype, bd = self.device or self._model_device(), self._model_dtype(), self._batch_dim["probe_x"]
-        out = []
-        for t in self._parts:
-            t = t.narrow(bd, start, stop - start)
-            out.append(t.to(device=device, dtype=dtype if dtype is not None and t.is_floating_point() else t.dtype))
-        return out
+        key = (self.device or self._model_device(), self._model_dtype())
+        if self._moved is None or self._moved[0] != key:          # moved once per device and dtype
+            device, dtype = key
+            self._moved = (key, [t.to(device=device, dtype=dtype if dtype is not None and t.is_floating_point()
+                                      else t.dtype) for t in self._parts])
+        bd = self._batch_dim["probe_x"]
+        return [t.narrow(bd, start, stop - start) for t in self._moved[1]]
 
     def _call_model(self, module: nn.Module, parts: list[torch.Tensor], where: str):
         try:
