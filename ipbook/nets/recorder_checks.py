@@ -191,7 +191,8 @@ def class_labels(probe_y, n: int) -> tuple[np.ndarray | None, torch.Tensor | Non
         return None, None
     y = torch.as_tensor(probe_y).detach().cpu()
     if y.dim() == 0 or y.shape[0] != n:
-        raise ValueError(f"probe_y must have one row per probe: {n}; got shape {tuple(y.shape)}")
+        raise ValueError(f"probe_y must have one row per probe: {n}; got shape {tuple(y.shape)} (N is probe_x's "
+                         f"size along batch_dim; set batch_dim= for sequence-first layouts)")
     if not torch.isfinite(y.double()).all():
         raise ValueError("probe_y holds NaN or inf")
     labels = None
