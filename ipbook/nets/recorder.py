@@ -344,10 +344,11 @@ class InformationPlaneRecorder:
         from tqdm import tqdm
         bad = self._finite(step, captured)
         good = [name for name in self.layers if name not in bad]
-        rows = []
-        with tqdm(total=len(self.layers), desc=f"ipbook recorder, step {step}", unit="layer", delay=2.0,
-                  leave=False, disable=not self.progress) as bar:
-            planes = self._matrix(good, captured, target) if self._plane is not None and good else {}
+        rows, per = [], self._layers_per_batch()
+        batches = -(-len(good) // per) if self._plane is not None and good else 0
+        with tqdm(total=batches + len(self.layers), desc=f"ipbook recorder, step {step}", delay=2.0,
+                  leave=False, disable=not self.progress) as bar:     # shown when a measurement takes > 2 s
+            planes = self._matrix(good, captured, target, per, bar) if batches else {}
             for name in self.layers:
                 rows += self._estimate(step, name, captured[name], planes.get(name), name in bad)
                 bar.update(1)
@@ -355,11 +356,14 @@ class InformationPlaneRecorder:
         if self.on_measure is not None:
             self.on_measure(rows_frame(rows, self._with_targets()))
 
-    def _matrix(self, names: list[str], captured: dict, target) -> dict[str, dict]:
-        """Every matrix setting's I(X;T), I(T;Y), S(Y) per layer, the layers batched within
-        :data:`MATRIX_BYTES`."""
+    def _layers_per_batch(self) -> int:
+        """How many layers the matrix estimator takes in one batch: its 3L + 2 Gram matrices of
+        every setting, 8·N² bytes each, within :data:`MATRIX_BYTES` (at least one layer)."""
+        return max(1, (MATRIX_BYTES // (8 * self.n ** 2 * max(1, len(self._kernel))) - 2) // 3)
+
+    def _matrix(self, names: list[str], captured: dict, target, per: int, bar) -> dict[str, dict]:
+        """Every matrix setting's I(X;T), I(T;Y), S(Y) per layer, ``per`` layers a batch."""
         y = self._fixed_y if target is None else target
-        per = max(1, (MATRIX_BYTES // (8 * self.n ** 2 * len(self._kernel)) - 2) // 3)   # 3L + 2 Gram matrices
         out = {}
         for i in range(0, len(names), per):
             chunk = names[i:i + per]
@@ -367,13 +371,15 @@ class InformationPlaneRecorder:
             for j, name in enumerate(chunk):
                 out[name] = {"i_xt": p["i_xt"][:, j], "i_ty": None if p["i_ty"] is None else p["i_ty"][:, j],
                              "s_y": p["s_y"]}
+            bar.update(1)
         return out
 
     def _estimate(self, step: int, name: str, t: torch.Tensor, plane: dict | None, bad: bool) -> list[tuple]:
         """Every estimator's row on one layer, in the order asked for (rows in
         :data:`~ipbook.nets.recorder_frame.COLUMNS` order)."""
         nan, width = float("nan"), int(t.shape[1])
-        v = VariableSample(t) if not bad and any(e.family != "matrix" for e in self.estimators) else None
+        # the pairwise distances, for the noisy bounds (and the median rule's σ) only
+        v = VariableSample(t) if not bad and any(e.family.startswith("noisy") for e in self.estimators) else None
         rows = []
         for est in self.estimators:
             i_xt = i_ty = sigma = ceiling_ty = nan
@@ -386,8 +392,8 @@ class InformationPlaneRecorder:
                         i_ty, ceiling_ty = plane["i_ty"][k], plane["s_y"][k]
             else:
                 ceiling_ty = self._h_y if self._h_y is not None else nan
-                if v is not None:
-                    i_xt, i_ty = self._other(est, v)
+                if not bad:
+                    i_xt, i_ty = self._other(est, t, v)
             ceiling_xt = float(est.ceiling(self.n))
             rows.append((step, name, est.family, est.setting, float(i_xt), float(i_ty), self.n, width,
                          float(sigma), ceiling_xt, float(ceiling_ty), at_ceiling(float(i_xt), ceiling_xt),
@@ -403,14 +409,15 @@ class InformationPlaneRecorder:
             return float("nan")
         return scott_bandwidth(self.n, width, est.gamma) * (math.sqrt(width) if est.rule == "tapia" else 1.0)
 
-    def _other(self, est, v: VariableSample) -> tuple[float, float]:
-        """``(i_xt, i_ty)`` of a noisy bound or binning on one layer (i_ty NaN without labels)."""
+    def _other(self, est, t: torch.Tensor, v: VariableSample | None) -> tuple[float, float]:
+        """``(i_xt, i_ty)`` of a noisy bound (on ``v``, the layer ``t`` with its distances) or
+        binning (on ``t``) on one (N, d) layer; ``i_ty`` NaN without labels."""
         nan = float("nan")
         if est.family.startswith("noisy"):
             bound = noisy_upper if est.bound == "upper" else noisy_lower
             return bound(v, est.variance), self._noisy_ty(v, bound, est.variance) if self.labels is not None else nan
-        return (binned_layer_information(v.x, est.bins),
-                binned_label_information(v.x, self.labels, est.bins) if self.labels is not None else nan)
+        return (binned_layer_information(t, est.bins),
+                binned_label_information(t, self.labels, est.bins) if self.labels is not None else nan)
 
     def _noisy_ty(self, v: VariableSample, bound, variance: float) -> float:
         total = bound(v, variance)
