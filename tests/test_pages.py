@@ -95,6 +95,9 @@ def test_recorder_numbers_entropy_and_ceiling():
     n = pages.recorder_numbers(frame, torch.tensor([0, 0, 1, 1, 2, 2, 3, 3]), 8)
     assert (n["n_rows"], n["n_steps"], n["ceiling"], n["h_y"]) == (12, 2, 3.0, 2.0)   # 4 equal classes: 2 bits
     assert (n["ixt_binning_3_end"], n["ity_matrix_1_end"]) == (2.0, 0.2)
+    assert "s_y" not in n
+    frame["ceiling_ty"] = [1.5 if e == "matrix" else 2.0 for e in frame.estimator]   # the recorder's S(Y), H(Y)
+    assert pages.recorder_numbers(frame, torch.tensor([0, 0, 1, 1, 2, 2, 3, 3]), 8)["s_y"] == 1.5
 
 
 def test_plus_minus_and_encoder_drops():

@@ -25,7 +25,7 @@ from ipbook.site.plotting import PAGE_WIDTH, plot_image_grid, plot_information_p
 
 __all__ = ["gaussian_figure", "weight_figure", "control_over_training", "activation_over_training", "setting_over_training",
            "width_figure", "width_dpi_figure",
-           "sparsity_dose_figure", "recorder_figure", "activation_control_figure", "gamma_figure",
+           "sparsity_dose_figure", "activation_control_figure", "gamma_figure",
            "second_opinion_figure", "vae_bounds_figure", "robustness_heatmap", "probes_figure",
            "geometry_figure", "shallow_figure", "summary_figure"]
 
@@ -181,24 +181,6 @@ def sparsity_dose_figure(dose: pd.DataFrame) -> plt.Figure:
         ax.set_xticks([1e-5, 1e-4, 1e-3, 1e-2, 1e-1], ["0", "1e-4", "1e-3", "0.01", "0.1"])
         ax.minorticks_off()
         ax.set_xlabel("KL weight λ")
-    return fig
-
-
-def recorder_figure(frame: pd.DataFrame) -> plt.Figure:
-    """The recorder example's information planes: one panel per estimator (matrix, noisy-layer
-    upper σ² = 0.1, binning 30 bins), both hidden layers, points coloured by step."""
-    names = {"1": "hidden 1 (128)", "3": "hidden 2 (32)"}
-    fig, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH, 2.6), sharey=False)
-    for ax, (est, title) in zip(axes, [("matrix", "matrix, paper's setting"), ("noisy-upper", "noisy-layer upper, σ² = 0.1"),
-                                       ("binning", "binning, 30 bins")]):
-        for k, (layer, label) in enumerate(names.items()):
-            f = frame[(frame.estimator == est) & (frame.layer == layer)]
-            sc = ax.scatter(f.i_xt, f.i_ty, c=f.step, cmap="viridis", s=8, marker="os"[k], label=label)
-        ax.set_title(title, loc="left", fontsize=9)
-        ax.set_xlabel("I(X;T) [bits]")
-    axes[0].set_ylabel("I(T;Y) [bits]")
-    axes[0].legend(fontsize=7, frameon=False)
-    fig.colorbar(sc, ax=axes, label="step", fraction=0.03)
     return fig
 
 

@@ -248,11 +248,14 @@ def label_manifold_numbers(interp: np.ndarray, a: np.ndarray, means: np.ndarray,
 
 def recorder_numbers(frame: pd.DataFrame, probe_y, probes: int) -> dict:
     """The recorder example's glued numbers: rows and steps of ``frame``, the ceiling log2 N, H(Y) of
-    the probe labels ``probe_y`` (bits), and I(T;Y), I(X;T) of each estimator and layer at the last step."""
+    the probe labels ``probe_y`` (bits), the matrix estimator's I(T;Y) ceiling S(Y) (``s_y``, where
+    the frame has ``ceiling_ty``), and I(T;Y), I(X;T) of each estimator and layer at the last step."""
     last = frame[frame.step == frame.step.max()].set_index(["estimator", "layer"])
     p = (probe_y.bincount() / probes).tolist()
     out = {"n_rows": len(frame), "n_steps": int(frame.step.nunique()), "ceiling": math.log2(probes),
            "h_y": float(-sum(q * math.log2(q) for q in p if q > 0))}
+    if "ceiling_ty" in frame:
+        out["s_y"] = float(frame.ceiling_ty[frame.estimator == "matrix"].iloc[0])
     for est in ("matrix", "noisy-upper", "binning"):
         for layer in ("1", "3"):
             out[f"ity_{est}_{layer}_end"] = float(last.i_ty[(est, layer)])

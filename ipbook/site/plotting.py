@@ -20,12 +20,13 @@ from matplotlib.ticker import MaxNLocator
 
 from ipbook.claims.findings import run_metrics
 from ipbook.measures import moving_average
+from ipbook.nets.recorder_plot import plot_plane
 
 __all__ = [
     "PAGE_WIDTH", "book_style", "styled_table", "plot_run_overview", "TRAIN_COLOR", "TEST_COLOR", "LAYER_COLORS", "mosaic", "log_binned", "plot_losses", "plot_information_plane",
     "plot_information_planes", "plot_data_processing", "plot_image_grid", "seed_band", "seed_curves", "draw_band",
     "thin_index",
-    "axes_or_new",
+    "axes_or_new", "plot_plane",
 ]
 
 #: Inches: the widest figure of a page. The book's text column is about 680 px wide at a
@@ -216,7 +217,12 @@ def plot_information_plane(run, layer: str = "Z", ax=None, *, logx: bool = True,
                            seeds: Sequence | None = None):
     """The trajectory (I(X;T), I(T;X′)) of one layer T, coloured by iteration, with the diagonal
     I(X;T) = I(T;X′). ``lim``: both axes run from 0 to it (default: the largest value, rounded up).
-    ``seeds``: runs of other seeds, whose final points are marked with open black circles."""
+    ``seeds``: runs of other seeds, whose final points are marked with open black circles.
+    A recorder's frame (:meth:`~ipbook.InformationPlaneRecorder.to_frame`) is drawn by
+    :func:`plot_plane`."""
+    if hasattr(run, "columns") and "estimator" in run.columns:
+        raise TypeError("plot_information_plane draws a run of the book; a recorder's frame is drawn by "
+                        "plot_plane(frame) or rec.plot()")
     fig, ax = axes_or_new(ax, figsize=(4.2, 3.6))
     m = run_metrics(run)
     layers = [str(v) for v in m["layers"]]
