@@ -7,7 +7,7 @@ from scipy.integrate import trapezoid
 import pytest
 import torch
 
-from ipbook.estimators.noisy import monte_carlo, noisy_lower, noisy_upper
+from ipbook.estimators.noisy import mixture_entropy, monte_carlo, noisy_lower, noisy_upper, sample_propagation
 
 
 def test_far_apart_rows_give_log2_n_and_identical_rows_give_zero():
@@ -39,6 +39,9 @@ def test_it_agrees_with_a_brute_force_integral(centres, sigma2):
     centres = np.array(centres)
     value, stderr = monte_carlo(torch.from_numpy(centres[:, None]), sigma2, samples=40_000, seed=1)
     assert value == pytest.approx(brute_force_bits(centres, sigma2), abs=4 * stderr + 1e-3)
+    h, se = mixture_entropy(torch.from_numpy(centres[:, None]), sigma2, samples=40_000, seed=1)
+    h_noise = 0.5 * math.log2(2 * math.pi * math.e * sigma2)
+    assert h - h_noise == pytest.approx(brute_force_bits(centres, sigma2), abs=4 * se + 1e-3)
 
 
 def test_the_same_seed_gives_the_same_value_and_bad_input_one_line():
@@ -48,3 +51,20 @@ def test_the_same_seed_gives_the_same_value_and_bad_input_one_line():
         monte_carlo(t, 0.1, samples=1)
     with pytest.raises(ValueError, match="noise variance sigma\\^2 must be a finite number > 0"):
         monte_carlo(t, 0.0)
+
+
+def test_a_mixture_of_one_gaussian_has_the_gaussian_entropy():
+    value, stderr = mixture_entropy(torch.zeros(3, 4, dtype=torch.float64), 0.5, samples=20_000)
+    assert value == pytest.approx(2 * math.log2(2 * math.pi * math.e * 0.5), abs=1e-9) and stderr < 1e-9
+
+
+def test_sample_propagation_far_apart_gives_log2_n_and_one_pass_is_monte_carlo():
+    n, k = 16, 4
+    centres = 100.0 * torch.arange(n * k, dtype=torch.float64).reshape(n, k, 1)  # all N·K far apart
+    value, stderr = sample_propagation(centres, 0.01, samples=4_000)
+    assert value == pytest.approx(math.log2(n), abs=1e-6) and stderr < 1e-6
+    t = torch.rand(60, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert sample_propagation(t[:, None], 0.01) == monte_carlo(t, 0.01)
+    copies, _ = sample_propagation(t[:, None].repeat(1, 3, 1), 0.01, samples=20_000)
+    one, se = monte_carlo(t, 0.01, samples=20_000)
+    assert copies == pytest.approx(one, abs=0.1)

@@ -45,7 +45,8 @@ import torch
 from .inputs import as_matrix
 from .matrix import VariableSample
 
-__all__ = ["NOISE_VARIANCES", "monte_carlo", "noisy_bounds", "noisy_lower", "noisy_upper"]
+__all__ = ["NOISE_VARIANCES", "mixture_entropy", "monte_carlo", "noisy_bounds", "noisy_lower", "noisy_upper",
+           "sample_propagation"]
 
 #: The noise variances σ² the book evaluates: Saxe et al.'s 0.1, their later notebooks' 1e-3,
 #: and a decade either side.
@@ -134,11 +135,10 @@ def monte_carlo(t, sigma2: float, *, samples: int = 10_000, seed: int = 0) -> tu
     """
     x = t.x if isinstance(t, VariableSample) else as_matrix("t", t)
     variance = _check_variance(sigma2)
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 2:
-        raise ValueError(f"samples must be an integer >= 2; got {samples!r}")
+    _check_samples(samples)
     gen = torch.Generator().manual_seed(int(seed))
     n, d = x.shape
-    rows = torch.cat([torch.arange(n).repeat(samples // n), torch.randperm(n, generator=gen)[: samples % n]])
+    rows = _draws(n, samples, gen)
     terms = torch.empty(len(rows), dtype=torch.float64)
     for lo in range(0, len(rows), 1024):             # 1024 draws at a time: 1024 x N distances
         i = rows[lo:lo + 1024]
@@ -147,3 +147,87 @@ def monte_carlo(t, sigma2: float, *, samples: int = 10_000, seed: int = 0) -> tu
         terms[lo:lo + len(i)] = a.gather(1, i[:, None])[:, 0] - torch.logsumexp(a, dim=1)
     terms = (terms + math.log(n)) / math.log(2.0)
     return float(terms.mean()), float(terms.std() / math.sqrt(len(terms)))
+
+
+def _draws(m: int, samples: int, gen: torch.Generator) -> torch.Tensor:
+    """Components of ``samples`` draws from M equal ones: each in turn, the rest at random."""
+    return torch.cat([torch.arange(m).repeat(samples // m), torch.randperm(m, generator=gen)[: samples % m]])
+
+
+def _check_samples(samples) -> None:
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 2:
+        raise ValueError(f"samples must be an integer >= 2; got {samples!r}")
+
+
+def mixture_entropy(centres, sigma2: float, *, samples: int = 10_000, seed: int = 0) -> tuple[float, float]:
+    r"""Differential entropy in bits of the equal mixture of M Gaussians N(c_m, σ² I) in d
+    dimensions, by Monte Carlo, with its standard error.
+
+    .. math::  h = \frac{d}{2}\log_2(2\pi e\sigma^2) + \log_2 M - \frac{1}{S}\sum_s \log_2
+               \sum_j \exp\!\left(a_{s,j} - a_{s,m_s}\right),
+               \qquad a_{s,j} = -\frac{\lVert y_s - c_j \rVert^2}{2\sigma^2},\;
+               y_s = c_{m_s} + \sigma z_s ,
+
+    (the draw's own term −a_{s,m_s} = ‖z_s‖²/2 replaced by its mean d/2: a control variate).
+
+    Parameters
+    ----------
+    centres : (M, d) array or tensor
+    sigma2 : float, σ² > 0
+    samples, seed : as in :func:`monte_carlo`.
+    """
+    c = as_matrix("centres", centres)
+    variance = _check_variance(sigma2)
+    _check_samples(samples)
+    gen = torch.Generator().manual_seed(int(seed))
+    rows = _draws(c.shape[0], samples, gen)
+    terms = torch.empty(len(rows), dtype=torch.float64)
+    for lo in range(0, len(rows), 1024):
+        i = rows[lo:lo + 1024]
+        y = c[i] + math.sqrt(variance) * torch.randn(len(i), c.shape[1], generator=gen, dtype=torch.float64)
+        a = -torch.cdist(y, c).square_() / (2 * variance)
+        # −log Σ_j e^{a_j} = −a_own − log Σ_j e^{a_j − a_own}, and E[−a_own] = E‖z‖²/2 = d/2 exactly:
+        # the known mean replaces −a_own (a control variate), so far-apart centres have no variance
+        terms[lo:lo + len(i)] = -torch.logsumexp(a - a.gather(1, i[:, None]), dim=1)
+    const = 0.5 * c.shape[1] * math.log(2 * math.pi * math.e * variance) + math.log(c.shape[0])
+    terms = (terms + const) / math.log(2.0)
+    return float(terms.mean()), float(terms.std() / math.sqrt(len(terms)))
+
+
+def sample_propagation(centres, sigma2: float, *, samples: int = 10_000, seed: int = 0) -> tuple[float, float]:
+    r"""I(X; T) in bits of a noisy layer T = g(X) + ε, ε ~ N(0, σ² I), by sample propagation
+    (Goldfeld et al. 2019), with its standard error.
+
+    ``centres[i, k]`` is the k-th of K noisy passes of input i up to the layer, before the layer's
+    own noise: T | X = x_i is the mixture of K Gaussians N(centres[i, k], σ² I), and T the
+    mixture of all N·K. Then
+
+    .. math::  I(X; T) = h(T) - \frac{1}{N}\sum_i h(T \mid X = x_i).
+
+    With K = 1 (the first noisy layer, whose input is noise-free) h(T | X) is the Gaussian's,
+    (d/2) log2(2πeσ²), and the value is :func:`monte_carlo`'s.
+
+    Parameters
+    ----------
+    centres : (N, K, d) array or tensor
+    sigma2 : float, σ² > 0
+    samples : int, default 10000
+        Draws for h(T), and for each h(T | X = x_i) ``samples`` / N (at least 2).
+    seed : int, default 0
+
+    Returns
+    -------
+    (bits, stderr)
+    """
+    c = torch.as_tensor(centres, dtype=torch.float64)
+    if c.dim() != 3:
+        raise ValueError(f"centres must be (N, K, d): N inputs, K noisy passes, d units; got shape {tuple(c.shape)}")
+    n, k, d = c.shape
+    if k == 1:
+        return monte_carlo(c[:, 0], sigma2, samples=samples, seed=seed)
+    h_t, se_t = mixture_entropy(c.reshape(n * k, d), sigma2, samples=samples, seed=seed)
+    per = max(samples // n, 2)
+    conds = [mixture_entropy(c[i], sigma2, samples=per, seed=seed + 1 + i) for i in range(n)]
+    h_cond = sum(h for h, _ in conds) / n
+    se = math.sqrt(se_t ** 2 + sum(e ** 2 for _, e in conds) / n ** 2)
+    return h_t - h_cond, se
