@@ -4,8 +4,15 @@
   (``mutual_information``, ``information_plane``, ``InformationPlane``) and its kernel settings
   (Scott's, the median and Tapia & Estévez's bandwidth rules; α = 2 by the Frobenius norm;
   ``VariableSample``, a sample with its pairwise distances cached). Ceiling log2 N.
+- :mod:`~ipbook.estimators.kernels`: the kernel settings on one sample (pairwise distances,
+  bandwidth rules, Gram matrices; ``VariableSample``), shared by the matrix and noisy families.
+- :mod:`~ipbook.estimators.lanczos`: the matrix estimator's fast path for large N (``method=
+  "lanczos"``): Krylov-deflated stochastic Lanczos quadrature, O(N²) per matrix product.
 - :mod:`~ipbook.estimators.noisy`: the pairwise-distance bounds on the noisy layer's I(X; T + ε)
-  (Kolchinsky & Tracey 2017; Saxe et al. 2018). Ceiling log2 N.
+  (Kolchinsky & Tracey 2017; Saxe et al. 2018), the Monte-Carlo value they bracket, and sample
+  propagation for networks with noise inside (Goldfeld et al. 2019). Ceiling log2 N.
+- :mod:`~ipbook.estimators.quantized`: exact H(T) and I(T; Y) of a quantized layer by counting
+  codes (Lorenzen et al. 2022). Ceiling log2 N.
 - :mod:`~ipbook.estimators.binning`: the plug-in MI of binned variables and H(bin(T)) of a layer
   (Shwartz-Ziv & Tishby 2017). Ceiling log2 N.
 - :mod:`~ipbook.estimators.vae`: the VAE's rate (an upper bound on I(X; Z)) and a minibatch lower
