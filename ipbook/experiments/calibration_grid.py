@@ -38,6 +38,7 @@ from ipbook.estimators.spec import Binning, NoisyBound, parse_spec
 from ipbook.experiments.calibration import paper_tasks, quick_tasks, sample, sample_channel_output, Task, true_mi, zscore
 from ipbook.experiments.grid import Guard, run_grid
 from ipbook.experiments.profiles import calibration_dir
+from ipbook.readers import read_table
 
 __all__ = ["CALIBRATION_GRIDS", "named_tasks", "CALIBRATION_COLUMNS", "MATRIX_SPECS", "TABLE_LABELS", "table_spec", "ESTIMATOR_ORDER", "evaluate_task",
            "estimate_table", "evaluate_grid", "load_estimates", "summary_table", "invariance_table", "seed_means",
@@ -147,7 +148,7 @@ def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (1
     out = Path(out if out is not None else calibration_dir())
     guards = []
     if (out / "estimates.csv").is_file() and not force:
-        have = pd.read_csv(out / "estimates.csv", usecols=["family", "d", "n", "seed"], keep_default_na=False).drop_duplicates()
+        have = read_table(out / "estimates.csv", usecols=["family", "d", "n", "seed"], keep_default_na=False).drop_duplicates()
         guards = [Guard({f"{a}/d={b}/N={c}/seed={d}" for a, b, c, d in zip(have.family, have.d, have.n, have.seed)},
                         {f"{t.family}/d={t.d}/N={n}/seed={s}" for t in tasks for n in ns for s in seeds},
                         "distribution(s) and sample(s)", "run the grid the table was made with")]
@@ -162,7 +163,7 @@ def load_estimates(root=None) -> pd.DataFrame | None:
     """The committed calibration table, or None where it does not exist (default root:
     :func:`ipbook.experiments.profiles.calibration_dir`)."""
     path = Path(root if root is not None else calibration_dir()) / "estimates.csv"
-    return pd.read_csv(path, keep_default_na=False) if path.is_file() else None
+    return read_table(path, keep_default_na=False) if path.is_file() else None
 
 
 def summary_table(rows: pd.DataFrame) -> pd.DataFrame:

@@ -60,6 +60,7 @@ from ipbook.nets.config import CHECKPOINT_FILE
 from ipbook.nets.data import load_dataset
 from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.nets.runs import load_run
+from ipbook.readers import read_table
 from ipbook.verdicts import CANNOT, HOLDS, judge_frame, SIMPLIFIES
 
 __all__ = ["SECOND_OPINION_COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "run_estimates", "evaluate_sweep",
@@ -165,7 +166,7 @@ def load_table(dataset: str, root=None) -> pd.DataFrame | None:
     """The table of :func:`evaluate_sweep` for ``dataset``, or None where there is none (default
     root: :func:`ipbook.experiments.profiles.second_opinion_dir`)."""
     path = Path(root if root is not None else second_opinion_dir()) / f"{dataset}.csv.gz"
-    return pd.read_csv(path, dtype={"setting": str}, keep_default_na=False) if path.is_file() else None
+    return read_table(path, dtype={"setting": str}, keep_default_na=False) if path.is_file() else None
 
 
 def _sorted_table(records: dict) -> list[pd.DataFrame]:

@@ -37,7 +37,6 @@ S. Lee, J. Jo, "Information flows of diverse autoencoders", Entropy 23(7), 862 (
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -56,6 +55,7 @@ from ipbook.experiments.profiles import load_profile, RESULTS_DIR, run_configs, 
 from ipbook.nets.config import CHECKPOINT_FILE
 from ipbook.nets.data import load_dataset
 from ipbook.nets.runs import load_run
+from ipbook.readers import read_json, read_table
 
 __all__ = ["GRID_DRAWS", "named_settings", "paper_grid", "controls_grid", "plane_under_settings", "input_entropy", "rescaled_information",
            "saturated_fraction", "layer_geometry", "evaluate_checkpoints", "evaluate_sweep",
@@ -295,7 +295,7 @@ def load_tables(dataset: str, root=None) -> tuple[pd.DataFrame, ...] | None:
     base = Path(root) if root is not None else RESULTS_DIR / "sensitivity"
     if not (base / f"{dataset}.csv.gz").is_file():
         return None
-    return tuple(pd.read_csv(base / f"{dataset}{suffix}") for suffix in TABLE_SUFFIXES)
+    return tuple(read_table(base / f"{dataset}{suffix}") for suffix in TABLE_SUFFIXES)
 
 
 def _kept_tables(tables: tuple[pd.DataFrame, ...], run_dir, name: str, seed: int,
@@ -452,7 +452,7 @@ def _first_large_n_seed(runs_dir, out_dir, dataset: str, names: Sequence[str], s
     that have checkpoints here (the smallest of ties); None when no run has any."""
     record = Path(out_dir) / f"{dataset}.json"
     if record.is_file() and (Path(out_dir) / f"{dataset}.csv.gz").is_file():
-        earlier = json.loads(record.read_text()).get("large_n_seed")
+        earlier = read_json(record).get("large_n_seed")
         if earlier is not None and int(earlier) in [int(s) for s in seeds]:
             return int(earlier)
     count = {int(s): sum((Path(runs_dir) / n / f"seed-{s}" / CHECKPOINT_FILE).is_file() for n in names) for s in seeds}
@@ -468,7 +468,7 @@ def _guards(out_dir, dataset: str, profile: str, planned: set, missing: Sequence
     path = Path(out_dir) / f"{dataset}.csv.gz"
     if not path.is_file():
         return []
-    have = pd.read_csv(path, usecols=["run", "seed", "rule", "gamma", "alpha", "n", "probe", "draw"]).drop_duplicates()
+    have = read_table(path, usecols=["run", "seed", "rule", "gamma", "alpha", "n", "probe", "draw"]).drop_duplicates()
     keys = {f"{r}/seed-{s}" for r, s in zip(have.run, have.seed)}
     lost = keys - set(planned)
     no_checkpoints = sorted(lost & set(missing))

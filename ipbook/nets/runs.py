@@ -17,6 +17,7 @@ import torch
 
 from ipbook.nets.config import CHECKPOINT_FILE, TrainConfig
 from ipbook.nets.models import build_model
+from ipbook.readers import read_json, read_npz
 from ipbook.store import atomic_write, check_writable, is_committed, SmallerTableError
 
 __all__ = ['Run', 'save_run', 'load_run', 'check_output_dir', 'config_mismatch', 'refuse_replacing_committed', 'reuse_mismatch']
@@ -96,13 +97,13 @@ def save_run(run: Run, out_dir: str | os.PathLike) -> Path:
 
 
 def load_run(out_dir: str | os.PathLike) -> Run:
-    """Read a run written by :func:`~ipbook.nets.training.train`. Raises FileNotFoundError for an incomplete directory."""
+    """Read a run written by :func:`~ipbook.nets.training.train`. Raises FileNotFoundError for an
+    incomplete directory, :class:`ipbook.readers.DamagedFileError` (one line naming the file and
+    how to restore it) for a file that cannot be read."""
     out = Path(out_dir)
     if not (out / "run.json").is_file() or not (out / "metrics.npz").is_file():
         raise FileNotFoundError(f"no complete run in {out} (needs run.json and metrics.npz)")
-    info = json.loads((out / "run.json").read_text())
-    with np.load(out / "metrics.npz", allow_pickle=False) as z:
-        metrics = {k: z[k] for k in z.files}
+    info, metrics = read_json(out / "run.json"), read_npz(out / "metrics.npz")
     return Run(metrics=metrics, info=info, path=out)
 
 
@@ -128,16 +129,19 @@ def config_mismatch(old: Run, config: "TrainConfig") -> str | None:
         f"{k} ({old_config.get(k)!r} -> {new_config.get(k)!r})" for k in changed)
 
 
-def refuse_replacing_committed(out_dir: Path, config: "TrainConfig") -> None:
+def refuse_replacing_committed(out_dir: Path, config: "TrainConfig", *, replace: bool = False,
+                               flag: str = "--recompute") -> None:
     """Refuse, before any work, to train over a committed run (``run.json`` tracked by git) whose
-    config differs from ``config``: that would replace a committed result with another. Pass
-    ``recompute`` (``--recompute``) to replace it anyway."""
+    config differs from ``config``: that would replace a committed result with another. ``replace``
+    (the command's ``flag``: ``--recompute``, the sweep's ``--force``) replaces it anyway, but never
+    a damaged one: its files are read first (:class:`ipbook.readers.DamagedFileError` names the file
+    and the ``git checkout`` that restores it)."""
     if not (out_dir / "run.json").is_file() or not is_committed(out_dir / "run.json"):
         return
     why = config_mismatch(load_run(out_dir), config)
-    if why is not None:
+    if why is not None and not replace:
         raise SmallerTableError(f"refusing to train over the committed run in {out_dir}: {why}; give "
-                                f"another output folder, or pass --recompute to replace it")
+                                f"another output folder, or pass {flag} to replace it")
 
 
 def reuse_mismatch(old: Run, config: "TrainConfig", fingerprint: dict, *,

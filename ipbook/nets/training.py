@@ -448,8 +448,7 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     config = dataclasses.replace(config or TrainConfig(), **overrides)
     if out_dir is not None:
         out_dir = check_output_dir(out_dir)
-        if not (recompute or force):
-            refuse_replacing_committed(out_dir, config)
+        refuse_replacing_committed(out_dir, config, replace=recompute or force)
     started, t0 = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter()
     git = git_commit()  # the code as it was when the run started
     device = torch.device(config.device)
