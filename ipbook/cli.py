@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
+import re
 import subprocess
 import sys
 
+from ipbook.nets.config import MAX_STEPS, TrainingDivergedError
 from ipbook.nets.data import DATASET_NAMES, DEFAULT_DATASET, DatasetNotFoundError
 from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.nets.models import CLASSIFIER_NAMES, MODEL_NAMES
@@ -38,17 +41,37 @@ class _Help(argparse.HelpFormatter):
         return f"{text} (default: %(default)s)"
 
 
-def _int_at_least(low: int, what: str):
-    """An argparse type: an integer >= ``low``, else an error that names the value and the range."""
+def _int_at_least(low: int, what: str, high: int | None = None):
+    """An argparse type: an integer >= ``low`` (and <= ``high``), else an error that names the
+    value and the range."""
+    accepted = f"an integer >= {low}" + (f" and <= {high}" if high is not None else "")
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {value}")
+            raise argparse.ArgumentTypeError(f"must be {accepted}; got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {accepted}; got {value}")
         return value
     parse.__name__ = what   # argparse names the type in its messages
+    return parse
+
+
+def _number_in(what: str, high: float | None = None):
+    """An argparse type: a finite number > 0 (and <= ``high``), else an error that names the value
+    and the range."""
+    accepted = "a finite number > 0" + (f" and <= {high}" if high is not None else "")
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {accepted}; got {text!r}") from None
+        if not (math.isfinite(value) and value > 0 and (high is None or value <= high)):
+            raise argparse.ArgumentTypeError(f"must be {accepted}; got {text}")
+        return value
+    parse.__name__ = what
     return parse
 
 
@@ -91,23 +114,26 @@ def _train_parser(sub) -> None:
                    help=f"one of: {', '.join(MODEL_NAMES)}; or the supervised control: {', '.join(CLASSIFIER_NAMES)}")
     p.add_argument("--out", required=True, help="output directory (checked before training starts)")
     _add_common(p, dataset_help="training and probe data")
-    p.add_argument("--epochs", type=float, default=d.epochs, help="passes over the training set")
-    p.add_argument("--steps", type=_int_at_least(1, "--steps"), default=None,
-                   help="total iterations; overrides --epochs")
-    p.add_argument("--max-steps", type=_int_at_least(1, "--max-steps"), default=None,
+    p.add_argument("--epochs", type=_number_in("--epochs", MAX_STEPS), default=d.epochs,
+                   help=f"passes over the training set (at most {MAX_STEPS:,} iterations in all)")
+    p.add_argument("--steps", type=_int_at_least(1, "--steps", MAX_STEPS), default=None,
+                   help=f"total iterations, 1 to {MAX_STEPS:,}; overrides --epochs")
+    p.add_argument("--max-steps", type=_int_at_least(1, "--max-steps", MAX_STEPS), default=None,
                    help="cap on the iterations (quick runs)")
-    p.add_argument("--train-fraction", type=float, default=d.train_fraction,
+    p.add_argument("--train-fraction", type=_number_in("--train-fraction", 1), default=d.train_fraction,
                    help="use this first fraction of the training set (the paper's 10%% run: 0.1)")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="images per Adam step")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam's learning rate")
-    p.add_argument("--ip-every", type=int, default=d.ip_every,
+    p.add_argument("--batch-size", type=_int_at_least(1, "--batch-size"), default=d.batch_size,
+                   help="images per Adam step")
+    p.add_argument("--lr", type=_number_in("--lr"), default=d.lr, help="Adam's learning rate")
+    p.add_argument("--ip-every", type=_int_at_least(1, "--ip-every", MAX_STEPS), default=d.ip_every,
                    help="estimate the information plane every this many iterations")
-    p.add_argument("--ip-samples", type=int, default=d.ip_samples,
-                   help="fixed test images the information plane is estimated on")
-    p.add_argument("--test-points", type=int, default=None,
+    p.add_argument("--ip-samples", type=_int_at_least(2, "--ip-samples"), default=d.ip_samples,
+                   help="fixed test images the information plane is estimated on, >= 2 and at most "
+                        "the test images")
+    p.add_argument("--test-points", type=_int_at_least(1, "--test-points", MAX_STEPS), default=None,
                    help="whole-test-set loss evaluations over the run (default: one per 100 "
                         "iterations, at least 20 and at most 300)")
-    p.add_argument("--bottleneck", type=int, default=None,
+    p.add_argument("--bottleneck", type=_int_at_least(1, "--bottleneck"), default=None,
                    help="bottleneck width n_Z (default: 50; label AE: the number of classes)")
     p.add_argument("--activation", default=d.activation, metavar="NAME",
                    help=f"hidden-layer nonlinearity: one of {', '.join(ACTIVATION_NAMES)} (X' stays a sigmoid)")
@@ -120,15 +146,30 @@ def _train_parser(sub) -> None:
                    help="train even if OUT holds a finished run with this config and data")
 
 
+def _as_options(message: str, fields) -> str:
+    """``message`` with the TrainConfig ``fields`` it names as settings (``ip_samples = 20000``,
+    ``batch_size must``, ``(lr)``) named as their options (``--ip-samples``)."""
+    names = "|".join(sorted(fields, key=len, reverse=True))
+    return re.sub(rf"\b({names})\b(?=\s*=|\s+must|\))", lambda m: "--" + m[1].replace("_", "-"), message)
+
+
 def _train(args) -> int:
     from ipbook.nets.config import TrainConfig
     from ipbook.claims.findings import run_findings
     from ipbook.nets.training import train
+    from ipbook.readers import DamagedFileError
 
     # every TrainConfig field that has an option (--batch-size -> batch_size); the rest keep their defaults
-    config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
-                            if hasattr(args, f.name)})
-    run = train(config, args.out, recompute=args.recompute, progress=not args.quiet)
+    fields = [f.name for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)]
+    try:
+        config = TrainConfig(**{name: getattr(args, name) for name in fields})
+        run = train(config, args.out, recompute=args.recompute, progress=not args.quiet)
+    except DamagedFileError:
+        raise
+    except ValueError as e:
+        raise ValueError(_as_options(str(e), fields)) from None
+    except TrainingDivergedError as e:
+        raise TrainingDivergedError(_as_options(str(e), fields)) from None
     f = run_findings(run)
     print(f"{args.out}: {run.summary()}; {run.info['data']['steps']} iterations, train loss "
           f"{f['train_loss']:.4g} (mean of the last 1 % of iterations), test loss {f['test_loss']:.4g}")
@@ -221,7 +262,7 @@ def _sweep_parser(sub) -> None:
     _add_tasks(p)
     p.add_argument("--root", default=None,
                    help="results root (default: the repository's results/, results/controls/ for controls-*)")
-    p.add_argument("--max-steps", type=_int_at_least(1, "--max-steps"), default=None,
+    p.add_argument("--max-steps", type=_int_at_least(1, "--max-steps", MAX_STEPS), default=None,
                    help="cap on the iterations of every run")
     p.add_argument("--force", action="store_true",
                    help="train over committed runs whose config differs (refused otherwise, before any work)")
@@ -401,7 +442,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from ipbook.experiments.grid import GridFailed
-    from ipbook.nets.config import TrainingDivergedError
 
     try:
         return {"train": _train, "runs": _runs, "sweep": _sweep, "sensitivity": _sensitivity,

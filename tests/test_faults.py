@@ -107,3 +107,71 @@ def test_a_damaged_committed_table_is_named_and_kept(rel, damage, argv, says, tm
     assert line.endswith(f"restore it with: git checkout -- {rel}")
     assert copies[rel].read_bytes() == bad
     assert sorted(p.name for p in copies[rel].parent.iterdir()) == [copies[rel].name]
+
+
+# ----------------------------------------------------------------------------- impossible numbers
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "1e300"], "argument --epochs: must be a finite number > 0 and <= 10000000; got 1e300"),
+    (["--epochs", "inf"], "argument --epochs: must be a finite number > 0 and <= 10000000; got inf"),
+    (["--epochs", "nan"], "argument --epochs: must be a finite number > 0 and <= 10000000; got nan"),
+    (["--steps", "10000001"], "argument --steps: must be an integer >= 1 and <= 10000000; got 10000001"),
+    (["--ip-samples", "0"], "argument --ip-samples: must be an integer >= 2; got 0"),
+    (["--ip-samples", "1"], "argument --ip-samples: must be an integer >= 2; got 1"),
+    (["--batch-size", "0"], "argument --batch-size: must be an integer >= 1; got 0"),
+    (["--ip-every", "0"], "argument --ip-every: must be an integer >= 1 and <= 10000000; got 0"),
+    (["--lr", "inf"], "argument --lr: must be a finite number > 0; got inf"),
+    (["--train-fraction", "1.5"], "argument --train-fraction: must be a finite number > 0 and <= 1; got 1.5"),
+    (["--epochs", "1000000"], "error: --epochs = 1e+06 of 600 batches of 100 images would be 600,000,000 "
+                              "iterations; at most 10,000,000 are allowed"),
+    (["--ip-samples", "20000"], "error: --ip-samples = 20000 exceeds the 10000 test images"),
+])
+def test_impossible_training_numbers_are_refused_before_any_work(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert _exit_code(["train", "--model", "deep", "--dataset", "mnist", "--out", "run", "--quiet", *argv]) == 2
+    assert message in _one_error_line(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_config_refuses_what_the_options_refuse():
+    from ipbook.nets.config import TrainConfig
+
+    for bad, says in [({"epochs": float("inf")}, "epochs must be a finite number > 0 and <= 10000000; got inf"),
+                      ({"epochs": 1e300}, "epochs must be a finite number"),
+                      ({"ip_samples": 1}, "ip_samples must be an integer >= 2; got 1"),
+                      ({"steps": 2.5}, "steps must be an integer >= 1"),
+                      ({"lr": float("nan")}, "lr must be a finite number > 0; got nan")]:
+        with pytest.raises(ValueError, match=says.replace("(", r"\(")):
+            TrainConfig(**bad)
+
+
+def test_a_run_larger_than_the_memory_is_refused(tmp_path, capsys, monkeypatch):
+    import ipbook.store
+
+    monkeypatch.setattr(ipbook.store, "available_memory", lambda: 2**20)
+    monkeypatch.chdir(tmp_path)
+    assert _exit_code(["train", "--model", "deep", "--dataset", "mnist", "--out", "run", "--steps", "300",
+                       "--quiet"]) == 2
+    line = _one_error_line(capsys)
+    assert line.startswith("error: a run of 300 iterations with the plane of 5 layers on 100 probes every 1 "
+                           "iteration(s) would need about ") and "more than the 1 MiB available here" in line
+    assert "--steps" in line and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("n, says", [
+    ("50000", "error: N = 50,000 probe images (--n) are more than mnist has: 10,000 test images and the first "
+              "6,000 training images the training probes are drawn from; N can be at most 6,000"),
+    ("6001", "N can be at most 6,000"),
+])
+def test_second_opinion_probes_are_at_most_the_images(n, says, tmp_path, capsys):
+    assert _exit_code(["second-opinion", "--dataset", "mnist", "--n", n, "--root", str(tmp_path / "sweep"),
+                       "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert _one_error_line(capsys).startswith(says) if says.startswith("error") else says in _one_error_line(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_calibration_sample_sizes_beyond_the_memory_are_refused(tmp_path, capsys):
+    assert _exit_code(["calibrate", "--grid", "quick", "--n", "10000000", "--workers", "1",
+                       "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    line = _one_error_line(capsys)
+    assert line.startswith("error: N = 10000000 on 1 worker(s) at once would need about ")
+    assert "give smaller sample sizes (--n) or fewer --workers" in line and list(tmp_path.iterdir()) == []

@@ -157,7 +157,7 @@ def test_train_prints_what_happened(tmp_path, capsys):
     (["sweep", "--workers", "0"], "argument --workers: must be an integer >= 1; got 0"),
     (["sweep", "--workers", "-2"], "argument --workers: must be an integer >= 1; got -2"),
     (["train", "--model", "deep", "--out", "x", "--seed", "-1"], "argument --seed: must be an integer >= 0; got -1"),
-    (["train", "--model", "deep", "--out", "x", "--steps", "0"], "argument --steps: must be an integer >= 1; got 0"),
+    (["train", "--model", "deep", "--out", "x", "--steps", "0"], "argument --steps: must be an integer >= 1 and <= 10000000; got 0"),
     (["sensitivity", "--draws", "-4"], "argument --draws: must be an integer >= 1; got -4"),
     (["sensitivity", "--large-n-steps", "-1"], "argument --large-n-steps: must be an integer >= 1; got -1"),
     (["sensitivity", "--grid", "small", "--large-n-steps", "5"], "--large-n-steps applies to grids with N above 100"),

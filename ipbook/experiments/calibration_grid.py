@@ -25,6 +25,7 @@ those take the channel's noiseless output A X as it is, because its noise σ² i
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Sequence
 
@@ -39,6 +40,7 @@ from ipbook.experiments.calibration import paper_tasks, quick_tasks, sample, sam
 from ipbook.experiments.grid import Guard, run_grid
 from ipbook.experiments.profiles import calibration_dir
 from ipbook.readers import read_table
+from ipbook.store import check_memory
 
 __all__ = ["CALIBRATION_GRIDS", "named_tasks", "CALIBRATION_COLUMNS", "MATRIX_SPECS", "TABLE_LABELS", "table_spec", "ESTIMATOR_ORDER", "evaluate_task",
            "estimate_table", "evaluate_grid", "load_estimates", "summary_table", "invariance_table", "seed_means",
@@ -130,6 +132,21 @@ def _concat(records: dict) -> list[pd.DataFrame]:
     return [pd.concat(list(records.values()), ignore_index=True)]
 
 
+#: N x N float64 matrices a task holds at once at sample size N (Gram matrices of X, Y and their
+#: product per kernel width, pairwise distances, the eigensolver's copy), a generous count.
+MATRICES_PER_TASK = 12
+
+
+def _check_grid_memory(n: int, tasks: int, workers: int | None, scheduler: str | None) -> None:
+    """Refuse, before any work, sample sizes whose matrices the local workers running at once could
+    not hold (an existing cluster's machines are not known here)."""
+    if scheduler is not None:
+        return
+    at_once = max(1, min(tasks, workers or os.cpu_count() or 1))
+    check_memory(MATRICES_PER_TASK * 8 * float(n) ** 2 * at_once,
+                 f"N = {n} on {at_once} worker(s) at once", "give smaller sample sizes (--n) or fewer --workers")
+
+
 def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (100, 500, 1000),
                   seeds: Sequence[int] = (0, 1, 2, 3, 4), out=None, workers: int | None = None,
                   scheduler: str | None = None, progress: bool = True, force: bool = False) -> pd.DataFrame:
@@ -145,6 +162,7 @@ def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (1
     ns, seeds = [int(n) for n in ns], [int(s) for s in seeds]
     if not tasks or not ns or not seeds or min(ns) < 2 or min(seeds) < 0:
         raise ValueError(f"give at least one task, N >= 2 and seed >= 0; got {len(tasks)} tasks, N {ns}, seeds {seeds}")
+    _check_grid_memory(max(ns), len(tasks), workers, scheduler)
     out = Path(out if out is not None else calibration_dir())
     guards = []
     if (out / "estimates.csv").is_file() and not force:

@@ -57,7 +57,7 @@ from ipbook.experiments.grid import Guard, run_grid
 from ipbook.experiments.profiles import load_profile, run_configs, second_opinion_dir, sweep_root
 from ipbook.experiments.probes import probe_index, spread_steps, TRAIN_PROBE_POOL
 from ipbook.nets.config import CHECKPOINT_FILE
-from ipbook.nets.data import load_dataset
+from ipbook.nets.data import DatasetNotFoundError, load_dataset
 from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.nets.runs import load_run
 from ipbook.readers import read_table
@@ -175,6 +175,22 @@ def _sorted_table(records: dict) -> list[pd.DataFrame]:
     return [table.sort_values(["run", "seed", "step", "layer", "estimator", "probe", "draw"], kind="stable")]
 
 
+def _check_probe_size(dataset: str, grid: Grid) -> None:
+    """Refuse, before any work, a probe size N larger than the images it is drawn from: the test
+    set, and the first :data:`TRAIN_PROBE_POOL` training images for the training-image probes.
+    Without the data here nothing is checked (the tasks report it)."""
+    try:
+        test = len(load_dataset(dataset, "test", download=False))
+        pool = min(TRAIN_PROBE_POOL, len(load_dataset(dataset, "train", download=False)))
+    except DatasetNotFoundError:
+        return
+    most = min(test, pool) if grid.train_probe else test
+    if grid.n > most:
+        train = f" and the first {pool:,} training images the training probes are drawn from" if grid.train_probe else ""
+        raise ValueError(f"N = {grid.n:,} probe images (--n) are more than {dataset} has: {test:,} test "
+                         f"images{train}; N can be at most {most:,}")
+
+
 def evaluate_sweep(dataset: str, profile: str = "seeds", *, grid: Grid = Grid(), seeds=None, runs=None, root=None,
                    out=None, workers: int | None = None, scheduler: str | None = None, progress: bool = True,
                    force: bool = False) -> dict:
@@ -190,6 +206,7 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, grid: Grid = Grid(),
     spec = load_profile(profile)
     seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
     names = list(runs) if runs is not None else list(run_configs(profile, dataset))
+    _check_probe_size(dataset, grid)
     base = Path(root) if root is not None else sweep_root(profile)
     out_dir = Path(out if out is not None else second_opinion_dir(profile))
     earlier = load_table(dataset, out_dir)
