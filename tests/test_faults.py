@@ -175,3 +175,39 @@ def test_calibration_sample_sizes_beyond_the_memory_are_refused(tmp_path, capsys
     line = _one_error_line(capsys)
     assert line.startswith("error: N = 10000000 on 1 worker(s) at once would need about ")
     assert "give smaller sample sizes (--n) or fewer --workers" in line and list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- hints that name real options
+def test_the_sweep_refusal_names_its_own_flag(tmp_path, capsys):
+    rel = "results/seeds/mnist/deep/seed-0"
+    copies = _committed_copy(tmp_path, f"{rel}/run.json", f"{rel}/metrics.npz")
+    before = {k: p.read_bytes() for k, p in copies.items()}
+    assert _exit_code(["sweep", "--profile", "seeds", "--dataset", "mnist", "--runs", "deep", "--seeds", "0",
+                       "--root", str(tmp_path / "repo" / "results"), "--max-steps", "5", "--quiet"]) == 2
+    line = _one_error_line(capsys)
+    assert "refusing to train over the committed run" in line and "max_steps (None -> 5)" in line
+    assert line.endswith("or pass --force to replace it") and "--recompute" not in line
+    assert {k: p.read_bytes() for k, p in copies.items()} == before
+
+
+def test_a_run_not_asked_for_is_not_told_to_recreate_checkpoints(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copy(RESULTS_DIR / "second-opinion" / "mnist.csv.gz", out / "mnist.csv.gz")
+    (tmp_path / "sweep" / "seeds" / "mnist").mkdir(parents=True)
+    assert _exit_code(["second-opinion", "--dataset", "mnist", "--runs", "shallow", "--root", str(tmp_path / "sweep"),
+                       "--out", str(out), "--quiet"]) == 2
+    line = _one_error_line(capsys)
+    assert "would lack 30 run(s)" in line and "30 are not among the runs and seeds asked for (--runs, --seeds)" in line
+    assert "--recreate-checkpoints" not in line
+    assert sorted(p.name for p in out.iterdir()) == ["mnist.csv.gz"]
+
+
+def test_the_checkpoint_hint_names_the_sweeps_root():
+    from ipbook.experiments.grid import lost_runs_remedy
+
+    said = lost_runs_remedy({"deep/seed-3", "vae/seed-1"}, {"deep/seed-3"}, profile="seeds", dataset="mnist",
+                            root="/data/sweep")
+    assert said == ("python -m ipbook sweep --profile seeds --dataset mnist --seeds 3 --recreate-checkpoints "
+                    "--root /data/sweep recreates the checkpoints of those without them here; 1 are not among "
+                    "the runs and seeds asked for (--runs, --seeds)")

@@ -38,7 +38,7 @@ from ipbook.experiments.dask_engine import run_tasks
 from ipbook.store import (atomic_write, check_writable, git_commit, refuse_smaller_table, removed_on_failure,
                           versions)
 
-__all__ = ["GridFailed", "Guard", "run_grid", "part_path", "PARTS"]
+__all__ = ["GridFailed", "Guard", "run_grid", "part_path", "PARTS", "lost_runs_remedy"]
 
 #: The folder of OUT that holds the parts of unfinished grids (git-ignored).
 PARTS = ".parts"
@@ -68,6 +68,25 @@ class Guard:
     will: Iterable[str]
     what: str
     remedy: str
+
+
+def lost_runs_remedy(lost: Iterable[str], missing: Iterable[str], *, profile: str, dataset: str,
+                     root=None) -> str:
+    """How the runs and seeds ``lost`` (``run/seed-S`` keys a table holds that a new one would
+    lack) come back, for a grid on a sweep's checkpoints: the sweep that recreates the checkpoints
+    of those ``missing`` here (with its ``--root`` when the sweep is not in the default place), and
+    for the others, that they were not asked for (``--runs``, ``--seeds``)."""
+    lost, missing = set(lost), set(missing)
+    no_checkpoints = sorted(lost & missing)
+    said = []
+    if no_checkpoints:
+        seeds = " ".join(map(str, sorted({int(k.rsplit("seed-", 1)[1]) for k in no_checkpoints})))
+        where = f" --root {root}" if root is not None else ""
+        said.append(f"python -m ipbook sweep --profile {profile} --dataset {dataset} --seeds {seeds} "
+                    f"--recreate-checkpoints{where} recreates the checkpoints of those without them here")
+    if lost - missing:
+        said.append(f"{len(lost - missing)} are not among the runs and seeds asked for (--runs, --seeds)")
+    return "; ".join(said)
 
 
 def part_path(out, table: str, key: str) -> Path:

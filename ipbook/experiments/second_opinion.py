@@ -53,7 +53,7 @@ from ipbook.estimators.matrix import VariableSample
 from ipbook.estimators.noisy import NOISE_VARIANCES, noisy_bounds
 from ipbook.estimators.spec import parse_spec
 from ipbook.estimators.vae import vae_lower_bound, vae_rate
-from ipbook.experiments.grid import Guard, run_grid
+from ipbook.experiments.grid import Guard, lost_runs_remedy, run_grid
 from ipbook.experiments.profiles import load_profile, run_configs, second_opinion_dir, sweep_root
 from ipbook.experiments.probes import probe_index, spread_steps, TRAIN_PROBE_POOL
 from ipbook.nets.config import CHECKPOINT_FILE
@@ -221,8 +221,8 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, grid: Grid = Grid(),
                 kept[key] = earlier[(earlier.run == name) & (earlier.seed == seed)]
             else:
                 missing.append(key)
-    guard = Guard(have, {*tasks, *kept}, "run(s)", f"python -m ipbook sweep --profile {profile} --dataset "
-                                                  f"{dataset} --recreate-checkpoints recreates their checkpoints")
+    guard = Guard(have, {*tasks, *kept}, "run(s)", lost_runs_remedy(have - {*tasks, *kept}, missing, profile=profile,
+                                                                   dataset=dataset, root=root))
     info = {"dataset": dataset, "profile": profile, "seeds": seeds, "grid": dataclasses.asdict(grid),
             "evaluated": sorted(tasks), "kept_from_earlier_table": sorted(kept), "missing_checkpoints": missing}
     written = run_grid(_run_estimates_at, tasks, out=out_dir, tables=[f"{dataset}.csv.gz"], combine=_sorted_table,

@@ -49,7 +49,7 @@ from ipbook.claims.robustness import at_setting
 from ipbook.estimators import as_matrix
 from ipbook.estimators.matrix import entropies, planes_under, VariableSample
 from ipbook.estimators.spec import PAPER, Setting
-from ipbook.experiments.grid import Guard, run_grid
+from ipbook.experiments.grid import Guard, lost_runs_remedy, run_grid
 from ipbook.experiments.probes import probe_index, spread_steps, TRAIN_PROBE_POOL
 from ipbook.experiments.profiles import load_profile, RESULTS_DIR, run_configs, sensitivity_dir, sweep_root
 from ipbook.nets.config import CHECKPOINT_FILE
@@ -434,7 +434,7 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
             "kept_from_earlier_tables": sorted(kept), "missing_checkpoints": missing}
     written = run_grid(_checkpoint_tables, tasks, out=out_dir, tables=[f"{dataset}{s}" for s in TABLE_SUFFIXES],
                        combine=_combine_tables, info=info, kept=kept, force=force,
-                       guards=[] if force else _guards(out_dir, dataset, profile, {*tasks, *kept}, missing, settings),
+                       guards=[] if force else _guards(out_dir, dataset, profile, {*tasks, *kept}, missing, settings, root),
                        workers=workers, scheduler=scheduler, progress=progress, desc="sensitivity")
     if written is None and not kept:
         raise FileNotFoundError(f"no run of {profile}/{dataset} under {base} has checkpoints "
@@ -460,25 +460,17 @@ def _first_large_n_seed(runs_dir, out_dir, dataset: str, names: Sequence[str], s
 
 
 def _guards(out_dir, dataset: str, profile: str, planned: set, missing: Sequence[str],
-            settings: Sequence[Setting]) -> list:
+            settings: Sequence[Setting], root=None) -> list:
     """The never-shrink rules of ``OUT/<dataset>.csv.gz`` (:class:`ipbook.experiments.grid.Guard`):
     the new table may not lack a run and seed (``planned``: the ``run/seed-S`` keys it will hold)
     nor a setting of the table there; the remedy names the command that recreates the checkpoints
-    of the ``missing`` runs."""
+    of the ``missing`` runs (in the sweep under ``root``, when given)."""
     path = Path(out_dir) / f"{dataset}.csv.gz"
     if not path.is_file():
         return []
     have = read_table(path, usecols=["run", "seed", "rule", "gamma", "alpha", "n", "probe", "draw"]).drop_duplicates()
     keys = {f"{r}/seed-{s}" for r, s in zip(have.run, have.seed)}
-    lost = keys - set(planned)
-    no_checkpoints = sorted(lost & set(missing))
-    seeds = sorted({int(k.rsplit("seed-", 1)[1]) for k in no_checkpoints})
-    remedy = (f"python -m ipbook sweep --profile {profile} --dataset {dataset} --seeds "
-              f"{' '.join(map(str, seeds))} --recreate-checkpoints recreates the checkpoints of those "
-              f"without them here" if no_checkpoints else "")
-    if lost - set(missing):
-        remedy = "; ".join(filter(None, [remedy, f"{len(lost - set(missing))} are not among the runs and "
-                                                   f"seeds asked for (--runs, --seeds)"]))
+    remedy = lost_runs_remedy(keys - set(planned), missing, profile=profile, dataset=dataset, root=root)
     have_settings = {f"({Setting(rule=r.rule, gamma=float(r.gamma), alpha=float(r.alpha), n=int(r.n), probe=r.probe, draw=int(r.draw)).label()})"
                      for r in have.drop(columns=["run", "seed"]).drop_duplicates().itertuples()}
     return [Guard(keys, set(planned), "run(s)", remedy),
