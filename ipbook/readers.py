@@ -7,7 +7,8 @@ line prints it as one ``error:`` line with exit status 2): ``git checkout -- PAT
 file, deleting the run folder for a run, deleting the file for any other. Nothing here writes, so
 a damaged file is never overwritten by the command that found it.
 
-* :func:`read_json`, :func:`read_npz`, :func:`read_table`: the file's content, or DamagedFileError.
+* :func:`read_json`, :func:`read_npz`, :func:`read_table`, :func:`read_checkpoints`: the file's
+  content, or DamagedFileError.
 * :func:`restore_hint`: how a file is restored, in words.
 """
 from __future__ import annotations
@@ -19,10 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ipbook.store import is_committed
 
-__all__ = ["DamagedFileError", "read_json", "read_npz", "read_table", "restore_hint", "shown_path"]
+__all__ = ["DamagedFileError", "read_json", "read_npz", "read_table", "read_checkpoints", "restore_hint",
+           "shown_path"]
 
 #: The files of a run folder: a damaged one is restored by training the run again.
 RUN_FILES = ("run.json", "metrics.npz", "checkpoints.pt")
@@ -33,11 +36,14 @@ class DamagedFileError(ValueError):
     how to restore it, in one line."""
 
     def __init__(self, path: str | os.PathLike, what: str, error: BaseException | str):
-        self.path = Path(path)
+        self.path, self.what = Path(path), what
         why = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-        why = " ".join(str(why).split())[:160]   # one line, however long the parser's message
-        super().__init__(f"{shown_path(self.path)} is damaged: it cannot be read as {what} ({why}); "
+        self.why = " ".join(str(why).split())[:160]   # one line, however long the parser's message
+        super().__init__(f"{shown_path(self.path)} is damaged: it cannot be read as {what} ({self.why}); "
                          f"{restore_hint(self.path)}")
+
+    def __reduce__(self):   # a task's error travels back from a worker process
+        return DamagedFileError, (self.path, self.what, self.why)
 
 
 def shown_path(path: str | os.PathLike) -> str:
@@ -69,6 +75,9 @@ def restore_hint(path: str | os.PathLike) -> str:
         if top is not None and cwd != top and top not in cwd.parents:
             return f"restore it with: git -C {top} checkout -- {p.relative_to(top)}"
         return f"restore it with: git checkout -- {shown_path(p)}"
+    if p.name == "checkpoints.pt":
+        return ("delete it; python -m ipbook sweep ... --recreate-checkpoints recreates it by replaying "
+                "the run")
     if p.name in RUN_FILES:
         return f"delete the run folder {shown_path(p.parent)} and train the run again"
     return "delete it and run the command that wrote it again"
@@ -114,3 +123,13 @@ def read_table(path: str | os.PathLike, **read_csv) -> pd.DataFrame:
         return pd.read_csv(p, **read_csv)
     except Exception as e:   # EOFError, BadGzipFile, ParserError, UnicodeDecodeError, missing columns
         raise DamagedFileError(p, what, e) from None
+
+
+def read_checkpoints(path: str | os.PathLike) -> dict:
+    """A run's checkpoints (``{iteration: state dict}``, tensors only); DamagedFileError when the
+    file cannot be read as one."""
+    p = _existing(path)
+    try:
+        return torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:   # UnpicklingError, EOFError, RuntimeError (a truncated archive)
+        raise DamagedFileError(p, "a PyTorch checkpoint file", e) from None

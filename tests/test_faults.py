@@ -211,3 +211,55 @@ def test_the_checkpoint_hint_names_the_sweeps_root():
     assert said == ("python -m ipbook sweep --profile seeds --dataset mnist --seeds 3 --recreate-checkpoints "
                     "--root /data/sweep recreates the checkpoints of those without them here; 1 are not among "
                     "the runs and seeds asked for (--runs, --seeds)")
+
+
+# ----------------------------------------------------------------------------- interrupts
+_INTERRUPTED_GRID = """
+import sys, time
+from pathlib import Path
+from ipbook.experiments.dask_engine import run_tasks
+try:
+    run_tasks(Path.touch, {"first": (Path(sys.argv[1]),)}, workers=1, progress=False)
+    run_tasks(time.sleep, {"a": (60,), "b": (60,)}, workers=2, progress=False)
+except KeyboardInterrupt:
+    print("error: interrupted", file=sys.stderr)
+    sys.exit(130)
+"""
+
+
+@pytest.mark.slow
+def test_an_interrupted_grid_says_one_line(tmp_path):
+    import os
+    import signal
+    import sys
+    import time
+
+    marker = tmp_path / "started"
+    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPTED_GRID, str(marker)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(RESULTS_DIR.parent)})
+    for _ in range(600):          # the first cluster ran its task; the second starts its sleeps
+        if marker.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip() == "error: interrupted" and out == ""
+
+
+@pytest.mark.slow
+def test_a_failed_grid_task_is_one_line_naming_the_damaged_checkpoints(tmp_path, capfd):
+    run = tmp_path / "sweep" / "seeds" / "mnist" / "deep" / "seed-0"
+    run.mkdir(parents=True)
+    for name in ("run.json", "metrics.npz"):
+        shutil.copy(RESULTS_DIR / "seeds" / "mnist" / "deep" / "seed-0" / name, run / name)
+    (run / "checkpoints.pt").write_bytes(b"garbage")
+    assert _exit_code(["second-opinion", "--dataset", "mnist", "--runs", "deep", "--seeds", "0", "--root",
+                       str(tmp_path / "sweep"), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"]) == 1
+    line = _one_error_line(capfd)
+    assert line.startswith(f"error: deep/seed-0 failed: DamagedFileError: {run / 'checkpoints.pt'} is damaged: it "
+                           f"cannot be read as a PyTorch checkpoint file (UnpicklingError")
+    assert line.endswith("--recreate-checkpoints recreates it by replaying the run")
+    assert not (tmp_path / "out").exists() and (run / "checkpoints.pt").read_bytes() == b"garbage"

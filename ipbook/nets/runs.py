@@ -17,7 +17,7 @@ import torch
 
 from ipbook.nets.config import CHECKPOINT_FILE, TrainConfig
 from ipbook.nets.models import build_model
-from ipbook.readers import read_json, read_npz
+from ipbook.readers import read_checkpoints, read_json, read_npz
 from ipbook.store import atomic_write, check_writable, is_committed, SmallerTableError
 
 __all__ = ['Run', 'save_run', 'load_run', 'check_output_dir', 'config_mismatch', 'refuse_replacing_committed', 'reuse_mismatch']
@@ -73,7 +73,7 @@ class Run:
             if self.path is None or not (self.path / CHECKPOINT_FILE).is_file():
                 raise FileNotFoundError(f"{CHECKPOINT_FILE} is missing in {self.path}: checkpoints stay on "
                                         f"the machine that made them; train again to recreate them")
-            states = torch.load(self.path / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
+            states = read_checkpoints(self.path / CHECKPOINT_FILE)
             self.checkpoints = states
         config = self.info["config"]
         model = build_model(config["model"], n_classes=self.info["data"]["n_classes"],
