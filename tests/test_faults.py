@@ -185,7 +185,7 @@ def test_the_sweep_refusal_names_its_own_flag(tmp_path, capsys):
     assert _exit_code(["sweep", "--profile", "seeds", "--dataset", "mnist", "--runs", "deep", "--seeds", "0",
                        "--root", str(tmp_path / "repo" / "results"), "--max-steps", "5", "--quiet"]) == 2
     line = _one_error_line(capsys)
-    assert "refusing to train over the committed run" in line and "max_steps (None -> 5)" in line
+    assert "refusing to train over the committed run" in line and "iterations (30000 -> 5)" in line
     assert line.endswith("or pass --force to replace it") and "--recompute" not in line
     assert {k: p.read_bytes() for k, p in copies.items()} == before
 
@@ -263,3 +263,19 @@ def test_a_failed_grid_task_is_one_line_naming_the_damaged_checkpoints(tmp_path,
                            f"cannot be read as a PyTorch checkpoint file (UnpicklingError")
     assert line.endswith("--recreate-checkpoints recreates it by replaying the run")
     assert not (tmp_path / "out").exists() and (run / "checkpoints.pt").read_bytes() == b"garbage"
+
+
+# ----------------------------------------------------------------------------- the paper's defaults
+def test_train_with_the_papers_defaults_reuses_the_committed_paper_run(tmp_path, capsys, monkeypatch):
+    rel = "results/paper/mnist/deep"
+    copies = _committed_copy(tmp_path, f"{rel}/run.json", f"{rel}/metrics.npz")
+    before = {k: p.read_bytes() for k, p in copies.items()}
+    monkeypatch.chdir(tmp_path / "repo")
+    assert _exit_code(["train", "--model", "deep", "--dataset", "mnist", "--out", rel, "--quiet"]) == 0
+    said = capsys.readouterr()
+    assert said.out.startswith(f"{rel}: reused (trained in 575 s on 2026-11-28); 30000 iterations") and said.err == ""
+    assert {k: p.read_bytes() for k, p in copies.items()} == before
+    # another number of iterations is another run: refused, naming the difference
+    assert _exit_code(["train", "--model", "deep", "--dataset", "mnist", "--out", rel, "--epochs", "49",
+                       "--quiet"]) == 2
+    assert "its config differs in iterations (30000 -> 29400), test points (300 -> 294);" in _one_error_line(capsys)

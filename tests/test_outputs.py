@@ -134,7 +134,7 @@ def test_a_committed_run_is_not_trained_over_with_another_config(tmp_path, capsy
     subprocess.run(git + ["add", "."], check=True)
     subprocess.run(git + ["commit", "-qm", "run"], check=True)
     assert is_committed(out / "run.json") and not is_committed(tmp_path / "elsewhere.json")
-    with pytest.raises(ValueError, match=r"refusing to train over the committed run .* max_steps \(5 -> 6\)"):
+    with pytest.raises(ValueError, match=r"refusing to train over the committed run .* iterations \(5 -> 6\)"):
         train(model="tied", max_steps=6, **QUICK, out_dir=out)
     assert load_run(out).info == first.info
     again = train(model="tied", max_steps=5, **QUICK, out_dir=out)       # the same config: reused

@@ -115,18 +115,43 @@ def check_output_dir(out_dir: str | os.PathLike) -> Path:
     return check_writable(out_dir)
 
 
+def _resolved(config: dict, n_train: int | None) -> dict:
+    """``config`` as the run it makes on ``n_train`` training images: its iterations (``steps``,
+    whether given as steps, epochs or a cap) and its test points as numbers; unchanged without
+    ``n_train``."""
+    if n_train is None:
+        return config
+    try:
+        c = TrainConfig(**config)
+        total = c.total_steps(int(n_train))
+    except (TypeError, ValueError):
+        return config
+    return {**config, "steps": total, "epochs": None, "max_steps": None,
+            "test_points": c.resolved_test_points(total)}
+
+
 def config_mismatch(old: Run, config: "TrainConfig") -> str | None:
-    """How the finished run ``old``'s config differs from ``config``, in words; None when equal. A
-    setting that ``old`` does not record was added to :class:`TrainConfig` after it ran, and counts
-    as its default."""
+    """How the finished run ``old``'s config differs from ``config``, in words; None when they make
+    the same run: equal settings, iterations and test points counted on ``old``'s training images
+    (the paper's 50 epochs of 600 batches are its 30,000 steps). A setting that ``old`` does not
+    record was added to :class:`TrainConfig` after it ran, and counts as its default."""
     added = {f.name: list(f.default) if isinstance(f.default, tuple) else f.default
              for f in dataclasses.fields(TrainConfig)}
     old_config, new_config = {**added, **old.info.get("config", {})}, config.to_dict()
-    if old_config == new_config:
+    n_train = old.info.get("data", {}).get("n_train")
+    old_run, new_run = _resolved(old_config, n_train), _resolved(new_config, n_train)
+    if old_config == new_config or old_run == new_run:
         return None
+    if old_run is not old_config and new_run is not new_config:   # both resolved: say the iterations
+        old_config, new_config = ({_WORDS.get(k, k): v for k, v in c.items() if k not in ("epochs", "max_steps")}
+                                  for c in (old_run, new_run))
     changed = sorted(k for k in set(old_config) | set(new_config) if old_config.get(k) != new_config.get(k))
     return "its config differs in " + ", ".join(
         f"{k} ({old_config.get(k)!r} -> {new_config.get(k)!r})" for k in changed)
+
+
+#: How a difference in the resolved settings is named (epochs, steps and a cap are all iterations).
+_WORDS = {"steps": "iterations", "test_points": "test points"}
 
 
 def refuse_replacing_committed(out_dir: Path, config: "TrainConfig", *, replace: bool = False,
