@@ -38,6 +38,8 @@ class _Help(argparse.HelpFormatter):
         text = action.help or ""
         if action.default is None or action.default is False or action.default == argparse.SUPPRESS or "default" in text:
             return text
+        if isinstance(action.default, (list, tuple)):   # as it is typed: --dataset fashion-mnist
+            return f"{text} (default: {' '.join(map(str, action.default))})"
         return f"{text} (default: %(default)s)"
 
 
@@ -183,7 +185,7 @@ def _runs_parser(sub) -> None:
                                    "run with the same config and data exists; results go to "
                                    "results/PROFILE/DATASET/RUN/.")
     _add_common(p, dataset_help="data set", profile=True)
-    p.add_argument("--runs", nargs="*", default=None, metavar="RUN",
+    p.add_argument("--runs", nargs="+", default=None, metavar="RUN",
                    help="only these runs (default: all of the profile)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--recompute", action="store_true",
@@ -230,7 +232,7 @@ def _book(args) -> int:
 
 def _add_tasks(p) -> None:
     """The options of a command that runs seeds x runs as Dask tasks: which, and on what cluster."""
-    p.add_argument("--runs", nargs="*", default=None, metavar="RUN",
+    p.add_argument("--runs", nargs="+", default=None, metavar="RUN",
                    help="only these runs (default: all of the profile)")
     p.add_argument("--seeds", nargs="+", type=_int_at_least(0, "--seeds"), default=None, metavar="S",
                    help="seeds, integers >= 0 (default: the profile's seeds, else 0)")
@@ -426,7 +428,10 @@ def _calibrate(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m ipbook`` and its subcommands."""
+    from ipbook import __version__
+
     parser = _Parser(prog="python -m ipbook", description=_DESCRIPTION, formatter_class=_Help)
+    parser.add_argument("--version", action="version", version=f"ipbook {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,sensitivity,book,calibrate,second-opinion}",
                                 parser_class=_Parser)
     _train_parser(sub)

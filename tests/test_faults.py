@@ -279,3 +279,32 @@ def test_train_with_the_papers_defaults_reuses_the_committed_paper_run(tmp_path,
     assert _exit_code(["train", "--model", "deep", "--dataset", "mnist", "--out", rel, "--epochs", "49",
                        "--quiet"]) == 2
     assert "its config differs in iterations (30000 -> 29400), test points (300 -> 294);" in _one_error_line(capsys)
+
+
+# ----------------------------------------------------------------------------- small things
+@pytest.mark.parametrize("argv", [["runs", "--runs"], ["sweep", "--runs"], ["sensitivity", "--runs"],
+                                  ["second-opinion", "--runs"]])
+def test_runs_with_nothing_after_it_is_refused(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert _exit_code(argv) == 2
+    assert "argument --runs: expected at least one argument" in _one_error_line(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_version_prints_the_version(capsys):
+    from ipbook import __version__
+
+    assert _exit_code(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"ipbook {__version__}"
+
+
+def test_list_defaults_show_as_typed(capsys):
+    assert _exit_code(["sweep", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: fashion-mnist)" in text and "['fashion-mnist']" not in text
+
+
+def test_a_loaded_run_says_when_it_was_trained():
+    from ipbook.nets.runs import load_run
+
+    assert load_run(RESULTS_DIR / "paper" / "mnist" / "deep").summary() == "trained in 575 s on 2026-11-28"

@@ -38,7 +38,11 @@ class Run:
 
     def summary(self) -> str:
         """What happened, in words: ``trained in 312 s``, ``reused (trained in 921 s on
-        2026-11-28)`` or ``replayed in 82 s (checkpoints recreated)``."""
+        2026-11-28)`` or ``replayed in 82 s (checkpoints recreated)``; a run read from disk
+        (:func:`load_run`) says what its record says: ``trained in 921 s on 2026-11-28``."""
+        if self.outcome == "trained" and self.seconds != self.seconds:   # NaN: not timed by this process
+            when = str(self.info.get("started", ""))[:10]
+            return f"trained in {self.info.get('wall_seconds', float('nan')):.0f} s{f' on {when}' if when else ''}"
         if self.outcome == "reused":
             when = str(self.info.get("started", ""))[:10]
             return (f"reused (trained in {self.info.get('wall_seconds', float('nan')):.0f} s"
