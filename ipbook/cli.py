@@ -214,7 +214,11 @@ def _book_parser(sub) -> None:
                                    "(finished runs are reused), execute every chapter with papermill for "
                                    "that profile, once per dataset, and build one site into "
                                    "OUT/_build/html: every chapter shows each dataset in its own tab.")
-    p.add_argument("--profile", default="quick", help=f"the settings, params/PROFILE.yaml: {_profiles()}")
+    p.add_argument("--profile", default="quick",
+                   help="the settings, params/PROFILE.yaml: paper (the committed runs) or quick (minutes)")
+    p.add_argument("--train", action="store_true",
+                   help="train the profile's missing runs even when that takes more than a few minutes "
+                        "(refused otherwise, naming the command that trains them)")
     p.add_argument("--dataset", nargs="+", default=None, metavar="NAME",
                    help=f"restrict the site to these datasets, one or more of {', '.join(DATASET_NAMES)} "
                         f"(default: mnist and fashion-mnist)")
@@ -226,7 +230,7 @@ def _book_parser(sub) -> None:
 def _book(args) -> int:
     from ipbook.site.build import build_book
 
-    build_book(args.profile, args.dataset, out=args.out, progress=not args.quiet)
+    build_book(args.profile, args.dataset, out=args.out, progress=not args.quiet, train=args.train)
     return 0
 
 

@@ -43,6 +43,13 @@ def _committed_copy(tmp_path, *paths) -> dict:
     return copies
 
 
+def _results_unchanged() -> bool:
+    """Whether git sees nothing changed or new under the repository's ``results/``."""
+    done = subprocess.run(["git", "-C", str(RESULTS_DIR), "status", "--porcelain", "--", "."],
+                          capture_output=True, text=True, check=True)
+    return done.stdout == ""
+
+
 def _truncate(path) -> bytes:
     data = path.read_bytes()
     path.write_bytes(data[:len(data) // 2])
@@ -308,3 +315,37 @@ def test_a_loaded_run_says_when_it_was_trained():
     from ipbook.nets.runs import load_run
 
     assert load_run(RESULTS_DIR / "paper" / "mnist" / "deep").summary() == "trained in 575 s on 2026-11-28"
+
+
+# ----------------------------------------------------------------------------- book profiles
+@pytest.mark.parametrize("profile", ["seeds", "supervised", "controls-width"])
+def test_a_profile_without_a_book_is_refused_with_the_command_that_makes_its_runs(profile, tmp_path, capsys,
+                                                                                   monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert _exit_code(["book", "--profile", profile, "--dataset", "mnist", "--quiet"]) == 2
+    line = _one_error_line(capsys)
+    assert line.startswith(f"error: profile {profile!r} has no book: the book is built for --profile paper or quick")
+    assert line.endswith(f"python -m ipbook sweep --profile {profile} --dataset mnist")
+    assert list(tmp_path.iterdir()) == [] and _results_unchanged()
+
+
+def test_a_book_that_would_train_for_long_asks_for_train(tmp_path, capsys, monkeypatch):
+    from ipbook.site.build import untrained
+
+    assert untrained("paper", "mnist") == {} and untrained("paper", "fashion-mnist") == {}   # committed
+    assert sum(untrained("quick", "emnist-letters").values()) == 2800                       # minutes
+    monkeypatch.chdir(tmp_path)
+    assert _exit_code(["book", "--profile", "paper", "--dataset", "emnist-letters", "--quiet"]) == 2
+    line = _one_error_line(capsys)
+    assert line.startswith("error: the paper book would first train 7 run(s) (emnist-letters/shallow, ")
+    assert "210,000 iterations in all" in line and line.endswith(
+        "python -m ipbook runs --profile paper --dataset emnist-letters trains them first, or pass --train to "
+        "train them in the build")
+    assert list(tmp_path.iterdir()) == [] and _results_unchanged()
+
+
+def test_book_help_lists_the_profiles_with_a_book(capsys):
+    assert _exit_code(["book", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "paper (the committed runs) or quick (minutes)" in text and "controls-width" not in text
+    assert "--train" in text
