@@ -344,7 +344,8 @@ def _sensitivity(args) -> int:
               f"{info['rows']} rows from the tables already there (no checkpoints here); nothing written")
         return 0
     print(f"{len(info['evaluated'])} run(s) evaluated, {info['rows']} rows, "
-          f"{sum(info['task_seconds'].values()):.0f} s of task time")
+          f"{sum(info['task_seconds'].values()):.0f} s of task time"
+          + ("; the same tables as those there: nothing rewritten" if info.get("unchanged") else ""))
     if info["kept_from_earlier_tables"]:
         print(f"kept from the earlier tables (no checkpoints here): {', '.join(info['kept_from_earlier_tables'])}")
     if info["missing_checkpoints"]:
@@ -387,7 +388,8 @@ def _second_opinion(args) -> int:
               f"run(s) keep their rows, nothing written")
         return 0
     print(f"{len(info['evaluated'])} run(s) evaluated, {info['rows']} rows, "
-          f"{sum(info['task_seconds'].values()):.0f} s of task time -> {out}")
+          f"{sum(info['task_seconds'].values()):.0f} s of task time -> {out}"
+          + ("; the same table as the one there: nothing rewritten" if info.get("unchanged") else ""))
     if info["missing_checkpoints"]:
         print(f"no checkpoints on this machine (left out): {', '.join(info['missing_checkpoints'])}")
     return 0
@@ -426,7 +428,12 @@ def _calibrate(args) -> int:
     frame = evaluate_grid(tasks, ns=args.n or ns, seeds=args.seeds or seeds,
                           out=args.out, workers=args.workers, scheduler=args.scheduler,
                           progress=not args.quiet, force=args.force)
-    print(f"{len(frame)} rows -> {(args.out or calibration_dir())}/estimates.csv")
+    out = args.out or calibration_dir()
+    if frame.attrs.get("unchanged"):
+        print(f"{len(frame)} rows, the same as {out}/estimates.csv: nothing rewritten (task times in "
+              f"{out}/.logs/estimates.log)")
+        return 0
+    print(f"{len(frame)} rows -> {out}/estimates.csv")
     return 0
 
 

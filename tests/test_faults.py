@@ -349,3 +349,29 @@ def test_book_help_lists_the_profiles_with_a_book(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "paper (the committed runs) or quick (minutes)" in text and "controls-width" not in text
     assert "--train" in text
+
+
+# ----------------------------------------------------------------------------- nothing rewritten
+def test_a_rerun_that_changes_no_table_rewrites_nothing(tmp_path, capsys, monkeypatch):
+    import json
+
+    import ipbook.experiments.grid as G
+
+    def in_process(fn, tasks, **kwargs):      # the tasks here, so that the test runs in seconds
+        return {k: fn(*args) for k, args in tasks.items()}
+
+    monkeypatch.setattr(G, "run_tasks", in_process)
+    out = tmp_path / "calibration"
+    argv = ["calibrate", "--grid", "quick", "--n", "20", "--seeds", "0", "--out", str(out), "--quiet"]
+    assert _exit_code(argv) == 0
+    assert capsys.readouterr().out.endswith(f"rows -> {out}/estimates.csv\n")
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir() if p.is_file()}
+    assert sorted(before) == ["estimates.csv", "estimates.json"]
+    assert _exit_code(argv) == 0
+    said = capsys.readouterr()
+    assert said.out.endswith(f"the same as {out}/estimates.csv: nothing rewritten (task times in "
+                             f"{out}/.logs/estimates.log)\n") and said.err == ""
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir() if p.is_file()} == before
+    logged = [json.loads(line) for line in (out / ".logs" / "estimates.log").read_text().splitlines()]
+    assert len(logged) == 1 and logged[0]["unchanged"] and logged[0]["task_seconds"]
+    assert not (out / ".parts").exists()

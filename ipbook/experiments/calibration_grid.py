@@ -157,7 +157,9 @@ def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (1
     (:func:`estimate_table`), kept as a part until the table is written. Before any work, OUT must
     be writable and the new table may not lack a family, d, N, seed or estimator of the table it
     replaces (unless ``force``). A failed task raises :class:`ipbook.experiments.grid.GridFailed`
-    after the others finish; nothing is written. Returns the table."""
+    after the others finish; nothing is written. Returns the table; its ``attrs["unchanged"]``
+    says that it was byte for byte the one in OUT, which was then left as it was (the task times
+    logged in ``OUT/.logs/estimates.log``)."""
     tasks = list(tasks) if tasks is not None else paper_tasks()
     ns, seeds = [int(n) for n in ns], [int(s) for s in seeds]
     if not tasks or not ns or not seeds or min(ns) < 2 or min(seeds) < 0:
@@ -171,9 +173,10 @@ def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (1
                         {f"{t.family}/d={t.d}/N={n}/seed={s}" for t in tasks for n in ns for s in seeds},
                         "distribution(s) and sample(s)", "run the grid the table was made with")]
     plan = {_task_key(task): ([task], ns, seeds) for task in tasks}
-    _, frames = run_grid(estimate_table, plan, out=out, tables=["estimates.csv"], combine=_concat,
+    provenance, frames = run_grid(estimate_table, plan, out=out, tables=["estimates.csv"], combine=_concat,
                          info={"tasks": len(tasks), "ns": ns, "seeds": seeds}, guards=guards, force=force,
                          workers=workers, scheduler=scheduler, progress=progress, desc="calibration")
+    frames[0].attrs["unchanged"] = bool(provenance.get("unchanged"))   # the same table: nothing rewritten
     return frames[0]
 
 

@@ -19,9 +19,14 @@ of one distribution. :func:`run_grid` runs them in six steps:
    their keys into the tables, each written atomically, then the provenance ``OUT/<table>.json``
    (the caller's grid, seeds and keys, the seconds of each task, the rows, versions and git commit);
 6. the parts are removed, once the tables and the provenance are written.
+
+When the new tables are byte for byte those already in OUT (a rerun of the same grid), nothing in
+OUT is rewritten: the provenance stays as it is, and this call's task times go to the log
+``OUT/.logs/<stem>.log`` (git-ignored), one JSON line per call.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -35,13 +40,16 @@ import pandas as pd
 import torch
 
 from ipbook.experiments.dask_engine import run_tasks
+from ipbook.readers import read_json
 from ipbook.store import (atomic_write, check_writable, git_commit, refuse_smaller_table, removed_on_failure,
                           versions)
 
-__all__ = ["GridFailed", "Guard", "run_grid", "part_path", "PARTS", "lost_runs_remedy"]
+__all__ = ["GridFailed", "Guard", "run_grid", "part_path", "PARTS", "LOGS", "lost_runs_remedy"]
 
 #: The folder of OUT that holds the parts of unfinished grids (git-ignored).
 PARTS = ".parts"
+#: The folder of OUT that holds the task times of reruns that changed no table (git-ignored).
+LOGS = ".logs"
 
 
 class GridFailed(RuntimeError):
@@ -151,11 +159,17 @@ def run_grid(fn: Callable[..., object], tasks: dict[str, tuple], *, out, tables:
     done.update({key: pickle.loads(parts[key].read_bytes()) for key in results})
     records = dict(sorted({**(kept or {}), **{k: r["records"] for k, r in done.items()}}.items()))
     frames = list(combine(records))
-    for name, frame in zip(tables, frames, strict=True):
-        _write_csv(out_dir / name, frame)
-    provenance = {**info, "task_seconds": {k: round(done[k]["seconds"], 1) for k in sorted(done)},
-                  "rows": len(frames[0]), "versions": versions(), "git": git_commit()}
-    atomic_write(out_dir / f"{_stem(tables[0])}.json", lambda f: f.write(json.dumps(provenance, indent=2).encode()))
+    texts = {name: _csv_bytes(name, frame) for name, frame in zip(tables, frames, strict=True)}
+    seconds = {k: round(done[k]["seconds"], 1) for k in sorted(done)}
+    record = out_dir / f"{_stem(tables[0])}.json"
+    if record.is_file() and all((out_dir / n).is_file() and (out_dir / n).read_bytes() == b for n, b in texts.items()):
+        _log_times(out_dir, tables[0], seconds, len(frames[0]))    # the same tables: nothing rewritten
+        _remove_parts(out_dir, tables[0])
+        return {**read_json(record), "task_seconds": seconds, "unchanged": True}, frames
+    for name, text in texts.items():
+        atomic_write(out_dir / name, lambda f, text=text: f.write(text))
+    provenance = {**info, "task_seconds": seconds, "rows": len(frames[0]), "versions": versions(), "git": git_commit()}
+    atomic_write(record, lambda f: f.write(json.dumps(provenance, indent=2).encode()))
     _remove_parts(out_dir, tables[0])
     return provenance, frames
 
@@ -193,11 +207,22 @@ def _finished_part(part: Path, fn, args: tuple) -> dict | None:
     return record if same else None
 
 
-def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+def _csv_bytes(name: str, frame: pd.DataFrame) -> bytes:
     """``frame`` as CSV, 6 significant digits, gzip (with no time stamp, so equal tables are equal
-    files) when the name ends in ``.gz``; atomically."""
-    gz = {"method": "gzip", "mtime": 0} if path.name.endswith(".gz") else None
-    atomic_write(path, lambda f: frame.to_csv(f, index=False, float_format="%.6g", compression=gz))
+    files) when ``name`` ends in ``.gz``."""
+    gz = {"method": "gzip", "mtime": 0} if name.endswith(".gz") else None
+    buffer = io.BytesIO()
+    frame.to_csv(buffer, index=False, float_format="%.6g", compression=gz)
+    return buffer.getvalue()
+
+
+def _log_times(out_dir: Path, table: str, seconds: dict, rows: int) -> None:
+    """Append this call's task times to ``OUT/.logs/<stem>.log`` (a rerun that changed no table)."""
+    log = out_dir / LOGS / f"{_stem(table)}.log"
+    log.parent.mkdir(exist_ok=True)
+    with open(log, "a") as f:
+        f.write(json.dumps({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rows": rows,
+                            "unchanged": True, "task_seconds": seconds}) + "\n")
 
 
 def _remove_parts(out_dir: Path, table: str) -> None:
