@@ -9,9 +9,10 @@
     python -m ipbook calibrate [--grid paper|quick] [--n N ...] [--seeds S ...] [--workers N] [--out DIR]
 
 Every error is reported as one ``error: ...`` message on stderr with exit status 2 (1 for a
-diverged training run, 130 when interrupted); no traceback. A failed task of a sweep or a grid
-(``sweep``, ``sensitivity``, ``second-opinion``, ``calibrate``) is one ``error: TASK failed: ERROR``
-line per failed task, with exit status 1.
+diverged training run or a chapter that failed, 130 when interrupted); no traceback. A damaged
+file is named with what is wrong and how to restore it (:mod:`ipbook.readers`). A failed task of a
+sweep or a grid (``sweep``, ``sensitivity``, ``second-opinion``, ``calibrate``) is one
+``error: TASK failed: ERROR`` line per failed task, with exit status 1.
 """
 from __future__ import annotations
 
@@ -228,9 +229,13 @@ def _book_parser(sub) -> None:
 
 
 def _book(args) -> int:
-    from ipbook.site.build import build_book
+    from ipbook.site.build import ChapterFailed, build_book
 
-    build_book(args.profile, args.dataset, out=args.out, progress=not args.quiet, train=args.train)
+    try:
+        build_book(args.profile, args.dataset, out=args.out, progress=not args.quiet, train=args.train)
+    except ChapterFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -375,3 +375,28 @@ def test_a_rerun_that_changes_no_table_rewrites_nothing(tmp_path, capsys, monkey
     logged = [json.loads(line) for line in (out / ".logs" / "estimates.log").read_text().splitlines()]
     assert len(logged) == 1 and logged[0]["unchanged"] and logged[0]["task_seconds"]
     assert not (out / ".parts").exists()
+
+
+@pytest.mark.parametrize("ename, evalue, code, says", [
+    ("DamagedFileError", "results/second-opinion/mnist.csv.gz is damaged: it cannot be read as a gzip CSV table "
+                         "(EOFError: …); restore it with: git checkout -- results/second-opinion/mnist.csv.gz",
+     2, "error: results/second-opinion/mnist.csv.gz is damaged: it cannot be read as a gzip CSV table"),
+    ("KeyError", "'i_xt'", 1, "error: chapter book/"),
+])
+def test_a_chapter_that_fails_in_the_book_is_one_line(ename, evalue, code, says, tmp_path, capsys, monkeypatch):
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    import ipbook.site.build as build
+
+    def failing(*args, **kwargs):
+        raise PapermillExecutionError(3, 3, "load_table()", ename, evalue, ["Traceback", "…"])
+
+    monkeypatch.setattr(build, "run_profile", lambda *args, **kwargs: {})
+    monkeypatch.setattr(papermill, "execute_notebook", failing)
+    assert _exit_code(["book", "--profile", "quick", "--dataset", "fashion-mnist", "--out", str(tmp_path / "site"),
+                       "--quiet"]) == code
+    line = _one_error_line(capsys)
+    assert line.startswith(says)
+    assert code == 2 or (f"failed: {ename}: {evalue} (its traceback is in " in line)
+    assert not (tmp_path / "site").exists()

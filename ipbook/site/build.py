@@ -41,7 +41,8 @@ from ipbook.nets.runs import check_output_dir, config_mismatch, Run
 from ipbook.readers import read_json
 from ipbook.store import removed_on_failure
 
-__all__ = ["BOOK_PROFILES", "BOOK_TRAINING_LIMIT", "chapters", "build_book", "untrained", "show_parameters_in_effect"]
+__all__ = ["BOOK_PROFILES", "BOOK_TRAINING_LIMIT", "ChapterFailed", "chapters", "build_book", "untrained",
+           "show_parameters_in_effect"]
 
 #: The profiles that have a book: the paper's settings (their runs are committed for MNIST and
 #: Fashion-MNIST) and the quick profile (minutes on a CPU). The other profiles are sweeps and
@@ -49,6 +50,11 @@ __all__ = ["BOOK_PROFILES", "BOOK_TRAINING_LIMIT", "chapters", "build_book", "un
 BOOK_PROFILES = ("paper", "quick")
 #: The iterations a book may train without ``--train``: the quick profile's seven runs are 2,800.
 BOOK_TRAINING_LIMIT = 10_000
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter raised while it was executed; the message names the chapter, its parameters and
+    the error, in one line (the notebook's traceback stays in the executed copy)."""
 
 
 def untrained(profile: str, dataset: str) -> dict[str, int]:
@@ -173,13 +179,22 @@ def build_book(profile: str = "quick", dataset: str | Sequence[str] | None = Non
 
 def _execute(page: Path, target: Path, params: dict) -> nbformat.NotebookNode:
     """Execute one chapter with papermill into ``target``; the executed notebook, its parameters
-    cell showing the values in effect."""
+    cell showing the values in effect. A chapter that raises is one line: ValueError naming the
+    file for a damaged file (:class:`ipbook.readers.DamagedFileError`), else :class:`ChapterFailed`."""
     import papermill
+    from papermill.exceptions import PapermillExecutionError
 
     print(f"executing {page} {params}", flush=True)
-    papermill.execute_notebook(str(REPO / page), str(target), parameters=params,
-                               kernel_name="python3", progress_bar=False, cwd=str(REPO / page.parent),
-                               kernel_manager_class=_ipc_kernel_manager())
+    try:
+        papermill.execute_notebook(str(REPO / page), str(target), parameters=params,
+                                   kernel_name="python3", progress_bar=False, cwd=str(REPO / page.parent),
+                                   kernel_manager_class=_ipc_kernel_manager())
+    except PapermillExecutionError as e:   # one line: a damaged file is bad input, the rest a failed chapter
+        said = " ".join(str(e.evalue).split())
+        if e.ename == "DamagedFileError":
+            raise ValueError(said) from None
+        raise ChapterFailed(f"chapter {page} {params} failed: {e.ename}: {said} (its traceback is in "
+                            f"{target})") from None
     executed = nbformat.read(target, as_version=4)
     show_parameters_in_effect(executed, page, params)
     return executed
