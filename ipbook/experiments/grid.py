@@ -159,19 +159,27 @@ def run_grid(fn: Callable[..., object], tasks: dict[str, tuple], *, out, tables:
     done.update({key: pickle.loads(parts[key].read_bytes()) for key in results})
     records = dict(sorted({**(kept or {}), **{k: r["records"] for k, r in done.items()}}.items()))
     frames = list(combine(records))
-    texts = {name: _csv_bytes(name, frame) for name, frame in zip(tables, frames, strict=True)}
     seconds = {k: round(done[k]["seconds"], 1) for k in sorted(done)}
+    provenance = _write_tables(out_dir, tables, frames, info, seconds)
+    _remove_parts(out_dir, tables[0])
+    return provenance, frames
+
+
+def _write_tables(out_dir: Path, tables: Sequence[str], frames: list[pd.DataFrame], info: dict,
+                  seconds: dict) -> dict:
+    """Write the tables, then their provenance, atomically; returns the provenance. When every
+    table is byte for byte the one in OUT, nothing is written: the task times are logged
+    (:func:`_log_times`) and the provenance on disk is returned, with ``unchanged``."""
+    texts = {name: _csv_bytes(name, frame) for name, frame in zip(tables, frames, strict=True)}
     record = out_dir / f"{_stem(tables[0])}.json"
     if record.is_file() and all((out_dir / n).is_file() and (out_dir / n).read_bytes() == b for n, b in texts.items()):
-        _log_times(out_dir, tables[0], seconds, len(frames[0]))    # the same tables: nothing rewritten
-        _remove_parts(out_dir, tables[0])
-        return {**read_json(record), "task_seconds": seconds, "unchanged": True}, frames
+        _log_times(out_dir, tables[0], seconds, len(frames[0]))
+        return {**read_json(record), "task_seconds": seconds, "unchanged": True}
     for name, text in texts.items():
         atomic_write(out_dir / name, lambda f, text=text: f.write(text))
     provenance = {**info, "task_seconds": seconds, "rows": len(frames[0]), "versions": versions(), "git": git_commit()}
     atomic_write(record, lambda f: f.write(json.dumps(provenance, indent=2).encode()))
-    _remove_parts(out_dir, tables[0])
-    return provenance, frames
+    return provenance
 
 
 def _stem(table: str) -> str:
