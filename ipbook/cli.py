@@ -484,8 +484,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e.strerror or e}{f': {e.filename}' if e.filename else ''}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: interrupted; finished runs are kept, unfinished ones left no run.json",
-              file=sys.stderr)
+        kept = ("finished tasks are kept (OUT/.parts/), so the same command resumes; no table was written"
+                if args.command in ("sensitivity", "second-opinion", "calibrate")
+                else "finished runs are kept, unfinished ones left no run.json")
+        print(f"error: interrupted; {kept}", file=sys.stderr)
         return 130
 
 

@@ -400,3 +400,22 @@ def test_a_chapter_that_fails_in_the_book_is_one_line(ename, evalue, code, says,
     assert line.startswith(says)
     assert code == 2 or (f"failed: {ename}: {evalue} (its traceback is in " in line)
     assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("command, says", [
+    (["calibrate", "--grid", "quick"], "error: interrupted; finished tasks are kept (OUT/.parts/), so the same "
+                                       "command resumes; no table was written"),
+    (["train", "--model", "tied"], "error: interrupted; finished runs are kept, unfinished ones left no run.json"),
+])
+def test_an_interrupt_is_one_line_and_exit_130(command, says, tmp_path, capsys, monkeypatch):
+    import ipbook.experiments.calibration_grid as calibration
+    import ipbook.nets.training as training
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(calibration, "run_grid", interrupted)
+    monkeypatch.setattr(training, "train", interrupted)
+    monkeypatch.chdir(tmp_path)
+    assert _exit_code([*command, "--out", "out", "--quiet"]) == 130
+    assert _one_error_line(capsys) == says and list(tmp_path.iterdir()) == []
