@@ -235,7 +235,8 @@ except KeyboardInterrupt:
 
 
 @pytest.mark.slow
-def test_an_interrupted_grid_says_one_line(tmp_path):
+@pytest.mark.parametrize("after", [1.0, 4.0])    # while the second cluster starts; while its tasks run
+def test_an_interrupted_grid_says_one_line(after, tmp_path):
     import os
     import signal
     import sys
@@ -245,11 +246,11 @@ def test_an_interrupted_grid_says_one_line(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", _INTERRUPTED_GRID, str(marker)], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(RESULTS_DIR.parent)})
-    for _ in range(600):          # the first cluster ran its task; the second starts its sleeps
+    for _ in range(1200):         # the first cluster ran its task
         if marker.exists() or proc.poll() is not None:
             break
-        time.sleep(0.1)
-    time.sleep(4)
+        time.sleep(0.05)
+    time.sleep(after)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

@@ -15,6 +15,8 @@ import contextlib
 import logging
 import os
 import pickle
+import signal
+import threading
 
 from tqdm import tqdm
 
@@ -43,15 +45,17 @@ def run_tasks(fn, tasks: dict[str, tuple], *, workers: int | None = None, schedu
         cluster = None
         try:
             if scheduler is None:
-                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0")  # any free port: two sweeps never collide
+                with _interrupt_deferred():   # a half-made cluster could not be closed
+                    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                           dashboard_address=":0")  # any free port: two sweeps never collide
             return _submit_all(fn, tasks, cluster if cluster is not None else scheduler, progress, desc)
         except BaseException:   # interrupted, or failed: the shutdown that follows has nothing to say
             silence()
             raise
         finally:
             if cluster is not None:
-                cluster.close()
+                with _interrupt_deferred():   # a half-closed cluster would be closed again at exit, noisily
+                    cluster.close()
 
 
 def _submit_all(fn, tasks: dict[str, tuple], address, progress: bool, desc: str) -> dict[str, object]:
@@ -59,7 +63,9 @@ def _submit_all(fn, tasks: dict[str, tuple], address, progress: bool, desc: str)
     from distributed import Client, as_completed
 
     results = {}
-    with Client(address) as client:
+    with contextlib.ExitStack() as stack:
+        with _interrupt_deferred():   # made whole, and closed by the stack even when interrupted
+            client = stack.enter_context(Client(address))
         waiting = list(tasks.items())[::-1]
         names, running = {}, as_completed()
 
@@ -87,18 +93,40 @@ def _submit_all(fn, tasks: dict[str, tuple], address, progress: bool, desc: str)
     return results
 
 
+@contextlib.contextmanager
+def _interrupt_deferred():
+    """An interrupt (SIGINT) within the block is held until the block ends, then handled as it
+    would have been: what the block makes (a cluster, a client) exists whole, so the shutdown that
+    follows closes it, rather than the interpreter's exit finding it half-made."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = []
+    before = signal.signal(signal.SIGINT, lambda signum, frame: held.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+    if held and callable(before):
+        before(signal.SIGINT, held[0])
+
+
 #: What Dask's loggers, and those of the libraries it runs on, say while a cluster works.
 _DASK_LOGGERS = ("distributed", "tornado", "asyncio")
 
 
 @contextlib.contextmanager
 def _quiet_dask():
-    """Within the block: Dask's loggers (here and, through the environment, in the worker
-    processes it starts) log errors only, and the multiprocessing resource tracker does not warn
-    about the semaphores of worker processes killed at shutdown. Yields ``silence()``, which turns
-    every Dask log line off (for the shutdown after an interrupt). Restores all on exit."""
-    env = {"DASK_LOGGING__DISTRIBUTED": "error",
-           "PYTHONWARNINGS": "ignore:resource_tracker:UserWarning"}
+    """Within the block: Dask's loggers here log errors only; in the worker processes it starts
+    (through the environment) nothing below critical, since a task's error comes back as its
+    result and a lost worker as KilledWorker, each reported by name, while what a worker logs
+    itself is its shutdown (heartbeats to a scheduler that has gone); and the multiprocessing
+    resource tracker does not warn about the semaphores of worker processes killed at shutdown.
+    Yields ``silence()``, which turns every Dask log line here off (for the shutdown after an
+    interrupt). Restores all on exit."""
+    quiet = {name: "critical" for name in ("distributed", "distributed.client", "tornado", "tornado.application",
+                                           "bokeh")}
+    env = {"DASK_LOGGING": repr(quiet), "PYTHONWARNINGS": "ignore:resource_tracker:UserWarning"}
     saved_env = {k: os.environ.get(k) for k in env}
     os.environ.update({k: v for k, v in env.items() if os.environ.get(k) is None})
 
