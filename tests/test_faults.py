@@ -97,6 +97,12 @@ def test_a_damaged_run_outside_git_is_deleted_not_restored(tmp_path, capsys):
     ("results/calibration/estimates.csv", b"garbage\n1,2\n", ["calibrate", "--grid", "quick", "--out",
                                                              "results/calibration"],
      "cannot be read as a CSV table ("),
+    ("results/calibration/estimates.csv", b"garbage\n1,2\n", ["calibrate", "--grid", "quick", "--force", "--out",
+                                                             "results/calibration"],
+     "cannot be read as a CSV table ("),
+    ("results/sensitivity/mnist-geometry.csv.gz", "truncate", ["sensitivity", "--force", "--out",
+                                                              "results/sensitivity"],
+     "cannot be read as a gzip CSV table (EOFError"),
 ])
 def test_a_damaged_committed_table_is_named_and_kept(rel, damage, argv, says, tmp_path, capsys, monkeypatch):
     copies = _committed_copy(tmp_path, rel)

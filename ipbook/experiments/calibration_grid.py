@@ -167,7 +167,7 @@ def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (1
     _check_grid_memory(max(ns), len(tasks), workers, scheduler)
     out = Path(out if out is not None else calibration_dir())
     guards = []
-    if (out / "estimates.csv").is_file() and not force:
+    if (out / "estimates.csv").is_file():   # read under force too: a damaged table is named, never replaced
         have = read_table(out / "estimates.csv", usecols=["family", "d", "n", "seed"], keep_default_na=False).drop_duplicates()
         guards = [Guard({f"{a}/d={b}/N={c}/seed={d}" for a, b, c, d in zip(have.family, have.d, have.n, have.seed)},
                         {f"{t.family}/d={t.d}/N={n}/seed={s}" for t in tasks for n in ns for s in seeds},

@@ -5,9 +5,10 @@ Every grid of the book (the estimator sensitivity, the second opinion, the calib
 of independent tasks, each a call ``fn(*args)`` that returns the records of one run and seed, or
 of one distribution. :func:`run_grid` runs them in six steps:
 
-1. **guard**: before any work, OUT must be writable and the table in it may not be replaced by one
-   that lacks an entry it holds (each :class:`Guard`, by :func:`ipbook.store.refuse_smaller_table`;
-   ``force`` overrides);
+1. **guard**: before any work, OUT must be writable, its committed tables readable (a damaged one
+   is named and never replaced, not even with ``force``), and the table in it may not be replaced
+   by one that lacks an entry it holds (each :class:`Guard`, by
+   :func:`ipbook.store.refuse_smaller_table`; ``force`` overrides);
 2. **plan**: ``tasks`` maps each task's key (``deep/seed-3``) to its arguments;
 3. **parts**: each task runs on Dask (:func:`ipbook.experiments.dask_engine.run_tasks`, one intra-op
    thread) and writes its records atomically to ``OUT/.parts/<table>/<key>.pkl``; a part made by
@@ -40,9 +41,9 @@ import pandas as pd
 import torch
 
 from ipbook.experiments.dask_engine import run_tasks
-from ipbook.readers import read_json
-from ipbook.store import (atomic_write, check_writable, git_commit, refuse_smaller_table, removed_on_failure,
-                          versions)
+from ipbook.readers import read_json, read_table
+from ipbook.store import (atomic_write, check_writable, git_commit, is_committed, refuse_smaller_table,
+                          removed_on_failure, versions)
 
 __all__ = ["GridFailed", "Guard", "run_grid", "part_path", "PARTS", "LOGS", "lost_runs_remedy"]
 
@@ -137,6 +138,7 @@ def run_grid(fn: Callable[..., object], tasks: dict[str, tuple], *, out, tables:
     GridFailed : a task failed (after every task ran; nothing written).
     """
     out_dir = check_writable(out, "output folder")
+    _refuse_damaged(out_dir, tables)
     for g in guards:
         refuse_smaller_table(out_dir / tables[0], g.have, g.will, what=g.what, remedy=g.remedy, force=force)
     if not tasks and not (kept and force):   # unforced, kept rows alone would rewrite the table as it is
@@ -180,6 +182,16 @@ def _write_tables(out_dir: Path, tables: Sequence[str], frames: list[pd.DataFram
     provenance = {**info, "task_seconds": seconds, "rows": len(frames[0]), "versions": versions(), "git": git_commit()}
     atomic_write(record, lambda f: f.write(json.dumps(provenance, indent=2).encode()))
     return provenance
+
+
+def _refuse_damaged(out_dir: Path, tables: Sequence[str]) -> None:
+    """Before any work: the committed tables and provenance in OUT can be read (a damaged one
+    raises :class:`ipbook.readers.DamagedFileError`, naming the ``git checkout`` that restores
+    it), so that no grid replaces a damaged committed file, not even with ``force``."""
+    for name in [*tables, f"{_stem(tables[0])}.json"]:
+        path = out_dir / name
+        if path.is_file() and is_committed(path):
+            read_json(path) if name.endswith(".json") else read_table(path)
 
 
 def _stem(table: str) -> str:

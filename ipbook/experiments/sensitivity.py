@@ -434,7 +434,7 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
             "kept_from_earlier_tables": sorted(kept), "missing_checkpoints": missing}
     written = run_grid(_checkpoint_tables, tasks, out=out_dir, tables=[f"{dataset}{s}" for s in TABLE_SUFFIXES],
                        combine=_combine_tables, info=info, kept=kept, force=force,
-                       guards=[] if force else _guards(out_dir, dataset, profile, {*tasks, *kept}, missing, settings, root),
+                       guards=_guards(out_dir, dataset, profile, {*tasks, *kept}, missing, settings, root),
                        workers=workers, scheduler=scheduler, progress=progress, desc="sensitivity")
     if written is None and not kept:
         raise FileNotFoundError(f"no run of {profile}/{dataset} under {base} has checkpoints "
