@@ -170,15 +170,20 @@ def run_grid(fn: Callable[..., object], tasks: dict[str, tuple], *, out, tables:
 def _write_tables(out_dir: Path, tables: Sequence[str], frames: list[pd.DataFrame], info: dict,
                   seconds: dict) -> dict:
     """Write the tables, then their provenance, atomically; returns the provenance. When every
-    table is byte for byte the one in OUT, nothing is written: the task times are logged
+    table is byte for byte the one in OUT and the provenance on disk says the same (``info`` and
+    the rows; the times, versions and commit aside), nothing is written: the task times are logged
     (:func:`_log_times`) and the provenance on disk is returned, with ``unchanged``."""
     texts = {name: _csv_bytes(name, frame) for name, frame in zip(tables, frames, strict=True)}
     record = out_dir / f"{_stem(tables[0])}.json"
-    if record.is_file() and all((out_dir / n).is_file() and (out_dir / n).read_bytes() == b for n, b in texts.items()):
-        _log_times(out_dir, tables[0], seconds, len(frames[0]))
-        return {**read_json(record), "task_seconds": seconds, "unchanged": True}
+    same = {name: (out_dir / name).is_file() and (out_dir / name).read_bytes() == text for name, text in texts.items()}
+    if all(same.values()) and record.is_file():
+        old, says = read_json(record), json.loads(json.dumps({**info, "rows": len(frames[0])}))
+        if all(old.get(k) == v for k, v in says.items()):
+            _log_times(out_dir, tables[0], seconds, len(frames[0]))
+            return {**old, "task_seconds": seconds, "unchanged": True}
     for name, text in texts.items():
-        atomic_write(out_dir / name, lambda f, text=text: f.write(text))
+        if not same[name]:
+            atomic_write(out_dir / name, lambda f, text=text: f.write(text))
     provenance = {**info, "task_seconds": seconds, "rows": len(frames[0]), "versions": versions(), "git": git_commit()}
     atomic_write(record, lambda f: f.write(json.dumps(provenance, indent=2).encode()))
     return provenance
