@@ -368,7 +368,9 @@ def _second_opinion_parser(sub) -> None:
                                    "OUT/DATASET.json. Runs without checkpoints here keep their rows; a "
                                    "table with fewer runs than the one in OUT is refused before any work.")
     _add_sweep_source(p)
-    p.add_argument("--n", type=_int_at_least(2, "--n"), default=1000, help="probe images per set")
+    p.add_argument("--n", type=_int_at_least(2, "--n"), default=1000,
+                   help="probe images per set, >= 2 and at most the test images and the 6,000 training "
+                        "images the training probes are drawn from")
     p.add_argument("--draws", type=_int_at_least(1, "--draws"), default=6,
                    help="test-image probe draws in all, draw 0 included, >= 1")
     p.add_argument("--draw-steps", type=_int_at_least(1, "--draw-steps"), default=20,
