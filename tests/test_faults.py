@@ -43,11 +43,19 @@ def _committed_copy(tmp_path, *paths) -> dict:
     return copies
 
 
-def _results_unchanged() -> bool:
-    """Whether git sees nothing changed or new under the repository's ``results/``."""
-    done = subprocess.run(["git", "-C", str(RESULTS_DIR), "status", "--porcelain", "--", "."],
+def _results_status() -> str:
+    """What git sees changed or new under the repository's ``results/`` (committed and ignored)."""
+    done = subprocess.run(["git", "-C", str(RESULTS_DIR), "status", "--porcelain", "--ignored", "--", "."],
                           capture_output=True, text=True, check=True)
-    return done.stdout == ""
+    return done.stdout
+
+
+@pytest.fixture(autouse=True)
+def _committed_tree_unchanged():
+    """Every test here leaves the repository's ``results/`` as it found it."""
+    before = _results_status()
+    yield
+    assert _results_status() == before
 
 
 def _truncate(path) -> bytes:
@@ -178,7 +186,8 @@ def test_a_run_larger_than_the_memory_is_refused(tmp_path, capsys, monkeypatch):
 def test_second_opinion_probes_are_at_most_the_images(n, says, tmp_path, capsys):
     assert _exit_code(["second-opinion", "--dataset", "mnist", "--n", n, "--root", str(tmp_path / "sweep"),
                        "--out", str(tmp_path / "out"), "--quiet"]) == 2
-    assert _one_error_line(capsys).startswith(says) if says.startswith("error") else says in _one_error_line(capsys)
+    line = _one_error_line(capsys)
+    assert line.startswith(says) if says.startswith("error") else says in line
     assert list(tmp_path.iterdir()) == []
 
 
@@ -333,7 +342,7 @@ def test_a_profile_without_a_book_is_refused_with_the_command_that_makes_its_run
     line = _one_error_line(capsys)
     assert line.startswith(f"error: profile {profile!r} has no book: the book is built for --profile paper or quick")
     assert line.endswith(f"python -m ipbook sweep --profile {profile} --dataset mnist")
-    assert list(tmp_path.iterdir()) == [] and _results_unchanged()
+    assert list(tmp_path.iterdir()) == []   # and results/ as it was (the fixture)
 
 
 def test_a_book_that_would_train_for_long_asks_for_train(tmp_path, capsys, monkeypatch):
@@ -348,7 +357,7 @@ def test_a_book_that_would_train_for_long_asks_for_train(tmp_path, capsys, monke
     assert "210,000 iterations in all" in line and line.endswith(
         "python -m ipbook runs --profile paper --dataset emnist-letters trains them first, or pass --train to "
         "train them in the build")
-    assert list(tmp_path.iterdir()) == [] and _results_unchanged()
+    assert list(tmp_path.iterdir()) == []   # and results/ as it was (the fixture)
 
 
 def test_book_help_lists_the_profiles_with_a_book(capsys):
