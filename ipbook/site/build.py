@@ -79,7 +79,7 @@ def _refuse_long_training(profile: str, datasets: list[str], train: bool) -> Non
         load_profile(profile)   # an unknown profile is refused as such
         raise ValueError(f"profile {profile!r} has no book: the book is built for --profile "
                          f"{' or '.join(BOOK_PROFILES)} (the paper profile's chapters read the committed "
-                         f"results of the others); {profile}'s runs are made by: python -m ipbook sweep "
+                         f"results of the others); its runs are made by: python -m ipbook sweep "
                          f"--profile {profile} --dataset {' '.join(datasets)}")
     missing = {d: untrained(profile, d) for d in datasets}
     total = sum(sum(m.values()) for m in missing.values())
