@@ -469,8 +469,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"train": _train, "runs": _runs, "sweep": _sweep, "sensitivity": _sensitivity,
                 "book": _book, "calibrate": _calibrate, "second-opinion": _second_opinion}[args.command](args)
-    except (ValueError, DatasetNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (ValueError, DatasetNotFoundError, MemoryError) as e:   # MemoryError: an estimator's own check
+        print(f"error: {e or 'out of memory'}", file=sys.stderr)
         return 2
     except GridFailed as e:
         print("\n".join(e.lines()), file=sys.stderr)

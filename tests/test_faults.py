@@ -435,3 +435,15 @@ def test_an_interrupt_is_one_line_and_exit_130(command, says, tmp_path, capsys, 
     monkeypatch.chdir(tmp_path)
     assert _exit_code([*command, "--out", "out", "--quiet"]) == 130
     assert _one_error_line(capsys) == says and list(tmp_path.iterdir()) == []
+
+
+def test_a_memory_error_is_one_line(tmp_path, capsys, monkeypatch):
+    import ipbook.nets.training as training
+
+    def too_big(*args, **kwargs):     # as the matrix estimator's own memory check says it
+        raise MemoryError("the matrix-based information plane at N = 90000 needs about 60.3 GiB")
+
+    monkeypatch.setattr(training, "train", too_big)
+    monkeypatch.chdir(tmp_path)
+    assert _exit_code(["train", "--model", "deep", "--out", "out", "--quiet"]) == 2
+    assert _one_error_line(capsys) == "error: the matrix-based information plane at N = 90000 needs about 60.3 GiB"
