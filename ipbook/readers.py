@@ -24,7 +24,7 @@ import torch
 
 from ipbook.store import is_committed
 
-__all__ = ["DamagedFileError", "read_json", "read_npz", "read_table", "read_checkpoints", "restore_hint",
+__all__ = ["DamagedFileError", "read_checkpoints", "read_json", "read_npz", "read_table", "restore_hint",
            "shown_path"]
 
 #: The files of a run folder: a damaged one is restored by training the run again.
@@ -58,7 +58,7 @@ def shown_path(path: str | os.PathLike) -> str:
 def _git_top(path: Path) -> Path | None:
     try:
         done = subprocess.run(["git", "-C", str(path.parent), "rev-parse", "--show-toplevel"],
-                              capture_output=True, text=True, timeout=10)
+                              capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return Path(done.stdout.strip()) if done.returncode == 0 and done.stdout.strip() else None
@@ -109,7 +109,7 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     try:
         with np.load(p, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
-    except Exception as e:   # BadZipFile, zlib.error, EOFError, ValueError (pickled), OSError
+    except Exception as e:   # noqa: BLE001 - BadZipFile, zlib.error, EOFError, ValueError (pickled), OSError
         raise DamagedFileError(p, "a NumPy .npz archive", e) from None
 
 
@@ -121,7 +121,7 @@ def read_table(path: str | os.PathLike, **read_csv) -> pd.DataFrame:
     what = "a gzip CSV table" if p.name.endswith(".gz") else "a CSV table"
     try:
         return pd.read_csv(p, **read_csv)
-    except Exception as e:   # EOFError, BadGzipFile, ParserError, UnicodeDecodeError, missing columns
+    except Exception as e:   # noqa: BLE001 - EOFError, BadGzipFile, ParserError, UnicodeDecodeError, missing columns
         raise DamagedFileError(p, what, e) from None
 
 
@@ -131,5 +131,5 @@ def read_checkpoints(path: str | os.PathLike) -> dict:
     p = _existing(path)
     try:
         return torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as e:   # UnpicklingError, EOFError, RuntimeError (a truncated archive)
+    except Exception as e:   # noqa: BLE001 - UnpicklingError, EOFError, RuntimeError (a truncated archive)
         raise DamagedFileError(p, "a PyTorch checkpoint file", e) from None

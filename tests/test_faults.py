@@ -142,8 +142,8 @@ def test_a_damaged_committed_table_is_named_and_kept(rel, damage, argv, says, tm
     (["--ip-every", "0"], "argument --ip-every: must be an integer >= 1 and <= 10000000; got 0"),
     (["--lr", "inf"], "argument --lr: must be a finite number > 0; got inf"),
     (["--train-fraction", "1.5"], "argument --train-fraction: must be a finite number > 0 and <= 1; got 1.5"),
-    (["--epochs", "1000000"], "error: --epochs = 1e+06 of 600 batches of 100 images would be 600,000,000 "
-                              "iterations; at most 10,000,000 are allowed"),
+    (["--epochs", "1000000"], ("error: --epochs = 1e+06 of 600 batches of 100 images would be 600,000,000 "
+                               "iterations; at most 10,000,000 are allowed")),
     (["--ip-samples", "20000"], "error: --ip-samples = 20000 exceeds the 10000 test images"),
 ])
 def test_impossible_training_numbers_are_refused_before_any_work(argv, message, tmp_path, capsys, monkeypatch):
@@ -179,8 +179,8 @@ def test_a_run_larger_than_the_memory_is_refused(tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("n, says", [
-    ("50000", "error: N = 50,000 probe images (--n) are more than mnist has: 10,000 test images and the first "
-              "6,000 training images the training probes are drawn from; N can be at most 6,000"),
+    ("50000", ("error: N = 50,000 probe images (--n) are more than mnist has: 10,000 test images and the first "
+               "6,000 training images the training probes are drawn from; N can be at most 6,000")),
     ("6001", "N can be at most 6,000"),
 ])
 def test_second_opinion_probes_are_at_most_the_images(n, says, tmp_path, capsys):
@@ -394,8 +394,8 @@ def test_a_rerun_that_changes_no_table_rewrites_nothing(tmp_path, capsys, monkey
 
 
 @pytest.mark.parametrize("ename, evalue, code, says", [
-    ("DamagedFileError", "results/second-opinion/mnist.csv.gz is damaged: it cannot be read as a gzip CSV table "
-                         "(EOFError: …); restore it with: git checkout -- results/second-opinion/mnist.csv.gz",
+    ("DamagedFileError", ("results/second-opinion/mnist.csv.gz is damaged: it cannot be read as a gzip CSV table "
+                          "(EOFError: …); restore it with: git checkout -- results/second-opinion/mnist.csv.gz"),
      2, "error: results/second-opinion/mnist.csv.gz is damaged: it cannot be read as a gzip CSV table"),
     ("KeyError", "'i_xt'", 1, "error: chapter book/"),
 ])
@@ -403,7 +403,7 @@ def test_a_chapter_that_fails_in_the_book_is_one_line(ename, evalue, code, says,
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    import ipbook.site.build as build
+    from ipbook.site import build
 
     def failing(*args, **kwargs):
         raise PapermillExecutionError(3, 3, "load_table()", ename, evalue, ["Traceback", "…"])
@@ -419,13 +419,13 @@ def test_a_chapter_that_fails_in_the_book_is_one_line(ename, evalue, code, says,
 
 
 @pytest.mark.parametrize("command, says", [
-    (["calibrate", "--grid", "quick"], "error: interrupted; finished tasks are kept (OUT/.parts/), so the same "
-                                       "command resumes; no table was written"),
+    (["calibrate", "--grid", "quick"], ("error: interrupted; finished tasks are kept (OUT/.parts/), so the same "
+                                        "command resumes; no table was written")),
     (["train", "--model", "tied"], "error: interrupted; finished runs are kept, unfinished ones left no run.json"),
 ])
 def test_an_interrupt_is_one_line_and_exit_130(command, says, tmp_path, capsys, monkeypatch):
     import ipbook.experiments.calibration_grid as calibration
-    import ipbook.nets.training as training
+    from ipbook.nets import training
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -438,7 +438,7 @@ def test_an_interrupt_is_one_line_and_exit_130(command, says, tmp_path, capsys, 
 
 
 def test_a_memory_error_is_one_line(tmp_path, capsys, monkeypatch):
-    import ipbook.nets.training as training
+    from ipbook.nets import training
 
     def too_big(*args, **kwargs):     # as the matrix estimator's own memory check says it
         raise MemoryError("the matrix-based information plane at N = 90000 needs about 60.3 GiB")

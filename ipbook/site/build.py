@@ -63,9 +63,9 @@ def untrained(profile: str, dataset: str) -> dict[str, int]:
     out = {}
     for name, config in run_configs(profile, dataset).items():
         folder = RESULTS_DIR / profile / dataset / name
-        if (folder / "run.json").is_file() and (folder / "metrics.npz").is_file():
-            if config_mismatch(Run(metrics={}, info=read_json(folder / "run.json")), config) is None:
-                continue
+        finished = (folder / "run.json").is_file() and (folder / "metrics.npz").is_file()
+        if finished and config_mismatch(Run(metrics={}, info=read_json(folder / "run.json")), config) is None:
+            continue
         n_train = (len(load_dataset(dataset, "train", train_fraction=config.train_fraction))
                    if config.steps is None else 0)   # given steps need no data
         out[name] = config.total_steps(n_train)
