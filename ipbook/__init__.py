@@ -2,8 +2,9 @@
 
 The package, one folder per level; a module imports only from the levels below its own:
 
-1. :mod:`ipbook.estimators` (one module per family, behind :func:`ipbook.estimators.parse_spec`)
-   and :mod:`ipbook.store` (atomic writes, provenance, the never-shrink guard);
+1. :mod:`ipbook.estimators` (one module per family, behind :func:`ipbook.estimators.parse_spec`),
+   :mod:`ipbook.store` (atomic writes, provenance, the never-shrink guard) and :mod:`ipbook.readers`
+   (reading files back; a damaged one is named);
 2. :mod:`ipbook.nets`: data, the models, ``InformationPlaneRecorder``, ``TrainConfig``, runs, training;
 3. :mod:`ipbook.measures` (trajectory measures) and :mod:`ipbook.text` (the words pages glue);
 4. :mod:`ipbook.verdicts`: the one judge;

@@ -9,17 +9,21 @@
     python -m ipbook calibrate [--grid paper|quick] [--n N ...] [--seeds S ...] [--workers N] [--out DIR]
 
 Every error is reported as one ``error: ...`` message on stderr with exit status 2 (1 for a
-diverged training run, 130 when interrupted); no traceback. A failed task of a sweep or a grid
-(``sweep``, ``sensitivity``, ``second-opinion``, ``calibrate``) is one ``error: TASK failed: ERROR``
-line per failed task, with exit status 1.
+diverged training run or a chapter that failed, 130 when interrupted); no traceback. A damaged
+file is named with what is wrong and how to restore it (:mod:`ipbook.readers`). A failed task of a
+sweep or a grid (``sweep``, ``sensitivity``, ``second-opinion``, ``calibrate``) is one
+``error: TASK failed: ERROR`` line per failed task, with exit status 1.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
+import re
 import subprocess
 import sys
 
+from ipbook.nets.config import MAX_STEPS, TrainingDivergedError
 from ipbook.nets.data import DATASET_NAMES, DEFAULT_DATASET, DatasetNotFoundError
 from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.nets.models import CLASSIFIER_NAMES, MODEL_NAMES
@@ -35,20 +39,42 @@ class _Help(argparse.HelpFormatter):
         text = action.help or ""
         if action.default is None or action.default is False or action.default == argparse.SUPPRESS or "default" in text:
             return text
+        if isinstance(action.default, (list, tuple)):   # as it is typed: --dataset fashion-mnist
+            return f"{text} (default: {' '.join(map(str, action.default))})"
         return f"{text} (default: %(default)s)"
 
 
-def _int_at_least(low: int, what: str):
-    """An argparse type: an integer >= ``low``, else an error that names the value and the range."""
+def _int_at_least(low: int, what: str, high: int | None = None):
+    """An argparse type: an integer >= ``low`` (and <= ``high``), else an error that names the
+    value and the range."""
+    accepted = f"an integer >= {low}" + (f" and <= {high}" if high is not None else "")
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {value}")
+            raise argparse.ArgumentTypeError(f"must be {accepted}; got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {accepted}; got {value}")
         return value
     parse.__name__ = what   # argparse names the type in its messages
+    return parse
+
+
+def _number_in(what: str, high: float | None = None):
+    """An argparse type: a finite number > 0 (and <= ``high``), else an error that names the value
+    and the range."""
+    accepted = "a finite number > 0" + (f" and <= {high}" if high is not None else "")
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {accepted}; got {text!r}") from None
+        if not (math.isfinite(value) and value > 0 and (high is None or value <= high)):
+            raise argparse.ArgumentTypeError(f"must be {accepted}; got {text}")
+        return value
+    parse.__name__ = what
     return parse
 
 
@@ -91,23 +117,26 @@ def _train_parser(sub) -> None:
                    help=f"one of: {', '.join(MODEL_NAMES)}; or the supervised control: {', '.join(CLASSIFIER_NAMES)}")
     p.add_argument("--out", required=True, help="output directory (checked before training starts)")
     _add_common(p, dataset_help="training and probe data")
-    p.add_argument("--epochs", type=float, default=d.epochs, help="passes over the training set")
-    p.add_argument("--steps", type=_int_at_least(1, "--steps"), default=None,
-                   help="total iterations; overrides --epochs")
-    p.add_argument("--max-steps", type=_int_at_least(1, "--max-steps"), default=None,
+    p.add_argument("--epochs", type=_number_in("--epochs", MAX_STEPS), default=d.epochs,
+                   help=f"passes over the training set (at most {MAX_STEPS:,} iterations in all)")
+    p.add_argument("--steps", type=_int_at_least(1, "--steps", MAX_STEPS), default=None,
+                   help=f"total iterations, 1 to {MAX_STEPS:,}; overrides --epochs")
+    p.add_argument("--max-steps", type=_int_at_least(1, "--max-steps", MAX_STEPS), default=None,
                    help="cap on the iterations (quick runs)")
-    p.add_argument("--train-fraction", type=float, default=d.train_fraction,
+    p.add_argument("--train-fraction", type=_number_in("--train-fraction", 1), default=d.train_fraction,
                    help="use this first fraction of the training set (the paper's 10%% run: 0.1)")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="images per Adam step")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam's learning rate")
-    p.add_argument("--ip-every", type=int, default=d.ip_every,
+    p.add_argument("--batch-size", type=_int_at_least(1, "--batch-size"), default=d.batch_size,
+                   help="images per Adam step")
+    p.add_argument("--lr", type=_number_in("--lr"), default=d.lr, help="Adam's learning rate")
+    p.add_argument("--ip-every", type=_int_at_least(1, "--ip-every", MAX_STEPS), default=d.ip_every,
                    help="estimate the information plane every this many iterations")
-    p.add_argument("--ip-samples", type=int, default=d.ip_samples,
-                   help="fixed test images the information plane is estimated on")
-    p.add_argument("--test-points", type=int, default=None,
+    p.add_argument("--ip-samples", type=_int_at_least(2, "--ip-samples"), default=d.ip_samples,
+                   help="fixed test images the information plane is estimated on, >= 2 and at most "
+                        "the test images")
+    p.add_argument("--test-points", type=_int_at_least(1, "--test-points", MAX_STEPS), default=None,
                    help="whole-test-set loss evaluations over the run (default: one per 100 "
                         "iterations, at least 20 and at most 300)")
-    p.add_argument("--bottleneck", type=int, default=None,
+    p.add_argument("--bottleneck", type=_int_at_least(1, "--bottleneck"), default=None,
                    help="bottleneck width n_Z (default: 50; label AE: the number of classes)")
     p.add_argument("--activation", default=d.activation, metavar="NAME",
                    help=f"hidden-layer nonlinearity: one of {', '.join(ACTIVATION_NAMES)} (X' stays a sigmoid)")
@@ -120,15 +149,30 @@ def _train_parser(sub) -> None:
                    help="train even if OUT holds a finished run with this config and data")
 
 
+def _as_options(message: str, fields) -> str:
+    """``message`` with the TrainConfig ``fields`` it names as settings (``ip_samples = 20000``,
+    ``batch_size must``, ``(lr)``) named as their options (``--ip-samples``)."""
+    names = "|".join(sorted(fields, key=len, reverse=True))
+    return re.sub(rf"\b({names})\b(?=\s*=|\s+must|\))", lambda m: "--" + m[1].replace("_", "-"), message)
+
+
 def _train(args) -> int:
     from ipbook.nets.config import TrainConfig
     from ipbook.claims.findings import run_findings
     from ipbook.nets.training import train
+    from ipbook.readers import DamagedFileError
 
     # every TrainConfig field that has an option (--batch-size -> batch_size); the rest keep their defaults
-    config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
-                            if hasattr(args, f.name)})
-    run = train(config, args.out, recompute=args.recompute, progress=not args.quiet)
+    fields = [f.name for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)]
+    try:
+        config = TrainConfig(**{name: getattr(args, name) for name in fields})
+        run = train(config, args.out, recompute=args.recompute, progress=not args.quiet)
+    except DamagedFileError:
+        raise
+    except ValueError as e:
+        raise ValueError(_as_options(str(e), fields)) from None
+    except TrainingDivergedError as e:
+        raise TrainingDivergedError(_as_options(str(e), fields)) from None
     f = run_findings(run)
     print(f"{args.out}: {run.summary()}; {run.info['data']['steps']} iterations, train loss "
           f"{f['train_loss']:.4g} (mean of the last 1 % of iterations), test loss {f['test_loss']:.4g}")
@@ -142,7 +186,7 @@ def _runs_parser(sub) -> None:
                                    "run with the same config and data exists; results go to "
                                    "results/PROFILE/DATASET/RUN/.")
     _add_common(p, dataset_help="data set", profile=True)
-    p.add_argument("--runs", nargs="*", default=None, metavar="RUN",
+    p.add_argument("--runs", nargs="+", default=None, metavar="RUN",
                    help="only these runs (default: all of the profile)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--recompute", action="store_true",
@@ -171,7 +215,11 @@ def _book_parser(sub) -> None:
                                    "(finished runs are reused), execute every chapter with papermill for "
                                    "that profile, once per dataset, and build one site into "
                                    "OUT/_build/html: every chapter shows each dataset in its own tab.")
-    p.add_argument("--profile", default="quick", help=f"the settings, params/PROFILE.yaml: {_profiles()}")
+    p.add_argument("--profile", default="quick",
+                   help="the settings, params/PROFILE.yaml: paper (the committed runs) or quick (minutes)")
+    p.add_argument("--train", action="store_true",
+                   help="train the profile's missing runs even when that takes more than a few minutes "
+                        "(refused otherwise, naming the command that trains them)")
     p.add_argument("--dataset", nargs="+", default=None, metavar="NAME",
                    help=f"restrict the site to these datasets, one or more of {', '.join(DATASET_NAMES)} "
                         f"(default: mnist and fashion-mnist)")
@@ -181,15 +229,19 @@ def _book_parser(sub) -> None:
 
 
 def _book(args) -> int:
-    from ipbook.site.build import build_book
+    from ipbook.site.build import ChapterFailed, build_book
 
-    build_book(args.profile, args.dataset, out=args.out, progress=not args.quiet)
+    try:
+        build_book(args.profile, args.dataset, out=args.out, progress=not args.quiet, train=args.train)
+    except ChapterFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
 def _add_tasks(p) -> None:
     """The options of a command that runs seeds x runs as Dask tasks: which, and on what cluster."""
-    p.add_argument("--runs", nargs="*", default=None, metavar="RUN",
+    p.add_argument("--runs", nargs="+", default=None, metavar="RUN",
                    help="only these runs (default: all of the profile)")
     p.add_argument("--seeds", nargs="+", type=_int_at_least(0, "--seeds"), default=None, metavar="S",
                    help="seeds, integers >= 0 (default: the profile's seeds, else 0)")
@@ -221,7 +273,7 @@ def _sweep_parser(sub) -> None:
     _add_tasks(p)
     p.add_argument("--root", default=None,
                    help="results root (default: the repository's results/, results/controls/ for controls-*)")
-    p.add_argument("--max-steps", type=_int_at_least(1, "--max-steps"), default=None,
+    p.add_argument("--max-steps", type=_int_at_least(1, "--max-steps", MAX_STEPS), default=None,
                    help="cap on the iterations of every run")
     p.add_argument("--force", action="store_true",
                    help="train over committed runs whose config differs (refused otherwise, before any work)")
@@ -297,7 +349,8 @@ def _sensitivity(args) -> int:
               f"{info['rows']} rows from the tables already there (no checkpoints here); nothing written")
         return 0
     print(f"{len(info['evaluated'])} run(s) evaluated, {info['rows']} rows, "
-          f"{sum(info['task_seconds'].values()):.0f} s of task time")
+          f"{sum(info['task_seconds'].values()):.0f} s of task time"
+          + ("; the same tables as those there: nothing rewritten" if info.get("unchanged") else ""))
     if info["kept_from_earlier_tables"]:
         print(f"kept from the earlier tables (no checkpoints here): {', '.join(info['kept_from_earlier_tables'])}")
     if info["missing_checkpoints"]:
@@ -315,7 +368,9 @@ def _second_opinion_parser(sub) -> None:
                                    "OUT/DATASET.json. Runs without checkpoints here keep their rows; a "
                                    "table with fewer runs than the one in OUT is refused before any work.")
     _add_sweep_source(p)
-    p.add_argument("--n", type=_int_at_least(2, "--n"), default=1000, help="probe images per set")
+    p.add_argument("--n", type=_int_at_least(2, "--n"), default=1000,
+                   help="probe images per set, >= 2 and at most the test images and the 6,000 training "
+                        "images the training probes are drawn from")
     p.add_argument("--draws", type=_int_at_least(1, "--draws"), default=6,
                    help="test-image probe draws in all, draw 0 included, >= 1")
     p.add_argument("--draw-steps", type=_int_at_least(1, "--draw-steps"), default=20,
@@ -340,7 +395,8 @@ def _second_opinion(args) -> int:
               f"run(s) keep their rows, nothing written")
         return 0
     print(f"{len(info['evaluated'])} run(s) evaluated, {info['rows']} rows, "
-          f"{sum(info['task_seconds'].values()):.0f} s of task time -> {out}")
+          f"{sum(info['task_seconds'].values()):.0f} s of task time -> {out}"
+          + ("; the same table as the one there: nothing rewritten" if info.get("unchanged") else ""))
     if info["missing_checkpoints"]:
         print(f"no checkpoints on this machine (left out): {', '.join(info['missing_checkpoints'])}")
     return 0
@@ -379,13 +435,21 @@ def _calibrate(args) -> int:
     frame = evaluate_grid(tasks, ns=args.n or ns, seeds=args.seeds or seeds,
                           out=args.out, workers=args.workers, scheduler=args.scheduler,
                           progress=not args.quiet, force=args.force)
-    print(f"{len(frame)} rows -> {(args.out or calibration_dir())}/estimates.csv")
+    out = args.out or calibration_dir()
+    if frame.attrs.get("unchanged"):
+        print(f"{len(frame)} rows, the same as {out}/estimates.csv: nothing rewritten (task times in "
+              f"{out}/.logs/estimates.log)")
+        return 0
+    print(f"{len(frame)} rows -> {out}/estimates.csv")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m ipbook`` and its subcommands."""
+    from ipbook import __version__
+
     parser = _Parser(prog="python -m ipbook", description=_DESCRIPTION, formatter_class=_Help)
+    parser.add_argument("--version", action="version", version=f"ipbook {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,sensitivity,book,calibrate,second-opinion}",
                                 parser_class=_Parser)
     _train_parser(sub)
@@ -401,13 +465,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from ipbook.experiments.grid import GridFailed
-    from ipbook.nets.config import TrainingDivergedError
 
     try:
         return {"train": _train, "runs": _runs, "sweep": _sweep, "sensitivity": _sensitivity,
                 "book": _book, "calibrate": _calibrate, "second-opinion": _second_opinion}[args.command](args)
-    except (ValueError, DatasetNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (ValueError, DatasetNotFoundError, MemoryError) as e:   # MemoryError: an estimator's own check
+        print(f"error: {e or 'out of memory'}", file=sys.stderr)
         return 2
     except GridFailed as e:
         print("\n".join(e.lines()), file=sys.stderr)
@@ -423,8 +486,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e.strerror or e}{f': {e.filename}' if e.filename else ''}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: interrupted; finished runs are kept, unfinished ones left no run.json",
-              file=sys.stderr)
+        kept = ("finished tasks are kept (OUT/.parts/), so the same command resumes; no table was written"
+                if args.command in ("sensitivity", "second-opinion", "calibrate")
+                else "finished runs are kept, unfinished ones left no run.json")
+        print(f"error: interrupted; {kept}", file=sys.stderr)
         return 130
 
 

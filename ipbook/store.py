@@ -7,6 +7,7 @@ writes, and the provenance every run and table records.
 * :func:`refuse_smaller_table`: a results table is never replaced by one with fewer runs, seeds or
   settings, unless the caller asks for it (``--force``, or another ``--out``).
 * :func:`is_committed`: whether a file is tracked by git (a committed result).
+* :func:`check_memory`: refuse, before any work, what would need more memory than the machine has.
 * :func:`atomic_write`: a file is written beside its target and renamed into place, so an
   interrupted write never leaves a half-written file that looks complete.
 * :func:`versions`, :func:`git_commit`, :func:`cpu_model`, :func:`peak_memory_mb`: the provenance
@@ -30,7 +31,8 @@ from typing import Iterable
 import numpy as np
 import torch
 
-__all__ = ["SmallerTableError", "check_writable", "removed_on_failure", "refuse_smaller_table", "is_committed"]
+__all__ = ["SmallerTableError", "check_writable", "removed_on_failure", "refuse_smaller_table", "is_committed",
+           "available_memory", "check_memory"]
 
 
 class SmallerTableError(ValueError):
@@ -115,6 +117,35 @@ def is_committed(path: str | os.PathLike) -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
     return done.returncode == 0
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this machine can give a new task now (Linux's ``MemAvailable``, else the
+    physical memory); None where neither can be read."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(need: float, what: str, remedy: str) -> None:
+    """Refuse, before any work, ``what`` (``"a run of 6,000,000 iterations"``) when it would need
+    ``need`` bytes, more than :func:`available_memory`: one ValueError line with both sizes and
+    ``remedy`` (the options that make it smaller)."""
+    have = available_memory()
+    if have is not None and need > have:
+        raise ValueError(f"{what} would need about {_size(need)} of memory, more than the "
+                         f"{_size(have)} available here; {remedy}")
+
+
+def _size(n: float) -> str:
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.0f} MiB"
 
 
 # ----------------------------------------------------------------------------- provenance

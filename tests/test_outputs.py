@@ -134,7 +134,7 @@ def test_a_committed_run_is_not_trained_over_with_another_config(tmp_path, capsy
     subprocess.run(git + ["add", "."], check=True)
     subprocess.run(git + ["commit", "-qm", "run"], check=True)
     assert is_committed(out / "run.json") and not is_committed(tmp_path / "elsewhere.json")
-    with pytest.raises(ValueError, match=r"refusing to train over the committed run .* max_steps \(5 -> 6\)"):
+    with pytest.raises(ValueError, match=r"refusing to train over the committed run .* iterations \(5 -> 6\)"):
         train(model="tied", max_steps=6, **QUICK, out_dir=out)
     assert load_run(out).info == first.info
     again = train(model="tied", max_steps=5, **QUICK, out_dir=out)       # the same config: reused
@@ -157,7 +157,7 @@ def test_train_prints_what_happened(tmp_path, capsys):
     (["sweep", "--workers", "0"], "argument --workers: must be an integer >= 1; got 0"),
     (["sweep", "--workers", "-2"], "argument --workers: must be an integer >= 1; got -2"),
     (["train", "--model", "deep", "--out", "x", "--seed", "-1"], "argument --seed: must be an integer >= 0; got -1"),
-    (["train", "--model", "deep", "--out", "x", "--steps", "0"], "argument --steps: must be an integer >= 1; got 0"),
+    (["train", "--model", "deep", "--out", "x", "--steps", "0"], "argument --steps: must be an integer >= 1 and <= 10000000; got 0"),
     (["sensitivity", "--draws", "-4"], "argument --draws: must be an integer >= 1; got -4"),
     (["sensitivity", "--large-n-steps", "-1"], "argument --large-n-steps: must be an integer >= 1; got -1"),
     (["sensitivity", "--grid", "small", "--large-n-steps", "5"], "--large-n-steps applies to grids with N above 100"),

@@ -25,6 +25,7 @@ those take the channel's noiseless output A X as it is, because its noise σ² i
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Sequence
 
@@ -38,6 +39,8 @@ from ipbook.estimators.spec import Binning, NoisyBound, parse_spec
 from ipbook.experiments.calibration import paper_tasks, quick_tasks, sample, sample_channel_output, Task, true_mi, zscore
 from ipbook.experiments.grid import Guard, run_grid
 from ipbook.experiments.profiles import calibration_dir
+from ipbook.readers import read_table
+from ipbook.store import check_memory
 
 __all__ = ["CALIBRATION_GRIDS", "named_tasks", "CALIBRATION_COLUMNS", "MATRIX_SPECS", "TABLE_LABELS", "table_spec", "ESTIMATOR_ORDER", "evaluate_task",
            "estimate_table", "evaluate_grid", "load_estimates", "summary_table", "invariance_table", "seed_means",
@@ -129,6 +132,21 @@ def _concat(records: dict) -> list[pd.DataFrame]:
     return [pd.concat(list(records.values()), ignore_index=True)]
 
 
+#: N x N float64 matrices a task holds at once at sample size N (Gram matrices of X, Y and their
+#: product per kernel width, pairwise distances, the eigensolver's copy), a generous count.
+MATRICES_PER_TASK = 12
+
+
+def _check_grid_memory(n: int, tasks: int, workers: int | None, scheduler: str | None) -> None:
+    """Refuse, before any work, sample sizes whose matrices the local workers running at once could
+    not hold (an existing cluster's machines are not known here)."""
+    if scheduler is not None:
+        return
+    at_once = max(1, min(tasks, workers or os.cpu_count() or 1))
+    check_memory(MATRICES_PER_TASK * 8 * float(n) ** 2 * at_once,
+                 f"N = {n} on {at_once} worker(s) at once", "give smaller sample sizes (--n) or fewer --workers")
+
+
 def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (100, 500, 1000),
                   seeds: Sequence[int] = (0, 1, 2, 3, 4), out=None, workers: int | None = None,
                   scheduler: str | None = None, progress: bool = True, force: bool = False) -> pd.DataFrame:
@@ -139,22 +157,26 @@ def evaluate_grid(tasks: Sequence[Task] | None = None, *, ns: Sequence[int] = (1
     (:func:`estimate_table`), kept as a part until the table is written. Before any work, OUT must
     be writable and the new table may not lack a family, d, N, seed or estimator of the table it
     replaces (unless ``force``). A failed task raises :class:`ipbook.experiments.grid.GridFailed`
-    after the others finish; nothing is written. Returns the table."""
+    after the others finish; nothing is written. Returns the table; its ``attrs["unchanged"]``
+    says that it was byte for byte the one in OUT, which was then left as it was (the task times
+    logged in ``OUT/.logs/estimates.log``)."""
     tasks = list(tasks) if tasks is not None else paper_tasks()
     ns, seeds = [int(n) for n in ns], [int(s) for s in seeds]
     if not tasks or not ns or not seeds or min(ns) < 2 or min(seeds) < 0:
         raise ValueError(f"give at least one task, N >= 2 and seed >= 0; got {len(tasks)} tasks, N {ns}, seeds {seeds}")
+    _check_grid_memory(max(ns), len(tasks), workers, scheduler)
     out = Path(out if out is not None else calibration_dir())
     guards = []
-    if (out / "estimates.csv").is_file() and not force:
-        have = pd.read_csv(out / "estimates.csv", usecols=["family", "d", "n", "seed"], keep_default_na=False).drop_duplicates()
+    if (out / "estimates.csv").is_file():   # read under force too: a damaged table is named, never replaced
+        have = read_table(out / "estimates.csv", usecols=["family", "d", "n", "seed"], keep_default_na=False).drop_duplicates()
         guards = [Guard({f"{a}/d={b}/N={c}/seed={d}" for a, b, c, d in zip(have.family, have.d, have.n, have.seed)},
                         {f"{t.family}/d={t.d}/N={n}/seed={s}" for t in tasks for n in ns for s in seeds},
                         "distribution(s) and sample(s)", "run the grid the table was made with")]
     plan = {_task_key(task): ([task], ns, seeds) for task in tasks}
-    _, frames = run_grid(estimate_table, plan, out=out, tables=["estimates.csv"], combine=_concat,
+    provenance, frames = run_grid(estimate_table, plan, out=out, tables=["estimates.csv"], combine=_concat,
                          info={"tasks": len(tasks), "ns": ns, "seeds": seeds}, guards=guards, force=force,
                          workers=workers, scheduler=scheduler, progress=progress, desc="calibration")
+    frames[0].attrs["unchanged"] = bool(provenance.get("unchanged"))   # the same table: nothing rewritten
     return frames[0]
 
 
@@ -162,7 +184,7 @@ def load_estimates(root=None) -> pd.DataFrame | None:
     """The committed calibration table, or None where it does not exist (default root:
     :func:`ipbook.experiments.profiles.calibration_dir`)."""
     path = Path(root if root is not None else calibration_dir()) / "estimates.csv"
-    return pd.read_csv(path, keep_default_na=False) if path.is_file() else None
+    return read_table(path, keep_default_na=False) if path.is_file() else None
 
 
 def summary_table(rows: pd.DataFrame) -> pd.DataFrame:

@@ -5,9 +5,10 @@ Every grid of the book (the estimator sensitivity, the second opinion, the calib
 of independent tasks, each a call ``fn(*args)`` that returns the records of one run and seed, or
 of one distribution. :func:`run_grid` runs them in six steps:
 
-1. **guard**: before any work, OUT must be writable and the table in it may not be replaced by one
-   that lacks an entry it holds (each :class:`Guard`, by :func:`ipbook.store.refuse_smaller_table`;
-   ``force`` overrides);
+1. **guard**: before any work, OUT must be writable, its committed tables readable (a damaged one
+   is named and never replaced, not even with ``force``), and the table in it may not be replaced
+   by one that lacks an entry it holds (each :class:`Guard`, by
+   :func:`ipbook.store.refuse_smaller_table`; ``force`` overrides);
 2. **plan**: ``tasks`` maps each task's key (``deep/seed-3``) to its arguments;
 3. **parts**: each task runs on Dask (:func:`ipbook.experiments.dask_engine.run_tasks`, one intra-op
    thread) and writes its records atomically to ``OUT/.parts/<table>/<key>.pkl``; a part made by
@@ -19,9 +20,14 @@ of one distribution. :func:`run_grid` runs them in six steps:
    their keys into the tables, each written atomically, then the provenance ``OUT/<table>.json``
    (the caller's grid, seeds and keys, the seconds of each task, the rows, versions and git commit);
 6. the parts are removed, once the tables and the provenance are written.
+
+When the new tables are byte for byte those already in OUT (a rerun of the same grid), nothing in
+OUT is rewritten: the provenance stays as it is, and this call's task times go to the log
+``OUT/.logs/<stem>.log`` (git-ignored), one JSON line per call.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -35,13 +41,16 @@ import pandas as pd
 import torch
 
 from ipbook.experiments.dask_engine import run_tasks
-from ipbook.store import (atomic_write, check_writable, git_commit, refuse_smaller_table, removed_on_failure,
-                          versions)
+from ipbook.readers import read_json, read_table
+from ipbook.store import (atomic_write, check_writable, git_commit, is_committed, refuse_smaller_table,
+                          removed_on_failure, versions)
 
-__all__ = ["GridFailed", "Guard", "run_grid", "part_path", "PARTS"]
+__all__ = ["GridFailed", "Guard", "run_grid", "part_path", "PARTS", "LOGS", "lost_runs_remedy"]
 
 #: The folder of OUT that holds the parts of unfinished grids (git-ignored).
 PARTS = ".parts"
+#: The folder of OUT that holds the task times of reruns that changed no table (git-ignored).
+LOGS = ".logs"
 
 
 class GridFailed(RuntimeError):
@@ -68,6 +77,25 @@ class Guard:
     will: Iterable[str]
     what: str
     remedy: str
+
+
+def lost_runs_remedy(lost: Iterable[str], missing: Iterable[str], *, profile: str, dataset: str,
+                     root=None) -> str:
+    """How the runs and seeds ``lost`` (``run/seed-S`` keys a table holds that a new one would
+    lack) come back, for a grid on a sweep's checkpoints: the sweep that recreates the checkpoints
+    of those ``missing`` here (with its ``--root`` when the sweep is not in the default place), and
+    for the others, that they were not asked for (``--runs``, ``--seeds``)."""
+    lost, missing = set(lost), set(missing)
+    no_checkpoints = sorted(lost & missing)
+    said = []
+    if no_checkpoints:
+        seeds = " ".join(map(str, sorted({int(k.rsplit("seed-", 1)[1]) for k in no_checkpoints})))
+        where = f" --root {root}" if root is not None else ""
+        said.append(f"python -m ipbook sweep --profile {profile} --dataset {dataset} --seeds {seeds} "
+                    f"--recreate-checkpoints{where} recreates the checkpoints of those without them here")
+    if lost - missing:
+        said.append(f"{len(lost - missing)} are not among the runs and seeds asked for (--runs, --seeds)")
+    return "; ".join(said)
 
 
 def part_path(out, table: str, key: str) -> Path:
@@ -110,6 +138,7 @@ def run_grid(fn: Callable[..., object], tasks: dict[str, tuple], *, out, tables:
     GridFailed : a task failed (after every task ran; nothing written).
     """
     out_dir = check_writable(out, "output folder")
+    _refuse_damaged(out_dir, tables)
     for g in guards:
         refuse_smaller_table(out_dir / tables[0], g.have, g.will, what=g.what, remedy=g.remedy, force=force)
     if not tasks and not (kept and force):   # unforced, kept rows alone would rewrite the table as it is
@@ -132,13 +161,42 @@ def run_grid(fn: Callable[..., object], tasks: dict[str, tuple], *, out, tables:
     done.update({key: pickle.loads(parts[key].read_bytes()) for key in results})
     records = dict(sorted({**(kept or {}), **{k: r["records"] for k, r in done.items()}}.items()))
     frames = list(combine(records))
-    for name, frame in zip(tables, frames, strict=True):
-        _write_csv(out_dir / name, frame)
-    provenance = {**info, "task_seconds": {k: round(done[k]["seconds"], 1) for k in sorted(done)},
-                  "rows": len(frames[0]), "versions": versions(), "git": git_commit()}
-    atomic_write(out_dir / f"{_stem(tables[0])}.json", lambda f: f.write(json.dumps(provenance, indent=2).encode()))
+    seconds = {k: round(done[k]["seconds"], 1) for k in sorted(done)}
+    provenance = _write_tables(out_dir, tables, frames, info, seconds)
     _remove_parts(out_dir, tables[0])
     return provenance, frames
+
+
+def _write_tables(out_dir: Path, tables: Sequence[str], frames: list[pd.DataFrame], info: dict,
+                  seconds: dict) -> dict:
+    """Write the tables, then their provenance, atomically; returns the provenance. When every
+    table is byte for byte the one in OUT and the provenance on disk says the same (``info`` and
+    the rows; the times, versions and commit aside), nothing is written: the task times are logged
+    (:func:`_log_times`) and the provenance on disk is returned, with ``unchanged``."""
+    texts = {name: _csv_bytes(name, frame) for name, frame in zip(tables, frames, strict=True)}
+    record = out_dir / f"{_stem(tables[0])}.json"
+    same = {name: (out_dir / name).is_file() and (out_dir / name).read_bytes() == text for name, text in texts.items()}
+    if all(same.values()) and record.is_file():
+        old, says = read_json(record), json.loads(json.dumps({**info, "rows": len(frames[0])}))
+        if all(old.get(k) == v for k, v in says.items()):
+            _log_times(out_dir, tables[0], seconds, len(frames[0]))
+            return {**old, "task_seconds": seconds, "unchanged": True}
+    for name, text in texts.items():
+        if not same[name]:
+            atomic_write(out_dir / name, lambda f, text=text: f.write(text))
+    provenance = {**info, "task_seconds": seconds, "rows": len(frames[0]), "versions": versions(), "git": git_commit()}
+    atomic_write(record, lambda f: f.write(json.dumps(provenance, indent=2).encode()))
+    return provenance
+
+
+def _refuse_damaged(out_dir: Path, tables: Sequence[str]) -> None:
+    """Before any work: the committed tables and provenance in OUT can be read (a damaged one
+    raises :class:`ipbook.readers.DamagedFileError`, naming the ``git checkout`` that restores
+    it), so that no grid replaces a damaged committed file, not even with ``force``."""
+    for name in [*tables, f"{_stem(tables[0])}.json"]:
+        path = out_dir / name
+        if path.is_file() and is_committed(path):
+            read_json(path) if name.endswith(".json") else read_table(path)
 
 
 def _stem(table: str) -> str:
@@ -174,11 +232,22 @@ def _finished_part(part: Path, fn, args: tuple) -> dict | None:
     return record if same else None
 
 
-def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+def _csv_bytes(name: str, frame: pd.DataFrame) -> bytes:
     """``frame`` as CSV, 6 significant digits, gzip (with no time stamp, so equal tables are equal
-    files) when the name ends in ``.gz``; atomically."""
-    gz = {"method": "gzip", "mtime": 0} if path.name.endswith(".gz") else None
-    atomic_write(path, lambda f: frame.to_csv(f, index=False, float_format="%.6g", compression=gz))
+    files) when ``name`` ends in ``.gz``."""
+    gz = {"method": "gzip", "mtime": 0} if name.endswith(".gz") else None
+    buffer = io.BytesIO()
+    frame.to_csv(buffer, index=False, float_format="%.6g", compression=gz)
+    return buffer.getvalue()
+
+
+def _log_times(out_dir: Path, table: str, seconds: dict, rows: int) -> None:
+    """Append this call's task times to ``OUT/.logs/<stem>.log`` (a rerun that changed no table)."""
+    log = out_dir / LOGS / f"{_stem(table)}.log"
+    log.parent.mkdir(exist_ok=True)
+    with open(log, "a") as f:
+        f.write(json.dumps({"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rows": rows,
+                            "unchanged": True, "task_seconds": seconds}) + "\n")
 
 
 def _remove_parts(out_dir: Path, table: str) -> None:

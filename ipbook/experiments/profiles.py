@@ -88,8 +88,7 @@ def run_profile(profile: str, dataset: str, *, runs: list[str] | None = None,
     base = Path(root) if root is not None else RESULTS_DIR
     for name, cfg in configs.items():   # before any work: the folders, and no committed run replaced
         check_output_dir(base / profile / dataset / name)
-        if not recompute:
-            refuse_replacing_committed(base / profile / dataset / name, cfg)
+        refuse_replacing_committed(base / profile / dataset / name, cfg, replace=recompute)
     return {name: train(cfg, base / profile / dataset / name, recompute=recompute, progress=progress)
             for name, cfg in configs.items()}
 

@@ -53,13 +53,14 @@ from ipbook.estimators.matrix import VariableSample
 from ipbook.estimators.noisy import NOISE_VARIANCES, noisy_bounds
 from ipbook.estimators.spec import parse_spec
 from ipbook.estimators.vae import vae_lower_bound, vae_rate
-from ipbook.experiments.grid import Guard, run_grid
+from ipbook.experiments.grid import Guard, lost_runs_remedy, run_grid
 from ipbook.experiments.profiles import load_profile, run_configs, second_opinion_dir, sweep_root
 from ipbook.experiments.probes import probe_index, spread_steps, TRAIN_PROBE_POOL
 from ipbook.nets.config import CHECKPOINT_FILE
-from ipbook.nets.data import load_dataset
+from ipbook.nets.data import DatasetNotFoundError, load_dataset
 from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.nets.runs import load_run
+from ipbook.readers import read_table
 from ipbook.verdicts import CANNOT, HOLDS, judge_frame, SIMPLIFIES
 
 __all__ = ["SECOND_OPINION_COLUMNS", "ESTIMATORS", "Grid", "checkpoint_estimates", "run_estimates", "evaluate_sweep",
@@ -165,13 +166,29 @@ def load_table(dataset: str, root=None) -> pd.DataFrame | None:
     """The table of :func:`evaluate_sweep` for ``dataset``, or None where there is none (default
     root: :func:`ipbook.experiments.profiles.second_opinion_dir`)."""
     path = Path(root if root is not None else second_opinion_dir()) / f"{dataset}.csv.gz"
-    return pd.read_csv(path, dtype={"setting": str}, keep_default_na=False) if path.is_file() else None
+    return read_table(path, dtype={"setting": str}, keep_default_na=False) if path.is_file() else None
 
 
 def _sorted_table(records: dict) -> list[pd.DataFrame]:
     """The tasks' ``records`` as one table, by run, seed, step, layer, estimator, probe and draw."""
     table = pd.concat(list(records.values()), ignore_index=True)
     return [table.sort_values(["run", "seed", "step", "layer", "estimator", "probe", "draw"], kind="stable")]
+
+
+def _check_probe_size(dataset: str, grid: Grid) -> None:
+    """Refuse, before any work, a probe size N larger than the images it is drawn from: the test
+    set, and the first :data:`TRAIN_PROBE_POOL` training images for the training-image probes.
+    Without the data here nothing is checked (the tasks report it)."""
+    try:
+        test = len(load_dataset(dataset, "test", download=False))
+        pool = min(TRAIN_PROBE_POOL, len(load_dataset(dataset, "train", download=False)))
+    except DatasetNotFoundError:
+        return
+    most = min(test, pool) if grid.train_probe else test
+    if grid.n > most:
+        train = f" and the first {pool:,} training images the training probes are drawn from" if grid.train_probe else ""
+        raise ValueError(f"N = {grid.n:,} probe images (--n) are more than {dataset} has: {test:,} test "
+                         f"images{train}; N can be at most {most:,}")
 
 
 def evaluate_sweep(dataset: str, profile: str = "seeds", *, grid: Grid = Grid(), seeds=None, runs=None, root=None,
@@ -189,6 +206,7 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, grid: Grid = Grid(),
     spec = load_profile(profile)
     seeds = list(seeds) if seeds is not None else list(spec.get("seeds", [0]))
     names = list(runs) if runs is not None else list(run_configs(profile, dataset))
+    _check_probe_size(dataset, grid)
     base = Path(root) if root is not None else sweep_root(profile)
     out_dir = Path(out if out is not None else second_opinion_dir(profile))
     earlier = load_table(dataset, out_dir)
@@ -203,8 +221,8 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, grid: Grid = Grid(),
                 kept[key] = earlier[(earlier.run == name) & (earlier.seed == seed)]
             else:
                 missing.append(key)
-    guard = Guard(have, {*tasks, *kept}, "run(s)", f"python -m ipbook sweep --profile {profile} --dataset "
-                                                  f"{dataset} --recreate-checkpoints recreates their checkpoints")
+    guard = Guard(have, {*tasks, *kept}, "run(s)", lost_runs_remedy(have - {*tasks, *kept}, missing, profile=profile,
+                                                                   dataset=dataset, root=root))
     info = {"dataset": dataset, "profile": profile, "seeds": seeds, "grid": dataclasses.asdict(grid),
             "evaluated": sorted(tasks), "kept_from_earlier_table": sorted(kept), "missing_checkpoints": missing}
     written = run_grid(_run_estimates_at, tasks, out=out_dir, tables=[f"{dataset}.csv.gz"], combine=_sorted_table,

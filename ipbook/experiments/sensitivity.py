@@ -37,7 +37,6 @@ S. Lee, J. Jo, "Information flows of diverse autoencoders", Entropy 23(7), 862 (
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -50,12 +49,13 @@ from ipbook.claims.robustness import at_setting
 from ipbook.estimators import as_matrix
 from ipbook.estimators.matrix import entropies, planes_under, VariableSample
 from ipbook.estimators.spec import PAPER, Setting
-from ipbook.experiments.grid import Guard, run_grid
+from ipbook.experiments.grid import Guard, lost_runs_remedy, run_grid
 from ipbook.experiments.probes import probe_index, spread_steps, TRAIN_PROBE_POOL
 from ipbook.experiments.profiles import load_profile, RESULTS_DIR, run_configs, sensitivity_dir, sweep_root
 from ipbook.nets.config import CHECKPOINT_FILE
 from ipbook.nets.data import load_dataset
 from ipbook.nets.runs import load_run
+from ipbook.readers import read_json, read_table
 
 __all__ = ["GRID_DRAWS", "named_settings", "paper_grid", "controls_grid", "plane_under_settings", "input_entropy", "rescaled_information",
            "saturated_fraction", "layer_geometry", "evaluate_checkpoints", "evaluate_sweep",
@@ -301,7 +301,7 @@ def load_tables(dataset: str, root=None) -> tuple[pd.DataFrame, ...] | None:
     base = Path(root) if root is not None else RESULTS_DIR / "sensitivity"
     if not (base / f"{dataset}.csv.gz").is_file():
         return None
-    return tuple(pd.read_csv(base / f"{dataset}{suffix}") for suffix in TABLE_SUFFIXES)
+    return tuple(read_table(base / f"{dataset}{suffix}") for suffix in TABLE_SUFFIXES)
 
 
 def _kept_tables(tables: tuple[pd.DataFrame, ...], run_dir, name: str, seed: int,
@@ -440,7 +440,7 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, settings: Sequence[S
             "kept_from_earlier_tables": sorted(kept), "missing_checkpoints": missing}
     written = run_grid(_checkpoint_tables, tasks, out=out_dir, tables=[f"{dataset}{s}" for s in TABLE_SUFFIXES],
                        combine=_combine_tables, info=info, kept=kept, force=force,
-                       guards=[] if force else _guards(out_dir, dataset, profile, {*tasks, *kept}, missing, settings),
+                       guards=_guards(out_dir, dataset, profile, {*tasks, *kept}, missing, settings, root),
                        workers=workers, scheduler=scheduler, progress=progress, desc="sensitivity")
     if written is None and not kept:
         raise FileNotFoundError(f"no run of {profile}/{dataset} under {base} has checkpoints "
@@ -458,7 +458,7 @@ def _first_large_n_seed(runs_dir, out_dir, dataset: str, names: Sequence[str], s
     that have checkpoints here (the smallest of ties); None when no run has any."""
     record = Path(out_dir) / f"{dataset}.json"
     if record.is_file() and (Path(out_dir) / f"{dataset}.csv.gz").is_file():
-        earlier = json.loads(record.read_text()).get("large_n_seed")
+        earlier = read_json(record).get("large_n_seed")
         if earlier is not None and int(earlier) in [int(s) for s in seeds]:
             return int(earlier)
     count = {int(s): sum((Path(runs_dir) / n / f"seed-{s}" / CHECKPOINT_FILE).is_file() for n in names) for s in seeds}
@@ -466,25 +466,17 @@ def _first_large_n_seed(runs_dir, out_dir, dataset: str, names: Sequence[str], s
 
 
 def _guards(out_dir, dataset: str, profile: str, planned: set, missing: Sequence[str],
-            settings: Sequence[Setting]) -> list:
+            settings: Sequence[Setting], root=None) -> list:
     """The never-shrink rules of ``OUT/<dataset>.csv.gz`` (:class:`ipbook.experiments.grid.Guard`):
     the new table may not lack a run and seed (``planned``: the ``run/seed-S`` keys it will hold)
     nor a setting of the table there; the remedy names the command that recreates the checkpoints
-    of the ``missing`` runs."""
+    of the ``missing`` runs (in the sweep under ``root``, when given)."""
     path = Path(out_dir) / f"{dataset}.csv.gz"
     if not path.is_file():
         return []
-    have = pd.read_csv(path, usecols=["run", "seed", "rule", "gamma", "alpha", "n", "probe", "draw"]).drop_duplicates()
+    have = read_table(path, usecols=["run", "seed", "rule", "gamma", "alpha", "n", "probe", "draw"]).drop_duplicates()
     keys = {f"{r}/seed-{s}" for r, s in zip(have.run, have.seed)}
-    lost = keys - set(planned)
-    no_checkpoints = sorted(lost & set(missing))
-    seeds = sorted({int(k.rsplit("seed-", 1)[1]) for k in no_checkpoints})
-    remedy = (f"python -m ipbook sweep --profile {profile} --dataset {dataset} --seeds "
-              f"{' '.join(map(str, seeds))} --recreate-checkpoints recreates the checkpoints of those "
-              f"without them here" if no_checkpoints else "")
-    if lost - set(missing):
-        remedy = "; ".join(filter(None, [remedy, f"{len(lost - set(missing))} are not among the runs and "
-                                                   f"seeds asked for (--runs, --seeds)"]))
+    remedy = lost_runs_remedy(keys - set(planned), missing, profile=profile, dataset=dataset, root=root)
     have_settings = {f"({Setting(rule=r.rule, gamma=float(r.gamma), alpha=float(r.alpha), n=int(r.n), probe=r.probe, draw=int(r.draw)).label()})"
                      for r in have.drop(columns=["run", "seed"]).drop_duplicates().itertuples()}
     return [Guard(keys, set(planned), "run(s)", remedy),

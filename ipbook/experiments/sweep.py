@@ -75,8 +75,7 @@ def run_sweep(tasks: dict[str, tuple[TrainConfig, Path]], *, workers: int | None
     ``force``."""
     for config, out in tasks.values():
         check_output_dir(out)
-        if not force:
-            refuse_replacing_committed(Path(out), config)
+        refuse_replacing_committed(Path(out), config, replace=force, flag="--force")
     args = {name: (config, str(out), require_checkpoints, force) for name, (config, out) in tasks.items()}
     report = SweepReport()
     for name, result in run_tasks(_train_task, args, workers=workers, scheduler=scheduler,

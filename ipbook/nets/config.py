@@ -13,11 +13,24 @@ from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.nets.models import CLASSIFIER_NAMES, MODEL_NAMES
 from ipbook.nets.recorder import recorder_estimator
 
-__all__ = ['TrainConfig', 'TrainingDivergedError', 'checkpoint_steps', 'CHECKPOINT_FILE']
+__all__ = ['TrainConfig', 'TrainingDivergedError', 'checkpoint_steps', 'CHECKPOINT_FILE', 'MAX_STEPS']
 
 
 #: The file beside metrics.npz that holds a run's checkpoints: {iteration: float32 state dict}.
 CHECKPOINT_FILE = "checkpoints.pt"
+
+
+#: The most iterations a run may have: the paper's runs have 30,000; at about 10 ms an iteration
+#: on a CPU, 10,000,000 are more than a day of training.
+MAX_STEPS = 10_000_000
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 class TrainingDivergedError(RuntimeError):
@@ -99,16 +112,7 @@ class TrainConfig:
             raise ValueError(f"estimator_points must be an integer >= 2; got {self.estimator_points!r}")
         if self.dataset not in DATASET_NAMES:
             raise ValueError(f"unknown dataset {self.dataset!r}; valid names: {', '.join(DATASET_NAMES)}")
-        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                    "ip_every": self.ip_every, "ip_samples": self.ip_samples}
-        for key in ("steps", "max_steps", "test_points"):
-            if getattr(self, key) is not None:
-                positive[key] = getattr(self, key)
-        for key, value in positive.items():
-            if not value > 0:
-                raise ValueError(f"{key} must be > 0; got {value!r}")
-        if self.ip_samples < 2:
-            raise ValueError(f"ip_samples must be >= 2; got {self.ip_samples}")
+        self._check_numbers()
         if not 0 < self.train_fraction <= 1:
             raise ValueError(f"train_fraction must be in (0, 1]; got {self.train_fraction}")
         if isinstance(self.checkpoints, list):
@@ -133,10 +137,34 @@ class TrainConfig:
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"device must be 'cpu' or 'cuda'; got {self.device!r}")
 
+    def _check_numbers(self) -> None:
+        """Every count an integer in its range, every rate a finite number: ValueError naming the
+        field, the value and what is accepted."""
+        if not (_is_number(self.epochs) and math.isfinite(self.epochs) and 0 < self.epochs <= MAX_STEPS):
+            raise ValueError(f"epochs must be a finite number > 0 and <= {MAX_STEPS}; got {self.epochs!r}")
+        if not (_is_number(self.lr) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a finite number > 0; got {self.lr!r}")
+        counts = {"batch_size": (self.batch_size, 1), "ip_every": (self.ip_every, 1),
+                  "ip_samples": (self.ip_samples, 2)}
+        for key in ("steps", "max_steps", "test_points"):
+            if getattr(self, key) is not None:
+                counts[key] = (getattr(self, key), 1)
+        for key, (value, low) in counts.items():
+            high = MAX_STEPS if key in ("steps", "max_steps", "test_points", "ip_every") else None
+            if not (_is_int(value) and value >= low and (high is None or value <= high)):
+                raise ValueError(f"{key} must be an integer >= {low}{f' and <= {high}' if high else ''}; "
+                                 f"got {value!r}")
+
     def total_steps(self, n_train: int) -> int:
-        """Iterations of this run on ``n_train`` training images."""
-        steps = self.steps if self.steps is not None else math.ceil(self.epochs * math.ceil(n_train / self.batch_size))
-        return int(min(steps, self.max_steps) if self.max_steps is not None else steps)
+        """Iterations of this run on ``n_train`` training images; ValueError when they would be more
+        than :data:`MAX_STEPS`."""
+        batches = math.ceil(n_train / self.batch_size)
+        steps = self.steps if self.steps is not None else math.ceil(self.epochs * batches)
+        steps = int(min(steps, self.max_steps) if self.max_steps is not None else steps)
+        if steps > MAX_STEPS:
+            raise ValueError(f"epochs = {self.epochs:g} of {batches:,} batches of {self.batch_size} images "
+                             f"would be {steps:,} iterations; at most {MAX_STEPS:,} are allowed")
+        return steps
 
     def resolved_test_points(self, total_steps: int) -> int:
         """``test_points``, or by default one test evaluation per 100 iterations, in [20, 300]."""

@@ -17,6 +17,7 @@ import torch
 
 from ipbook.nets.config import CHECKPOINT_FILE, TrainConfig
 from ipbook.nets.models import build_model
+from ipbook.readers import read_checkpoints, read_json, read_npz
 from ipbook.store import atomic_write, check_writable, is_committed, SmallerTableError
 
 __all__ = ['Run', 'save_run', 'load_run', 'check_output_dir', 'config_mismatch', 'refuse_replacing_committed', 'reuse_mismatch']
@@ -37,7 +38,11 @@ class Run:
 
     def summary(self) -> str:
         """What happened, in words: ``trained in 312 s``, ``reused (trained in 921 s on
-        2026-11-28)`` or ``replayed in 82 s (checkpoints recreated)``."""
+        2026-11-28)`` or ``replayed in 82 s (checkpoints recreated)``; a run read from disk
+        (:func:`load_run`) says what its record says: ``trained in 921 s on 2026-11-28``."""
+        if self.outcome == "trained" and self.seconds != self.seconds:   # NaN: not timed by this process
+            when = str(self.info.get("started", ""))[:10]
+            return f"trained in {self.info.get('wall_seconds', float('nan')):.0f} s{f' on {when}' if when else ''}"
         if self.outcome == "reused":
             when = str(self.info.get("started", ""))[:10]
             return (f"reused (trained in {self.info.get('wall_seconds', float('nan')):.0f} s"
@@ -72,7 +77,7 @@ class Run:
             if self.path is None or not (self.path / CHECKPOINT_FILE).is_file():
                 raise FileNotFoundError(f"{CHECKPOINT_FILE} is missing in {self.path}: checkpoints stay on "
                                         f"the machine that made them; train again to recreate them")
-            states = torch.load(self.path / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
+            states = read_checkpoints(self.path / CHECKPOINT_FILE)
             self.checkpoints = states
         config = self.info["config"]
         model = build_model(config["model"], n_classes=self.info["data"]["n_classes"],
@@ -96,13 +101,13 @@ def save_run(run: Run, out_dir: str | os.PathLike) -> Path:
 
 
 def load_run(out_dir: str | os.PathLike) -> Run:
-    """Read a run written by :func:`~ipbook.nets.training.train`. Raises FileNotFoundError for an incomplete directory."""
+    """Read a run written by :func:`~ipbook.nets.training.train`. Raises FileNotFoundError for an
+    incomplete directory, :class:`ipbook.readers.DamagedFileError` (one line naming the file and
+    how to restore it) for a file that cannot be read."""
     out = Path(out_dir)
     if not (out / "run.json").is_file() or not (out / "metrics.npz").is_file():
         raise FileNotFoundError(f"no complete run in {out} (needs run.json and metrics.npz)")
-    info = json.loads((out / "run.json").read_text())
-    with np.load(out / "metrics.npz", allow_pickle=False) as z:
-        metrics = {k: z[k] for k in z.files}
+    info, metrics = read_json(out / "run.json"), read_npz(out / "metrics.npz")
     return Run(metrics=metrics, info=info, path=out)
 
 
@@ -114,30 +119,58 @@ def check_output_dir(out_dir: str | os.PathLike) -> Path:
     return check_writable(out_dir)
 
 
+def _resolved(config: dict, n_train: int | None) -> dict:
+    """``config`` as the run it makes on ``n_train`` training images: its iterations (``steps``,
+    whether given as steps, epochs or a cap) and its test points as numbers; unchanged without
+    ``n_train``."""
+    if n_train is None:
+        return config
+    try:
+        c = TrainConfig(**config)
+        total = c.total_steps(int(n_train))
+    except (TypeError, ValueError):
+        return config
+    return {**config, "steps": total, "epochs": None, "max_steps": None,
+            "test_points": c.resolved_test_points(total)}
+
+
 def config_mismatch(old: Run, config: "TrainConfig") -> str | None:
-    """How the finished run ``old``'s config differs from ``config``, in words; None when equal. A
-    setting that ``old`` does not record was added to :class:`TrainConfig` after it ran, and counts
-    as its default."""
+    """How the finished run ``old``'s config differs from ``config``, in words; None when they make
+    the same run: equal settings, iterations and test points counted on ``old``'s training images
+    (the paper's 50 epochs of 600 batches are its 30,000 steps). A setting that ``old`` does not
+    record was added to :class:`TrainConfig` after it ran, and counts as its default."""
     added = {f.name: list(f.default) if isinstance(f.default, tuple) else f.default
              for f in dataclasses.fields(TrainConfig)}
     old_config, new_config = {**added, **old.info.get("config", {})}, config.to_dict()
-    if old_config == new_config:
+    n_train = old.info.get("data", {}).get("n_train")
+    old_run, new_run = _resolved(old_config, n_train), _resolved(new_config, n_train)
+    if old_config == new_config or old_run == new_run:
         return None
+    if old_run is not old_config and new_run is not new_config:   # both resolved: say the iterations
+        old_config, new_config = ({_WORDS.get(k, k): v for k, v in c.items() if k not in ("epochs", "max_steps")}
+                                  for c in (old_run, new_run))
     changed = sorted(k for k in set(old_config) | set(new_config) if old_config.get(k) != new_config.get(k))
     return "its config differs in " + ", ".join(
         f"{k} ({old_config.get(k)!r} -> {new_config.get(k)!r})" for k in changed)
 
 
-def refuse_replacing_committed(out_dir: Path, config: "TrainConfig") -> None:
+#: How a difference in the resolved settings is named (epochs, steps and a cap are all iterations).
+_WORDS = {"steps": "iterations", "test_points": "test points"}
+
+
+def refuse_replacing_committed(out_dir: Path, config: "TrainConfig", *, replace: bool = False,
+                               flag: str = "--recompute") -> None:
     """Refuse, before any work, to train over a committed run (``run.json`` tracked by git) whose
-    config differs from ``config``: that would replace a committed result with another. Pass
-    ``recompute`` (``--recompute``) to replace it anyway."""
+    config differs from ``config``: that would replace a committed result with another. ``replace``
+    (the command's ``flag``: ``--recompute``, the sweep's ``--force``) replaces it anyway, but never
+    a damaged one: its files are read first (:class:`ipbook.readers.DamagedFileError` names the file
+    and the ``git checkout`` that restores it)."""
     if not (out_dir / "run.json").is_file() or not is_committed(out_dir / "run.json"):
         return
     why = config_mismatch(load_run(out_dir), config)
-    if why is not None:
+    if why is not None and not replace:
         raise SmallerTableError(f"refusing to train over the committed run in {out_dir}: {why}; give "
-                                f"another output folder, or pass --recompute to replace it")
+                                f"another output folder, or pass {flag} to replace it")
 
 
 def reuse_mismatch(old: Run, config: "TrainConfig", fingerprint: dict, *,

@@ -30,7 +30,7 @@ from ipbook.nets.data import load_dataset
 from ipbook.nets.models import LabelAE, build_model, label_interpolations
 from ipbook.nets.recorder import InformationPlaneRecorder
 from ipbook.nets.runs import Run, check_output_dir, load_run, refuse_replacing_committed, reuse_mismatch, save_run
-from ipbook.store import atomic_write, capability_hint, git_commit, peak_memory_mb, versions
+from ipbook.store import atomic_write, capability_hint, check_memory, git_commit, peak_memory_mb, versions
 
 __all__ = ["train"]
 
@@ -133,6 +133,22 @@ class _Schedule:
             return None
         self._k_test += 1
         return self._k_test - 1
+
+
+def _check_memory(config: TrainConfig, data: _Data) -> None:
+    """Refuse, before any work, a run that would need more memory than this machine has: its
+    per-iteration losses, the recorder's rows of every measured layer, the Gram matrices of the
+    probe set and the kept checkpoints."""
+    total = config.total_steps(len(data.x_train))
+    model = build_model(config.model, n_classes=data.n_classes, bottleneck=config.bottleneck,
+                        activation=config.activation, sparsity=config.sparsity)
+    layers, params = len(model.layer_names), sum(p.numel() for p in model.parameters())
+    planes = total // config.ip_every + 2
+    need = (32 * total + 320 * planes * layers + 8 * config.ip_samples ** 2 * (layers + 3)
+            + 4 * params * len(checkpoint_steps(config.checkpoints, total)))
+    check_memory(need, f"a run of {total:,} iterations with the plane of {layers} layers on "
+                       f"{config.ip_samples} probes every {config.ip_every} iteration(s)",
+                 "give fewer iterations (--steps, --epochs), a larger --ip-every or fewer --ip-samples")
 
 
 def _build(config: TrainConfig, data: _Data, device: torch.device):
@@ -448,8 +464,7 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
     config = dataclasses.replace(config or TrainConfig(), **overrides)
     if out_dir is not None:
         out_dir = check_output_dir(out_dir)
-        if not (recompute or force):
-            refuse_replacing_committed(out_dir, config)
+        refuse_replacing_committed(out_dir, config, replace=recompute or force)
     started, t0 = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter()
     git = git_commit()  # the code as it was when the run started
     device = torch.device(config.device)
@@ -467,6 +482,7 @@ def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None =
             return old
         log.warning("%s: training again, because %s", out_dir, why)
 
+    _check_memory(config, data)
     threads = torch.get_num_threads()
     with _training_threads(device):
         metrics, states = _fit(config, data, device, progress)

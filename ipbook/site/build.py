@@ -12,6 +12,10 @@
 3. builds that copy with Jupyter Book (execution off: the notebooks are already executed) into
    ``_build/html`` (or ``OUT/_build/html``).
 
+Only the profiles of :data:`BOOK_PROFILES` have a book, and a build that would first train more
+than :data:`BOOK_TRAINING_LIMIT` iterations (a few minutes) is refused before any work, naming the
+command that trains them, unless ``train`` (``--train``).
+
 What each chapter does first (its runs, or a committed table) is in :mod:`ipbook.site.openers`. The plain ``jupyter-book build .`` builds the
 book at the notebooks' own defaults (the quick profile on Fashion-MNIST) instead.
 """
@@ -31,11 +35,60 @@ import nbformat
 import yaml
 
 from ipbook.site.dataset_tabs import SITE_DATASETS, merge_datasets
-from ipbook.experiments.profiles import REPO, run_profile
+from ipbook.experiments.profiles import load_profile, REPO, RESULTS_DIR, run_configs, run_profile
+from ipbook.nets.data import load_dataset
+from ipbook.nets.runs import check_output_dir, config_mismatch, Run
+from ipbook.readers import read_json
 from ipbook.store import removed_on_failure
-from ipbook.nets.runs import check_output_dir
 
-__all__ = ["chapters", "build_book", "show_parameters_in_effect"]
+__all__ = ["BOOK_PROFILES", "BOOK_TRAINING_LIMIT", "ChapterFailed", "chapters", "build_book", "untrained",
+           "show_parameters_in_effect"]
+
+#: The profiles that have a book: the paper's settings (their runs are committed for MNIST and
+#: Fashion-MNIST) and the quick profile (minutes on a CPU). The other profiles are sweeps and
+#: controls, made by ``python -m ipbook sweep`` and read by the paper profile's chapters.
+BOOK_PROFILES = ("paper", "quick")
+#: The iterations a book may train without ``--train``: the quick profile's seven runs are 2,800.
+BOOK_TRAINING_LIMIT = 10_000
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter raised while it was executed; the message names the chapter, its parameters and
+    the error, in one line (the notebook's traceback stays in the executed copy)."""
+
+
+def untrained(profile: str, dataset: str) -> dict[str, int]:
+    """``{run: iterations}`` of the runs of ``profile`` on ``dataset`` that have no finished result
+    with their config in ``results/<profile>/<dataset>/`` (the book would train them)."""
+    out = {}
+    for name, config in run_configs(profile, dataset).items():
+        folder = RESULTS_DIR / profile / dataset / name
+        finished = (folder / "run.json").is_file() and (folder / "metrics.npz").is_file()
+        if finished and config_mismatch(Run(metrics={}, info=read_json(folder / "run.json")), config) is None:
+            continue
+        n_train = (len(load_dataset(dataset, "train", train_fraction=config.train_fraction))
+                   if config.steps is None else 0)   # given steps need no data
+        out[name] = config.total_steps(n_train)
+    return out
+
+
+def _refuse_long_training(profile: str, datasets: list[str], train: bool) -> None:
+    """Refuse, before any work, a profile without a book, and a build that would train more than
+    :data:`BOOK_TRAINING_LIMIT` iterations unless ``train``; each one line naming the command."""
+    if profile not in BOOK_PROFILES:
+        load_profile(profile)   # an unknown profile is refused as such
+        raise ValueError(f"profile {profile!r} has no book: the book is built for --profile "
+                         f"{' or '.join(BOOK_PROFILES)} (the paper profile's chapters read the committed "
+                         f"results of the others); its runs are made by: python -m ipbook sweep "
+                         f"--profile {profile} --dataset {' '.join(datasets)}")
+    missing = {d: untrained(profile, d) for d in datasets}
+    total = sum(sum(m.values()) for m in missing.values())
+    if total > BOOK_TRAINING_LIMIT and not train:
+        runs = [f"{d}/{r}" for d, m in missing.items() for r in m]
+        commands = " and ".join(f"python -m ipbook runs --profile {profile} --dataset {d}" for d, m in missing.items() if m)
+        raise ValueError(f"the {profile} book would first train {len(runs)} run(s) ({', '.join(runs[:4])}"
+                         f"{', ...' if len(runs) > 4 else ''}), {total:,} iterations in all, far more than a few "
+                         f"minutes: {commands} trains them first, or pass --train to train them in the build")
 
 
 def chapters(toc: Path | None = None) -> list[Path]:
@@ -103,17 +156,20 @@ def _ipc_kernel_manager():
 
 
 def build_book(profile: str = "quick", dataset: str | Sequence[str] | None = None, *,
-               out: str | Path | None = None, progress: bool = True, warnings_as_errors: bool = True) -> Path:
+               out: str | Path | None = None, progress: bool = True, warnings_as_errors: bool = True,
+               train: bool = False) -> Path:
     """Run the profile, execute every chapter for it, and build the site; returns the HTML folder.
 
     ``dataset``: one name, a list, or None for :data:`SITE_DATASETS`. With several, every chapter
     that takes a ``dataset`` parameter is executed once per dataset and shows them in tabs
     (:func:`merge_datasets`): one site. OUT is checked before any work, and removed again if the
-    build fails."""
+    build fails. Only :data:`BOOK_PROFILES` have a book; a build that would train more than
+    :data:`BOOK_TRAINING_LIMIT` iterations is refused before any work unless ``train``."""
     t0 = time.perf_counter()
     datasets = list(SITE_DATASETS) if dataset is None else [dataset] if isinstance(dataset, str) else list(dataset)
     if not datasets:
         raise ValueError("give at least one dataset")
+    _refuse_long_training(profile, datasets, train)
     if out is not None:
         check_output_dir(out)
         with removed_on_failure(out):   # a failed build leaves no half-made OUT behind
@@ -123,13 +179,22 @@ def build_book(profile: str = "quick", dataset: str | Sequence[str] | None = Non
 
 def _execute(page: Path, target: Path, params: dict) -> nbformat.NotebookNode:
     """Execute one chapter with papermill into ``target``; the executed notebook, its parameters
-    cell showing the values in effect."""
+    cell showing the values in effect. A chapter that raises is one line: ValueError naming the
+    file for a damaged file (:class:`ipbook.readers.DamagedFileError`), else :class:`ChapterFailed`."""
     import papermill
+    from papermill.exceptions import PapermillExecutionError
 
     print(f"executing {page} {params}", flush=True)
-    papermill.execute_notebook(str(REPO / page), str(target), parameters=params,
-                               kernel_name="python3", progress_bar=False, cwd=str(REPO / page.parent),
-                               kernel_manager_class=_ipc_kernel_manager())
+    try:
+        papermill.execute_notebook(str(REPO / page), str(target), parameters=params,
+                                   kernel_name="python3", progress_bar=False, cwd=str(REPO / page.parent),
+                                   kernel_manager_class=_ipc_kernel_manager())
+    except PapermillExecutionError as e:   # one line: a damaged file is bad input, the rest a failed chapter
+        said = " ".join(str(e.evalue).split())
+        if e.ename == "DamagedFileError":
+            raise ValueError(said) from None
+        raise ChapterFailed(f"chapter {page} {params} failed: {e.ename}: {said} (its traceback is in "
+                            f"{target})") from None
     executed = nbformat.read(target, as_version=4)
     show_parameters_in_effect(executed, page, params)
     return executed

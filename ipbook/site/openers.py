@@ -2,7 +2,6 @@
 committed table of a grid, with a note on where the numbers come from."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +18,7 @@ from ipbook.experiments.supervised import load_supervised, plane_frame
 from ipbook.experiments.sweep import sweep_tasks
 from ipbook.nets.data import load_dataset
 from ipbook.nets.training import train
+from ipbook.readers import read_json
 from ipbook.site import conclusions as C, plotting
 from ipbook.site.dataset_tabs import DATASET_TITLES, SITE_DATASETS
 from ipbook.text import Text, spoken_list
@@ -104,7 +104,7 @@ def open_sensitivity(profile: str, dataset: str, run_names: list[str], *, result
         if tables is None:
             return None
         base = Path(sensitivity_root) if sensitivity_root is not None else REPO / "results" / "sensitivity"
-        info = json.loads((base / f"{dataset}.json").read_text())
+        info = read_json(base / f"{dataset}.json")
         seeds = sorted({int(k.split("seed-")[1]) for k in info["evaluated"]})
         note = (f"The estimator grid of python -m ipbook sensitivity on the checkpoints of the seeds "
                 f"profile (30,000 iterations): {len(info['evaluated'])} runs and seeds, seeds "
@@ -142,7 +142,7 @@ def open_calibration(profile: str, *, root=None):
         rows = load_estimates(root)
         if rows is None:
             return None
-        info = json.loads((Path(root or calibration_dir()) / "estimates.json").read_text())
+        info = read_json(Path(root or calibration_dir()) / "estimates.json")
         return rows, (f"The grid of python -m ipbook calibrate: {info['tasks']} distributions, N = "
                       f"{', '.join(map(str, info['ns']))}, {len(info['seeds'])} sample seeds each "
                       f"({len(rows):,} estimates).")
@@ -167,7 +167,7 @@ def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
         rows = load_table(dataset, root)
         if rows is None:
             return None
-        info = json.loads((Path(root or second_opinion_dir()) / f"{dataset}.json").read_text())
+        info = read_json(Path(root or second_opinion_dir()) / f"{dataset}.json")
         seeds = sorted(set(rows.seed))
         note = (f"The estimators of python -m ipbook second-opinion on the checkpoints of the seeds profile "
                 f"(30,000 iterations), N = {info['grid']['n']} probe images: {rows.groupby(['run', 'seed']).ngroups} "
