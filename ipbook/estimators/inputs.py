@@ -7,6 +7,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ipbook.store import available_memory
+
 def as_matrix(name: str, x) -> torch.Tensor:
     """A sample as the estimators take it: ``x`` as an (N, d) float64 tensor on its own device.
 
@@ -83,21 +85,9 @@ def check_method(method: str, tol: float) -> None:
         raise ValueError(f"tol must be a finite number of bits > 0 (e.g. 0.01); got {tol!r}")
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
 def check_memory(n: int, matrices: int, what: str) -> None:
     """Raise a one-line MemoryError, before any work, when ``matrices`` float64 N × N matrices
-    would not fit in the memory available."""
+    would not fit in the memory available (:func:`ipbook.store.available_memory`)."""
     need, have = 8 * n * n * matrices, available_memory()
     if have is not None and need > have:
         raise MemoryError(f"{what} at N = {n} needs about {need / 2**30:.1f} GiB ({matrices} float64 "
