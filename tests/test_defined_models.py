@@ -72,3 +72,29 @@ def test_quantize_rounds_to_the_nearest_level():
 def test_bad_settings_get_one_line(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"model": "vae", "noise": 0.1}, "noise \\(beta\\) is built for the shallow, deep and sparse AEs"),
+    ({"model": "shallow", "noise": -1.0}, "noise \\(beta\\) must be a finite number > 0"),
+    ({"model": "deep", "quantize": 4}, "quantize \\(bits\\) is built for the shallow AE"),
+    ({"model": "shallow", "quantize": 20}, "must be an integer from 1 to 16"),
+])
+def test_the_config_says_which_models_take_noise_or_quantization(fields, message):
+    from ipbook.nets.config import TrainConfig
+
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**fields)
+
+
+@pytest.mark.parametrize("fields, cls", [({"model": "deep", "noise": 0.3}, NoisyDeepAE),
+                                         ({"model": "sparse", "noise": 0.3}, NoisySparseAE),
+                                         ({"model": "shallow", "quantize": 4, "bottleneck": 5}, QuantizedAE)])
+def test_a_short_run_trains_the_defined_model_and_its_checkpoints_rebuild_it(tmp_path, fields, cls):
+    from ipbook.nets.training import train
+
+    run = train(dataset="fashion-mnist", steps=20, ip_every=10, test_points=2, checkpoints=[0, 20],
+                progress=False, out_dir=tmp_path / "run", **fields)
+    model = run.model_at(20)
+    assert isinstance(model, cls)
+    assert run.info["config"][next(iter(k for k in ("noise", "quantize") if k in fields))] is not None

@@ -127,7 +127,7 @@ def test_output_directory_is_checked_before_training(tmp_path):
 
 
 def test_nan_loss_stops_the_run_naming_the_step(monkeypatch):
-    real_build = training.build_model
+    real_build = training.build_network
 
     def poisoned(*args, **kwargs):
         model = real_build(*args, **kwargs)
@@ -144,7 +144,7 @@ def test_nan_loss_stops_the_run_naming_the_step(monkeypatch):
         model.loss = loss
         return model
 
-    monkeypatch.setattr(training, "build_model", poisoned)
+    monkeypatch.setattr(training, "build_network", poisoned)
     with pytest.raises(TrainingDivergedError, match="loss is nan at iteration 8;"):
         train(model="shallow", max_steps=20, **{**QUICK, "ip_every": 1})
 

@@ -63,6 +63,10 @@ class TrainConfig:
     activation : the hidden layers' nonlinearity, one of :data:`ipbook.nets.layers.ACTIVATION_NAMES`
         (default: the paper's sigmoid; X′ stays a sigmoid).
     sparsity : the sparse AE's KL weight λ (default: the paper's 1e-3); sparse AE only.
+    noise : β, the standard deviation of the Gaussian noise inside the network, on every hidden
+        layer's output in training and in use (:mod:`ipbook.nets.defined_models`); shallow,
+        deep and sparse AEs with sigmoid units. Default none.
+    quantize : k, the bits per unit of a quantized bottleneck (shallow AE, sigmoid). Default none.
     seed : seeds the weights, the batch order and the probe set.
     device : ``"cpu"`` or ``"cuda"``.
     checkpoints : save the weights at this many iterations of the default analysis schedule
@@ -96,6 +100,8 @@ class TrainConfig:
     checkpoints: int | tuple[int, ...] | None = None
     activation: str = "sigmoid"
     sparsity: float | None = None
+    noise: float | None = None
+    quantize: int | None = None
     estimators: tuple[str, ...] = ()
     estimator_samples: int = 1000
     estimator_points: int = 100
@@ -130,12 +136,29 @@ class TrainConfig:
                              f"sparsity={self.sparsity!r} for model {self.model!r}")
         if self.sparsity is not None and not (math.isfinite(self.sparsity) and self.sparsity >= 0):
             raise ValueError(f"sparsity must be a finite number >= 0 (the paper's: 1e-3); got {self.sparsity!r}")
+        self._check_defined()
         if not (isinstance(self.seed, (int, np.integer)) and self.seed >= 0):
             raise ValueError(f"seed must be an integer >= 0; got {self.seed!r}")
         if self.bottleneck is not None and not (isinstance(self.bottleneck, int) and self.bottleneck >= 1):
             raise ValueError(f"bottleneck must be a positive integer; got {self.bottleneck!r}")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"device must be 'cpu' or 'cuda'; got {self.device!r}")
+
+    def _check_defined(self) -> None:
+        """Noise inside and a quantized bottleneck: which models and units take them."""
+        if self.noise is not None:
+            if self.model not in ("shallow", "deep", "sparse") or self.activation != "sigmoid":
+                raise ValueError(f"noise (beta) is built for the shallow, deep and sparse AEs with sigmoid units; "
+                                 f"got model {self.model!r}, activation {self.activation!r}")
+            if isinstance(self.noise, bool) or not (isinstance(self.noise, (int, float)) and math.isfinite(self.noise)
+                                                    and self.noise > 0):
+                raise ValueError(f"noise (beta) must be a finite number > 0; got {self.noise!r}")
+        if self.quantize is not None:
+            if self.model != "shallow" or self.activation != "sigmoid" or self.noise is not None:
+                raise ValueError(f"quantize (bits) is built for the shallow AE with sigmoid units and no noise; "
+                                 f"got model {self.model!r}, activation {self.activation!r}, noise {self.noise!r}")
+            if isinstance(self.quantize, bool) or not isinstance(self.quantize, int) or not 1 <= self.quantize <= 16:
+                raise ValueError(f"quantize (bits per unit) must be an integer from 1 to 16; got {self.quantize!r}")
 
     def _check_numbers(self) -> None:
         """Every count an integer in its range, every rate a finite number: ValueError naming the

@@ -27,10 +27,13 @@ import math
 import torch
 from torch import Tensor
 
-from ipbook.nets.layers import N_BOTTLENECK, N_INPUT, AEOutput
-from ipbook.nets.models import DeepAE, ShallowAE, SparseAE
+from torch import nn
 
-__all__ = ["NoisyShallowAE", "NoisySparseAE", "NoisyDeepAE", "QuantizedAE", "quantize", "check_noise"]
+from ipbook.nets.layers import N_BOTTLENECK, N_INPUT, AEOutput
+from ipbook.nets.models import DeepAE, ShallowAE, SparseAE, build_model
+
+__all__ = ["NoisyShallowAE", "NoisySparseAE", "NoisyDeepAE", "QuantizedAE", "quantize", "check_noise",
+           "build_network"]
 
 
 def check_noise(beta: float) -> float:
@@ -158,3 +161,19 @@ class QuantizedAE(ShallowAE):
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, bits={self.bits}"
+
+
+def build_network(name: str, *, noise: float | None = None, quantize: int | None = None, **kwargs) -> nn.Module:
+    """:func:`~ipbook.nets.models.build_model` (``kwargs``: n_classes, bottleneck, activation,
+    sparsity), or with ``noise`` β the model with noise inside, with ``quantize`` k bits the
+    shallow AE with a quantized bottleneck; the one builder of training and of checkpoints."""
+    model = build_model(name, **kwargs)
+    if noise is None and quantize is None:
+        return model
+    if quantize is not None:
+        return QuantizedAE(quantize, model.n_input, model.n_bottleneck)
+    if name == "sparse":
+        return NoisySparseAE(noise, model.n_input, model.n_bottleneck, rho=model.rho, lam=model.lam)
+    if name == "deep":
+        return NoisyDeepAE(noise, model.n_input, model.hidden, model.n_bottleneck, model.activation)
+    return NoisyShallowAE(noise, model.n_input, model.n_bottleneck, model.activation)

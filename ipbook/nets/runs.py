@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ipbook.nets.config import CHECKPOINT_FILE, TrainConfig
-from ipbook.nets.models import build_model
+from ipbook.nets.defined_models import build_network
 from ipbook.readers import read_checkpoints, read_json, read_npz
 from ipbook.store import atomic_write, check_writable, is_committed, SmallerTableError
 
@@ -80,9 +80,10 @@ class Run:
             states = read_checkpoints(self.path / CHECKPOINT_FILE)
             self.checkpoints = states
         config = self.info["config"]
-        model = build_model(config["model"], n_classes=self.info["data"]["n_classes"],
-                            bottleneck=config.get("bottleneck"), activation=config.get("activation", "sigmoid"),
-                            sparsity=config.get("sparsity"))
+        model = build_network(config["model"], n_classes=self.info["data"]["n_classes"],
+                              bottleneck=config.get("bottleneck"), activation=config.get("activation", "sigmoid"),
+                              sparsity=config.get("sparsity"), noise=config.get("noise"),
+                              quantize=config.get("quantize"))
         model.load_state_dict(states[int(step)])
         return model.to(device).eval()
 

@@ -27,7 +27,8 @@ from tqdm import tqdm
 from ipbook.estimators.spec import MatrixEstimator
 from ipbook.nets.config import CHECKPOINT_FILE, TrainConfig, TrainingDivergedError, checkpoint_steps
 from ipbook.nets.data import load_dataset
-from ipbook.nets.models import LabelAE, build_model, label_interpolations
+from ipbook.nets.defined_models import build_network
+from ipbook.nets.models import LabelAE, label_interpolations
 from ipbook.nets.recorder import InformationPlaneRecorder
 from ipbook.nets.runs import Run, check_output_dir, load_run, refuse_replacing_committed, reuse_mismatch, save_run
 from ipbook.store import atomic_write, capability_hint, check_memory, git_commit, peak_memory_mb, versions
@@ -140,8 +141,9 @@ def _check_memory(config: TrainConfig, data: _Data) -> None:
     per-iteration losses, the recorder's rows of every measured layer, the Gram matrices of the
     probe set and the kept checkpoints."""
     total = config.total_steps(len(data.x_train))
-    model = build_model(config.model, n_classes=data.n_classes, bottleneck=config.bottleneck,
-                        activation=config.activation, sparsity=config.sparsity)
+    model = build_network(config.model, n_classes=data.n_classes, bottleneck=config.bottleneck,
+                          activation=config.activation, sparsity=config.sparsity, noise=config.noise,
+                          quantize=config.quantize)
     layers, params = len(model.layer_names), sum(p.numel() for p in model.parameters())
     planes = total // config.ip_every + 2
     need = (32 * total + 320 * planes * layers + 8 * config.ip_samples ** 2 * (layers + 3)
@@ -155,8 +157,9 @@ def _build(config: TrainConfig, data: _Data, device: torch.device):
     """The seeded model, its optimiser and the batch-order generator: all that the training
     trajectory depends on besides the data."""
     torch.manual_seed(config.seed)
-    model = build_model(config.model, n_classes=data.n_classes, bottleneck=config.bottleneck,
-                        activation=config.activation, sparsity=config.sparsity).to(device)
+    model = build_network(config.model, n_classes=data.n_classes, bottleneck=config.bottleneck,
+                          activation=config.activation, sparsity=config.sparsity, noise=config.noise,
+                          quantize=config.quantize).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
     return model, optimizer, torch.Generator().manual_seed(config.seed)
 
