@@ -1,4 +1,4 @@
-"""The ipbook command line: ``python -m ipbook train|runs|sweep|sensitivity|second-opinion|calibrate|book``.
+"""The ipbook command line: ``python -m ipbook train|runs|sweep|sensitivity|second-opinion|defined|calibrate|book``.
 
     python -m ipbook train --model deep [--dataset fashion-mnist] --out runs/deep [--steps N] ...
     python -m ipbook runs --profile paper|quick [--dataset NAME] [--runs deep vae] [--recompute]
@@ -252,10 +252,13 @@ def _add_tasks(p) -> None:
                        help="an existing Dask cluster, e.g. tcp://host:8786, instead of a local one")
 
 
-def _add_sweep_source(p) -> None:
-    """The options of a command that evaluates a finished sweep: which sweep, runs and seeds, and
-    on what cluster."""
-    p.add_argument("--profile", default="seeds", help=f"the sweep's settings, params/PROFILE.yaml: {_profiles()}")
+def _add_sweep_source(p, profiles: tuple[str, ...] | None = None) -> None:
+    """The options of a command that evaluates a finished sweep: which sweep (one of ``profiles``
+    when given), runs and seeds, and on what cluster."""
+    if profiles:
+        p.add_argument("--profile", default=profiles[0], choices=profiles, help="the sweep's settings, params/PROFILE.yaml")
+    else:
+        p.add_argument("--profile", default="seeds", help=f"the sweep's settings, params/PROFILE.yaml: {_profiles()}")
     p.add_argument("--dataset", default=DEFAULT_DATASET, metavar="NAME",
                    help=f"data set of the sweep: one of {', '.join(DATASET_NAMES)}")
     _add_tasks(p)
@@ -359,7 +362,7 @@ def _sensitivity(args) -> int:
 
 
 def _second_opinion_parser(sub) -> None:
-    p = sub.add_parser("second-opinion", help="noise- and quantization-defined information on a sweep's checkpoints",
+    p = sub.add_parser("second-opinion", help="noisy-layer bounds, binning and the VAE's bounds on a sweep's checkpoints",
                        formatter_class=_Help,
                        description="Evaluate the noisy-layer bounds, binning and the VAE's bounds on every "
                                    "layer of every run and seed of a sweep at each checkpoint (N test and "
@@ -399,6 +402,46 @@ def _second_opinion(args) -> int:
           + ("; the same table as the one there: nothing rewritten" if info.get("unchanged") else ""))
     if info["missing_checkpoints"]:
         print(f"no checkpoints on this machine (left out): {', '.join(info['missing_checkpoints'])}")
+    return 0
+
+
+def _defined_parser(sub) -> None:
+    p = sub.add_parser("defined", help="where I(X;T) is defined: the noisy and quantized sweeps at their checkpoints",
+                       formatter_class=_Help,
+                       description="Measure every run and seed of the noisy or quantized profile that has "
+                                   "checkpoints here: I(X;T) of every layer by sample propagation (noise inside) "
+                                   "or H(Z) and I(Z;Y) counted over every image (quantized), and each layer's "
+                                   "geometry; one Dask task per run and seed; writes OUT/DATASET.csv.gz and "
+                                   "OUT/DATASET.json. A table with fewer runs than the one in OUT is refused "
+                                   "before any work.")
+    _add_sweep_source(p, profiles=("noisy", "quantized"))
+    p.add_argument("--n", type=_int_at_least(2, "--n"), default=1000, help="test probes, >= 2")
+    p.add_argument("--passes", type=_int_at_least(1, "--passes"), default=8,
+                   help="noisy passes per probe for the layers after the first, >= 1")
+    p.add_argument("--samples", type=_int_at_least(2, "--samples"), default=10_000,
+                   help="Monte-Carlo draws per value, >= 2")
+    p.add_argument("--steps", type=_int_at_least(2, "--steps"), default=30,
+                   help="checkpoints evaluated, spread evenly over each run's, >= 2")
+    p.add_argument("--root", default=None, help="results root of the sweep (default: results/)")
+    p.add_argument("--out", default=None, help="output folder (default: results/defined/PROFILE/)")
+    p.add_argument("--force", action="store_true", help="write a table with fewer runs than the one it replaces")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _defined(args) -> int:
+    from ipbook.experiments.defined import DefinedGrid, defined_dir, evaluate_defined
+
+    out = args.out or defined_dir(args.profile)
+    grid = DefinedGrid(n=args.n, passes=args.passes, samples=args.samples, steps=args.steps)
+    info = evaluate_defined(args.dataset, args.profile, grid=grid, seeds=args.seeds, runs=args.runs, root=args.root,
+                            out=out, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
+                            force=args.force)
+    if not info["written"]:
+        print(f"nothing to evaluate: no run has checkpoints here (train them: python -m ipbook sweep --profile "
+              f"{args.profile} --dataset {args.dataset} --workers 2); nothing written")
+        return 0
+    print(f"{len(info['evaluated'])} run(s) evaluated, {info['rows']} rows, "
+          f"{sum(info['task_seconds'].values()):.0f} s of task time -> {out}")
     return 0
 
 
@@ -450,7 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="python -m ipbook", description=_DESCRIPTION, formatter_class=_Help)
     parser.add_argument("--version", action="version", version=f"ipbook {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,sensitivity,book,calibrate,second-opinion}",
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,sensitivity,book,calibrate,second-opinion,defined}",
                                 parser_class=_Parser)
     _train_parser(sub)
     _runs_parser(sub)
@@ -459,6 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     _book_parser(sub)
     _calibrate_parser(sub)
     _second_opinion_parser(sub)
+    _defined_parser(sub)
     return parser
 
 
@@ -468,7 +512,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"train": _train, "runs": _runs, "sweep": _sweep, "sensitivity": _sensitivity,
-                "book": _book, "calibrate": _calibrate, "second-opinion": _second_opinion}[args.command](args)
+                "book": _book, "calibrate": _calibrate, "second-opinion": _second_opinion,
+                "defined": _defined}[args.command](args)
     except (ValueError, DatasetNotFoundError, MemoryError) as e:   # MemoryError: an estimator's own check
         print(f"error: {e or 'out of memory'}", file=sys.stderr)
         return 2
@@ -487,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         kept = ("finished tasks are kept (OUT/.parts/), so the same command resumes; no table was written"
-                if args.command in ("sensitivity", "second-opinion", "calibrate")
+                if args.command in ("sensitivity", "second-opinion", "calibrate", "defined")
                 else "finished runs are kept, unfinished ones left no run.json")
         print(f"error: interrupted; {kept}", file=sys.stderr)
         return 130
