@@ -164,3 +164,22 @@ def test_linear_channels_are_points_by_truth_and_the_truth_stays_in_the_panel():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["10\n10", "10\n1", "50\n1", "128\n1"]   # by truth
     assert sorted(t.get_text() for t in ax.texts) == ["25", "62"]            # above the panel: labelled at its top
     plt.close(fig)
+
+
+def test_heatmap_cells_stay_legible():
+    """Cell text at 10 pt where the cells allow it; more than 10 columns in all stack the panels."""
+    import pandas as pd
+
+    from ipbook.site.grid_plots import plot_delta_heatmaps
+
+    def grid(panels, cols):
+        frame = pd.DataFrame(np.full((3, cols), 0.5), index=["a", "b", "c"], columns=[f"L{j}" for j in range(cols)])
+        return {f"rule {p}": (frame, frame * 0 + 1, frame * 0 + 3) for p in range(panels)}
+
+    for panels, cols, stacked in [(2, 4, False), (3, 5, True)]:
+        fig = plot_delta_heatmaps(grid(panels, cols))
+        heat = [ax for ax in fig.axes if ax.images and ax.get_title(loc="left").startswith("rule")]
+        xs = {round(ax.get_position().x0, 3) for ax in heat}
+        assert (len(xs) == 1) == stacked
+        assert min(t.get_fontsize() for ax in heat for t in ax.texts) >= 9.5
+        plt.close(fig)

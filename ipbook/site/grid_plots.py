@@ -64,8 +64,8 @@ def plot_rescaling(table, ax=None, layer: str = "Z"):
     ax.set_xscale("log", base=2)
     ax.set_xlabel("factor c in T → c·T")
     ax.set_ylabel("I(X; c·T) [bits]")
-    ax.legend(title=f"layer {layer} of", loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=7,
-              title_fontsize=7)
+    ax.legend(title=f"layer {layer} of", loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=9,
+              title_fontsize=9)
     return fig
 
 
@@ -281,7 +281,8 @@ _CELL_PT = 10
 
 def plot_delta_heatmaps(grid: dict, *, row_label=str, title: str = "ΔI (bits)", height: float | None = None,
                         fmt: str = "{:.2f}"):
-    """Small multiples of ΔI: one heatmap per bandwidth rule (panels), rows the runs, columns the
+    """Small multiples of ΔI: one heatmap per bandwidth rule (panels, side by side, or one under
+    the other when more than 10 columns in all would crowd the cells), rows the runs, columns the
     layers; each cell the mean over seeds (``fmt``; bits by default) and, below it, the seeds in
     which the layer simplifies (``k/n``); "sat." where the value is missing and n is 0 (no seed
     could be judged). ``grid``: :func:`ipbook.experiments.controls.delta_grid` or
@@ -290,21 +291,30 @@ def plot_delta_heatmaps(grid: dict, *, row_label=str, title: str = "ΔI (bits)",
     panels = list(grid.items())
     mean0 = panels[0][1][0]
     vmax = max(float(np.nanmax(m.to_numpy())) for _, (m, _, _) in panels) or 1.0
-    fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH, height or 0.4 * len(mean0) + 1.2),
-                             sharey=True, squeeze=False)
-    for ax, (rule, (mean, k, n)) in zip(axes[0], panels):
-        values = mean.to_numpy(dtype=float)
-        im = ax.imshow(values, cmap="Greens", vmin=0, vmax=vmax, aspect="auto")
-        for (i, c), v in np.ndenumerate(values):
+    # side by side while a cell keeps room for its text at _CELL_PT; else one panel under the other
+    stacked = len(panels) * len(mean0.columns) > 10
+    shape, size_in = ((len(panels), 1), (PAGE_WIDTH, len(panels) * (0.32 * len(mean0) + 0.7))) if stacked else \
+        ((1, len(panels)), (PAGE_WIDTH, height or 0.4 * len(mean0) + 1.2))
+    fig, axes = plt.subplots(*shape, figsize=size_in, squeeze=False)
+    axes = axes.ravel()
+    images = [ax.imshow(mean.to_numpy(dtype=float), cmap="Greens", vmin=0, vmax=vmax, aspect="auto")
+              for ax, (_, (mean, _, _)) in zip(axes, panels)]
+    fig.colorbar(images[-1], ax=axes.tolist(), label=title, fraction=0.03 if not stacked else 0.025, pad=0.02)
+    # the cell text as large as the narrowest cell lets it be (up to _CELL_PT), so that neighbours never touch
+    cell_pt = min(ax.get_position().width * PAGE_WIDTH * 72 / len(m.columns) for ax, (_, (m, _, _)) in zip(axes, panels))
+    size = float(np.clip(cell_pt / 2.9, 7.5, _CELL_PT))
+    for ax, (rule, (mean, k, n)) in zip(axes, panels):
+        for (i, c), v in np.ndenumerate(mean.to_numpy(dtype=float)):
             if v == v:
-                dark = v > 0.6 * vmax
                 ax.text(c, i, f"{fmt.format(v)}\n{int(k.iat[i, c])}/{int(n.iat[i, c])}", ha="center", va="center",
-                        fontsize=_CELL_PT, color="white" if dark else "black", linespacing=1.0)
+                        fontsize=size, color="white" if v > 0.6 * vmax else "black", linespacing=1.0)
             elif n.iat[i, c] == 0:
-                ax.text(c, i, "sat.", ha="center", va="center", fontsize=_CELL_PT, color="0.4")
+                ax.text(c, i, "sat.", ha="center", va="center", fontsize=size, color="0.4")
         ax.set_xticks(range(len(mean.columns)), list(mean.columns), fontsize=9)
         ax.set_title(rule, loc="left", fontsize=9)
         ax.tick_params(length=0)
-    axes[0, 0].set_yticks(range(len(mean0)), [row_label(i) for i in mean0.index], fontsize=9)
-    fig.colorbar(im, ax=axes[0].tolist(), label=title, fraction=0.03, pad=0.02)
+    for ax in axes if stacked else axes[:1]:
+        ax.set_yticks(range(len(mean0)), [row_label(i) for i in mean0.index], fontsize=9)
+    for ax in [] if stacked else axes[1:]:
+        ax.set_yticks([])
     return fig

@@ -210,7 +210,7 @@ def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: b
     return fig
 
 
-def plot_fall_inset(run, layer: str, ax, *, bounds=(0.13, 0.6, 0.4, 0.33)) -> None:
+def plot_fall_inset(run, layer: str, ax, *, bounds=(0.12, 0.61, 0.46, 0.35)) -> None:
     """An inset in the upper left of the information plane ``ax`` (above the diagonal, where the
     trajectory never goes): I(X; ``layer``) against iteration (log axis), smoothed as the judge
     smooths it, with its peak (▲) and its end (■), also marked in the plane. On the plane the fall
@@ -232,8 +232,8 @@ def plot_fall_inset(run, layer: str, ax, *, bounds=(0.13, 0.6, 0.4, 0.33)) -> No
         a.plot(xp, yp, "^", color=PEAK_COLOR, ms=6, mec="white", mew=0.6, zorder=4)
         a.plot(xe, ye, "s", color="black", ms=4.5, mec="white", mew=0.6, zorder=4)
     iax.set_xscale("log")
-    iax.set_title(f"I(X; {layer}) [bits] over iterations", fontsize=7, pad=2)
-    iax.tick_params(labelsize=6, length=2, pad=1)
+    iax.set_title(f"I(X; {layer}) [bits] over iterations", fontsize=8, pad=2)
+    iax.tick_params(labelsize=7.5, length=2, pad=1)
     iax.yaxis.set_major_locator(MaxNLocator(nbins=3))
 
 
