@@ -210,7 +210,7 @@ def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: b
     return fig
 
 
-def plot_fall_inset(run, layer: str, ax, *, bounds=(0.12, 0.61, 0.46, 0.35)) -> None:
+def plot_fall_inset(run, layer: str, ax, *, bounds=(0.1, 0.6, 0.4, 0.29)) -> None:
     """An inset in the upper left of the information plane ``ax`` (above the diagonal, where the
     trajectory never goes): I(X; ``layer``) against iteration (log axis), smoothed as the judge
     smooths it, with its peak (▲) and its end (■), also marked in the plane. On the plane the fall
