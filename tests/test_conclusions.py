@@ -116,3 +116,14 @@ def test_the_conclusions_list_names_each_claims_chapters_from_the_catalog():
             "{doc}`second_opinion`.") in md
     assert (f"* DPI holds (deep, 10 %, label) (MNIST: {CATEGORIES[1]}; Fashion-MNIST: {CATEGORIES[0]}). Evidence: "
             "{doc}`fig2_deep`, {doc}`summary`, {doc}`sensitivity_verdicts`, {doc}`second_opinion`.") in md
+
+
+def test_a_mixed_claim_is_worded_by_its_counts():
+    """The robustness page words a mixed claim by its counts, never "not in every seed" of a claim that
+    holds in none."""
+    from ipbook.claims.robustness import counted
+
+    m = _matrix()
+    assert counted(m, "D", "scott γ=2") == "D (paper's setting: 1 of 5 seeds; holds at 0 of 2 other settings)"
+    assert counted(m, "E", "scott γ=2") == ("E (paper's setting: 0 of 5 seeds, 5 cannot be judged; "
+                                            "holds at 1 of 2 other settings)")

@@ -269,7 +269,8 @@ def test_paper_claims_on_known_trajectories():
     assert f"{d_sparse:.2f} bits (shallow AE: {d_shallow:.2f})" in claims["sparse_amp"].measured
     assert claims["tied_none"].verdict == "supported"
     assert claims["tied_none"].measured.startswith("ΔI(Z) = 0.00 [")
-    assert claims["tied_loss"].measured == "final training loss +50 % vs the shallow AE"
+    assert claims["tied_loss"].measured == "final training loss 1.50 times the shallow AE's (+50 %)"
+    assert "the direction only" in claims["tied_loss"].threshold
     assert claims["shallow_diag"].verdict == "supported"      # final gap 0.02 < 0.1
     assert claims["below_diag"].verdict == "supported"
     assert all(c.seeds == 1 for c in claims.values())
@@ -393,3 +394,64 @@ def test_verdicts_by_dataset_has_one_verdict_column_per_dataset(monkeypatch):
     table = F.verdicts_by_dataset(seeds)
     assert table.to_dict("records") == [{"Claim": "A claim", "Figure": "1d", "mnist": "2 of 3",
                                          "fashion-mnist": "not supported"}]
+
+
+# ----------------------------------------------------------------------------- words that follow the numbers
+def test_a_gap_is_worded_by_its_sign():
+    assert str(T.above_below(-1.7)) == "1.7 % below" and str(T.above_below(3.24)) == "3.2 % above"
+    assert str(T.above_below(1.0, unit=" percentage points")) == "1.0 percentage points above"
+    runs = paper_like_runs()
+    runs["shallow"]["test_loss"] = runs["shallow"]["test_loss"] * 0.983     # test below train at the end
+    v = F.glue_values(runs)
+    assert v["shallow_gap_pct"] < 0 and str(v["shallow_gap_words"]) == f"{-v['shallow_gap_pct']:.1f} % below"
+    gap_vs_tol = v["tied_gap_pct"] - v["gen_tol_pct"]
+    assert str(v["tied_gap_vs_tol"]) == str(T.above_below(gap_vs_tol, unit=" percentage points"))
+
+
+def test_the_size_of_a_ratio_says_whether_it_is_slight():
+    assert str(T.size_of_ratio(2.64, "a", "b")) == "a is 2.6 times b: a large difference, not a slight one"
+    assert str(T.size_of_ratio(1.05, "a", "b")) == "a is 5 % above b: a slight difference"
+    assert "not above" in str(T.size_of_ratio(0.9, "a", "b"))
+    v = F.glue_values(paper_like_runs())                          # the tied AE's loss is 1.5 times the shallow's
+    assert "1.5 times the shallow AE's: a large difference, not a slight one" in str(v["tied_vs_shallow_size"])
+
+
+def test_the_largest_dI_is_the_largest_layer_of_the_table_and_of_the_claim():
+    top = np.array([3.0, 4.0, 3.5])
+    i_xt = np.stack([rise_and_fall(top=t) for t in top], axis=1)
+    runs = {"deep-10pct": metrics(i_xt, i_xt - 0.02, ["E1", "E2", "Z"], train_loss=np.linspace(1, 0.1, 20_000))}
+    runs["deep-10pct"]["probe_index"] = np.arange(100)
+    v = F.glue_values(runs)
+    layers = F.layer_summary(runs)
+    assert str(v["deep_10pct_dI_max_layer"]) == "E2" == layers["ΔI [bits]"].idxmax()[1]
+    assert round(v["deep_10pct_dI_max"], 2) == layers["ΔI [bits]"].max()
+    claim = next(c for c in F.paper_claims(runs) if c.key == "ten_none")
+    assert claim.measured == f"largest ΔI {v['deep_10pct_dI_max']:.2f} bits (E2)"
+
+
+def test_cannot_be_judged_says_too_short_only_for_short_runs():
+    runs = paper_like_runs()
+    assert "too short" not in str(F.cannot_note(runs))
+    for m in runs.values():
+        m["train_loss"] = m["train_loss"][:400]
+    assert "too short" in str(F.cannot_note(runs))
+
+
+def test_dpi_breaks_say_when_they_end():
+    clean = np.tile(np.array([3.0, 2.0, 1.0]), (1001, 1))
+    broken = clean.copy()
+    broken[:20, 2] = 2.5                                         # I(X;Z) > I(X;E2) in the first 20 steps
+    runs = {"deep-10pct": metrics(broken, clean * 0.9, ["E1", "E2", "Z"])}
+    assert "by iteration 19, 1.9 % into training" in str(F.dpi_when(runs))
+    assert str(F.dpi_when({"deep-10pct": metrics(clean, clean * 0.9, ["E1", "E2", "Z"])})) == "No measurement breaks them."
+    claim = next(c for c in F.paper_claims(runs) if c.key == "dpi")
+    assert "of 1,001 measurements each; the last at iteration 19 of 1,000" in claim.measured
+
+
+def test_a_count_of_measurements_over_seeds_says_of_how_many():
+    i_xt, i_tx = np.tile([5.0, 4.0, 3.0, 4.0, 5.0], (1001, 1)), np.tile([1.0, 2.0, 3.0, 4.0, 5.0], (1001, 1))
+    broken = i_xt.copy()
+    broken[:20, 2] = 4.5                                         # I(X;Z) > I(X;E2) in the first 20 steps
+    seeds = {k: {"deep": metrics(broken if k else i_xt, i_tx, LAYERS5)} for k in range(2)}
+    table = F.claims_over_seeds(seeds).set_index("Claim")
+    assert table.loc["The deep and label AEs satisfy the DPI", "Measured"].endswith("of 1,001 measurements")

@@ -166,3 +166,15 @@ def test_a_chapter_reads_the_committed_result_at_the_paper_profile_and_else_comp
                             missing="x table exists") == (2, "computed; no committed x table exists.")
     assert committed_or_now("quick", lambda: (1, "committed."), now, glue_as="x_note", missing="x") == (2, "computed.")
     assert calls == ["now", "now"]
+
+
+def test_the_geometry_words_follow_the_data():
+    """The saturated share and the distances between peak and end decide the words: the paper-profile
+    shallow AE's units leave saturation while its layer contracts, so "saturates" must not be said."""
+    both_fall = {"a_sat_peak": 63.0, "a_sat_final": 0.02, "a_dist_peak": 1.6, "a_dist_final": 1.1}
+    words = str(pages.geometry_change(both_fall, ["a"]))
+    assert "leave saturation" in words and "contracts" in words and "it does not saturate" in words
+    mixed = {**both_fall, "b_sat_peak": 1.0, "b_sat_final": 5.0, "b_dist_peak": 1.0, "b_dist_final": 2.0}
+    words = str(pages.geometry_change(mixed, ["a", "b"]))
+    assert words == ("in a the units leave saturation; in b the units saturate further; "
+                     "in a the probes draw together relative to σ; in b the probes spread apart relative to σ")

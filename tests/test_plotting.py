@@ -114,3 +114,72 @@ def test_seeds_draw_bands_and_final_points(metrics):
     fig = P.plot_data_processing(metrics, seeds=[metrics, other])
     assert len(fig.axes[0].collections) == 3 and len(fig.axes[1].collections) == 3   # a band per layer
     plt.close(fig)
+
+
+def test_the_fall_inset_shows_the_peak_and_the_end(metrics):
+    fall = {**metrics, "i_xt": metrics["i_xt"] * np.r_[np.linspace(0, 2, 26), np.linspace(2, 1, 25)][:, None] / 2}
+    fig = P.plot_information_plane(fall, "Z")
+    ax = fig.axes[0]
+    P.plot_fall_inset(fall, "Z", ax)
+    inset = ax.child_axes[0]
+    assert inset.get_xscale() == "log" and "over iterations" in inset.get_title()
+    peak = [l for l in ax.get_lines() if l.get_marker() == "^"][0]
+    assert peak.get_xdata()[0] == pytest.approx(fall["i_xt"][:, 2].max(), abs=0.1)   # the peak, in the plane
+    assert [l.get_marker() for l in inset.get_lines()][1:] == ["^", "s"]
+    plt.close(fig)
+
+
+def test_the_loss_legend_clears_the_curves(metrics):
+    fig = P.plot_losses(metrics)
+    ax = fig.axes[0]
+    assert ax.get_ylim()[1] > 1.5 * metrics["train_loss"].max()     # headroom above the curves for the legend
+    plt.close(fig)
+
+
+def test_rescaling_colours_the_bottleneck_and_greys_the_rest():
+    import pandas as pd
+
+    from ipbook.site.grid_plots import plot_rescaling
+
+    rows = [(run, 0, 10, layer, c, c * k) for k, run in enumerate(["shallow", "deep"], 1)
+            for layer in (["Z"] if run == "shallow" else ["E1", "Z"]) for c in (0.5, 1, 2)]
+    fig = plot_rescaling(pd.DataFrame(rows, columns=["run", "seed", "step", "layer", "factor", "i_xt"]))
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["shallow", "deep", "other layers"]
+    plt.close(fig)
+
+
+def test_linear_channels_are_points_by_truth_and_the_truth_stays_in_the_panel():
+    import pandas as pd
+
+    from ipbook.site.grid_plots import plot_calibration
+
+    rows = [("linear-channel", 784, f"n_t={t};var={v}", 100, est, truth, min(truth, 6.0))
+            for t, v, truth in [(10, 1, 5.0), (10, 10, 0.7), (50, 1, 24.6), (128, 1, 62.0)]
+            for est in ("matrix-paper", "ksg")]
+    means = pd.DataFrame(rows, columns=["family", "d", "setting", "n", "estimator", "true_bits", "bits"])
+    fig = plot_calibration(means, 100, ["linear-channel"], ncols=1)
+    ax = fig.axes[0]
+    assert all(l.get_linestyle() == "None" for l in ax.get_lines() if l.get_label() != f"log2 N = {np.log2(100):.2f}")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["10\n10", "10\n1", "50\n1", "128\n1"]   # by truth
+    assert sorted(t.get_text() for t in ax.texts) == ["25", "62"]            # above the panel: labelled at its top
+    plt.close(fig)
+
+
+def test_heatmap_cells_stay_legible():
+    """Cell text at 10 pt where the cells allow it; more than 10 columns in all stack the panels."""
+    import pandas as pd
+
+    from ipbook.site.grid_plots import plot_delta_heatmaps
+
+    def grid(panels, cols):
+        frame = pd.DataFrame(np.full((3, cols), 0.5), index=["a", "b", "c"], columns=[f"L{j}" for j in range(cols)])
+        return {f"rule {p}": (frame, frame * 0 + 1, frame * 0 + 3) for p in range(panels)}
+
+    for panels, cols, stacked in [(2, 4, False), (3, 5, True)]:
+        fig = plot_delta_heatmaps(grid(panels, cols))
+        heat = [ax for ax in fig.axes if ax.images and ax.get_title(loc="left").startswith("rule")]
+        xs = {round(ax.get_position().x0, 3) for ax in heat}
+        assert (len(xs) == 1) == stacked
+        assert min(t.get_fontsize() for ax in heat for t in ax.texts) >= 9.5
+        plt.close(fig)

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ipbook.site.build import build_book, chapters, show_parameters_in_effect
+from ipbook.site.build import build_book, chapters, CODE_WIDTH, rerun_comment, show_parameters_in_effect
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,6 +33,24 @@ def test_parameters_cell_shows_the_values_in_effect():
     assert nb.cells[0].source.splitlines() == [
         "# Re-run this chapter: papermill book/x.ipynb /tmp/out.ipynb -p profile paper",
         "# profile: which runs", "profile = 'paper'", "tol = 0.05"]
+
+
+def test_the_rerun_comment_fits_the_code_cell():
+    short = "papermill book/x.ipynb /tmp/out.ipynb -p profile paper"
+    assert rerun_comment(short) == f"# Re-run this chapter: {short}"
+    long = "papermill book/sensitivity_verdicts.ipynb /tmp/out.ipynb -p profile paper -p dataset fashion-mnist"
+    lines = rerun_comment(long).splitlines()
+    assert lines == ["# Re-run this chapter:", "#   papermill book/sensitivity_verdicts.ipynb /tmp/out.ipynb -p profile paper",
+                     "#     -p dataset fashion-mnist"]
+    assert all(len(line) <= CODE_WIDTH for line in lines)
+
+
+def test_every_parameters_cell_fits_the_code_cell():
+    for page in chapters():
+        if page.suffix == ".ipynb":
+            cell = next(c for c in nbformat.read(page, as_version=4).cells if "parameters" in c.metadata.get("tags", []))
+            # the re-run line is rewritten by the build (rerun_comment); the rest must fit as written
+            assert all(len(line) <= CODE_WIDTH for line in cell.source.splitlines()[1:]), page
 
 
 def test_every_notebook_hides_its_code_but_the_parameters():

@@ -20,12 +20,12 @@ from ipbook.claims.catalog import claim_spec, simplifying_claims
 from ipbook.claims.findings import layer_findings, run_findings, run_metrics
 from ipbook.measures import DIAG_TOL, DPI_TOL, GEN_TOL, LONG_RUN_STEPS, dpi_violations, final_losses, rise_step
 from ipbook.nets.runs import Run
-from ipbook.text import Text, spoken_list, verdict
+from ipbook.text import above_below, size_of_ratio, Text, spoken_list, verdict
 from ipbook.verdicts import CANNOT, FAILS, HOLDS, MARGIN_BITS, MARGIN_FRAC, short_reason
 
 __all__ = ["PAPER_RUNS", "FULL_DATA_RUNS", "key", "paper_numbers", "Claim", "paper_claims", "claims_table",
            "glue_values", "layer_summary", "run_summary", "profile_note", "CLAIM_NUMBERS", "claims_over_seeds",
-           "seed_spread", "seed_verdict_changes", "verdicts_by_dataset"]
+           "seed_spread", "seed_verdict_changes", "verdicts_by_dataset", "cannot_note"]
 
 
 # ----------------------------------------------------------------------------- the paper's claims
@@ -82,6 +82,8 @@ def paper_numbers(runs: Mapping[str, object]) -> dict:
     if "tied" in runs and "shallow" in runs:
         tied, shallow = (final_losses(run_metrics(runs[n]))["train_loss"] for n in ("tied", "shallow"))
         out["tied_vs_shallow_pct"] = 100 * (tied / shallow - 1)
+        out["tied_vs_shallow_ratio"] = tied / shallow
+        out["tied_vs_shallow_size"] = size_of_ratio(tied / shallow, "the tied AE's final training loss", "the shallow AE's")
     return out
 
 
@@ -103,6 +105,11 @@ class Claim:
     seeds: int = 1
     #: :data:`~ipbook.verdicts.HOLDS`, :data:`~ipbook.verdicts.FAILS` or :data:`~ipbook.verdicts.CANNOT`.
     status: str = CANNOT
+
+
+def _last_step(run) -> int:
+    """The run's last measured iteration."""
+    return int(np.asarray(run_metrics(run)["step"])[-1])
 
 
 def _bits(x: float) -> str:
@@ -177,15 +184,19 @@ def paper_claims(runs: Mapping[str, object], tol: float = 0.05) -> list[Claim]:
         enc = sum(table[n]["enc_violations"] for n in dpi_runs)
         dec = sum(table[n]["dec_violations"] for n in dpi_runs)
         dec_max = max(table[n]["dec_max"] for n in dpi_runs)
+        last = max(max(table[n]["enc_last"], table[n]["dec_last"]) for n in dpi_runs)
+        when = f"; the last at iteration {last:,} of {_last_step(runs[dpi_runs[0]]):,}" if enc + dec else ""
         add("dpi", f"{enc:,} encoder and {dec:,} decoder violations (up to {dec_max:.2f} bits) in "
-            f"{', '.join(dpi_runs)}", f"no break > {DPI_TOL:g} bits", enc == 0 and dec == 0)
+            f"{', '.join(dpi_runs)}, of {table[dpi_runs[0]]['measurements']:,} measurements each{when}",
+            f"no break > {DPI_TOL:g} bits", enc == 0 and dec == 0)
     if have("shallow", "sparse"):
         judged("sparse_amp", f"ΔI(Z) = {_bits(dI('sparse', 'Z'))} bits (shallow AE: {_bits(dI('shallow', 'Z'))})",
                f"{tol_simp} and above the shallow AE")
     if have("tied"):
         judged("tied_none", f"ΔI(Z) = {interval('tied', 'Z')} bits", "judge: ΔI below the margin")
     if "tied_vs_shallow_pct" in num:
-        add("tied_loss", f"final training loss {num['tied_vs_shallow_pct']:+.0f} % vs the shallow AE", "> 0 %",
+        add("tied_loss", f"final training loss {num['tied_vs_shallow_ratio']:.2f} times the shallow AE's "
+            f"({num['tied_vs_shallow_pct']:+.0f} %)", "> 0 % (the direction only: the size, \"slightly\", is not tested)",
             num["tied_vs_shallow_pct"] > 0)
     if have("vae"):
         add("vae_z", f"at most {num['vae_z_off']:.3f} bits from log2 N = {num['ceiling']:.2f}", "< 0.1 bits",
@@ -252,7 +263,8 @@ def glue_values(runs: Mapping[str, object], claims: list[Claim] | None = None) -
 
     Keys: the tolerances (``simplify_tol``, ``diag_tol``, ``dpi_tol``, ``gen_tol_pct``,
     ``long_steps``); per run ``<run>_<field>`` (run-level findings, ``gap_pct``, ``gen`` and
-    ``simplifying`` as text); per layer ``<run>_<layer>_<field>`` (``dI``, ``dI_pct`` (of the
+    ``simplifying`` as text, ``gap_words`` ("1.7 % below"), ``gap_vs_tol`` (the gap against the
+    tolerance, in percentage points), ``dI_max`` and ``dI_max_layer`` (the largest ΔI and its layer)); per layer ``<run>_<layer>_<field>`` (``dI``, ``dI_pct`` (of the
     peak), ``peak_step``, ``ixt_peak``, …); :func:`paper_numbers`; and ``claim_<key>`` for each
     claim. Run names are written with ``_`` for ``-`` (:func:`key`).
     """
@@ -262,6 +274,10 @@ def glue_values(runs: Mapping[str, object], claims: list[Claim] | None = None) -
         r, k = run_findings(run), key(name)
         out.update({f"{k}_{f}": r[f] for f in _RUN_FIELDS if f in r})
         out[f"{k}_gap_pct"] = 100 * r["gen_gap_rel"]
+        out[f"{k}_gap_words"] = above_below(100 * r["gen_gap_rel"])        # "1.7 % below", "3.2 % above"
+        out[f"{k}_gap_vs_tol"] = above_below(100 * (r["gen_gap_rel"] - GEN_TOL), unit=" percentage points")
+        worst = max(layer_findings(run), key=lambda row: row["dI"])
+        out[f"{k}_dI_max"], out[f"{k}_dI_max_layer"] = worst["dI"], Text(worst["layer"])
         out[f"{k}_gen"] = verdict(r["generalizes"], "generalizes", "does not generalize")
         out[f"{k}_simplifying"] = Text(r["simplifying_layers"])
         for row in layer_findings(run):
@@ -269,6 +285,8 @@ def glue_values(runs: Mapping[str, object], claims: list[Claim] | None = None) -
             out.update({f"{p}_{f}": row[f] for f in _LAYER_FIELDS})
             out[f"{p}_dI_pct"] = 100 * row["dI"] / row["ixt_peak"] if row["ixt_peak"] > 0 else 0.0
     out.update(paper_numbers(runs))
+    if dpi := [n for n in ("deep", "deep-10pct", "label") if n in runs]:
+        out["dpi_when"] = dpi_when({n: runs[n] for n in dpi})
     for c in claims if claims is not None else paper_claims(runs):
         out[f"claim_{c.key}"] = c.verdict
     return out
@@ -302,6 +320,29 @@ def run_summary(runs: Mapping[str, object]) -> pd.DataFrame:
                      "test above train [%]": round(100 * r["gen_gap_rel"], 1),
                      "DPI violations (enc. / dec.)": f"{r['enc_violations']} / {r['dec_violations']}"})
     return pd.DataFrame(rows).set_index("run")
+
+
+def dpi_when(runs: Mapping[str, object]) -> Text:
+    """When the data-processing inequalities break in ``runs``, in words: none, or the last break's
+    iteration and how far into training it lies, and that the inequalities hold after it."""
+    found = [run_findings(r) for r in runs.values()]
+    last = max(max(r["enc_last"], r["dec_last"]) for r in found)
+    if last < 0:
+        return Text("No measurement breaks them.")
+    steps = max(_last_step(r) for r in runs.values())
+    return Text(f"Every break comes by iteration {last:,}, {100 * last / steps:.1f} % into training, early in "
+                f"the fitting phase: a transient; after it the inequalities hold at every measurement of "
+                f"{spoken_list(list(runs))}.")
+
+
+def cannot_note(runs: Mapping[str, object]) -> Text:
+    """What *cannot be judged* means in a claims table's caption: the judge could not judge a layer
+    the claim rests on; for runs shorter than :data:`LONG_RUN_STEPS`, also that the runs are too
+    short (said only where they are)."""
+    note = "the judge could not judge a layer the claim rests on, the reason in brackets"
+    if any(len(run_metrics(r)["train_loss"]) < LONG_RUN_STEPS for r in runs.values()):
+        note += ", or the runs are too short to judge a simplifying phase"
+    return Text(note)
 
 
 def profile_note(profile: str, dataset: str, runs: Mapping[str, object]) -> str:
@@ -346,6 +387,10 @@ CLAIM_NUMBERS = {
 }
 
 
+#: Claims whose headline number counts measurements, with the glue key of the measurements it counts in.
+_COUNTED_OF = {"dpi": "deep_measurements", "vae_dpi": "vae_measurements"}
+
+
 def _over_seeds(runs_by_seed: Mapping[int, Mapping[str, object]], tol: float) -> dict[str, dict]:
     """Per claim key: ``measured`` (its :data:`CLAIM_NUMBERS` number as "label mean ± sd unit"
     over the seeds, or the single seed's text), ``held`` (seeds in which it is supported),
@@ -364,6 +409,10 @@ def _over_seeds(runs_by_seed: Mapping[int, Mapping[str, object]], tol: float) ->
                 sd = xs.std(ddof=1) if len(xs) > 1 else 0.0
                 digits = 0 if unit == "" else 2       # counts and iterations are whole numbers
                 measured = f"{label} {xs.mean():.{digits}f} ± {sd:.{digits}f} {unit}".rstrip()
+                per = _COUNTED_OF.get(claim.key)
+                ms = [values[s][per] for s in values if per in values[s]]
+                if per and ms:      # a count of measurements: say of how many (the seeds sweep measures less often)
+                    measured += f" of {int(np.median(ms)):,} measurements"
         out[claim.key] = {"claim": claim, "measured": measured, "held": statuses.count(HOLDS),
                           "cannot": statuses.count(CANNOT), "n": n}
     return out

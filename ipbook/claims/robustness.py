@@ -13,7 +13,7 @@ from ipbook.estimators.spec import PAPER, Setting
 from ipbook.measures import DPI_TOL, dpi_violations
 from ipbook.verdicts import CANNOT, FAILS, HOLDS, judge_frame, SIMPLIFIES
 
-__all__ = ['at_setting', 'grid_settings', 'ROBUSTNESS_KEYS', 'ROBUSTNESS_CLAIMS', 'claim_verdicts', 'robustness_matrix', 'robustness_summary']
+__all__ = ['at_setting', 'grid_settings', 'ROBUSTNESS_KEYS', 'ROBUSTNESS_CLAIMS', 'claim_verdicts', 'robustness_matrix', 'robustness_summary', 'counted', 'simplifying_over_checkpoints']
 
 
 # ----------------------------------------------------------------------------- reading the tables
@@ -122,6 +122,20 @@ def robustness_summary(matrix: pd.DataFrame, paper_label: str | None = None) -> 
         else:
             out["mixed"].append(claim)
     return out
+
+
+def counted(matrix: pd.DataFrame, claim: str, paper_label: str | None = None) -> str:
+    """A claim of a :func:`robustness_matrix` with its counts: the seeds in which it holds at the
+    paper's setting, of those present ("m cannot be judged" where some were not judged), and the other
+    settings at which it holds in more than half of the seeds judged there."""
+    paper_label = paper_label or PAPER.label()
+    n, seeds = pd.DataFrame(matrix.attrs["n"]), pd.DataFrame(matrix.attrs["seeds"])
+    held = matrix.loc[claim]
+    unjudged = int(seeds.loc[claim, paper_label] - n.loc[claim, paper_label])
+    others = [c for c in matrix.columns if c != paper_label]
+    holds = sum(1 for c in others if n.loc[claim, c] > 0 and held[c] > n.loc[claim, c] / 2)
+    return (f"{claim} (paper's setting: {held[paper_label]} of {seeds.loc[claim, paper_label]} seeds"
+            + (f", {unjudged} cannot be judged" if unjudged else "") + f"; holds at {holds} of {len(others)} other settings)")
 
 
 def simplifying_over_checkpoints(rows: pd.DataFrame, setting: Setting = PAPER) -> pd.DataFrame:

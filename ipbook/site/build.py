@@ -117,6 +117,25 @@ def chapters(toc: Path | None = None) -> list[Path]:
     return out
 
 
+#: The widest line the parameters cell shows whole at 1280 px (characters; about 95 fit).
+CODE_WIDTH = 94
+
+
+def rerun_comment(command: str, width: int = CODE_WIDTH) -> str:
+    """The parameters cell's "Re-run this chapter" comment for ``command``: one line when it fits in
+    ``width`` characters, else the command on the lines below, wrapped before a ``-p NAME VALUE``."""
+    line = f"# Re-run this chapter: {command}"
+    if len(line) <= width:
+        return line
+    lines, current = ["# Re-run this chapter:"], "#  "
+    for word in re.split(r" (?=-p )", command):
+        if len(current) + 1 + len(word) > width and current.strip("# "):
+            lines.append(current)
+            current = "#    "
+        current += " " + word
+    return "\n".join(lines + [current])
+
+
 def show_parameters_in_effect(nb: nbformat.NotebookNode, page: Path, params: dict) -> None:
     """One parameters cell, with the values in effect: papermill's injected cell is merged into the
     cell tagged ``parameters`` (its assignments rewritten, its comments kept) and removed, and the
@@ -131,7 +150,7 @@ def show_parameters_in_effect(nb: nbformat.NotebookNode, page: Path, params: dic
             line = f"{name.group(1)} = {params[name.group(1)]!r}"
         elif line.startswith("# Re-run this chapter:") and params:
             args = " ".join(f"-p {k} {v}" for k, v in params.items())
-            line = f"# Re-run this chapter: papermill {page.as_posix()} /tmp/out.ipynb {args}"
+            line = rerun_comment(f"papermill {page.as_posix()} /tmp/out.ipynb {args}")
         lines.append(line)
     cell.source = "\n".join(lines)
     nb.cells = [c for c in cells if "injected-parameters" not in c.metadata.get("tags", [])]

@@ -21,7 +21,7 @@ from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.nets.data import DATASET_NAMES
 from ipbook.site.openers import seed_runs
 from ipbook.site.grid_plots import plot_geometry, plot_layer_over_training, plot_layers_at_end
-from ipbook.site.plotting import PAGE_WIDTH, plot_image_grid, plot_information_plane, plot_losses, seed_band
+from ipbook.site.plotting import PAGE_WIDTH, plot_fall_inset, plot_image_grid, plot_information_plane, plot_losses, seed_band
 
 __all__ = ["gaussian_figure", "weight_figure", "control_over_training", "activation_over_training", "setting_over_training",
            "width_figure", "width_dpi_figure",
@@ -328,6 +328,7 @@ def shallow_figure(samples: Mapping[str, np.ndarray], run, seeds: Mapping) -> pl
     ax_c, ax_d = bottom.subplots(1, 2, width_ratios=[1.2, 1])
     plot_losses(run, ax_c, title="(c) loss, shallow AE", seeds=seed_runs(seeds, "shallow"))
     plot_information_plane(run, "Z", ax_d, seeds=seed_runs(seeds, "shallow", other_than=0))
+    plot_fall_inset(run, "Z", ax_d)
     ax_d.set_title("(d) information plane", loc="left")
     return fig
 
@@ -340,8 +341,8 @@ def summary_figure(runs: Mapping, seeds: Mapping) -> plt.Figure:
     for ax, (name, run) in zip(axes.flat, runs.items()):
         plot_information_plane(run, "Z", ax, colorbar=False, lim=lim, s=4, seeds=seed_runs(seeds, name, other_than=0))
         ax.set_title(name)
-        ax.set_xlabel("I(X; Z)")
-        ax.set_ylabel("I(Z; X′)" if ax in axes[:, 0] else "")
+        ax.set_xlabel("I(X; Z) [bits]")
+        ax.set_ylabel("I(Z; X′) [bits]" if ax in axes[:, 0] else "")
     axes.flat[-1].set_axis_off()
     fig.colorbar(axes.flat[0].collections[0], ax=axes.flat[-1], label="iteration", fraction=0.5, location="left")
     return fig

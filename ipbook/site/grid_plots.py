@@ -48,27 +48,24 @@ def plot_collapse(rows, ax=None, *, max_points: int = 20000):
     return fig
 
 
-def plot_rescaling(table, ax=None):
+def plot_rescaling(table, ax=None, layer: str = "Z"):
     """I(X; c·T) against the factor c (``rescaling`` table of :func:`ipbook.experiments.sensitivity.evaluate_checkpoints`),
-    one line per run and layer (median over seeds). The true mutual information is flat in c."""
-    from matplotlib.lines import Line2D
-
+    median over seeds: ``layer`` of each run in its own colour, named in the legend, the other layers
+    as thin grey lines. The true mutual information is flat in c."""
     fig, ax = axes_or_new(ax)
     med = table.groupby(["run", "layer", "factor"], sort=False).i_xt.median().reset_index()
-    runs = list(dict.fromkeys(med.run))
-    markers, styles = "osD^v<>", ["-", "--", ":", "-.", (0, (5, 1)), (0, (1, 1)), (0, (3, 1, 1, 1))]
-    style = {run: (markers[k % len(markers)], styles[k % len(styles)]) for k, run in enumerate(runs)}
-    for k, ((run, layer), g) in enumerate(med.groupby(["run", "layer"], sort=False)):
-        marker, ls = style[run]
-        ax.plot(g.factor, g.i_xt, marker=marker, ls=ls, ms=3, lw=1, color=LAYER_COLORS.get(layer, f"C{k}"))
+    others = med[med.layer != layer]
+    for _, g in others.groupby(["run", "layer"], sort=False):
+        ax.plot(g.factor, g.i_xt, color="0.75", lw=0.7, zorder=1)
+    for k, (run, g) in enumerate(med[med.layer == layer].groupby("run", sort=False)):
+        ax.plot(g.factor, g.i_xt, marker="o", ms=3, lw=1.3, color=f"C{k}", label=f"{run}", zorder=2)
+    if len(others):
+        ax.plot([], [], color="0.75", lw=0.7, label="other layers")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("factor c in T → c·T")
-    ax.set_ylabel("I(X; c·T) (bits)")
-    # two short legends instead of one entry per line: colour = layer, marker and line = run
-    layers = [l for l in LAYER_COLORS if l in set(med.layer)]
-    handles = ([Line2D([], [], color=LAYER_COLORS[l], lw=2) for l in layers]
-               + [Line2D([], [], color="0.3", marker=style[r][0], ls=style[r][1], ms=4) for r in runs])
-    fig.legend(handles, layers + runs, loc="outside lower center", ncol=min(6, len(handles)), frameon=False, fontsize=7)
+    ax.set_ylabel("I(X; c·T) [bits]")
+    ax.legend(title=f"layer {layer} of", loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=9,
+              title_fontsize=9)
     return fig
 
 
@@ -174,6 +171,42 @@ def _task_label(family: str, d: int, setting: str) -> str:
     return f"{d}" + ("\n" + "\n".join(nums) if nums else "")
 
 
+def _calibration_panel(ax, f, family: str, n: int) -> None:
+    """One family of :func:`plot_calibration`. The linear channels are separate distributions, not a
+    sequence: ordered by their truth, drawn as points (the truth as black bars) with no line, and a
+    truth above the panel as a triangle at its top, labelled with its value."""
+    import math
+
+    channel = family == "linear-channel"
+    f = f[~f.setting.str.contains("bins=30")]
+    f = f.assign(task=list(zip(f.d, f.setting.str.replace(r";?bins=\d+", "", regex=True))))
+    truth_of = f.groupby("task").true_bits.first()
+    tasks = sorted(truth_of.index, key=(lambda t: truth_of[t]) if channel else (lambda t: (t[0], _setting_numbers(t[1]))))
+    pos = {t: i for i, t in enumerate(tasks)}
+    f = f.assign(x=f.task.map(pos))
+    truth = f.drop_duplicates("x").sort_values("x")
+    top = min(max(truth.true_bits.max(), math.log2(n)) * 1.1, 3 * math.log2(n))
+    if channel:
+        shown = truth[truth.true_bits <= top]
+        ax.plot(shown.x, shown.true_bits, "k_", ms=14, mew=2, ls="none", label="truth")
+        for x, v in truth[truth.true_bits > top][["x", "true_bits"]].itertuples(index=False):
+            ax.plot(x, top, "k^", ms=6, clip_on=False)
+            ax.annotate(f"{v:.0f}", (x, top), xytext=(0, -11), textcoords="offset points", ha="center", fontsize=7)
+    else:
+        ax.plot(truth.x, truth.true_bits, "k-", lw=2, label="truth")
+    ax.axhline(math.log2(n), color="0.4", ls="--", lw=1, label=f"log2 N = {math.log2(n):.2f}")
+    for est, (color, marker) in ESTIMATOR_STYLE.items():
+        e = f[f.estimator == est].sort_values("x")
+        if len(e):
+            ax.plot(e.x, e.bits, marker=marker, color=color, lw=1, ms=5, label=est, ls="none" if channel else "-")
+    ax.set_xticks(range(len(tasks)), [_task_label(family, d, s) for d, s in tasks], fontsize=7 if len(tasks) > 7 else 8)
+    ax.set_xlabel({"linear-channel": "n_T / σ² (from d = 784), by truth", "student-t": "d / ν"}.get(family, "d"),
+                  fontsize=8)
+    ax.set_title(family, loc="left")
+    ax.set_ylabel("I [bits]")
+    ax.set_ylim(min(0, f.bits.min()) - 0.2, top)
+
+
 def plot_calibration(means, n: int, families, *, ncols: int = 2):
     """Estimate against truth on distributions of known MI (:func:`ipbook.experiments.calibration_grid.seed_means`
     at one N): one panel per family, the tasks along x, the truth in black, the ceiling log2 N
@@ -184,27 +217,7 @@ def plot_calibration(means, n: int, families, *, ncols: int = 2):
     nrows = math.ceil(len(families) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, 2.7 * nrows), layout="constrained", squeeze=False)
     for ax, family in zip(axes.flat, families):
-        f = rows[rows.family == family]
-        f = f[~f.setting.str.contains("bins=30")]
-        tasks = sorted(dict.fromkeys(zip(f.d, f.setting.str.replace(r";?bins=\d+", "", regex=True))),
-                       key=lambda t: (t[0], _setting_numbers(t[1])))
-        labels = [_task_label(family, d, s) for d, s in tasks]
-        pos = {t: i for i, t in enumerate(tasks)}
-        key = list(zip(f.d, f.setting.str.replace(r";?bins=\d+", "", regex=True)))
-        f = f.assign(x=[pos[k] for k in key])
-        truth = f.drop_duplicates("x").sort_values("x")
-        ax.plot(truth.x, truth.true_bits, "k-", lw=2, label="truth")
-        ax.axhline(math.log2(n), color="0.4", ls="--", lw=1, label=f"log2 N = {math.log2(n):.2f}")
-        for est, (color, marker) in ESTIMATOR_STYLE.items():
-            e = f[f.estimator == est].sort_values("x")
-            if len(e):
-                ax.plot(e.x, e.bits, marker=marker, color=color, lw=1, ms=5, label=est)
-        ax.set_xticks(range(len(tasks)), labels, fontsize=7 if len(tasks) > 7 else 8)
-        ax.set_xlabel({"linear-channel": "n_T / σ² (from d = 784)", "student-t": "d / ν"}.get(family, "d"), fontsize=8)
-        ax.set_title(family, loc="left")
-        ax.set_ylabel("I [bits]")
-        top = max(truth.true_bits.max(), math.log2(n)) * 1.1
-        ax.set_ylim(min(0, f.bits.min()) - 0.2, min(top, 3 * math.log2(n)))
+        _calibration_panel(ax, rows[rows.family == family], family, n)
     for ax in list(axes.flat)[len(families):]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
@@ -262,9 +275,14 @@ def plot_supervised(frame, runs: dict, *, estimator: str = "matrix", setting: st
     return fig
 
 
+#: Points: the text of a heatmap cell; a page-wide figure shows 1 pt as about 1.3 px, so 10 pt as 13 px.
+_CELL_PT = 10
+
+
 def plot_delta_heatmaps(grid: dict, *, row_label=str, title: str = "ΔI (bits)", height: float | None = None,
                         fmt: str = "{:.2f}"):
-    """Small multiples of ΔI: one heatmap per bandwidth rule (panels), rows the runs, columns the
+    """Small multiples of ΔI: one heatmap per bandwidth rule (panels, side by side, or one under
+    the other when more than 10 columns in all would crowd the cells), rows the runs, columns the
     layers; each cell the mean over seeds (``fmt``; bits by default) and, below it, the seeds in
     which the layer simplifies (``k/n``); "sat." where the value is missing and n is 0 (no seed
     could be judged). ``grid``: :func:`ipbook.experiments.controls.delta_grid` or
@@ -273,21 +291,30 @@ def plot_delta_heatmaps(grid: dict, *, row_label=str, title: str = "ΔI (bits)",
     panels = list(grid.items())
     mean0 = panels[0][1][0]
     vmax = max(float(np.nanmax(m.to_numpy())) for _, (m, _, _) in panels) or 1.0
-    fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH, height or 0.4 * len(mean0) + 1.2),
-                             sharey=True, squeeze=False)
-    for ax, (rule, (mean, k, n)) in zip(axes[0], panels):
-        values = mean.to_numpy(dtype=float)
-        im = ax.imshow(values, cmap="Greens", vmin=0, vmax=vmax, aspect="auto")
-        for (i, c), v in np.ndenumerate(values):
+    # side by side while a cell keeps room for its text at _CELL_PT; else one panel under the other
+    stacked = len(panels) * len(mean0.columns) > 10
+    shape, size_in = ((len(panels), 1), (PAGE_WIDTH, len(panels) * (0.32 * len(mean0) + 0.7))) if stacked else \
+        ((1, len(panels)), (PAGE_WIDTH, height or 0.4 * len(mean0) + 1.2))
+    fig, axes = plt.subplots(*shape, figsize=size_in, squeeze=False)
+    axes = axes.ravel()
+    images = [ax.imshow(mean.to_numpy(dtype=float), cmap="Greens", vmin=0, vmax=vmax, aspect="auto")
+              for ax, (_, (mean, _, _)) in zip(axes, panels)]
+    fig.colorbar(images[-1], ax=axes.tolist(), label=title, fraction=0.03 if not stacked else 0.025, pad=0.02)
+    # the cell text as large as the narrowest cell lets it be (up to _CELL_PT), so that neighbours never touch
+    cell_pt = min(ax.get_position().width * PAGE_WIDTH * 72 / len(m.columns) for ax, (_, (m, _, _)) in zip(axes, panels))
+    size = float(np.clip(cell_pt / 2.9, 7.5, _CELL_PT))
+    for ax, (rule, (mean, k, n)) in zip(axes, panels):
+        for (i, c), v in np.ndenumerate(mean.to_numpy(dtype=float)):
             if v == v:
-                dark = v > 0.6 * vmax
                 ax.text(c, i, f"{fmt.format(v)}\n{int(k.iat[i, c])}/{int(n.iat[i, c])}", ha="center", va="center",
-                        fontsize=7.5, color="white" if dark else "black", linespacing=0.9)
+                        fontsize=size, color="white" if v > 0.6 * vmax else "black", linespacing=1.0)
             elif n.iat[i, c] == 0:
-                ax.text(c, i, "sat.", ha="center", va="center", fontsize=7.5, color="0.4")
-        ax.set_xticks(range(len(mean.columns)), list(mean.columns))
-        ax.set_title(rule, loc="left", fontsize=8)
+                ax.text(c, i, "sat.", ha="center", va="center", fontsize=size, color="0.4")
+        ax.set_xticks(range(len(mean.columns)), list(mean.columns), fontsize=9)
+        ax.set_title(rule, loc="left", fontsize=9)
         ax.tick_params(length=0)
-    axes[0, 0].set_yticks(range(len(mean0)), [row_label(i) for i in mean0.index])
-    fig.colorbar(im, ax=axes[0].tolist(), label=title, fraction=0.03, pad=0.02)
+    for ax in axes if stacked else axes[:1]:
+        ax.set_yticks(range(len(mean0)), [row_label(i) for i in mean0.index], fontsize=9)
+    for ax in [] if stacked else axes[1:]:
+        ax.set_yticks([])
     return fig

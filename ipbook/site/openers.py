@@ -31,8 +31,9 @@ def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=No
                  seeds_profile: str | None = "seeds"):
     """What every figure chapter does first: the book's figure style, its runs (trained where
     missing, else reused), the paper's claims on them, and every number glued for the page
-    (:func:`ipbook.claims.paper.glue_values`, plus ``profile_name``, ``dataset_name``, ``n_seeds`` and
-    ``seeds_note``, a sentence for captions).
+    (:func:`ipbook.claims.paper.glue_values`, plus ``profile_name``, ``dataset_name``, ``n_seeds``,
+    ``seeds_note``, a sentence for captions, ``seeds_every_note``, how often the seeds measured, and
+    ``cannot_note``, what *cannot be judged* means in the claims table).
 
     For the paper profile, the finished seeds of ``seeds_profile`` (``python -m ipbook sweep
     --profile seeds``) that hold all of ``run_names`` are read too, without training; fewer than
@@ -50,7 +51,9 @@ def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=No
     values.update(profile_name=Text(profile), dataset_name=Text(dataset),
                   n_seeds=len(seeds) or 1, seeds_note=Text(_seeds_note(seeds, seeds_profile)),
                   seeds_note_curves=Text(_seeds_note(seeds, seeds_profile, "curves")),
-                  seeds_note_planes=Text(_seeds_note(seeds, seeds_profile, "planes")))
+                  seeds_note_planes=Text(_seeds_note(seeds, seeds_profile, "planes")),
+                  seeds_every_note=Text(_seeds_every_note(runs, seeds, seeds_profile)),
+                  cannot_note=paper.cannot_note(runs))
     for name, value in values.items():
         glue(name, value, display=False)
     return runs, claims, values, seeds
@@ -234,7 +237,8 @@ def open_activation_control(profile: str, dataset: str, seeds_rows, *, results=N
 def open_supervised(profile: str, dataset: str, *, results=None):
     """What the supervised part of "Measure your own network" does first: the runs of the
     supervised control as one :func:`ipbook.experiments.supervised.plane_frame`, with a sentence saying where
-    they come from (glued as ``supervised_note``). For the paper profile, the committed runs of
+    they come from (glued as ``supervised_note``, and as Markdown, with the command in a code span,
+    as ``supervised_note_md``). For the paper profile, the committed runs of
     ``params/supervised.yaml``; otherwise, or where none is committed, the ``supervised-quick``
     profile (seed 0, 400 iterations), trained as the page runs (reused when already there).
     Returns ``(frame, note)``."""
@@ -245,7 +249,7 @@ def open_supervised(profile: str, dataset: str, *, results=None):
         seeds = {name: sorted(s) for name, s in runs.items()}
         steps = max(int(r.info["config"]["steps"]) for s in runs.values() for r in s.values())
         return plane_frame(runs), (
-            f"The supervised profile (python -m ipbook sweep --profile supervised), {steps:,} iterations: "
+            f"The supervised profile (`python -m ipbook sweep --profile supervised`), {steps:,} iterations: "
             + "; ".join(f"{name} seeds {', '.join(map(str, s))}" for name, s in seeds.items()) + ".")
 
     def now():
@@ -254,8 +258,12 @@ def open_supervised(profile: str, dataset: str, *, results=None):
         return (plane_frame(load_supervised(dataset, profile="supervised-quick", root=results)),
                 "The supervised-quick profile, trained as this page ran: seed 0, 400 iterations (the fitting phase only)")
 
-    return committed_or_now(profile, committed, now, glue_as="supervised_note",
-                            missing="supervised runs exist for this dataset")
+    frame, note = committed_or_now(profile, committed, now, glue_as="supervised_note",
+                                   missing="supervised runs exist for this dataset")
+    from IPython.display import Markdown
+    # as Markdown too: the command in a code span keeps its "--" (text would get an en dash)
+    glue("supervised_note_md", Markdown(note), display=False)
+    return frame, note
 
 
 def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, calibration_root=None):
@@ -321,6 +329,23 @@ def _seeds_note(seeds: dict, seeds_profile: str | None, kind: str = "both") -> s
               f"profile, dashed: their median.")
     planes = f"Open circles: the final points of seeds {others} of the {seeds_profile} profile; the trajectory is seed 0's."
     return {"curves": curves, "planes": planes, "both": f"{curves} {planes}"}[kind]
+
+
+def _every(run) -> int:
+    return int(run.info["config"].get("ip_every") or 1)
+
+
+def _seeds_every_note(runs: dict, seeds: dict, seeds_profile: str | None) -> str:
+    """The claims-table caption's sentence on how often the seeds and the page's runs measured the
+    plane, which sets the size of a count of measurements (DPI violations)."""
+    if not seeds:
+        return "No seed sweep was found for this profile."
+    mine = max(_every(r) for r in runs.values())
+    theirs = max(_every(r) for by_run in seeds.values() for r in by_run.values())
+    if mine == theirs:
+        return f"The runs of the {seeds_profile} profile measure the plane as often as this page's (every {mine} iterations)."
+    return (f"The runs of the {seeds_profile} profile measure the plane every {theirs} iterations, this page's every "
+            f"{mine}: their counts of measurements (DPI violations) are about 1/{theirs // mine} as large.")
 
 
 def open_deep_encoder(profile: str, dataset: str) -> tuple[list, str]:

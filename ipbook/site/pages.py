@@ -433,6 +433,8 @@ def robustness_numbers(rows: pd.DataFrame, matrix: pd.DataFrame) -> dict:
            "detectable": V.detectable_drop(float(phase.noise.median()), steps, peak=float(phase.peak.median()))
            if len(steps) >= V.MIN_STEPS else float("nan")}
     for key, claims in R.robustness_summary(matrix).items():
+        if key == "mixed":      # the counts say how each is mixed
+            claims = [R.counted(matrix, c) for c in claims]
         out[f"claims_{key}"] = Text("; ".join(claims) if claims else "none")
         out[f"n_claims_{key}"] = len(claims)
     return out
@@ -486,18 +488,42 @@ def rescaling_numbers(rescaling: pd.DataFrame) -> dict:
 
 
 def geometry_numbers(rows: pd.DataFrame, geometry: pd.DataFrame, runs: Sequence[str] = ("shallow", "deep", "sparse")) -> dict:
-    """The bottleneck's geometry at the end of training (median over seeds): % of saturated units,
-    the distance between codes over the kernel width, and the simplifying phase's ΔI(Z) per run."""
+    """The bottleneck's geometry at the checkpoint where each seed's I(X;Z) peaks (``_peak``) and at
+    the end (``_final``), median over seeds: % of saturated units, the distance between codes over
+    the kernel width; the simplifying phase's ΔI(Z) per run; and ``geometry_change``, what the data
+    say happens between peak and end (:func:`geometry_change`)."""
+    phase = R.simplifying_over_checkpoints(rows)
+    z = geometry[geometry.layer == "Z"].rename(columns={"step": "peak_step"})
+    at_peak = phase[phase.layer == "Z"].merge(z, on=["run", "seed", "peak_step"]).groupby("run")
     final = geometry[geometry.step == geometry.groupby(["run", "seed"]).step.transform("max")]
     zf = final[final.layer == "Z"].groupby("run")[["saturated", "distance_over_sigma"]].median()
-    phase = R.simplifying_over_checkpoints(rows)
     dz = phase[phase.layer == "Z"].groupby("run").dI.median()
     out = {}
     for run in runs:
-        out[f"{run}_sat_final"] = 100 * float(zf.saturated[run])
-        out[f"{run}_dist_final"] = float(zf.distance_over_sigma[run])
-        out[f"{run}_dI_ckpt"] = float(dz[run])
+        out.update({f"{run}_sat_final": 100 * float(zf.saturated[run]), f"{run}_dist_final": float(zf.distance_over_sigma[run]),
+                    f"{run}_sat_peak": 100 * float(at_peak.saturated.median()[run]),
+                    f"{run}_dist_peak": float(at_peak.distance_over_sigma.median()[run]),
+                    f"{run}_dI_ckpt": float(dz[run])})
+    out["geometry_change"] = geometry_change(out, runs)
     return out
+
+
+def geometry_change(numbers: dict, runs: Sequence[str]) -> Text:
+    """Between the peak of I(X;Z) and the end, in words from :func:`geometry_numbers`: whether the
+    bottleneck's units saturate or leave saturation, and whether its probes draw together or apart
+    relative to σ, in every run or per run."""
+    fell = {k: [r for r in runs if numbers[f"{r}_{k}_final"] < numbers[f"{r}_{k}_peak"]] for k in ("sat", "dist")}
+    if all(len(f) == len(runs) for f in fell.values()):
+        return Text("in every one of these runs the units leave saturation (their saturated share falls) and the "
+                    "probes draw together relative to σ: the layer contracts; it does not saturate")
+    words = {"sat": ("the units leave saturation", "the units saturate further"),
+             "dist": ("the probes draw together relative to σ", "the probes spread apart relative to σ")}
+    parts = []
+    for k, (down, up) in words.items():
+        rest = [r for r in runs if r not in fell[k]]
+        parts += [f"in {spoken_list(fell[k])} {down}"] if fell[k] else []
+        parts += [f"in {spoken_list(rest)} {up}"] if rest else []
+    return Text("; ".join(parts))
 
 
 # --- Measure your own: the supervised control ----------------------------------------------------

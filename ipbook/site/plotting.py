@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.ticker import MaxNLocator
 
-from ipbook.claims.findings import run_metrics
+from ipbook.claims.findings import layer_findings, run_metrics
 from ipbook.measures import moving_average
 from ipbook.nets.recorder_plot import plot_plane
 
@@ -26,7 +26,7 @@ __all__ = [
     "PAGE_WIDTH", "book_style", "styled_table", "plot_run_overview", "TRAIN_COLOR", "TEST_COLOR", "LAYER_COLORS", "mosaic", "log_binned", "plot_losses", "plot_information_plane",
     "plot_information_planes", "plot_data_processing", "plot_image_grid", "seed_band", "seed_curves", "draw_band",
     "thin_index",
-    "axes_or_new", "plot_plane",
+    "axes_or_new", "plot_plane", "plot_fall_inset", "PEAK_COLOR",
 ]
 
 #: Inches: the widest figure of a page. The book's text column is about 680 px wide at a
@@ -37,6 +37,8 @@ TRAIN_COLOR, TEST_COLOR = "C0", "C1"
 #: One colour per layer name, the same in every figure.
 LAYER_COLORS = {"E1": "#1b9e77", "E2": "#d95f02", "Z": "#7570b3", "D1": "#e7298a", "D2": "#66a61e"}
 _MAX_POINTS = 4000
+#: The smoothed peak of I(X;T) where a figure marks it.
+PEAK_COLOR = "#d62728"
 
 
 def book_style() -> None:
@@ -191,7 +193,8 @@ def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: b
     ax.set_ylim(lo / (hi / lo) ** 0.6 if insets else lo / 1.1, hi * 1.15)   # room for the insets
     _iteration_axis(ax, logx, int(step[-1]))
     ax.set_ylabel("loss")
-    ax.legend(loc="upper right", frameon=False)
+    ax.set_ylim(top=ax.get_ylim()[1] * (hi / lo) ** 0.45)     # headroom: the legend clears the curves
+    ax.legend(loc="upper right", frameon=True, framealpha=0.9, edgecolor="none")
     if title:
         ax.set_title(title, loc="left", fontsize=10)
     if insets and "recon_train" in m:
@@ -205,6 +208,33 @@ def plot_losses(run, ax=None, *, logx: bool = True, smooth: int = 200, insets: b
             iax.tick_params(length=0, pad=1)
             iax.set_title(f"{kind} images", fontsize=8, pad=2)
     return fig
+
+
+def plot_fall_inset(run, layer: str, ax, *, bounds=(0.1, 0.6, 0.4, 0.29)) -> None:
+    """An inset in the upper left of the information plane ``ax`` (above the diagonal, where the
+    trajectory never goes): I(X; ``layer``) against iteration (log axis), smoothed as the judge
+    smooths it, with its peak (▲) and its end (■), also marked in the plane. On the plane the fall
+    retraces the rise along the diagonal and is drawn over it; here it shows."""
+    m = run_metrics(run)
+    j = [str(v) for v in m["layers"]].index(layer)
+    found = next(r for r in layer_findings(run) if r["layer"] == layer)
+    step, ixt = np.asarray(m["step"]), np.asarray(m["i_xt"], dtype=np.float64)[:, j]
+    smooth = moving_average(ixt, found["window"])
+    at = step[len(step) - len(smooth):]
+    keep = at > 0
+    iax = ax.inset_axes(bounds)
+    iax.plot(at[keep], smooth[keep], color="0.2", lw=1.0)
+    peak_at = int(found["peak_step"])
+    itx_peak = float(np.asarray(m["i_tx"], dtype=np.float64)[np.searchsorted(step, peak_at), j])
+    marks = {iax: ((max(peak_at, 1), found["ixt_peak"]), (at[-1], found["ixt_final"])),
+             ax: ((found["ixt_peak"], itx_peak), (found["ixt_final"], found["itx_final"]))}
+    for a, ((xp, yp), (xe, ye)) in marks.items():
+        a.plot(xp, yp, "^", color=PEAK_COLOR, ms=6, mec="white", mew=0.6, zorder=4)
+        a.plot(xe, ye, "s", color="black", ms=4.5, mec="white", mew=0.6, zorder=4)
+    iax.set_xscale("log")
+    iax.set_title(f"I(X; {layer}) [bits] over iterations", fontsize=8, pad=2)
+    iax.tick_params(labelsize=7.5, length=2, pad=1)
+    iax.yaxis.set_major_locator(MaxNLocator(nbins=3))
 
 
 def _norm(steps, logx: bool):
