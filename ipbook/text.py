@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 
-__all__ = ['Text', 'spoken_list', 'verdict', 'plus_minus', 'above_below', 'size_of_ratio', 'MUCH_RATIO']
+__all__ = ['Text', 'spoken_list', 'verdict', 'plus_minus', 'above_below', 'size_of_ratio']
 
 
 class Text:
@@ -57,18 +57,10 @@ def above_below(pct: float, digits: int = 1, unit: str = " %") -> Text:
     return Text(f"{abs(pct):.{digits}f}{unit} " + ("below" if round(pct, digits) < 0 else "above"))
 
 
-#: A ratio at or above which the words call a difference large ("2.6 times as large: not slight").
-#: It sets wording only; no verdict uses it (verdicts come from :mod:`ipbook.verdicts` and
-#: :mod:`ipbook.measures`).
-MUCH_RATIO = 1.5
-
-
 def size_of_ratio(ratio: float, what: str, than: str) -> Text:
-    """How large ``what`` is against ``than``, in words that say plainly whether the difference is
-    slight: "2.6 times …, a large difference, not a slight one" at or above :data:`MUCH_RATIO`,
-    "x % above …, a slight difference" below it, and "not above" at or below 1."""
-    if ratio >= MUCH_RATIO:
-        return Text(f"{what} is {ratio:.1f} times {than}: a large difference, not a slight one")
+    """How large ``what`` is against ``than``, as the ratio and the percentage both: "2.6 times
+    …, 164 % more", or "not above … (0.90 times)". No size is called slight or large here: that
+    would be a threshold outside the one judge; the page says what the claim's word asks."""
     if ratio > 1:
-        return Text(f"{what} is {100 * (ratio - 1):.0f} % above {than}: a slight difference")
+        return Text(f"{what} is {ratio:.1f} times {than}, {100 * (ratio - 1):.0f} % more")
     return Text(f"{what} is not above {than} ({ratio:.2f} times)")

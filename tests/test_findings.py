@@ -409,8 +409,8 @@ def test_a_gap_is_worded_by_its_sign():
 
 
 def test_the_size_of_a_ratio_says_whether_it_is_slight():
-    assert str(T.size_of_ratio(2.64, "a", "b")) == "a is 2.6 times b: a large difference, not a slight one"
-    assert str(T.size_of_ratio(1.05, "a", "b")) == "a is 5 % above b: a slight difference"
+    assert str(T.size_of_ratio(2.64, "a", "b")) == "a is 2.6 times b, 164 % more"
+    assert str(T.size_of_ratio(1.05, "a", "b")) == "a is 1.1 times b, 5 % more"
     assert "not above" in str(T.size_of_ratio(0.9, "a", "b"))
     v = F.glue_values(paper_like_runs())                          # the tied AE's loss is 1.5 times the shallow's
     assert "1.5 times the shallow AE's: a large difference, not a slight one" in str(v["tied_vs_shallow_size"])
