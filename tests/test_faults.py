@@ -258,9 +258,13 @@ def test_an_interrupted_grid_says_one_line(after, tmp_path):
     import time
 
     marker = tmp_path / "started"
+    # The child must not inherit an ignored SIGINT: a shell starts background commands (`cmd &`,
+    # as a CI runner may) with SIGINT ignored, the disposition survives exec, and Python then
+    # leaves it ignored. With SIG_DFL, Python installs its own handler.
     proc = subprocess.Popen([sys.executable, "-c", _INTERRUPTED_GRID, str(marker)], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(RESULTS_DIR.parent)})
+                            env={**os.environ, "PYTHONPATH": str(RESULTS_DIR.parent)},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(1200):         # the first cluster ran its task
         if marker.exists() or proc.poll() is not None:
             break
