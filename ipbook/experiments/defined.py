@@ -27,10 +27,9 @@ import torch
 from ipbook.estimators.noisy import sample_propagation
 from ipbook.estimators.quantized import code_information
 from ipbook.experiments.geometry import GEOMETRY_KEYS, layer_shape
-from ipbook.experiments.grid import Guard, lost_runs_remedy, run_grid
+from ipbook.experiments.grid import checkpoint_plan, run_grid
 from ipbook.experiments.probes import probe_index, spread_steps
 from ipbook.experiments.profiles import RESULTS_DIR, load_profile, run_configs, sweep_root
-from ipbook.nets.config import CHECKPOINT_FILE
 from ipbook.nets.data import load_dataset
 from ipbook.nets.runs import load_run
 from ipbook.readers import read_table
@@ -136,21 +135,8 @@ def evaluate_defined(dataset: str, profile: str, *, grid: DefinedGrid = DefinedG
     seeds = list(seeds) if seeds is not None else list(load_profile(profile).get("seeds", [0]))
     names = list(runs) if runs is not None else list(run_configs(profile, dataset))
     base, out_dir = Path(root) if root is not None else sweep_root(profile), Path(out or defined_dir(profile))
-    earlier = load_defined(dataset, profile, out_dir)
-    have = set() if earlier is None else {f"{r}/seed-{s}" for r, s in zip(earlier.run, earlier.seed)}
-    tasks, kept, missing = {}, {}, []
-    for seed in seeds:
-        for name in names:
-            key, run_dir = f"{name}/seed-{seed}", base / profile / dataset / name / f"seed-{seed}"
-            if (run_dir / CHECKPOINT_FILE).is_file():
-                tasks[key] = (str(run_dir), name, grid)
-            elif key in have:
-                kept[key] = earlier[(earlier.run == name) & (earlier.seed == seed)]
-            else:
-                missing.append(key)
-    lost = have - {*tasks, *kept}
-    guard = Guard(have, {*tasks, *kept}, "run(s)", lost_runs_remedy(lost, missing, profile=profile, dataset=dataset,
-                                                                   root=root))
+    tasks, kept, missing, guard = checkpoint_plan(load_defined(dataset, profile, out_dir), base / profile / dataset,
+                                                  names, seeds, (grid,), profile=profile, dataset=dataset, root=root)
     info = {"dataset": dataset, "profile": profile, "seeds": seeds, "grid": dataclasses.asdict(grid),
             "evaluated": sorted(tasks), "kept_from_earlier_table": sorted(kept), "missing_checkpoints": missing}
     written = run_grid(_defined_at, tasks, out=out_dir, tables=[f"{dataset}.csv.gz"], combine=_sorted, info=info,

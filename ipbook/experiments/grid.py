@@ -41,11 +41,12 @@ import pandas as pd
 import torch
 
 from ipbook.experiments.dask_engine import run_tasks
+from ipbook.nets.config import CHECKPOINT_FILE
 from ipbook.readers import read_json, read_table
 from ipbook.store import (atomic_write, check_writable, git_commit, is_committed, refuse_smaller_table,
                           removed_on_failure, versions)
 
-__all__ = ["GridFailed", "Guard", "run_grid", "part_path", "PARTS", "LOGS", "lost_runs_remedy"]
+__all__ = ["GridFailed", "Guard", "run_grid", "part_path", "PARTS", "LOGS", "lost_runs_remedy", "checkpoint_plan"]
 
 #: The folder of OUT that holds the parts of unfinished grids (git-ignored).
 PARTS = ".parts"
@@ -96,6 +97,27 @@ def lost_runs_remedy(lost: Iterable[str], missing: Iterable[str], *, profile: st
     if lost - missing:
         said.append(f"{len(lost - missing)} are not among the runs and seeds asked for (--runs, --seeds)")
     return "; ".join(said)
+
+
+def checkpoint_plan(earlier, runs_dir: Path, names: Sequence[str], seeds: Sequence[int], extra: tuple, *,
+                    profile: str, dataset: str, root=None) -> tuple[dict, dict, list, Guard]:
+    """The plan of a grid with one task per run and seed of a sweep (``runs_dir/<run>/seed-S``):
+    ``tasks`` (``run/seed-S`` -> ``(run_dir, run, *extra)``) for those with checkpoints here,
+    ``kept`` (their rows of the ``earlier`` table, columns ``run`` and ``seed``) for the others it
+    holds, ``missing`` for the rest, and the never-shrink :class:`Guard` of the table."""
+    have = set() if earlier is None else {f"{r}/seed-{s}" for r, s in zip(earlier.run, earlier.seed)}
+    tasks, kept, missing = {}, {}, []
+    for seed in seeds:
+        for name in names:
+            key, run_dir = f"{name}/seed-{seed}", Path(runs_dir) / name / f"seed-{seed}"
+            if (run_dir / CHECKPOINT_FILE).is_file():
+                tasks[key] = (str(run_dir), name, *extra)
+            elif key in have:
+                kept[key] = earlier[(earlier.run == name) & (earlier.seed == seed)]
+            else:
+                missing.append(key)
+    remedy = lost_runs_remedy(have - {*tasks, *kept}, missing, profile=profile, dataset=dataset, root=root)
+    return tasks, kept, missing, Guard(have, {*tasks, *kept}, "run(s)", remedy)
 
 
 def part_path(out, table: str, key: str) -> Path:

@@ -53,10 +53,9 @@ from ipbook.estimators.matrix import VariableSample
 from ipbook.estimators.noisy import NOISE_VARIANCES, noisy_bounds
 from ipbook.estimators.spec import parse_spec
 from ipbook.estimators.vae import vae_lower_bound, vae_rate
-from ipbook.experiments.grid import Guard, lost_runs_remedy, run_grid
+from ipbook.experiments.grid import checkpoint_plan, run_grid
 from ipbook.experiments.profiles import load_profile, run_configs, second_opinion_dir, sweep_root
 from ipbook.experiments.probes import probe_index, spread_steps, TRAIN_PROBE_POOL
-from ipbook.nets.config import CHECKPOINT_FILE
 from ipbook.nets.data import DatasetNotFoundError, load_dataset
 from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.nets.runs import load_run
@@ -209,20 +208,8 @@ def evaluate_sweep(dataset: str, profile: str = "seeds", *, grid: Grid = Grid(),
     _check_probe_size(dataset, grid)
     base = Path(root) if root is not None else sweep_root(profile)
     out_dir = Path(out if out is not None else second_opinion_dir(profile))
-    earlier = load_table(dataset, out_dir)
-    have = set() if earlier is None else {f"{r}/seed-{s}" for r, s in zip(earlier.run, earlier.seed)}
-    tasks, kept, missing = {}, {}, []
-    for seed in seeds:
-        for name in names:
-            key, run_dir = f"{name}/seed-{seed}", base / profile / dataset / name / f"seed-{seed}"
-            if (run_dir / CHECKPOINT_FILE).is_file():
-                tasks[key] = (str(run_dir), name, grid)
-            elif key in have:
-                kept[key] = earlier[(earlier.run == name) & (earlier.seed == seed)]
-            else:
-                missing.append(key)
-    guard = Guard(have, {*tasks, *kept}, "run(s)", lost_runs_remedy(have - {*tasks, *kept}, missing, profile=profile,
-                                                                   dataset=dataset, root=root))
+    tasks, kept, missing, guard = checkpoint_plan(load_table(dataset, out_dir), base / profile / dataset, names, seeds,
+                                                  (grid,), profile=profile, dataset=dataset, root=root)
     info = {"dataset": dataset, "profile": profile, "seeds": seeds, "grid": dataclasses.asdict(grid),
             "evaluated": sorted(tasks), "kept_from_earlier_table": sorted(kept), "missing_checkpoints": missing}
     written = run_grid(_run_estimates_at, tasks, out=out_dir, tables=[f"{dataset}.csv.gz"], combine=_sorted_table,

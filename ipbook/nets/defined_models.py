@@ -47,7 +47,21 @@ def _noisy(t: Tensor, beta: float) -> Tensor:
     return t + beta * torch.randn_like(t)
 
 
-class NoisyShallowAE(ShallowAE):
+class _NoiseAfterZ:
+    """The forward pass of a one-bottleneck AE with noise inside: X′ is decoded from Z + βε, and
+    ``layers["Z"]`` is Z before its noise."""
+
+    beta: float
+
+    def forward(self, x: Tensor) -> AEOutput:
+        z = self._act(self.encoder(x))
+        return AEOutput({"Z": z}, self.decode(_noisy(z, self.beta)), {})
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, beta={self.beta}"
+
+
+class NoisyShallowAE(_NoiseAfterZ, ShallowAE):
     r"""The shallow AE with noise inside: :math:`Z = \sigma(X W_E^T + b_E)`,
     :math:`X' = \sigma((Z + \beta\varepsilon) W_D^T + b_D)`, in training and in use.
 
@@ -64,15 +78,8 @@ class NoisyShallowAE(ShallowAE):
         super().__init__(n_input, n_bottleneck, activation)
         self.beta = check_noise(beta)
 
-    def forward(self, x: Tensor) -> AEOutput:
-        z = self._act(self.encoder(x))
-        return AEOutput({"Z": z}, self.decode(_noisy(z, self.beta)), {})
 
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, beta={self.beta}"
-
-
-class NoisySparseAE(SparseAE):
+class NoisySparseAE(_NoiseAfterZ, SparseAE):
     r"""The sparse AE with noise inside (the penalty on Z before its noise); ``beta`` as
     :class:`NoisyShallowAE`, the rest as :class:`~ipbook.nets.models.SparseAE`."""
 
@@ -80,13 +87,6 @@ class NoisySparseAE(SparseAE):
                  rho: float = 0.05, lam: float = 1e-3) -> None:
         super().__init__(n_input, n_bottleneck, rho=rho, lam=lam)
         self.beta = check_noise(beta)
-
-    def forward(self, x: Tensor) -> AEOutput:
-        z = self._act(self.encoder(x))
-        return AEOutput({"Z": z}, self.decode(_noisy(z, self.beta)), {})
-
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, beta={self.beta}"
 
 
 class NoisyDeepAE(DeepAE):
