@@ -142,6 +142,12 @@ class QuantizedAE(ShallowAE):
 
     Shape:
         As :class:`~ipbook.nets.models.ShallowAE`; ``layers["Z"]`` holds the quantized levels.
+
+    Training starts from :meth:`start_at_mean`: with the default decoder bias the first error
+    :math:`X' - X \approx 0.5 - X` has the same sign for every image, pushes every code into the
+    same corner, and once all images share one code the decoder cannot tell them apart (at Adam's
+    lr 0.005 and 0.001, 4 bits, 5 units: H(Z) on 1,000 test images fell from 6.4 bits to 0 within
+    500 iterations; from the mean image it rose to 9.9 bits).
     """
 
     def __init__(self, bits: int, n_input: int = N_INPUT, n_bottleneck: int = N_BOTTLENECK) -> None:
@@ -153,6 +159,13 @@ class QuantizedAE(ShallowAE):
     def forward(self, x: Tensor) -> AEOutput:
         z = quantize(torch.sigmoid(self.encoder(x)), self.bits)
         return AEOutput({"Z": z}, self.decode(z), {})
+
+    def start_at_mean(self, mean_image: Tensor) -> None:
+        """Set the decoder's bias to the logit of ``mean_image`` (n_input,), so that X' starts at
+        the mean training image whatever the code."""
+        p = mean_image.detach().reshape(-1).to(self.decoder.bias).clamp(1e-3, 1 - 1e-3)
+        with torch.no_grad():
+            self.decoder.bias.copy_(torch.log(p / (1 - p)))
 
     def codes(self, x: Tensor) -> Tensor:
         """The bottleneck's integer codes of a batch: (N, n_Z) int64 in {0, ..., 2^k − 1}."""

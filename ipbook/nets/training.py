@@ -160,6 +160,8 @@ def _build(config: TrainConfig, data: _Data, device: torch.device):
     model = build_network(config.model, n_classes=data.n_classes, bottleneck=config.bottleneck,
                           activation=config.activation, sparsity=config.sparsity, noise=config.noise,
                           quantize=config.quantize).to(device)
+    if config.quantize is not None:
+        model.start_at_mean(data.x_train.mean(0))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
     return model, optimizer, torch.Generator().manual_seed(config.seed)
 
