@@ -266,6 +266,44 @@ def open_supervised(profile: str, dataset: str, *, results=None):
     return frame, note
 
 
+def open_defined(profile: str, dataset: str, *, results=None, root=None):
+    """What the chapter "Where I(X;T) is defined" does first: the rows of
+    :mod:`ipbook.experiments.defined` for the noise-trained runs and for the quantized bottleneck,
+    with a sentence saying where they come from (glued as ``defined_note``). For the paper
+    profile, the committed ``results/defined/{noisy,quantized}/<dataset>.csv.gz``; otherwise, or
+    where neither is committed, the ``noisy-quick`` and ``quantized-quick`` profiles (seed 0, 400
+    iterations), trained as the page runs, measured on a small grid (N = 200 test images, 2 noisy
+    passes, 2,000 draws, 12 checkpoints). Returns ``(noisy_rows, quantized_rows, note)``; either
+    rows may be None where that table is not committed."""
+    from ipbook.experiments.defined import DefinedGrid, defined_estimates, load_defined
+
+    def committed():
+        tables = {p: load_defined(dataset, p, None if root is None else Path(root) / p) for p in ("noisy", "quantized")}
+        if all(t is None for t in tables.values()):
+            return None
+        said = [f"{p}: {t.groupby(['run', 'seed']).ngroups} runs and seeds, {t.step.nunique()} checkpoints"
+                for p, t in tables.items() if t is not None]
+        return tables, ("The committed tables of python -m ipbook defined (N = 1000 test probes; 8 noisy passes "
+                        "and 10,000 Monte-Carlo draws per value; exact counts over every image): " + "; ".join(said))
+
+    def now():
+        grid, data = DefinedGrid(n=200, passes=2, samples=2000, steps=12), None
+        tables = {}
+        for p in ("noisy", "quantized"):
+            frames = []
+            for name, (config, out) in sweep_tasks(f"{p}-quick", dataset, [0], root=results).items():
+                run = train(config, out, progress=False)
+                data = data or {s: load_dataset(dataset, s) for s in ("train", "test")}
+                frames.append(defined_estimates(run, grid, name=name.split("/")[0], data=data))
+            tables[p] = pd.concat(frames, ignore_index=True)
+        return tables, ("The noisy-quick and quantized-quick profiles, trained as this page ran: seed 0, 400 "
+                        "iterations (the fitting phase only), N = 200 test probes")
+
+    tables, note = committed_or_now(profile, committed, now, glue_as="defined_note",
+                                    missing="defined tables exist for this dataset")
+    return tables["noisy"], tables["quantized"], note
+
+
 def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, calibration_root=None):
     """What the home page and the Conclusions do first: the evidence of every claim per dataset
     (:func:`ipbook.site.conclusions.evidence`, from the committed grids; datasets without a committed
