@@ -205,8 +205,8 @@ def scale_points(*, sensitivity=None, second=None, noisy=None, quantized=None) -
 def scale_fit(points: pd.DataFrame) -> dict:
     """Whether one curve explains the drops: Spearman's ρ of drop share against x over all
     points, and within each family (``rho``, ``rho_<family>``), with the number of points."""
+    def rho(g: pd.DataFrame) -> float:   # undefined where either side is constant
+        return float(spearmanr(g.x, g.drop_share).statistic) if min(g.x.nunique(), g.drop_share.nunique()) > 1 else float("nan")
+
     p = points.dropna(subset=["x", "drop_share"])
-    out = {"rho": float(spearmanr(p.x, p.drop_share).statistic) if len(p) > 2 else float("nan"), "points": len(p)}
-    for family, g in p.groupby("family"):
-        out[f"rho {family}"] = float(spearmanr(g.x, g.drop_share).statistic) if g.x.nunique() > 2 else float("nan")
-    return out
+    return {"rho": rho(p), "points": len(p)} | {f"rho {family}": rho(g) for family, g in p.groupby("family")}
