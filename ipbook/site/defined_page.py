@@ -11,7 +11,8 @@ from ipbook.site.plotting import styled_table
 from ipbook.text import Text, spoken_list
 from ipbook.verdicts import DOES_NOT, MARGIN_FRAC, SIMPLIFIES
 
-__all__ = ["sp_table", "code_table", "geometry_table", "scale_numbers", "defined_numbers", "defined_answer"]
+__all__ = ["sp_table", "code_table", "geometry_table", "scale_numbers", "defined_numbers", "defined_answer",
+           "committed_answer"]
 
 
 def _interval(v) -> str:
@@ -102,6 +103,12 @@ def defined_numbers(sp: pd.DataFrame | None, codes: pd.DataFrame | None) -> dict
     return out
 
 
+def _span(values) -> str:
+    """"a" or "a–b" (two decimals) for the smallest and largest of ``values``."""
+    lo, hi = f"{min(values):.2f}", f"{max(values):.2f}"
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
 def defined_answer(sp: pd.DataFrame | None, codes: pd.DataFrame | None, scale: dict | None,
                    geometry: pd.DataFrame | None = None) -> Text:
     """The chapter's answer in one paragraph (the home page and the Conclusions quote it);
@@ -114,9 +121,8 @@ def defined_answer(sp: pd.DataFrame | None, codes: pd.DataFrame | None, scale: d
                     f"simplify by the book's judge (the largest drop {sp['drop'].max():.2f} bits)")
         z = None if geometry is None else geometry[(geometry.layer == "Z") & geometry.run.isin(sp.run)]
         if z is not None and len(z) and "median_distance_end" in z:
-            said[-1] += (f"; their bottleneck's median pairwise distance goes from {z.median_distance_start.min():.2f}"
-                         f"–{z.median_distance_start.max():.2f} at the start to {z.median_distance_end.min():.2f}"
-                         f"–{z.median_distance_end.max():.2f} at the end, against noise of β = "
+            said[-1] += (f"; their bottleneck's median pairwise distance goes from {_span(z.median_distance_start)} "
+                         f"at the start to {_span(z.median_distance_end)} at the end, against noise of β = "
                          f"{spoken_list(f'{b:g}' for b in sorted(sp.beta.unique()))}")
     if codes is not None and len(codes):
         k, n = int((codes.verdict == SIMPLIFIES).sum()), len(codes)
@@ -130,3 +136,23 @@ def defined_answer(sp: pd.DataFrame | None, codes: pd.DataFrame | None, scale: d
         return Text("No run with a defined I(X;T) has been measured for this dataset.")
     text = "; ".join(said)
     return Text(text[0].upper() + text[1:] + ".")
+
+
+def committed_answer(dataset: str) -> Text | None:
+    """:func:`defined_answer` from the committed tables of ``dataset`` (the defined tables, the
+    sensitivity grid and the second opinion), for the home page and the Conclusions; None where
+    no defined table is committed."""
+    from ipbook.experiments import defined_findings as F
+    from ipbook.experiments.defined import load_defined
+    from ipbook.experiments.second_opinion import load_table
+    from ipbook.experiments.sensitivity import load_tables
+
+    noisy, quantized = load_defined(dataset, "noisy"), load_defined(dataset, "quantized")
+    if noisy is None and quantized is None:
+        return None
+    sp = F.sp_verdicts(noisy) if noisy is not None else None
+    codes = F.code_verdicts(quantized) if quantized is not None else None
+    points = F.scale_points(sensitivity=load_tables(dataset), second=load_table(dataset), noisy=noisy,
+                            quantized=quantized)
+    geometry = F.geometry_at(noisy, sp) if sp is not None else None
+    return defined_answer(sp, codes, scale_numbers(points, F.scale_fit(points)), geometry)

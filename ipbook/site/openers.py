@@ -311,7 +311,8 @@ def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, ca
     in category k (0-5, :data:`ipbook.site.conclusions.CATEGORIES`), ``<d>_seeds``, the seeds of its
     sensitivity grid, and ``<d>_real_seeds``, those of its second-opinion table; the calibration's
     ``cal_truth``, ``cal_d_lo``, ``cal_est_lo``, ``cal_d_hi``, ``cal_est_hi``; ``everywhere_both``,
-    the claims that hold under every estimator on every dataset; ``answer_md``, the answer in
+    the claims that hold under every estimator on every dataset; ``<d>_defined_answer``, the
+    answer where I(X;T) is defined (:func:`ipbook.site.defined_page.committed_answer`); ``answer_md``, the answer in
     words (:func:`ipbook.site.conclusions.plain_answer`); ``margin_bits``, ``margin_pct`` (the judge's
     margin); and the two tables (``answer_table``, ``category_table``). Returns ``{title:
     evidence}``."""
@@ -331,6 +332,11 @@ def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, ca
             glue(f"{d}_n_{k}", cats.count(name), display=False)
         glue(f"{d}_seeds", int(loaded["matrix"].attrs["n_seeds"]), display=False)
         glue(f"{d}_real_seeds", spoken_list(loaded["real_seeds"]), display=False)
+    for d in datasets:
+        from ipbook.site.defined_page import committed_answer
+        said = committed_answer(d)
+        glue(f"{d}_defined_answer", said if said is not None else Text("not yet measured for this dataset."),
+             display=False)
     if not evidences:
         raise FileNotFoundError("no committed sensitivity grid for any of " + ", ".join(datasets))
     first = next(iter(evidences.values()))
