@@ -100,3 +100,26 @@ def test_the_bounds_bracket_the_monte_carlo_value_on_the_paper_grid():
     f = mixture_bounds(ns, ds, variances, samples=samples)
     slack = 3 * f.stderr + 1e-9
     assert (f.lower <= f.mc + slack).all() and (f.mc <= f.upper + slack).all() and (f.stderr < 0.03).all()
+
+
+def test_the_page_numbers_name_the_largest_gaps_and_the_figure_has_a_panel_per_d():
+    import matplotlib
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from ipbook.site.grid_plots import plot_mixture_bounds
+    from ipbook.site.pages import mixture_numbers
+
+    rows = [(100, 2, 0.01, 1.0, 1.5, 0.01, 2.5), (100, 2, 0.1, 0.2, 0.4, 0.01, 0.5),
+            (1000, 10, 0.01, 3.0, 3.02, 0.01, 3.04), (1000, 10, 0.1, 5.0, 6.5, 0.02, 7.0)]
+    t = pd.DataFrame(rows, columns=["n", "d", "variance", "lower", "mc", "stderr", "upper"])
+    t = t.assign(ceiling=np.log2(t.n), gap_upper=t.upper - t.mc, gap_lower=t.mc - t.lower)
+    v = mixture_numbers(t, 1.5)
+    assert v["gap_upper_max"] == pytest.approx(1.0) and str(v["gap_upper_at"]) == "N = 100, d = 2, σ² = 0.01"
+    assert v["gap_lower_max"] == pytest.approx(1.5) and str(v["gap_lower_at"]) == "N = 1000, d = 10, σ² = 0.1"
+    assert v["gapped"] == 3 and v["looser_upper"] == 1 and v["mixture_se_max"] == 0.02
+    assert str(v["mixture_ds"]) == "2 and 10" and v["mixture_seconds"] == 1.5
+    per = v["table_mixture"].data.set_index("σ²")
+    assert per.loc["0.1", "largest upper − MC"] == pytest.approx(0.5) and per.loc["0.1", "largest MC − lower"] == pytest.approx(1.5)
+    fig = plot_mixture_bounds(t)
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["d = 2", "d = 10"]
