@@ -9,6 +9,7 @@ from myst_nb import glue
 
 from ipbook import verdicts
 from ipbook.claims import paper
+from ipbook.experiments.calibration import MIXTURE_GRIDS, mixture_bounds
 from ipbook.experiments.calibration_grid import estimate_table, load_estimates, named_tasks
 from ipbook.experiments.controls import QUICK_OVERRIDES
 from ipbook.experiments.profiles import calibration_dir, load_seeds, REPO, RESULTS_DIR, run_profile, second_opinion_dir
@@ -24,7 +25,7 @@ from ipbook.site.dataset_tabs import DATASET_TITLES, SITE_DATASETS
 from ipbook.text import Text, spoken_list
 
 __all__ = ["committed_or_now", "open_chapter", "seeds_by_dataset", "seed_runs", "open_sensitivity",
-           "open_calibration", "open_second_opinion", "open_activation_control", "open_supervised", "open_answer"]
+           "open_calibration", "open_mixture_bounds", "open_second_opinion", "open_activation_control", "open_supervised", "open_answer"]
 
 
 def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=None, tol: float = 0.05,
@@ -155,6 +156,23 @@ def open_calibration(profile: str, *, root=None):
                 "A small grid computed as this page ran: one distribution per family and map, N = 100, two sample seeds")
 
     return committed_or_now(profile, committed, now, glue_as="calibration_note", missing="calibration table exists")
+
+
+def open_mixture_bounds(profile: str):
+    """The calibration chapter's noisy-layer mixtures: :func:`ipbook.experiments.calibration.mixture_bounds`
+    on the grid of :data:`~ipbook.experiments.calibration.MIXTURE_GRIDS` named ``paper`` for the
+    paper profile (d up to 256, 20,000 draws, about 10 s on one core), else ``quick`` (d up to 50,
+    5,000 draws), computed as the page runs, with a sentence saying so (glued as ``mixture_note``).
+    Returns ``(table, seconds)``."""
+    import time
+
+    ns, ds, variances, samples = MIXTURE_GRIDS["paper" if profile == "paper" else "quick"]
+    start = time.perf_counter()
+    table = mixture_bounds(ns, ds, variances, samples=samples)
+    seconds = time.perf_counter() - start
+    glue("mixture_note", Text(f"Computed as this page ran in {seconds:.0f} s: {len(table)} settings, "
+                              f"{samples:,} Monte-Carlo draws each."), display=False)
+    return table, seconds
 
 
 def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
