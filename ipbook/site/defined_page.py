@@ -85,6 +85,7 @@ def defined_numbers(sp: pd.DataFrame | None, codes: pd.DataFrame | None) -> dict
         for v in sp[sp.layer == "Z"].itertuples():
             key = v.run.replace(".", "").replace("-", "_")
             out |= {f"sp_{key}_peak": v.peak, f"sp_{key}_end": v.final, f"sp_{key}_drop": v.drop,
+                    f"sp_{key}_gap": v.ceiling - v.final,
                     f"sp_{key}_verdict": Text(v.verdict)}
         out |= {"sp_n_layers": len(sp), "sp_n_simplify": int((sp.verdict == SIMPLIFIES).sum()),
                 "sp_n_not": int((sp.verdict == DOES_NOT).sum()), "sp_max_drop": float(sp["drop"].max())}
