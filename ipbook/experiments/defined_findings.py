@@ -7,7 +7,8 @@ puts every estimate of the book on one axis, its scale:
   judge (:func:`ipbook.verdicts.judge`) on the mean over seeds, with the Monte-Carlo standard error
   as the noise of each value and the ceiling log2 N;
 - the quantized bottleneck's exact H(Z) = I(X;Z), judged the same way against its own ceiling,
-  the smaller of log2 N and the code's capacity :math:`k\,d_Z` bits;
+  the smaller of log2 N and the code's capacity :math:`k\,d_Z` bits (the values are exact, so
+  the judge's noise is the trajectory's own jitter over checkpoints);
 - the geometry of each layer (:mod:`ipbook.experiments.geometry`) at the peak and at the end;
 - :func:`scale_points`: the bottleneck's drop as a share of its peak against each estimator's
   scale (kernel width, noise σ, bin width, the noise β inside, the quantization step) in units of
@@ -54,12 +55,14 @@ def sp_series(rows: pd.DataFrame) -> pd.DataFrame:
                                                          "bits", "stderr", "ceiling"]]
 
 
-def _judged(series: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """The judge on the mean over seeds (per ``keys``, with the step) and the seeds that simplify."""
+def _judged(series: pd.DataFrame, keys: list[str], sd: str | None = "stderr") -> pd.DataFrame:
+    """The judge on the mean over seeds (per ``keys``, with the step) and the seeds that simplify;
+    ``sd``: the column of each value's standard error, or None (exact values: the judge then
+    estimates the trajectory's own jitter, so that a fall is told from training noise)."""
     mean = series.groupby(keys + ["step"], as_index=False).agg(bits=("bits", "mean"), stderr=("stderr", "mean"),
                                                                 ceiling=("ceiling", "first"))
-    v = judge_frame(mean, keys, value="bits", ceiling="ceiling", sd="stderr")
-    per_seed = judge_frame(series, keys + ["seed"], value="bits", ceiling="ceiling", sd="stderr")
+    v = judge_frame(mean, keys, value="bits", ceiling="ceiling", sd=sd)
+    per_seed = judge_frame(series, keys + ["seed"], value="bits", ceiling="ceiling", sd=sd)
     k = per_seed.assign(s=per_seed.verdict == SIMPLIFIES).groupby(keys).agg(seeds_simplify=("s", "sum"),
                                                                             seeds=("seed", "nunique"))
     return v.merge(k.reset_index(), on=keys)
@@ -95,7 +98,7 @@ def code_verdicts(rows: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     """Per quantized run: H(Z) at the first checkpoint (``start``), its peak and the end (means over
     seeds), the ceiling, I(Z;Y) at the end, and the judge's verdict on the fall of H(Z)."""
     s = code_series(rows, split).assign(layer="Z")
-    v = _judged(s, ["run", "layer"])
+    v = _judged(s, ["run", "layer"], sd=None)
     mean = s.groupby(["run", "step"], as_index=False)[["bits", "i_zy"]].mean()
     ends = mean.sort_values("step").groupby("run").agg(start=("bits", "first"), end_i_zy=("i_zy", "last"))
     first = s.groupby("run").agg(k=("k", "first"), width=("width", "first"), log2_n=("log2_n", "first"),
@@ -171,7 +174,8 @@ def _defined_points(noisy: pd.DataFrame | None, quantized: pd.DataFrame | None) 
             continue
         series = sp_series(rows) if family.startswith("noise") else code_series(rows).assign(layer="Z")
         series = series[series.layer == "Z"]
-        for v in judge_frame(series, ["run", "seed"], value="bits", ceiling="ceiling", sd="stderr").itertuples():
+        sd = "stderr" if family.startswith("noise") else None        # exact counts: the trajectory's jitter
+        for v in judge_frame(series, ["run", "seed"], value="bits", ceiling="ceiling", sd=sd).itertuples():
             s = run_setting(v.run)
             scale = s["beta"] if "beta" in s else 1.0 / (2 ** s["bits"] - 1)
             g = rows[(rows.run == v.run) & (rows.seed == v.seed) & (rows.layer == "Z")
