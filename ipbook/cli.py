@@ -436,6 +436,10 @@ def _defined(args) -> int:
     info = evaluate_defined(args.dataset, args.profile, grid=grid, seeds=args.seeds, runs=args.runs, root=args.root,
                             out=out, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
                             force=args.force)
+    if args.profile == "quantized":
+        from ipbook.experiments.defined import FINAL_WEIGHTS, keep_final_weights
+        kept = keep_final_weights(args.dataset, root=args.root)
+        print(f"{len(kept)} run(s)' last weights kept as {FINAL_WEIGHTS} beside their run.json (commit them)")
     if not info["written"]:
         print(f"nothing to evaluate: no run has checkpoints here (train them: python -m ipbook sweep --profile "
               f"{args.profile} --dataset {args.dataset} --workers 2); nothing written")

@@ -88,3 +88,22 @@ def test_the_command_without_checkpoints_says_so_and_writes_nothing(tmp_path, ca
     assert main(["defined", "--profile", "quantized", "--dataset", "fashion-mnist", "--root", str(tmp_path),
                  "--out", str(tmp_path / "out")]) == 0
     assert "nothing to evaluate" in capsys.readouterr().out and not (tmp_path / "out").exists()
+
+
+def test_the_final_weights_recount_the_last_checkpoints_codes(sweep):
+    from ipbook.experiments.defined import FINAL_WEIGHTS, keep_final_weights, recount_codes
+    from ipbook.nets.runs import load_run
+
+    written = keep_final_weights("fashion-mnist", root=sweep)
+    run_dir = sweep / "quantized" / "fashion-mnist" / "q4-z5" / "seed-0"
+    assert written == [run_dir / FINAL_WEIGHTS]
+    assert (run_dir / FINAL_WEIGHTS).stat().st_size < 100_000          # 5 units: small enough to commit
+    counted = recount_codes(run_dir)
+    rows = defined_estimates(load_run(run_dir), SMALL, steps=[30])
+    h = rows[rows.quantity == "h_z"].set_index("split").value
+    assert counted["step"] == 30
+    assert counted["train"]["h_t"] == pytest.approx(h["train"], abs=1e-12)
+    assert counted["test"]["h_t"] == pytest.approx(h["test"], abs=1e-12)
+    with pytest.raises(ValueError, match="not a quantized run"):
+        (sweep / "noisy" / "fashion-mnist" / "shallow-b0.3" / "seed-0" / FINAL_WEIGHTS).write_bytes(b"")
+        recount_codes(sweep / "noisy" / "fashion-mnist" / "shallow-b0.3" / "seed-0")

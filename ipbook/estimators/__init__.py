@@ -3,9 +3,14 @@
 - :mod:`~ipbook.estimators.matrix`: the matrix-based Rényi α-entropy estimator of the paper
   (``mutual_information``, ``information_plane``, ``InformationPlane``) and its kernel settings
   (Scott's, the median and Tapia & Estévez's bandwidth rules; α = 2 by the Frobenius norm;
-  ``VariableSample``, a sample with its pairwise distances cached). Ceiling log2 N.
+  ``VariableSample``, a sample with its pairwise distances cached). Ceiling log2 N. With class
+  labels, ``label_information`` takes I(T; Y) with the label kernel on Y (``label_gram``), whose
+  ceiling is H_α(Y) (``label_entropy``), not the Gaussian kernel's S(Y) of one-hot rows.
 - :mod:`~ipbook.estimators.kernels`: the kernel settings on one sample (pairwise distances,
   bandwidth rules, Gram matrices; ``VariableSample``), shared by the matrix and noisy families.
+- :mod:`~ipbook.estimators.decoding`: the decoding lower bound on I(T; Y) of a layer and class
+  labels (``decoding_bound``): H(Y) minus the cross-fitted cross-entropy of a logistic
+  regression of Y on T. Ceiling H(Y).
 - :mod:`~ipbook.estimators.lanczos`: the matrix estimator's fast path for large N (``method=
   "lanczos"``): Krylov-deflated stochastic Lanczos quadrature, O(N²) per matrix product.
 - :mod:`~ipbook.estimators.noisy`: the pairwise-distance bounds on the noisy layer's I(X; T + ε)
@@ -21,7 +26,9 @@
 - :mod:`~ipbook.estimators.spec`: the one interface. An estimator is named by a spec string
   (``"matrix"``, ``"matrix:gamma=8"``, ``"noisy-upper:0.1"``, ``"binning:30"``, ``"ksg"``, ...);
   :func:`parse_spec` checks it and returns an :class:`Estimator` with ``.spec``,
-  ``.estimate(x, y)`` (bits) and ``.ceiling(n)``.
+  ``.estimate(x, y)`` (bits) and ``.ceiling(n)``; the label estimators ``"matrix-label"`` and
+  ``"decoding"`` take ``.estimate(t, labels)`` and give their ceiling H(Y) on given labels by
+  ``.label_ceiling(labels)``.
 
 The batched matrix estimate, many kernel settings on one sample sharing its pairwise distances
 and eigen-decompositions, is :func:`~ipbook.estimators.matrix.planes_under` (and
@@ -32,6 +39,8 @@ The functions that take a layer accept an (N, d) array or tensor, or a
 once and shared by every estimator and setting that needs them.
 """
 from .binning import BINS, binned_layer_information, binned_mutual_information
+from .decoding import decoding_bound
+from .kernels import label_entropy
 from .ksg import KSG_MAX_DIM, ksg_mutual_information
 from .matrix import (
     RULES,
@@ -44,6 +53,8 @@ from .matrix import (
     information_plane,
     joint_entropy,
     joint_gram,
+    label_gram,
+    label_information,
     mutual_information,
     planes_under,
     renyi_entropy,
@@ -57,8 +68,10 @@ from .spec import (
     PAPER,
     SPEC_GRAMMAR,
     Binning,
+    DecodingBound,
     Estimator,
     MatrixEstimator,
+    MatrixLabel,
     NoisyBound,
     Setting,
     VaeLower,
@@ -74,4 +87,5 @@ __all__ = [
     "noisy_bounds", "noisy_upper", "noisy_lower", "vae_rate", "vae_lower_bound", "ksg_mutual_information",
     "KSG_MAX_DIM", "as_matrix", "entropies", "joint_gram", "planes_under", "parse_spec", "SPEC_GRAMMAR", "Estimator",
     "MatrixEstimator", "NoisyBound", "Binning", "KSG", "VaeRate", "VaeLower", "Setting", "PAPER",
+    "label_gram", "label_entropy", "label_information", "decoding_bound", "MatrixLabel", "DecodingBound",
 ]

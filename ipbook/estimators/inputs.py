@@ -51,6 +51,58 @@ def as_matrix(name: str, x) -> torch.Tensor:
     return t
 
 
+def as_labels(name: str, y, n: int | None = None) -> torch.Tensor:
+    """Class labels as the label estimators take them: ``y`` as an (N,) int64 tensor on the CPU.
+
+    Parameters
+    ----------
+    name : str
+        What the error messages call ``y``.
+    y : (N,) or (N, 1) numpy array, torch tensor or sequence of class indices
+        Integers (any integer dtype, or floats holding whole numbers); N >= 2.
+    n : int, optional
+        The number of samples the labels must match (the rows of the paired layer T).
+
+    Returns
+    -------
+    (N,) int64 tensor.
+
+    Raises
+    ------
+    ValueError
+        One line naming what is wrong: the type, the shape, N < 2, a length other than ``n``,
+        values that are not whole numbers (or NaN, inf).
+    """
+    if isinstance(y, torch.Tensor):
+        t = y.detach().cpu()
+    elif isinstance(y, (np.ndarray, list, tuple)):
+        try:
+            t = torch.as_tensor(np.asarray(y))
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be class indices (integers) of shape (N,); got {type(y).__name__} "
+                             f"that is not an array of numbers") from None
+    else:
+        raise ValueError(f"{name} must be a numpy array, a torch tensor or a list of class indices (integers) "
+                         f"of shape (N,); got {type(y).__name__}")
+    if t.dim() == 2 and t.shape[1] == 1:
+        t = t[:, 0]
+    if t.dim() != 1:
+        raise ValueError(f"{name} must be class indices of shape (N,) or (N, 1); got shape {tuple(t.shape)} "
+                         f"(one-hot rows: pass rows.argmax(1))")
+    if t.shape[0] < 2:
+        raise ValueError(f"{name} needs at least N = 2 samples; got N = {t.shape[0]}")
+    if n is not None and t.shape[0] != n:
+        raise ValueError(f"{name} must have one label per sample of the layer: N = {n}; got {t.shape[0]} labels")
+    if t.dtype == torch.bool or t.is_complex() or not (t.is_floating_point() or t.dtype in (
+            torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)):
+        raise ValueError(f"{name} must be class indices (integers); got dtype {t.dtype}")
+    if t.is_floating_point():
+        if not bool(torch.isfinite(t).all()) or not bool((t == t.round()).all()):
+            raise ValueError(f"{name} must be class indices (integers); got non-integer values such as "
+                             f"{float(t[(t != t.round()) | ~torch.isfinite(t)][0])!r}")
+    return t.to(torch.int64)
+
+
 def check_params(alpha: float, gamma: float | None = None) -> None:
     """Raise a one-line ValueError unless the Rényi order ``alpha`` (and the kernel scale
     ``gamma``, when given) is a finite number > 0."""

@@ -1,15 +1,18 @@
 """The kernel settings of the matrix-based estimator on one sample: pairwise distances, the
 bandwidth rules (Scott's, the median heuristic, Tapia & Estévez's) and the normalized Gaussian
-Gram matrix, with :class:`VariableSample` caching a sample's distances for every setting."""
+Gram matrix, with :class:`VariableSample` caching a sample's distances for every setting; and the
+label kernel of class labels (:func:`label_gram`), whose entropy is that of the class proportions
+(:func:`label_entropy`)."""
 from __future__ import annotations
 
 import math
 
 import torch
 
-from .inputs import as_matrix, check_params
+from .inputs import as_labels, as_matrix, check_params
 
-__all__ = ["RULES", "VariableSample", "bandwidth", "gram_from_distances", "scott_bandwidth", "squared_distances"]
+__all__ = ["RULES", "VariableSample", "bandwidth", "gram_from_distances", "label_entropy", "label_gram",
+           "scott_bandwidth", "squared_distances"]
 
 
 def scott_bandwidth(n: int, d: int, gamma: float = 2.0) -> float:
@@ -95,3 +98,63 @@ def bandwidth(x, rule: str = "scott", gamma: float = 2.0) -> float:
     γ·√d·N^(−1/(4+d)), meant for per-feature z-scored data (:class:`VariableSample` z-scores).
     """
     return VariableSample(x).bandwidth(rule, float(gamma))
+
+
+def label_gram(y) -> torch.Tensor:
+    r"""The normalized Gram matrix of the label kernel on N class labels.
+
+    .. math::  K_{ij} = \mathbb{1}[y_i = y_j], \qquad A = \frac{K}{\mathrm{tr}\,K} = \frac{K}{N} .
+
+    K is the limit σ → 0 of the Gaussian kernel on one-hot labels (the kernel of
+    :func:`gram_from_distances` at any σ when the classes are infinitely far apart), and A is
+    normalized as every Gram matrix of the package (unit diagonal K, A = K / N). Sorted by class, A
+    is block diagonal with all-ones blocks of size n_c, so its non-zero eigenvalues are the class
+    proportions p_c = n_c / N and its matrix-based Rényi entropy is exactly the Rényi entropy of
+    the class proportions, :math:`S_\alpha(A) = H_\alpha(p)` (:func:`label_entropy`): at α → 1,
+    the Shannon H(Y), log2 C for C balanced classes, whatever N. (The Gaussian kernel at Scott's
+    width on one-hot rows gives less: 2.01 bits for ten balanced classes at N = 100.)
+
+    Parameters
+    ----------
+    y : (N,) or (N, 1) integer array, tensor or list
+        Class indices, N >= 2 (any integer values; only equality is read).
+
+    Returns
+    -------
+    A : (N, N) float64 tensor on the CPU, symmetric PSD with trace 1.
+
+    References
+    ----------
+    L. G. Sánchez Giraldo, M. Rao, J. C. Príncipe, "Measures of entropy from data using infinitely
+    divisible kernels", IEEE Trans. Inf. Theory 61(1), 535 (2015).
+    S. Yu, L. G. Sánchez Giraldo, R. Jenssen, J. C. Príncipe, "Multivariate extension of matrix-based
+    Rényi's α-order entropy functional", IEEE Trans. PAMI 42(11), 2960 (2020).
+    """
+    labels = as_labels("y", y)
+    return (labels[:, None] == labels[None, :]).to(torch.float64).div_(labels.shape[0])
+
+
+def label_entropy(y, alpha: float = 1.0) -> float:
+    r"""The Rényi α-entropy in bits of the class proportions of N labels, the plug-in H_α(Y).
+
+    .. math::  H_\alpha(p) = \frac{1}{1-\alpha} \log_2 \sum_c p_c^\alpha ,
+               \qquad H_1(p) = -\sum_c p_c \log_2 p_c , \qquad p_c = n_c / N ,
+
+    equal to the matrix-based entropy of :func:`label_gram` (its spectrum is p and zeros).
+
+    Parameters
+    ----------
+    y : (N,) or (N, 1) integer array, tensor or list
+    alpha : float, default 1.0
+        Rényi order, > 0; 1 gives the Shannon entropy.
+
+    Returns
+    -------
+    float in [0, log2 C], C the number of classes present.
+    """
+    check_params(alpha)
+    labels = as_labels("y", y)
+    p = torch.unique(labels, return_counts=True)[1].to(torch.float64) / labels.shape[0]
+    if alpha == 1.0:
+        return float(-(p * torch.log2(p)).sum())
+    return float(torch.log2((p ** float(alpha)).sum()) / (1.0 - float(alpha)))

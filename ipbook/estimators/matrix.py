@@ -38,8 +38,9 @@ import math
 import numpy as np
 import torch
 
-from .inputs import as_matrix, check_memory, check_method, check_params, same_n
-from .kernels import RULES, VariableSample, bandwidth, gram_from_distances, scott_bandwidth, squared_distances
+from .inputs import as_labels, as_matrix, check_memory, check_method, check_params, same_n
+from .kernels import (RULES, VariableSample, bandwidth, gram_from_distances, label_gram, scott_bandwidth,
+                      squared_distances)
 from .lanczos import entropy_lanczos
 
 __all__ = [
@@ -53,6 +54,8 @@ __all__ = [
     "renyi_entropy",
     "joint_entropy",
     "mutual_information",
+    "label_information",
+    "label_gram",
     "information_plane",
     "InformationPlane",
     "RULES",
@@ -285,6 +288,70 @@ def mutual_information(x, y, *, alpha: float = 1.01, gamma: float = 2.0, rule: s
     tx, ty = as_matrix("x", x), as_matrix("y", y)
     same_n([("x", tx), ("y", ty)])
     return float(planes_under(tx, [ty], [(rule, gamma, alpha)], method=method, tol=tol, seed=seed)["i_xt"][0, 0])
+
+
+def label_information(t, y, *, alpha: float = 1.01, gamma: float = 2.0, rule: str = "scott") -> float:
+    r"""Matrix-based Rényi mutual information I_α(T; Y) in bits of a layer T and class labels Y,
+    with the label kernel on Y.
+
+    .. math::  I_\alpha(T; Y) = S_\alpha(A_T) + S_\alpha(A_Y)
+               - S_\alpha\!\left(\frac{A_T \circ A_Y}{\mathrm{tr}(A_T \circ A_Y)}\right),
+               \qquad (A_Y)_{ij} = \frac{\mathbb{1}[y_i = y_j]}{N},
+
+    A_T the Gaussian Gram matrix of T under ``rule`` and ``gamma`` (as in
+    :func:`mutual_information`), A_Y the label Gram matrix (:func:`~ipbook.estimators.kernels.label_gram`)
+    and the joint the Hadamard product (:func:`joint_gram`). S_α(A_Y) is exactly the Rényi entropy
+    of the class proportions, H_α(Y) (log2 C for C balanced classes, whatever N), so the ceiling of
+    this I(T; Y) is H_α(Y): the Gaussian kernel on one-hot labels (what :func:`mutual_information`
+    and the recorder take) caps I(T; Y) at its own S(Y) instead, 2.01 bits for ten balanced classes
+    at the paper's setting and N = 100, against H(Y) = 3.32.
+
+    Parameters
+    ----------
+    t : (N, d) array or tensor
+        The layer, one row per sample.
+    y : (N,) or (N, 1) integer array, tensor or list
+        The class of each row of ``t``.
+    alpha : float, default 1.01
+        Rényi order (> 0), of every entropy.
+    gamma : float, default 2.0
+        The scale of T's bandwidth rule (σ = γ·N^(−1/(4+d)) under Scott's).
+    rule : {"scott", "median", "tapia"}, default "scott"
+        T's bandwidth rule (:func:`bandwidth`).
+
+    Returns
+    -------
+    float
+        I_α(T; Y) in bits, in [0, min(S_α(A_T), H_α(Y))] up to round-off (the joint entropy of
+        two unit-diagonal Grams is at least the larger of theirs; Sánchez Giraldo et al. 2015).
+        At finite N it is biased upwards, and the bias grows with T's dimension at a fixed rule:
+        for T independent of Y (N = 200 standard Gaussian rows, ten balanced classes, Scott's
+        γ = 2, α = 1.01; mean of 10 draws) it gives 0.17 bit at d = 1, 0.56 at d = 2, 1.08 at
+        d = 3, 2.04 at d = 5 and 3.06 at d = 10, of S(Y) = 3.32. Where the kernel tells every row
+        of T apart (A_T ≈ I/N, S(A_T) ≈ log2 N) the joint is ≈ A_T too and I_α ≈ H_α(Y) whatever
+        T is: a value near H_α(Y) says nothing unless S(A_T) is well below log2 N.
+
+    Raises
+    ------
+    ValueError
+        One line: ``t`` not an (N, d) real sample, ``y`` not N integer labels, N < 2, bad α or γ.
+
+    References
+    ----------
+    L. G. Sánchez Giraldo, M. Rao, J. C. Príncipe, "Measures of entropy from data using infinitely
+    divisible kernels", IEEE Trans. Inf. Theory 61(1), 535 (2015).
+    S. Yu, L. G. Sánchez Giraldo, R. Jenssen, J. C. Príncipe, "Multivariate extension of matrix-based
+    Rényi's α-order entropy functional", IEEE Trans. PAMI 42(11), 2960 (2020).
+    """
+    check_params(alpha, gamma)
+    if rule not in RULES:
+        raise ValueError(f"unknown bandwidth rule {rule!r}; valid: {', '.join(RULES)}")
+    sample = VariableSample(as_matrix("t", t))
+    labels = as_labels("y", y, sample.n)
+    a_t = sample.gram(rule, float(gamma))
+    a_y = label_gram(labels).to(a_t.device)
+    s_t, s_y, s_ty = entropies(torch.stack([a_t, a_y, joint_gram(a_t, a_y)]), float(alpha)).tolist()
+    return s_t + s_y - s_ty
 
 
 def _kernel(k) -> tuple[str, float, float]:

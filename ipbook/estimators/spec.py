@@ -13,11 +13,16 @@ calibration alike, and parsed and checked here only::
     binning:30                      plug-in MI with 30 equal-width bins per column (default 30)
     ksg                             KSG, k = 3
     vae-rate, vae-lower             a VAE's bounds on I(X; Z) from its encoder's μ and log σ²
+    matrix-label[:gamma=8,...]      I(T; Y) of a layer and class labels, the label kernel on Y
+    decoding[:folds=1,l2=0.01,seed=3]   the decoding lower bound on I(T; Y) of a layer and class labels
 
 :func:`parse_spec` returns an :class:`Estimator` in the spirit of bmi's ``estimate(x, y)`` and
 scikit-learn's estimators: ``.spec`` (the canonical string: defaults dropped, numbers in their
 shortest form, so that ``parse_spec(e.spec) == e``), ``.estimate(x, y)`` (bits) and
-``.ceiling(n)`` (the largest value on N samples, log2 N where the estimator has one).
+``.ceiling(n)`` (the largest value on N samples, log2 N where the estimator has one). The two
+label estimators (``matrix-label``, ``decoding``) take ``estimate(t, labels)``: a layer (N, d) and
+N class indices; their ceiling on given labels is ``.label_ceiling(labels)``, H(Y) (H_α(Y) for
+``matrix-label``), at most log2 N.
 
 The module also holds :class:`Setting`, a point of the sensitivity grid: a matrix kernel setting
 (checked by :class:`MatrixEstimator`) and the probe sample it is taken on; :data:`PAPER` is the
@@ -32,18 +37,21 @@ from typing import ClassVar
 import numpy as np
 
 from .binning import binned_mutual_information
+from .decoding import decoding_bound
 from .ksg import ksg_mutual_information
 from .inputs import METHODS
-from .matrix import RULES, mutual_information
+from .kernels import label_entropy
+from .matrix import RULES, label_information, mutual_information
 from .noisy import noisy_lower, noisy_upper
 from .vae import vae_lower_bound, vae_rate
 
 __all__ = ["Estimator", "MatrixEstimator", "NoisyBound", "Binning", "KSG", "VaeRate", "VaeLower",
-           "parse_spec", "SPEC_GRAMMAR", "Setting", "PAPER"]
+           "MatrixLabel", "DecodingBound", "parse_spec", "SPEC_GRAMMAR", "Setting", "PAPER"]
 
 #: What :func:`parse_spec` accepts, as its error messages print it.
 SPEC_GRAMMAR = ("matrix[:rule=scott|median|tapia,gamma=G,alpha=A,method=exact|lanczos|auto], noisy-upper[:VARIANCE], "
-                "noisy-lower[:VARIANCE], binning[:BINS], ksg, vae-rate, vae-lower")
+                "noisy-lower[:VARIANCE], binning[:BINS], ksg, vae-rate, vae-lower, "
+               "matrix-label[:rule=scott|median|tapia,gamma=G,alpha=A], decoding[:folds=K,l2=L,seed=S]")
 
 
 def _number(x: float) -> str:
@@ -284,15 +292,129 @@ class VaeLower(Estimator):
         return vae_lower_bound(x, y)
 
 
-def _matrix(spec: str, text: str) -> MatrixEstimator:
+@dataclass(frozen=True)
+class MatrixLabel(Estimator):
+    r"""The matrix-based Rényi I_α(T; Y) of a layer T and class labels Y with the label kernel on Y
+    (:func:`~ipbook.estimators.matrix.label_information`):
+
+    .. math::  I_\alpha(T; Y) = S_\alpha(A_T) + S_\alpha(A_Y) - S_\alpha\!\left(\frac{A_T \circ A_Y}
+               {\mathrm{tr}(A_T \circ A_Y)}\right), \qquad (A_Y)_{ij} = \mathbb{1}[y_i = y_j] / N,
+
+    A_T as in :class:`MatrixEstimator` (``rule``, ``gamma``, ``alpha`` checked and defaulted as
+    there; every entropy exact). S_α(A_Y) = H_α(Y), so the ceiling on given labels is H_α(Y)
+    (:meth:`label_ceiling`; log2 C for C balanced classes), not the Gaussian kernel's S(Y) on
+    one-hot rows. Biased upwards at finite N, more so the wider T (see
+    :func:`~ipbook.estimators.matrix.label_information`).
+    """
+
+    rule: str = "scott"
+    gamma: float | None = None
+    alpha: float = 1.01
+    family: ClassVar[str] = "matrix-label"
+
+    def __post_init__(self):
+        kernel = MatrixEstimator(self.rule, self.gamma, self.alpha)      # the one check of a kernel setting
+        object.__setattr__(self, "gamma", kernel.gamma)
+        object.__setattr__(self, "alpha", kernel.alpha)
+
+    @property
+    def setting(self) -> str:
+        return MatrixEstimator(self.rule, self.gamma, self.alpha).setting
+
+    def estimate(self, x, y) -> float:
+        """I_α(T; Y) in bits: ``label_information(x, y, alpha=, gamma=, rule=)``; ``x`` the layer T
+        (N, d), ``y`` its N class labels."""
+        return label_information(x, y, alpha=self.alpha, gamma=self.gamma, rule=self.rule)
+
+    def label_ceiling(self, y) -> float:
+        """H_α(Y) in bits of the labels ``y``, the largest value on them (:func:`~ipbook.estimators.kernels.label_entropy`)."""
+        return label_entropy(y, self.alpha)
+
+
+@dataclass(frozen=True)
+class DecodingBound(Estimator):
+    r"""The decoding lower bound on I(T; Y) of a layer T and class labels Y
+    (:func:`~ipbook.estimators.decoding.decoding_bound`): H(Y) minus the cross-fitted cross-entropy
+    in bits of a multinomial logistic regression of Y on the standardized T. At most H(Y)
+    (:meth:`label_ceiling`), a lower bound on the true I(T; Y) up to finite-sample noise, and
+    negative (not clamped) where T tells the decoder nothing.
+
+    Parameters
+    ----------
+    folds : int, default 2
+        1 (one half scored), 2 (both halves), or k > 2 (k-fold cross-fitting).
+    l2 : float, default 0.001
+        Ridge penalty weight, >= 0.
+    seed : int, default 0
+        Fixes the stratified split.
+    """
+
+    folds: int = 2
+    l2: float = 1e-3
+    seed: int = 0
+    family: ClassVar[str] = "decoding"
+
+    def __post_init__(self):
+        for name, value in (("folds", self.folds), ("seed", self.seed)):
+            low = 1 if name == "folds" else 0
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"decoding takes {name} as an integer >= {low}, e.g. 'decoding:{name}={low + 1}'; "
+                                 f"got {value!r}")
+        if isinstance(self.l2, bool) or not (isinstance(self.l2, (int, float, np.floating, np.integer))
+                                             and math.isfinite(self.l2) and self.l2 >= 0):
+            raise ValueError(f"decoding takes l2 as a finite number >= 0, e.g. 'decoding:l2=0.01'; got {self.l2!r}")
+        object.__setattr__(self, "folds", int(self.folds))
+        object.__setattr__(self, "seed", int(self.seed))
+        object.__setattr__(self, "l2", float(self.l2))
+
+    @property
+    def setting(self) -> str:
+        parts = [f"folds={self.folds}"] if self.folds != 2 else []
+        parts += [f"l2={_number(self.l2)}"] if self.l2 != 1e-3 else []
+        parts += [f"seed={self.seed}"] if self.seed != 0 else []
+        return ",".join(parts)
+
+    def estimate(self, x, y) -> float:
+        """The bound in bits (``decoding_bound(x, y, ...)[0]``; the function also gives its
+        standard error); ``x`` the layer T (N, d), ``y`` its N class labels."""
+        return decoding_bound(x, y, seed=self.seed, folds=self.folds, l2=self.l2)[0]
+
+    def label_ceiling(self, y) -> float:
+        """H(Y) in bits of the labels ``y`` (plug-in), which the bound never exceeds."""
+        return label_entropy(y)
+
+
+def _options(spec: str, family: str, text: str, keys: tuple[str, ...], example: str) -> dict[str, str]:
+    """``key=value`` items of a spec's setting, each key one of ``keys`` and given once."""
     options = {}
     for item in filter(None, text.split(",")):
         key, eq, value = item.partition("=")
-        if not eq or key not in ("rule", "gamma", "alpha", "method") or key in options:
-            raise ValueError(f"bad estimator spec {spec!r}: matrix takes rule=, gamma=, alpha= and method= once "
-                             f"each, e.g. 'matrix:rule=median,alpha=2'")
-        options[key] = value if key in ("rule", "method") else _float(spec, value)
-    return MatrixEstimator(**options)
+        if not eq or key not in keys or key in options:
+            names = ", ".join(f"{k}=" for k in keys[:-1]) + f" and {keys[-1]}="
+            raise ValueError(f"bad estimator spec {spec!r}: {family} takes {names} once each, e.g. {example!r}")
+        options[key] = value
+    return options
+
+
+def _matrix(spec: str, text: str, family: str = "matrix"):
+    label = family == "matrix-label"
+    keys = ("rule", "gamma", "alpha") if label else ("rule", "gamma", "alpha", "method")
+    options = _options(spec, family, text, keys, f"{family}:rule=median,alpha=2")
+    options = {k: v if k in ("rule", "method") else _float(spec, v) for k, v in options.items()}
+    return MatrixLabel(**options) if label else MatrixEstimator(**options)
+
+
+def _decoding(spec: str, text: str) -> DecodingBound:
+    options = _options(spec, "decoding", text, ("folds", "l2", "seed"), "decoding:folds=1,l2=0.01")
+    for key in ("folds", "seed"):
+        if key in options:
+            if not options[key].strip().isdigit():
+                raise ValueError(f"bad estimator spec {spec!r}: decoding takes {key} as an integer, e.g. "
+                                 f"'decoding:{key}=1'; got {options[key]!r}")
+            options[key] = int(options[key])
+    if "l2" in options:
+        options["l2"] = _float(spec, options["l2"])
+    return DecodingBound(**options)
 
 
 def _float(spec: str, value: str) -> float:
@@ -333,8 +455,10 @@ def parse_spec(text) -> Estimator:
         raise ValueError(f"an estimator spec must be a string such as 'matrix' or 'binning:30'; got {text!r}")
     family, colon, setting = text.strip().partition(":")
     try:
-        if family == "matrix":
-            return _matrix(text, setting)
+        if family in ("matrix", "matrix-label"):
+            return _matrix(text, setting, family)
+        if family == "decoding":
+            return _decoding(text, setting)
         if family in ("noisy-upper", "noisy-lower"):
             return NoisyBound(family.split("-")[1], _float(text, setting) if colon else 0.1)
         if family == "binning":

@@ -34,7 +34,12 @@ from ipbook.nets.data import load_dataset
 from ipbook.nets.runs import load_run
 from ipbook.readers import read_table
 
-__all__ = ["DEFINED_COLUMNS", "DefinedGrid", "defined_dir", "defined_estimates", "evaluate_defined", "load_defined"]
+__all__ = ["DEFINED_COLUMNS", "FINAL_WEIGHTS", "DefinedGrid", "defined_dir", "defined_estimates", "evaluate_defined",
+           "load_defined", "keep_final_weights", "recount_codes"]
+
+#: The last checkpoint of a quantized run, committed beside its run.json so that anyone can
+#: recount its codes (the checkpoints file itself is not committed).
+FINAL_WEIGHTS = "final-weights.pt"
 
 #: One row per (run, seed, step, layer, quantity, split): ``value`` (bits, or the geometry's
 #: unit), its ``stderr`` (0 where exact) and the N it is taken over.
@@ -143,3 +148,45 @@ def evaluate_defined(dataset: str, profile: str, *, grid: DefinedGrid = DefinedG
                        kept=kept, guards=[guard], force=force, workers=workers, scheduler=scheduler,
                        progress=progress, desc=f"defined-{profile}")
     return {**info, "written": False} if written is None else {**written[0], "written": True}
+
+
+def keep_final_weights(dataset: str, profile: str = "quantized", *, root=None) -> list[Path]:
+    """Write the last checkpoint of every run and seed of ``profile`` on ``dataset`` that has its
+    checkpoints here as ``FINAL_WEIGHTS`` beside its ``run.json`` (atomically; float32, a few
+    hundred kB at most). Returns the files written."""
+    from ipbook.store import atomic_write
+
+    base, written = (Path(root) if root is not None else sweep_root(profile)) / profile / dataset, []
+    for info in sorted(base.glob("*/seed-*/run.json")):
+        run = load_run(info.parent)
+        if not run.checkpoint_steps or run.lacks_checkpoint_file:
+            continue
+        step = max(run.checkpoint_steps)
+        state = {"step": step, "state_dict": run.model_at(step).state_dict()}
+        atomic_write(info.parent / FINAL_WEIGHTS, lambda f: torch.save(state, f))
+        written.append(info.parent / FINAL_WEIGHTS)
+    return written
+
+
+def recount_codes(run_dir, data: dict | None = None) -> dict:
+    """H(Z) and I(Z;Y) of a quantized run's final weights (``FINAL_WEIGHTS``), counted over every
+    training and every test image: ``{"step": …, "train": {"h_t", "i_ty", …}, "test": {…}}``."""
+    from ipbook.nets.defined_models import build_network
+
+    run_dir = Path(run_dir)
+    path = run_dir / FINAL_WEIGHTS
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: write it with python -m ipbook defined --profile quantized "
+                                f"(or keep_final_weights) on the machine that has the run's checkpoints")
+    config = load_run(run_dir).info["config"]
+    if config.get("quantize") is None:
+        raise ValueError(f"{run_dir} is not a quantized run (its config has no quantize); recount_codes counts codes")
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    model = build_network("shallow", bottleneck=config["bottleneck"], quantize=config["quantize"])
+    model.load_state_dict(saved["state_dict"])
+    if data is None:
+        data = {"train": load_dataset(config["dataset"], "train"), "test": load_dataset(config["dataset"], "test")}
+    out = {"step": int(saved["step"])}
+    for split, images in data.items():
+        out[split] = code_information(model.eval().codes(images.x.float()), images.y)
+    return out

@@ -12,7 +12,8 @@ import numpy as np
 from ipbook.site.plotting import LAYER_COLORS, PAGE_WIDTH, axes_or_new, draw_band, seed_band, seed_curves
 
 __all__ = ["plot_input_entropy", "plot_collapse", "plot_rescaling", "plot_geometry", "plot_layer_over_training",
-           "plot_layers_at_end", "ESTIMATOR_STYLE", "plot_calibration", "plot_supervised", "plot_delta_heatmaps"]
+           "plot_layers_at_end", "ESTIMATOR_STYLE", "plot_calibration", "plot_mixture_bounds", "plot_supervised",
+           "plot_delta_heatmaps"]
 
 
 # ----------------------------------------------------------------------------- estimator sensitivity
@@ -227,6 +228,38 @@ def plot_calibration(means, n: int, families, *, ncols: int = 2):
                 handles.append(h)
                 labels.append(l)
     fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=8, frameon=False)
+    return fig
+
+
+def plot_mixture_bounds(table, *, ncols: int | None = None):
+    """The noisy-layer bounds and the Monte-Carlo value they bracket against σ² on book-like layers
+    (:func:`ipbook.experiments.calibration.mixture_bounds`): one panel per d, N = 1000 solid and
+    smaller N dashed, the Monte-Carlo value in black (± 2 standard errors, mostly smaller than the
+    line), each bound in its :data:`ESTIMATOR_STYLE`, the ceilings log2 N dotted."""
+    ds = sorted(table.d.unique())
+    ns = sorted(table.n.unique(), reverse=True)
+    ncols = ncols or len(ds)
+    nrows = -(-len(ds) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, 2.4 * nrows), layout="constrained", squeeze=False,
+                             sharey=True)
+    for ax, d in zip(axes.flat, ds):
+        for n, ls in zip(ns, ["-", "--", ":", "-."]):
+            f = table[(table.d == d) & (table.n == n)].sort_values("variance")
+            for col, est in (("upper", "noisy-upper"), ("lower", "noisy-lower")):
+                color, marker = ESTIMATOR_STYLE[est]
+                ax.plot(f.variance, f[col], color=color, marker=marker, ls=ls, lw=1, ms=6, label=f"{col}, N = {n}")
+            ax.errorbar(f.variance, f.mc, yerr=2 * f.stderr, color="k", marker=".", ls=ls, lw=1.2, ms=4,
+                        capsize=2, label=f"Monte Carlo, N = {n}")
+            ax.axhline(np.log2(n), color="0.6", ls=":", lw=1)
+        ax.set_xscale("log")
+        ax.set_title(f"d = {d}", loc="left")
+        ax.set_xlabel("σ²")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("I(X; T+ε) [bits]")
+    for ax in list(axes.flat)[len(ds):]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     return fig
 
 

@@ -9,6 +9,7 @@ from myst_nb import glue
 
 from ipbook import verdicts
 from ipbook.claims import paper
+from ipbook.experiments.calibration import MIXTURE_GRIDS, mixture_bounds
 from ipbook.experiments.calibration_grid import estimate_table, load_estimates, named_tasks
 from ipbook.experiments.controls import QUICK_OVERRIDES
 from ipbook.experiments.profiles import calibration_dir, load_seeds, REPO, RESULTS_DIR, run_profile, second_opinion_dir
@@ -24,7 +25,7 @@ from ipbook.site.dataset_tabs import DATASET_TITLES, SITE_DATASETS
 from ipbook.text import Text, spoken_list
 
 __all__ = ["committed_or_now", "open_chapter", "seeds_by_dataset", "seed_runs", "open_sensitivity",
-           "open_calibration", "open_second_opinion", "open_activation_control", "open_supervised", "open_answer"]
+           "open_calibration", "open_mixture_bounds", "open_second_opinion", "open_activation_control", "open_supervised", "open_answer"]
 
 
 def open_chapter(profile: str, dataset: str, run_names: list[str], *, results=None, tol: float = 0.05,
@@ -157,6 +158,23 @@ def open_calibration(profile: str, *, root=None):
     return committed_or_now(profile, committed, now, glue_as="calibration_note", missing="calibration table exists")
 
 
+def open_mixture_bounds(profile: str):
+    """The calibration chapter's noisy-layer mixtures: :func:`ipbook.experiments.calibration.mixture_bounds`
+    on the grid of :data:`~ipbook.experiments.calibration.MIXTURE_GRIDS` named ``paper`` for the
+    paper profile (d up to 256, 20,000 draws, about 10 s on one core), else ``quick`` (d up to 50,
+    5,000 draws), computed as the page runs, with a sentence saying so (glued as ``mixture_note``).
+    Returns ``(table, seconds)``."""
+    import time
+
+    ns, ds, variances, samples = MIXTURE_GRIDS["paper" if profile == "paper" else "quick"]
+    start = time.perf_counter()
+    table = mixture_bounds(ns, ds, variances, samples=samples)
+    seconds = time.perf_counter() - start
+    glue("mixture_note", Text(f"Computed as this page ran in {seconds:.0f} s: {len(table)} settings, "
+                              f"{samples:,} Monte-Carlo draws each."), display=False)
+    return table, seconds
+
+
 def open_second_opinion(profile: str, dataset: str, *, results=None, root=None):
     """What the second-opinion chapter does first: the book's figure style and the rows of
     :mod:`ipbook.experiments.second_opinion`, with a sentence saying where they come from (glued as
@@ -266,6 +284,44 @@ def open_supervised(profile: str, dataset: str, *, results=None):
     return frame, note
 
 
+def open_defined(profile: str, dataset: str, *, results=None, root=None):
+    """What the chapter "Where I(X;T) is defined" does first: the rows of
+    :mod:`ipbook.experiments.defined` for the noise-trained runs and for the quantized bottleneck,
+    with a sentence saying where they come from (glued as ``defined_note``). For the paper
+    profile, the committed ``results/defined/{noisy,quantized}/<dataset>.csv.gz``; otherwise, or
+    where neither is committed, the ``noisy-quick`` and ``quantized-quick`` profiles (seed 0, 400
+    iterations), trained as the page runs, measured on a small grid (N = 200 test images, 2 noisy
+    passes, 2,000 draws, 12 checkpoints). Returns ``(noisy_rows, quantized_rows, note)``; either
+    rows may be None where that table is not committed."""
+    from ipbook.experiments.defined import DefinedGrid, defined_estimates, load_defined
+
+    def committed():
+        tables = {p: load_defined(dataset, p, None if root is None else Path(root) / p) for p in ("noisy", "quantized")}
+        if all(t is None for t in tables.values()):
+            return None
+        said = [f"{p}: {t.groupby(['run', 'seed']).ngroups} runs and seeds, {t.step.nunique()} checkpoints"
+                for p, t in tables.items() if t is not None]
+        return tables, ("The committed tables of python -m ipbook defined (N = 1000 test probes; 8 noisy passes "
+                        "and 10,000 Monte-Carlo draws per value; exact counts over every image): " + "; ".join(said))
+
+    def now():
+        grid, data = DefinedGrid(n=200, passes=2, samples=2000, steps=12), None
+        tables = {}
+        for p in ("noisy", "quantized"):
+            frames = []
+            for name, (config, out) in sweep_tasks(f"{p}-quick", dataset, [0], root=results).items():
+                run = train(config, out, progress=False)
+                data = data or {s: load_dataset(dataset, s) for s in ("train", "test")}
+                frames.append(defined_estimates(run, grid, name=name.split("/")[0], data=data))
+            tables[p] = pd.concat(frames, ignore_index=True)
+        return tables, ("The noisy-quick and quantized-quick profiles, trained as this page ran: seed 0, 400 "
+                        "iterations (the fitting phase only), N = 200 test probes")
+
+    tables, note = committed_or_now(profile, committed, now, glue_as="defined_note",
+                                    missing="defined tables exist for this dataset")
+    return tables["noisy"], tables["quantized"], note
+
+
 def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, calibration_root=None):
     """What the home page and the Conclusions do first: the evidence of every claim per dataset
     (:func:`ipbook.site.conclusions.evidence`, from the committed grids; datasets without a committed
@@ -273,7 +329,8 @@ def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, ca
     in category k (0-5, :data:`ipbook.site.conclusions.CATEGORIES`), ``<d>_seeds``, the seeds of its
     sensitivity grid, and ``<d>_real_seeds``, those of its second-opinion table; the calibration's
     ``cal_truth``, ``cal_d_lo``, ``cal_est_lo``, ``cal_d_hi``, ``cal_est_hi``; ``everywhere_both``,
-    the claims that hold under every estimator on every dataset; ``answer_md``, the answer in
+    the claims that hold under every estimator on every dataset; ``<d>_defined_answer``, the
+    answer where I(X;T) is defined (:func:`ipbook.site.defined_page.committed_answer`); ``answer_md``, the answer in
     words (:func:`ipbook.site.conclusions.plain_answer`); ``margin_bits``, ``margin_pct`` (the judge's
     margin); and the two tables (``answer_table``, ``category_table``). Returns ``{title:
     evidence}``."""
@@ -293,6 +350,11 @@ def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, ca
             glue(f"{d}_n_{k}", cats.count(name), display=False)
         glue(f"{d}_seeds", int(loaded["matrix"].attrs["n_seeds"]), display=False)
         glue(f"{d}_real_seeds", spoken_list(loaded["real_seeds"]), display=False)
+    for d in datasets:
+        from ipbook.site.defined_page import committed_answer
+        said = committed_answer(d)
+        glue(f"{d}_defined_answer", said if said is not None else Text("not yet measured for this dataset."),
+             display=False)
     if not evidences:
         raise FileNotFoundError("no committed sensitivity grid for any of " + ", ".join(datasets))
     first = next(iter(evidences.values()))

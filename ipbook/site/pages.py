@@ -26,7 +26,7 @@ from ipbook import verdicts as V
 
 __all__ = [
     "gaussian_table", "gaussian_numbers", "binning_bias_at_zero", "max_decrease", "weight_numbers",
-    "calibration_page_numbers", "calibration_summary", "calibration_shifts", "judged_words", "CLASS_NAMES",
+    "calibration_page_numbers", "calibration_summary", "calibration_shifts", "mixture_numbers", "judged_words", "CLASS_NAMES",
     "class_means", "nearest_class", "label_manifold_numbers", "recorder_numbers", "supervised_verdict_text",
     "supervised_numbers", "encoder_drop_numbers", "gamma_phases", "gamma_numbers",
     "with_paper_column", "second_opinion_tables", "second_opinion_drops", "vae_bound_numbers", "saxe_numbers",
@@ -184,6 +184,28 @@ def calibration_shifts(shifts: pd.DataFrame) -> dict:
         "shift_any_max": float(worst.max()),
         "shift_any_key": f"{worst.idxmax()[0]} under the {worst.idxmax()[1]} map",
     }
+
+
+def mixture_numbers(table: pd.DataFrame, seconds: float | None = None) -> dict:
+    """Appendix A3's numbers on the noisy-layer bounds against the Monte-Carlo value
+    (:func:`ipbook.experiments.calibration.mixture_bounds`): ``table_mixture`` (per σ², the
+    largest gap of each bound over N and d, bits, styled), the largest gap of each bound and where
+    (``gap_upper_max``, ``gap_upper_at``; ``gap_lower_*``), the largest standard error
+    ``mixture_se_max``, ``looser_upper`` of ``gapped`` settings (a gap above 0.05 bits) where the
+    upper bound is the looser, the grid's ``mixture_ns``, ``mixture_ds``, and its cost ``mixture_seconds``."""
+    at = lambda r: Text(f"N = {int(r.n)}, d = {int(r.d)}, σ² = {r.variance:g}")  # noqa: E731
+    up, lo = table.loc[table.gap_upper.idxmax()], table.loc[table.gap_lower.idxmax()]
+    gapped = table[(table.gap_upper > 0.05) | (table.gap_lower > 0.05)]
+    per = table.groupby("variance").agg(upper=("gap_upper", "max"), lower=("gap_lower", "max"), se=("stderr", "max"))
+    per = per.reset_index().rename(columns={"variance": "σ²", "upper": "largest upper − MC", "lower": "largest MC − lower",
+                                            "se": "largest stderr"})
+    return {"table_mixture": styled_table(per.assign(**{"σ²": per["σ²"].map("{:g}".format)}), hide_index=True, precision=3),
+            "gap_upper_max": float(up.gap_upper), "gap_upper_at": at(up),
+            "gap_lower_max": float(lo.gap_lower), "gap_lower_at": at(lo),
+            "mixture_se_max": float(table.stderr.max()), "gapped": len(gapped),
+            "looser_upper": int((gapped.gap_upper > gapped.gap_lower).sum()),
+            "mixture_ns": spoken_list(sorted(table.n.unique())), "mixture_ds": spoken_list(sorted(table.d.unique())),
+            "mixture_seconds": float("nan") if seconds is None else float(seconds)}
 
 
 # --- Controls ------------------------------------------------------------------------------------
