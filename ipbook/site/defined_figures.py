@@ -11,10 +11,26 @@ import pandas as pd
 
 from ipbook.site.plotting import PAGE_WIDTH, draw_band, seed_curves
 
-__all__ = ["sp_figure", "code_figure", "geometry_over_training", "scale_figure"]
+__all__ = ["run_order", "run_colours", "sp_figure", "code_figure", "geometry_over_training", "scale_figure"]
 
 _LAYER_COLOURS = {"E1": "tab:blue", "E2": "tab:cyan", "Z": "black", "D1": "tab:orange", "D2": "tab:red"}
 _MODELS = ("shallow", "sparse", "deep")
+
+
+def run_order(names) -> list[str]:
+    """Run names of the noisy or quantized profile in the book's order: by model and β, or by bits
+    and width (so that every figure of the page gives a run the same colour)."""
+    from ipbook.experiments.defined_findings import run_setting
+
+    def key(name):
+        s = run_setting(name)
+        return (_MODELS.index(s["model"]), s["beta"]) if "beta" in s else (s["bits"], s["width"])
+    return sorted(set(names), key=key)
+
+
+def run_colours(names) -> dict:
+    """``{run name: colour}`` in :func:`run_order`."""
+    return dict(zip(run_order(names), plt.cm.tab10.colors))
 
 
 def _steps(frame: pd.DataFrame) -> np.ndarray:
@@ -52,15 +68,16 @@ def code_figure(codes: pd.DataFrame, h_y: float) -> plt.Figure:
     one band per run (seeds' range), the code capacities k·d_Z dotted in the run's colour and
     log2 N dashed; (b) its exact I(Z;Y), with H(Y) dashed."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(PAGE_WIDTH * 1.25, 3.4), sharex=True, layout="constrained")
-    colours = dict(zip(sorted(codes.run.unique(), key=lambda r: (len(r), r)), plt.cm.tab10.colors))
-    for run, g in codes.groupby("run"):
-        c = colours[run]
+    colours = run_colours(codes.run)
+    for run, c in colours.items():
+        g = codes[codes.run == run]
         draw_band(a, _steps(g), seed_curves(g, "bits"), c, label=run)
         draw_band(b, _steps(g), seed_curves(g, "i_zy"), c)
         if g.capacity.iloc[0] < g.log2_n.iloc[0]:
             a.axhline(g.capacity.iloc[0], color=c, ls=":", lw=0.8)
     a.axhline(codes.log2_n.iloc[0], color="0.3", ls="--", lw=0.9, label="log2 N")
-    b.axhline(h_y, color="0.3", ls="--", lw=0.9, label="H(Y)")
+    b.axhline(h_y, color="0.3", ls=":", lw=0.9, label="H(Y)")
+    b.legend(loc="lower right", fontsize=8, frameon=False)
     for ax, title, ylabel in ((a, "(a) H(Z) = I(X;Z), exact", "bits"), (b, "(b) I(Z;Y), exact", "bits")):
         ax.set_xscale("log")
         ax.set_xlabel("iteration")
@@ -72,11 +89,13 @@ def code_figure(codes: pd.DataFrame, h_y: float) -> plt.Figure:
 
 def geometry_over_training(rows: pd.DataFrame, runs, *, layer: str = "Z") -> plt.Figure:
     """The bottleneck's clustering ratio, effective rank and saturated share over training for
-    ``runs`` ({label: run name} of one defined table or several concatenated), seeds' range."""
+    ``runs`` (run names of one defined table, drawn in :func:`run_order` with its colours), seeds'
+    range."""
     keys = (("clustering_ratio", "clustering ratio (within / total)"), ("effective_rank", "effective rank"),
             ("saturated_share", "saturated share"))
     fig, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH * 1.25, 3.0), sharex=True, layout="constrained")
-    for (label, run), c in zip(runs.items(), plt.cm.tab10.colors):
+    for run, c in run_colours(runs).items():
+        label = run
         for ax, (key, _) in zip(axes, keys):
             g = rows[(rows.run == run) & (rows.layer == layer) & (rows.quantity == key)].rename(columns={"value": "v"})
             if not g.empty:

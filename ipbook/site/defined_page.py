@@ -127,8 +127,12 @@ def defined_answer(sp: pd.DataFrame | None, codes: pd.DataFrame | None, scale: d
                          f"{spoken_list(f'{b:g}' for b in sorted(sp.beta.unique()))}")
     if codes is not None and len(codes):
         k, n = int((codes.verdict == SIMPLIFIES).sum()), len(codes)
-        said.append(f"with a quantized bottleneck, where I(X;Z) = H(Z) is counted exactly, {k} of {n} widths lose "
-                    f"code entropy after their peak")
+        falls = codes[codes.verdict == SIMPLIFIES]
+        said.append(f"with a quantized bottleneck, where I(X;Z) = H(Z) is counted exactly, {k} of {n} codes "
+                    f"simplify by the judge" + (" (" + "; ".join(f"{v.run}: {v.peak:.2f} → {v.final:.2f} bits of "
+                                                               f"{v.ceiling:.0f}" if v.ceiling == v.capacity else
+                                                               f"{v.run}: {v.peak:.2f} → {v.final:.2f} bits"
+                                                               for v in falls.itertuples()) + ")" if k else ""))
     if scale is not None and scale.get("scale_onset") == scale.get("scale_onset"):
         said.append(f"every estimator that does show a fall shows it only at a scale of at least "
                     f"{scale['scale_onset']:.2f} of the layer's typical pairwise distance, and the drop grows with "

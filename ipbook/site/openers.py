@@ -293,16 +293,22 @@ def open_defined(profile: str, dataset: str, *, results=None, root=None):
     iterations), trained as the page runs, measured on a small grid (N = 200 test images, 2 noisy
     passes, 2,000 draws, 12 checkpoints). Returns ``(noisy_rows, quantized_rows, note)``; either
     rows may be None where that table is not committed."""
-    from ipbook.experiments.defined import DefinedGrid, defined_estimates, load_defined
+    from ipbook.experiments.defined import DefinedGrid, defined_dir, defined_estimates, load_defined
 
     def committed():
         tables = {p: load_defined(dataset, p, None if root is None else Path(root) / p) for p in ("noisy", "quantized")}
+        root_of = {p: Path(root) / p if root is not None else defined_dir(p) for p in tables}
         if all(t is None for t in tables.values()):
             return None
         said = [f"{p}: {t.groupby(['run', 'seed']).ngroups} runs and seeds, {t.step.nunique()} checkpoints"
                 for p, t in tables.items() if t is not None]
-        return tables, ("The committed tables of python -m ipbook defined (N = 1000 test probes; 8 noisy passes "
-                        "and 10,000 Monte-Carlo draws per value; exact counts over every image): " + "; ".join(said))
+        grids = {p: read_json(root_of[p] / f"{dataset}.json")["grid"]
+                 for p, t in tables.items() if t is not None}
+        g = grids.get("noisy") or grids["quantized"]
+        how = (f"N = {g['n']} test probes, {g['passes']} noisy passes and {g['samples']:,} Monte-Carlo draws per "
+               f"value" if "noisy" in grids else f"N = {g['n']} test probes for the geometry")
+        return tables, (f"The committed tables of python -m ipbook defined ({how}; exact counts over every "
+                        "image): " + "; ".join(said))
 
     def now():
         grid, data = DefinedGrid(n=200, passes=2, samples=2000, steps=12), None
