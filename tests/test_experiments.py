@@ -19,7 +19,7 @@ def test_paper_profile_is_the_papers_settings():
 
 
 def test_unknown_profile_and_run_are_named():
-    with pytest.raises(ValueError, match="unknown profile 'fast'; valid profiles: controls-activation, controls-sparsity, controls-width, noisy, paper, quantized, quick, seeds"):
+    with pytest.raises(ValueError, match="unknown profile 'fast'; valid profiles: controls-activation, controls-sparsity, controls-width, noisy, noisy-quick, paper, quantized, quantized-quick, quick, seeds"):
         load_profile("fast")
     with pytest.raises(ValueError, match=r"unknown run\(s\) \['resnet'\]"):
         run_profile("quick", "mnist", runs=["resnet"])

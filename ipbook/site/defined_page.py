@@ -84,8 +84,8 @@ def defined_numbers(sp: pd.DataFrame | None, codes: pd.DataFrame | None) -> dict
     if sp is not None:
         for v in sp[sp.layer == "Z"].itertuples():
             key = v.run.replace(".", "").replace("-", "_")
-            out |= {f"sp_{key}_peak": v.peak, f"sp_{key}_end": v.final, f"sp_{key}_drop": v.drop,
-                    f"sp_{key}_gap": v.ceiling - v.final,
+            out |= {f"sp_{key}_peak": float(v.peak), f"sp_{key}_end": float(v.final), f"sp_{key}_drop": float(v.drop),
+                    f"sp_{key}_gap": float(v.ceiling - v.final),
                     f"sp_{key}_verdict": Text(v.verdict)}
         out |= {"sp_n_layers": len(sp), "sp_n_simplify": int((sp.verdict == SIMPLIFIES).sum()),
                 "sp_n_not": int((sp.verdict == DOES_NOT).sum()), "sp_max_drop": float(sp["drop"].max())}
@@ -96,8 +96,8 @@ def defined_numbers(sp: pd.DataFrame | None, codes: pd.DataFrame | None) -> dict
     if codes is not None and len(codes):
         ordered = codes.sort_values(["capacity", "width"])
         for which, v in (("narrow", ordered.iloc[0]), ("wide", ordered.iloc[-1])):
-            out |= {f"code_{which}": Text(v.run), f"code_{which}_start": v.start, f"code_{which}_peak": v.peak,
-                    f"code_{which}_end": v.final, f"code_{which}_ceiling": v.ceiling,
+            out |= {f"code_{which}": Text(v.run), f"code_{which}_start": float(v.start), f"code_{which}_peak": float(v.peak),
+                    f"code_{which}_end": float(v.final), f"code_{which}_ceiling": float(v.ceiling),
                     f"code_{which}_capacity": float(v.capacity)}
         out |= {"code_n_simplify": int((codes.verdict == SIMPLIFIES).sum()), "code_n": len(codes),
                 "code_simplify_runs": spoken_list(codes[codes.verdict == SIMPLIFIES].run)}
