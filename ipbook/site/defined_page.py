@@ -22,10 +22,11 @@ def _interval(v) -> str:
 def sp_table(verdicts: pd.DataFrame):
     """Per noise-trained run and layer: peak, end, drop with its 95 % interval, the verdict and the
     seeds in which the layer simplifies."""
-    t = pd.DataFrame({"model": verdicts.model, "β": verdicts.beta, "layer": verdicts.layer,
-                      "peak [bits]": verdicts.peak, "at iteration": verdicts.peak_step.astype(int),
+    t = pd.DataFrame({"run": [f"{m}, β = {b:g}" for m, b in zip(verdicts.model, verdicts.beta)],
+                      "layer": verdicts.layer,
+                      "peak [bits] (iteration)": [f"{v.peak:.2f} ({int(v.peak_step):,})" for v in verdicts.itertuples()],
                       "end [bits]": verdicts.final, "drop [95 % interval]": [_interval(v) for v in verdicts.itertuples()],
-                      "log2 N": verdicts.ceiling, "verdict": verdicts.verdict,
+                      "verdict": verdicts.verdict,
                       "seeds simplifying": [f"{a}/{b}" for a, b in zip(verdicts.seeds_simplify, verdicts.seeds)]})
     return styled_table(t, hide_index=True)
 
@@ -34,14 +35,13 @@ def code_table(test: pd.DataFrame, train: pd.DataFrame | None = None):
     """Per quantized bottleneck: its exact H(Z) on the test images at the first checkpoint, the
     peak and the end, the ceiling (log2 N or the capacity k·d_Z), the verdict, and H(Z) at the
     end over the training images."""
-    t = pd.DataFrame({"run": test.run, "bits per unit": test.k, "units": test.width, "capacity k·d [bits]": test.capacity,
-                      "log2 N": test.log2_n, "start": test.start, "peak": test.peak,
-                      "at iteration": test.peak_step.astype(int), "end": test.final,
-                      "drop [95 % interval]": [_interval(v) for v in test.itertuples()], "verdict": test.verdict,
-                      "I(Z;Y) at the end": test.end_i_zy})
+    t = pd.DataFrame({"code": [f"{r} ({k} bits × {w})" for r, k, w in zip(test.run, test.k, test.width)],
+                      "ceiling": test.ceiling, "start": test.start,
+                      "peak (iteration)": [f"{v.peak:.2f} ({int(v.peak_step):,})" for v in test.itertuples()],
+                      "end": test.final, "drop [95 % interval]": [_interval(v) for v in test.itertuples()],
+                      "verdict": test.verdict, "I(Z;Y) at the end": test.end_i_zy})
     if train is not None:
-        t = t.merge(pd.DataFrame({"run": train.run, "end, training images": train.final,
-                                  "log2 N, training": train.log2_n}), on="run", how="left")
+        t["end, training images"] = train.set_index("run").final.reindex(test.run).to_numpy()
     return styled_table(t, hide_index=True)
 
 
