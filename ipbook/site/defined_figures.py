@@ -95,11 +95,10 @@ def geometry_over_training(rows: pd.DataFrame, runs, *, layer: str = "Z") -> plt
             ("saturated_share", "saturated share"))
     fig, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH * 1.25, 3.0), sharex=True, layout="constrained")
     for run, c in run_colours(runs).items():
-        label = run
         for ax, (key, _) in zip(axes, keys):
             g = rows[(rows.run == run) & (rows.layer == layer) & (rows.quantity == key)].rename(columns={"value": "v"})
             if not g.empty:
-                draw_band(ax, _steps(g), seed_curves(g, "v"), c, label=label if ax is axes[0] else None)
+                draw_band(ax, _steps(g), seed_curves(g, "v"), c, label=run if ax is axes[0] else None)
     for ax, (_, title) in zip(axes, keys):
         ax.set_xscale("log")
         ax.set_xlabel("iteration")

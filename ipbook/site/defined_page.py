@@ -110,6 +110,12 @@ def _span(values) -> str:
     return lo if lo == hi else f"{lo}–{hi}"
 
 
+def _code_fall(v) -> str:
+    """"q4-z2: 7.58 → 6.97 bits of 8" (the capacity where it is the ceiling) for a code that falls."""
+    of = f" of {v.ceiling:.0f}" if v.ceiling == v.capacity else ""
+    return f"{v.run}: {v.peak:.2f} → {v.final:.2f} bits{of}"
+
+
 def defined_answer(sp: pd.DataFrame | None, codes: pd.DataFrame | None, scale: dict | None,
                    geometry: pd.DataFrame | None = None) -> Text:
     """The chapter's answer in one paragraph (the home page and the Conclusions quote it);
@@ -127,12 +133,9 @@ def defined_answer(sp: pd.DataFrame | None, codes: pd.DataFrame | None, scale: d
                          f"{spoken_list(f'{b:g}' for b in sorted(sp.beta.unique()))}")
     if codes is not None and len(codes):
         k, n = int((codes.verdict == SIMPLIFIES).sum()), len(codes)
-        falls = codes[codes.verdict == SIMPLIFIES]
+        falls = "; ".join(_code_fall(v) for v in codes[codes.verdict == SIMPLIFIES].itertuples())
         said.append(f"with a quantized bottleneck, where I(X;Z) = H(Z) is counted exactly, {k} of {n} codes "
-                    f"simplify by the judge" + (" (" + "; ".join(f"{v.run}: {v.peak:.2f} → {v.final:.2f} bits of "
-                                                               f"{v.ceiling:.0f}" if v.ceiling == v.capacity else
-                                                               f"{v.run}: {v.peak:.2f} → {v.final:.2f} bits"
-                                                               for v in falls.itertuples()) + ")" if k else ""))
+                    f"simplify by the judge" + (f" ({falls})" if k else ""))
     if scale is not None and scale.get("scale_onset") == scale.get("scale_onset"):
         said.append(f"every estimator that does show a fall shows it only at a scale of at least "
                     f"{scale['scale_onset']:.2f} of the layer's typical pairwise distance, and the drop grows with "

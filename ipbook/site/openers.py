@@ -356,8 +356,8 @@ def open_answer(datasets, *, sensitivity_root=None, second_opinion_root=None, ca
             glue(f"{d}_n_{k}", cats.count(name), display=False)
         glue(f"{d}_seeds", int(loaded["matrix"].attrs["n_seeds"]), display=False)
         glue(f"{d}_real_seeds", spoken_list(loaded["real_seeds"]), display=False)
+    from ipbook.site.defined_page import committed_answer
     for d in datasets:
-        from ipbook.site.defined_page import committed_answer
         said = committed_answer(d)
         glue(f"{d}_defined_answer", said if said is not None else Text("not yet measured for this dataset."),
              display=False)
