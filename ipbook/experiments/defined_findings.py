@@ -26,7 +26,7 @@ from scipy.stats import spearmanr
 from ipbook.verdicts import SIMPLIFIES, judge_frame
 
 __all__ = ["SP", "run_setting", "sp_series", "sp_verdicts", "code_series", "code_verdicts", "geometry_at",
-           "scale_points", "scale_fit"]
+           "seeds_geometry", "scale_points", "scale_fit"]
 
 #: The quantity of the noise-trained runs' I(X;T) by sample propagation in the defined tables.
 SP = "i_xt_sp"
@@ -124,6 +124,25 @@ def geometry_at(rows: pd.DataFrame, verdicts: pd.DataFrame,
             rec |= {f"{key}_start": q.value.iloc[0], f"{key}_peak": at_peak.value, f"{key}_end": q.value.iloc[-1]}
         out.append(rec)
     return pd.DataFrame(out)
+
+
+def seeds_geometry(sensitivity: tuple, runs=("shallow", "sparse", "deep")) -> pd.DataFrame:
+    """The seeds runs' Z (the paper's deterministic AEs) at the first checkpoint, at the peak of its
+    I(X;Z) at the paper's setting (Scott's γ = 2, α = 1.01, N = 100; judged on the mean over seeds)
+    and at the end, from the sensitivity grid's geometry: the **distance ratio** (mean within-class
+    over mean between-class pairwise distance; 1: no class separation), the mean pairwise distance
+    and the saturated share; columns as :func:`geometry_at`. The sensitivity grid keeps distances,
+    not the covariance, so the scatter ratio and the effective rank are not in it."""
+    rows, geometry = sensitivity[0], sensitivity[2]
+    k = rows[(rows.layer == "Z") & rows.run.isin(runs) & (rows.rule == "scott") & (rows.alpha == 1.01)
+             & (rows.n == 100) & (rows.gamma == 2.0)]
+    k = k.groupby(["run", "step"], as_index=False).agg(bits=("i_xt", "mean"), sd=("i_xt", "std"))
+    verdicts = judge_frame(k.assign(ceiling=math.log2(100)), ["run"], value="bits", ceiling="ceiling", sd="sd")
+    geo = geometry[(geometry.layer == "Z") & geometry.run.isin(runs)]
+    geo = geo.assign(distance_ratio=geo.within_class / geo.between_class, saturated_share=geo.saturated)
+    keys = ("distance_ratio", "mean_distance", "saturated_share")
+    long = geo.melt(id_vars=["run", "seed", "step", "layer"], value_vars=list(keys), var_name="quantity")
+    return geometry_at(long, verdicts.assign(layer="Z"), keys=keys)
 
 
 def _at_step(geometry: pd.DataFrame, step: int) -> float:

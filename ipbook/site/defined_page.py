@@ -46,10 +46,12 @@ def code_table(test: pd.DataFrame, train: pd.DataFrame | None = None):
 
 
 def geometry_table(geometry: pd.DataFrame):
-    """The bottleneck's clustering ratio, effective rank, median pairwise distance and saturated
-    share at the first checkpoint, at the peak of its I(X;Z) and at the end."""
-    cols = {"clustering_ratio": "clustering ratio", "effective_rank": "effective rank",
-            "median_distance": "median distance", "saturated_share": "saturated share"}
+    """The bottleneck's geometry (the columns of :func:`~ipbook.experiments.defined_findings.geometry_at`
+    or :func:`~ipbook.experiments.defined_findings.seeds_geometry` that it has) at the first
+    checkpoint, at the peak of its I(X;Z) and at the end."""
+    cols = {"clustering_ratio": "clustering ratio", "distance_ratio": "distance ratio (within / between)",
+            "effective_rank": "effective rank", "median_distance": "median distance",
+            "mean_distance": "mean distance", "saturated_share": "saturated share"}
     t = geometry[geometry.layer == "Z"].set_index("run")
     out = pd.DataFrame(index=t.index)
     for key, name in cols.items():
@@ -57,6 +59,18 @@ def geometry_table(geometry: pd.DataFrame):
             out[name] = [f"{a:.2f} → {b:.2f} → {c:.2f}" for a, b, c in
                          zip(t[f"{key}_start"], t[f"{key}_peak"], t[f"{key}_end"])]
     return styled_table(out.reset_index(), hide_index=True)
+
+
+def seeds_geometry_numbers(geometry: pd.DataFrame | None, runs=("shallow", "sparse", "deep")) -> dict:
+    """Glue values of :func:`~ipbook.experiments.defined_findings.seeds_geometry`:
+    ``seeds_<run>_<key>_<peak|end>`` (Python floats; NaN for a run it lacks, or with no table)."""
+    rows = {} if geometry is None else {v.run: v for v in geometry.itertuples()}
+    out = {}
+    for run in runs:
+        for key in ("distance_ratio", "mean_distance", "saturated_share"):
+            for at in ("peak", "end"):
+                out[f"seeds_{run}_{key}_{at}"] = float(getattr(rows[run], f"{key}_{at}")) if run in rows else float("nan")
+    return out
 
 
 def scale_numbers(points: pd.DataFrame, fit: dict) -> dict:
