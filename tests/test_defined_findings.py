@@ -113,3 +113,13 @@ def test_seeds_geometry_reads_the_distance_ratio_at_the_paper_settings_peak():
     numbers = DP.seeds_geometry_numbers(F.seeds_geometry((rows, None, geometry)))
     assert numbers["seeds_shallow_mean_distance_end"] == pytest.approx(3.9)
     assert math.isnan(numbers["seeds_deep_mean_distance_end"])
+
+
+def test_defined_numbers_name_the_lowest_bottleneck_and_whether_it_is_a_bit_below_log2n():
+    rows = pd.concat([_rows("shallow-b0.3", _rise_fall(8.5, 8.5)), _rows("sparse-b0.3", _rise_fall(9.5, 9.0))])
+    out = DP.defined_numbers(F.sp_verdicts(rows), None)
+    assert str(out["sp_lowest_run"]) == "shallow-b0.3"
+    assert out["sp_lowest_gap"] == pytest.approx(math.log2(N) - 8.501, abs=0.01)
+    assert str(out["sp_lowest_comment"]).startswith("more than the bit")
+    high = DP.defined_numbers(F.sp_verdicts(_rows("sparse-b0.3", _rise_fall(9.5, 9.5))), None)
+    assert str(high["sp_lowest_comment"]).startswith("less than the bit")

@@ -93,7 +93,7 @@ def defined_numbers(sp: pd.DataFrame | None, codes: pd.DataFrame | None) -> dict
     """Numbers the findings glue: per noise-trained run the bottleneck's SP peak, end and drop
     (``sp_<run>_peak`` …, the run's name with "_" for "-" and no "."); for the quantized runs of
     smallest and largest capacity (``code_narrow_*``, ``code_wide_*``) H(Z) at start, peak and
-    end; counts of verdicts."""
+    end; the bottleneck that ends lowest (``sp_lowest_*``); counts of verdicts."""
     out = {}
     if sp is not None:
         for v in sp[sp.layer == "Z"].itertuples():
@@ -101,6 +101,13 @@ def defined_numbers(sp: pd.DataFrame | None, codes: pd.DataFrame | None) -> dict
             out |= {f"sp_{key}_peak": float(v.peak), f"sp_{key}_end": float(v.final), f"sp_{key}_drop": float(v.drop),
                     f"sp_{key}_gap": float(v.ceiling - v.final),
                     f"sp_{key}_verdict": Text(v.verdict)}
+        low = sp[sp.layer == "Z"].sort_values("final").iloc[0]
+        gap = float(low.ceiling - low.final)
+        out |= {"sp_lowest_run": Text(low.run), "sp_lowest_end": float(low.final), "sp_lowest_gap": gap,
+                "sp_lowest_comment": Text(
+                    "more than the bit below log2 N that the MNIST pilot chose β = 0.3 for" if gap >= 1 else
+                    "less than the bit below log2 N that the MNIST pilot chose β = 0.3 for: on this data set "
+                    "only a larger β (0.5 is the next to try) would put a bottleneck well inside its ceiling")}
         out |= {"sp_n_layers": len(sp), "sp_n_simplify": int((sp.verdict == SIMPLIFIES).sum()),
                 "sp_n_not": int((sp.verdict == DOES_NOT).sum()), "sp_max_drop": float(sp["drop"].max())}
     nan = float("nan")
