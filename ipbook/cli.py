@@ -1,4 +1,4 @@
-"""The ipbook command line: ``python -m ipbook train|runs|sweep|sensitivity|second-opinion|defined|calibrate|book``.
+"""The ipbook command line: ``python -m ipbook train|runs|sweep|sensitivity|second-opinion|defined|labels|calibrate|book``.
 
     python -m ipbook train --model deep [--dataset fashion-mnist] --out runs/deep [--steps N] ...
     python -m ipbook runs --profile paper|quick [--dataset NAME] [--runs deep vae] [--recompute]
@@ -105,7 +105,7 @@ def _add_common(p, *, dataset_help: str, profile: bool = False, several: bool = 
 
 
 def _train_parser(sub) -> None:
-    from ipbook.nets.config import TrainConfig
+    from ipbook.nets.config import OPTIMIZERS, TrainConfig
 
     d = TrainConfig()
     p = sub.add_parser("train", help="train one autoencoder (or the classifier) and record its information plane",
@@ -127,7 +127,9 @@ def _train_parser(sub) -> None:
                    help="use this first fraction of the training set (the paper's 10%% run: 0.1)")
     p.add_argument("--batch-size", type=_int_at_least(1, "--batch-size"), default=d.batch_size,
                    help="images per Adam step")
-    p.add_argument("--lr", type=_number_in("--lr"), default=d.lr, help="Adam's learning rate")
+    p.add_argument("--lr", type=_number_in("--lr"), default=d.lr, help="the optimizer's learning rate")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer,
+                   help="adam (the paper's) or sgd (plain, no momentum)")
     p.add_argument("--ip-every", type=_int_at_least(1, "--ip-every", MAX_STEPS), default=d.ip_every,
                    help="estimate the information plane every this many iterations")
     p.add_argument("--ip-samples", type=_int_at_least(2, "--ip-samples"), default=d.ip_samples,
@@ -449,6 +451,46 @@ def _defined(args) -> int:
     return 0
 
 
+def _labels_parser(sub) -> None:
+    p = sub.add_parser("labels", help="I(T;Y) of a classifier sweep under label estimators, by replaying each run",
+                       formatter_class=_Help,
+                       description="Measure I(T;Y) of every layer of every finished run and seed of a classifier "
+                                   "profile with label estimators whose ceiling is H(Y) (the decoding bound, the "
+                                   "matrix estimator with the label kernel), with true and shuffled labels, at "
+                                   "checkpoints that a replay of the run's training recreates (the cost of the "
+                                   "training alone); one Dask task per run and seed; writes OUT/DATASET.csv.gz "
+                                   "and OUT/DATASET.json. Runs that the table there holds on the same grid are "
+                                   "kept, not measured again.")
+    _add_sweep_source(p, profiles=("supervised", "supervised-sgd", "supervised-quick"))
+    p.add_argument("--n", type=_int_at_least(2, "--n"), default=2000, help="test probes of the decoding bound, >= 2")
+    p.add_argument("--matrix-n", type=_int_at_least(2, "--matrix-n"), default=1000,
+                   help="the first this many probes for the matrix estimator, 2..N")
+    p.add_argument("--steps", type=_int_at_least(2, "--steps"), default=12,
+                   help="checkpoints per run, spread evenly over its online estimators' iterations, >= 2")
+    p.add_argument("--root", default=None, help="results root of the sweep (default: results/)")
+    p.add_argument("--out", default=None, help="output folder (default: results/labels/PROFILE/)")
+    p.add_argument("--force", action="store_true",
+                   help="measure every run again, and write a table with fewer runs than the one it replaces")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _labels(args) -> int:
+    from ipbook.experiments.supervised_labels import LabelGrid, evaluate_labels, labels_dir
+
+    out = args.out or labels_dir(args.profile)
+    grid = LabelGrid(n=args.n, matrix_n=args.matrix_n, steps=args.steps)
+    info = evaluate_labels(args.dataset, args.profile, grid=grid, seeds=args.seeds, runs=args.runs, root=args.root,
+                           out=out, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
+                           force=args.force)
+    if not info["written"]:
+        print(f"nothing to evaluate: no finished run here (train them: python -m ipbook sweep --profile "
+              f"{args.profile} --dataset {args.dataset} --workers 2); nothing written")
+        return 0
+    print(f"{len(info['evaluated'])} run(s) evaluated, {len(info['kept_from_earlier_table'])} kept, {info['rows']} "
+          f"rows, {sum(info['task_seconds'].values()):.0f} s of task time -> {out}")
+    return 0
+
+
 def _calibrate_parser(sub) -> None:
     p = sub.add_parser("calibrate", help="every estimator on distributions of known mutual information",
                        formatter_class=_Help,
@@ -497,7 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="python -m ipbook", description=_DESCRIPTION, formatter_class=_Help)
     parser.add_argument("--version", action="version", version=f"ipbook {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,sensitivity,book,calibrate,second-opinion,defined}",
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,runs,sweep,sensitivity,book,calibrate,second-opinion,defined,labels}",
                                 parser_class=_Parser)
     _train_parser(sub)
     _runs_parser(sub)
@@ -507,6 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
     _calibrate_parser(sub)
     _second_opinion_parser(sub)
     _defined_parser(sub)
+    _labels_parser(sub)
     return parser
 
 
@@ -517,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"train": _train, "runs": _runs, "sweep": _sweep, "sensitivity": _sensitivity,
                 "book": _book, "calibrate": _calibrate, "second-opinion": _second_opinion,
-                "defined": _defined}[args.command](args)
+                "defined": _defined, "labels": _labels}[args.command](args)
     except (ValueError, DatasetNotFoundError, MemoryError) as e:   # MemoryError: an estimator's own check
         print(f"error: {e or 'out of memory'}", file=sys.stderr)
         return 2
@@ -536,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         kept = ("finished tasks are kept (OUT/.parts/), so the same command resumes; no table was written"
-                if args.command in ("sensitivity", "second-opinion", "calibrate", "defined")
+                if args.command in ("sensitivity", "second-opinion", "calibrate", "defined", "labels")
                 else "finished runs are kept, unfinished ones left no run.json")
         print(f"error: interrupted; {kept}", file=sys.stderr)
         return 130

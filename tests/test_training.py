@@ -202,7 +202,8 @@ def test_command_line_help_documents_every_option_and_default(capsys):
                 datasets.update(default if isinstance(default, list) else [default])
         text = " ".join(p.format_help().split())   # argparse wraps lines where it likes
         expected = {"train": "(default: 100)", "sensitivity": "(default: seeds)", "second-opinion": "(default: seeds)",
-                    "calibrate": "(default: paper)", "defined": "(default: noisy)"}.get(name, "(default: quick)")
+                    "calibrate": "(default: paper)", "defined": "(default: noisy)",
+                    "labels": "(default: supervised)"}.get(name, "(default: quick)")
         assert expected in text
     assert datasets == {"fashion-mnist"}            # one default dataset for every subcommand
     assert {"--test-points", "--batch-size", "--lr", "--seed"} <= set(

@@ -13,7 +13,7 @@ from ipbook.nets.layers import ACTIVATION_NAMES
 from ipbook.nets.models import CLASSIFIER_NAMES, MODEL_NAMES
 from ipbook.nets.recorder import recorder_estimator
 
-__all__ = ['TrainConfig', 'TrainingDivergedError', 'checkpoint_steps', 'CHECKPOINT_FILE', 'MAX_STEPS']
+__all__ = ['TrainConfig', 'TrainingDivergedError', 'checkpoint_steps', 'CHECKPOINT_FILE', 'MAX_STEPS', 'OPTIMIZERS']
 
 
 #: The file beside metrics.npz that holds a run's checkpoints: {iteration: float32 state dict}.
@@ -23,6 +23,8 @@ CHECKPOINT_FILE = "checkpoints.pt"
 #: The most iterations a run may have: the paper's runs have 30,000; at about 10 ms an iteration
 #: on a CPU, 10,000,000 are more than a day of training.
 MAX_STEPS = 10_000_000
+#: The optimizers a run takes (:attr:`TrainConfig.optimizer`).
+OPTIMIZERS = ("adam", "sgd")
 
 
 def _is_int(value) -> bool:
@@ -50,7 +52,9 @@ class TrainConfig:
         count of the full run: ``steps = 30000`` on 6,000 images is 500 epochs.
     max_steps : optional cap on the iterations (for quick runs).
     train_fraction : the first fraction of the training set that is used.
-    batch_size, lr : Adam's batch size and learning rate (100, 0.005).
+    batch_size, lr : the batch size and learning rate (the paper's Adam: 100, 0.005).
+    optimizer : ``"adam"`` (the paper's) or ``"sgd"``: plain stochastic gradient descent, no
+        momentum, no weight decay (Shwartz-Ziv & Tishby's regime, with a small batch).
     ip_every : estimate the information plane every this many iterations (1: every iteration).
     ip_samples : number of fixed test images the information plane is estimated on (100).
     alpha, gamma : estimator order and Scott's-rule scale (1.01, 2).
@@ -88,6 +92,7 @@ class TrainConfig:
     train_fraction: float = 1.0
     batch_size: int = 100
     lr: float = 0.005
+    optimizer: str = "adam"
     ip_every: int = 1
     ip_samples: int = 100
     alpha: float = 1.01
@@ -137,6 +142,8 @@ class TrainConfig:
         if self.sparsity is not None and not (math.isfinite(self.sparsity) and self.sparsity >= 0):
             raise ValueError(f"sparsity must be a finite number >= 0 (the paper's: 1e-3); got {self.sparsity!r}")
         self._check_defined()
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
         if not (isinstance(self.seed, (int, np.integer)) and self.seed >= 0):
             raise ValueError(f"seed must be an integer >= 0; got {self.seed!r}")
         if self.bottleneck is not None and not (isinstance(self.bottleneck, int) and self.bottleneck >= 1):

@@ -20,7 +20,7 @@ from ipbook.nets.defined_models import build_network
 from ipbook.readers import read_checkpoints, read_json, read_npz
 from ipbook.store import atomic_write, check_writable, is_committed, SmallerTableError
 
-__all__ = ['Run', 'save_run', 'load_run', 'check_output_dir', 'config_mismatch', 'refuse_replacing_committed', 'reuse_mismatch']
+__all__ = ['Run', 'save_run', 'load_run', 'check_output_dir', 'config_mismatch', 'refuse_replacing_committed', 'reuse_mismatch', 'network_of']
 
 
 @dataclass
@@ -79,13 +79,18 @@ class Run:
                                         f"the machine that made them; train again to recreate them")
             states = read_checkpoints(self.path / CHECKPOINT_FILE)
             self.checkpoints = states
-        config = self.info["config"]
-        model = build_network(config["model"], n_classes=self.info["data"]["n_classes"],
-                              bottleneck=config.get("bottleneck"), activation=config.get("activation", "sigmoid"),
-                              sparsity=config.get("sparsity"), noise=config.get("noise"),
-                              quantize=config.get("quantize"))
-        model.load_state_dict(states[int(step)])
-        return model.to(device).eval()
+        return network_of(self.info, states[int(step)], device)
+
+
+def network_of(info: dict, state: dict, device: str = "cpu"):
+    """The network of a run (its ``run.json`` as ``info``) with the weights ``state``, in eval mode."""
+    config = info["config"]
+    model = build_network(config["model"], n_classes=info["data"]["n_classes"],
+                          bottleneck=config.get("bottleneck"), activation=config.get("activation", "sigmoid"),
+                          sparsity=config.get("sparsity"), noise=config.get("noise"),
+                          quantize=config.get("quantize"))
+    model.load_state_dict(state)
+    return model.to(device).eval()
 
 
 def save_run(run: Run, out_dir: str | os.PathLike) -> Path:

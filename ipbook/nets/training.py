@@ -19,6 +19,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -33,7 +34,7 @@ from ipbook.nets.recorder import InformationPlaneRecorder
 from ipbook.nets.runs import Run, check_output_dir, load_run, refuse_replacing_committed, reuse_mismatch, save_run
 from ipbook.store import atomic_write, capability_hint, check_memory, git_commit, peak_memory_mb, versions
 
-__all__ = ["train"]
+__all__ = ["train", "replay_at"]
 
 log = logging.getLogger("ipbook")
 
@@ -162,7 +163,10 @@ def _build(config: TrainConfig, data: _Data, device: torch.device):
                           quantize=config.quantize).to(device)
     if config.quantize is not None:
         model.start_at_mean(data.x_train.mean(0))
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
+    if config.optimizer == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, foreach=True)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
     return model, optimizer, torch.Generator().manual_seed(config.seed)
 
 
@@ -173,7 +177,7 @@ def _weights(model) -> dict:
 
 def _optimise(config: TrainConfig, data: _Data, model, optimizer, batch_order, schedule: _Schedule,
               on_due, losses: torch.Tensor, bar) -> None:
-    """The training loop: Adam on mini-batches in the order of ``batch_order``, one pass of the
+    """The training loop: the optimizer on mini-batches in the order of ``batch_order``, one pass of the
     shuffled training set after another, for ``len(losses)`` iterations. ``losses[k]`` receives
     the mini-batch loss of iteration k + 1; ``on_due(step)`` runs at step 0 and after every
     iteration that ``schedule`` names, once the losses so far are checked to be finite."""
@@ -307,16 +311,17 @@ def _fit(config: TrainConfig, data: _Data, device: torch.device, progress: bool)
 
 
 def _replay(old: Run, config: TrainConfig, data: _Data, device: torch.device,
-            progress: bool) -> tuple[dict | None, str]:
-    """Train ``old``'s run again without measuring anything, keeping the weights at its checkpoint
-    iterations. Measurements do not touch the training trajectory (they run under a forked RNG),
-    so on the machine kind that made ``old`` the replay retraces it exactly, at the cost of the
-    training alone. Returns ``(checkpoints, "")`` when the replayed mini-batch loss equals the
-    recorded one at every iteration, else ``(None, why)``."""
+            progress: bool, *, same_checkpoints: bool = True) -> tuple[dict | None, str]:
+    """Train ``old``'s run again without measuring anything, keeping the weights at the checkpoint
+    iterations of ``config`` (those of ``old`` unless ``same_checkpoints`` is False). Measurements
+    do not touch the training trajectory (they run under a forked RNG), so on the machine kind that
+    made ``old`` the replay retraces it exactly, at the cost of the training alone. Returns
+    ``(checkpoints, "")`` when the replayed mini-batch loss equals the recorded one at every
+    iteration, else ``(None, why)``."""
     total = config.total_steps(len(data.x_train))
     model, optimizer, batch_order = _build(config, data, device)
     schedule = _Schedule(config, total, measure=False)
-    if schedule.checkpoint != old.checkpoint_steps:
+    if same_checkpoints and schedule.checkpoint != old.checkpoint_steps:
         return None, "its checkpoint iterations differ from the schedule's"
     losses = torch.empty(total, dtype=torch.float64, device=device)
     states = {}
@@ -418,6 +423,29 @@ def _recreate_checkpoints(old: Run, config: TrainConfig, data: _Data, device: to
              "training loss matched at all %d iterations", old.path, len(states),
              time.perf_counter() - t0, old.info.get("wall_seconds", float("nan")), len(old.metrics["train_loss"]))
     return None
+
+
+def replay_at(run: Run, steps: Sequence[int], *, device: str = "cpu", progress: bool = False) -> dict[int, dict]:
+    """The weights of the finished run ``run`` after each iteration of ``steps``, whatever
+    checkpoints it kept, by a replay of its training without measurements (the cost of the
+    training alone; :func:`_replay`).
+
+    Returns ``{step: state dict}`` (float32, CPU). Raises ValueError (one line, with why) where the
+    replay does not retrace the run's recorded training loss at every iteration: the run was made
+    on another machine kind or library version, and only training it again gives weights.
+    """
+    total = len(run.metrics["train_loss"])
+    wanted = sorted({int(s) for s in steps})
+    if not wanted or wanted[0] < 0 or wanted[-1] > total:
+        raise ValueError(f"steps must be iterations in 0..{total} of {run.path}; got {list(steps)[:5]}")
+    config = TrainConfig(**{**run.info["config"], "checkpoints": tuple(wanted)})
+    dev = torch.device(device)
+    data = _load_data(config, dev)
+    with _training_threads(dev):
+        states, why = _replay(run, config, data, dev, progress, same_checkpoints=False)
+    if states is None:
+        raise ValueError(f"{run.path}: a replay cannot give its weights: {why}")
+    return states
 
 
 def train(config: TrainConfig | None = None, out_dir: str | os.PathLike | None = None, *,
