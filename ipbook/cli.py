@@ -465,8 +465,8 @@ def _labels_parser(sub) -> None:
     p.add_argument("--n", type=_int_at_least(2, "--n"), default=2000, help="test probes of the decoding bound, >= 2")
     p.add_argument("--matrix-n", type=_int_at_least(2, "--matrix-n"), default=1000,
                    help="the first this many probes for the matrix estimator, 2..N")
-    p.add_argument("--steps", type=_int_at_least(2, "--steps"), default=12,
-                   help="checkpoints per run, spread evenly over its online estimators' iterations, >= 2")
+    p.add_argument("--steps", type=_int_at_least(2, "--steps"), default=24,
+                   help="checkpoints per run, evenly spaced in iterations among its online estimators', >= 2")
     p.add_argument("--root", default=None, help="results root of the sweep (default: results/)")
     p.add_argument("--out", default=None, help="output folder (default: results/labels/PROFILE/)")
     p.add_argument("--force", action="store_true",

@@ -2,6 +2,7 @@
 at any iteration, the grid's rows, ceilings and shuffled floor, and plain SGD."""
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -9,8 +10,9 @@ import torch
 from ipbook.estimators.decoding import decoding_bound
 from ipbook.estimators.kernels import label_entropy
 from ipbook.experiments.probes import probe_index
-from ipbook.experiments.supervised_labels import (LABEL_COLUMNS, LabelGrid, evaluate_labels, label_estimates,
-                                                  load_labels)
+from ipbook.experiments.supervised_labels import (LABEL_COLUMNS, LabelGrid, evaluate_labels, even_steps,
+                                                  label_estimates, load_labels, ty_during_phase)
+from ipbook.verdicts import CANNOT, DOES_NOT, SIMPLIFIES
 from ipbook.nets.config import TrainConfig
 from ipbook.nets.data import load_dataset
 from ipbook.nets.runs import load_run, network_of
@@ -81,6 +83,13 @@ def test_the_grid_writes_a_table_and_keeps_it_on_a_rerun(sweep, tmp_path):
     pd.testing.assert_frame_equal(load_labels("fashion-mnist", root=out), first)
 
 
+def test_even_steps_are_even_in_iterations_not_in_the_schedule():
+    schedule = [0, 1, 2, 4, 8, 16, 100, 200, 300, 400]
+    assert even_steps(schedule, 5) == [0, 100, 200, 300, 400]
+    assert even_steps(schedule, 2) == [0, 400]
+    assert even_steps([0, 10], 5) == [0, 10]
+
+
 def test_the_grid_takes_label_estimators_only():
     with pytest.raises(ValueError, match="not a label estimator"):
         LabelGrid(estimators=("binning:30",))
@@ -106,3 +115,24 @@ def test_plain_sgd_steps_by_the_learning_rate_times_the_gradient(tmp_path):
     assert torch.allclose(b1, b0 - 0.5 * grad, atol=1e-6)
     assert not torch.allclose(runs["adam"].checkpoints[1]["fc_logits.bias"], b0 - 0.5 * grad, atol=1e-3)
     assert sgd.info["config"]["optimizer"] == "sgd"
+
+
+def _label_rows(values, *, estimator="decoding:l2=0.01", ceiling=3.3):
+    steps = range(0, 100 * len(values), 100)
+    true = [("classifier", 0, s, "Z", estimator, "true", 2000, v, ceiling) for s, v in zip(steps, values)]
+    shuffled = [("classifier", 0, s, "Z", estimator, "shuffled", 2000, -0.05, ceiling) for s in steps]
+    return pd.DataFrame(true + shuffled, columns=LABEL_COLUMNS)
+
+
+def test_i_ty_during_the_phase_is_judged_from_the_peak_of_i_xt_on():
+    """A rise to 3.0 bits by iteration 500, then flat (does not fall) or falling by 1 bit (falls);
+    the judge sees only the checkpoints from I(X;T)'s peak at 500 on."""
+    rise = list(np.linspace(1.0, 3.0, 6))
+    phase = pd.DataFrame({"run": ["classifier"], "seed": [0], "layer": ["Z"], "peak_step": [500]})
+    flat = ty_during_phase(_label_rows(rise + [3.0] * 20), phase).iloc[0]
+    assert flat.verdict == DOES_NOT and flat.points == 21 and flat.ity_start == pytest.approx(3.0)
+    assert flat.floor_end == pytest.approx(-0.05) and flat.ceiling == 3.3
+    falls = ty_during_phase(_label_rows(rise + list(np.linspace(3.0, 2.0, 20))), phase).iloc[0]
+    assert falls.verdict == SIMPLIFIES and falls["drop"] == pytest.approx(1.0, abs=0.1)
+    short = ty_during_phase(_label_rows(rise + [3.0] * 5), phase).iloc[0]
+    assert short.verdict == CANNOT and short.points == 6

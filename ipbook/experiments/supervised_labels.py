@@ -26,19 +26,21 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
 from ipbook.estimators.spec import parse_spec
 from ipbook.experiments.grid import Guard, run_grid
-from ipbook.experiments.probes import probe_index, spread_steps
+from ipbook.experiments.probes import probe_index
 from ipbook.experiments.profiles import RESULTS_DIR, load_profile, run_configs, sweep_root
 from ipbook.nets.data import load_dataset
 from ipbook.nets.runs import load_run, network_of
 from ipbook.nets.training import replay_at
 from ipbook.readers import read_json, read_table
+from ipbook.verdicts import judge_any
 
-__all__ = ["LABEL_COLUMNS", "LabelGrid", "labels_dir", "label_estimates", "evaluate_labels", "load_labels"]
+__all__ = ["LABEL_COLUMNS", "LabelGrid", "labels_dir", "even_steps", "label_estimates", "ty_during_phase", "evaluate_labels", "load_labels"]
 
 #: One row per (run, seed, step, layer, estimator, labels): ``value`` in bits, the ``ceiling``
 #: H(Y) (H_α(Y) for matrix-label) of the probes it is taken on, and their number ``n``;
@@ -49,12 +51,12 @@ LABEL_COLUMNS = ["run", "seed", "step", "layer", "estimator", "labels", "n", "va
 @dataclass(frozen=True)
 class LabelGrid:
     """The probes (``n`` test images, the first ``matrix_n`` of them for the matrix estimator),
-    the checkpoints (``steps`` of the run's online-estimator iterations, spread evenly) and the
-    estimator specs."""
+    the checkpoints (``steps`` of the run's online-estimator iterations, evenly spaced in
+    iterations: :func:`even_steps`; the judge needs 10 after a peak) and the estimator specs."""
 
     n: int = 2000
     matrix_n: int = 1000
-    steps: int = 12
+    steps: int = 24
     estimators: tuple[str, ...] = ("decoding:l2=0.01", "matrix-label:rule=median")
 
     def __post_init__(self):
@@ -85,16 +87,25 @@ def _layer_rows(t: torch.Tensor, y: torch.Tensor, shuffled: torch.Tensor, grid: 
     return rows
 
 
+def even_steps(schedule, k: int) -> list[int]:
+    """``k`` iterations of ``schedule`` nearest to k evenly spaced iterations from its first to its
+    last (fewer where two targets share a nearest one): even in iterations, not in the schedule's
+    index, so a simplifying phase late in the run gets as many points as its share of the run."""
+    schedule = np.asarray(sorted(schedule))
+    targets = np.linspace(schedule[0], schedule[-1], k)
+    return sorted({int(schedule[np.abs(schedule - t).argmin()]) for t in targets})
+
+
 def label_estimates(run, grid: LabelGrid = LabelGrid(), *, name: str | None = None,
                     states: dict | None = None) -> pd.DataFrame:
     """The rows of :data:`LABEL_COLUMNS` of one classifier run at ``grid.steps`` iterations of its
-    online estimators' schedule (``est_step``; else of its information plane's), on its own test
+    online estimators' schedule (``est_step``; else of its information plane's; :func:`even_steps`), on its own test
     probes (draw 0 of :func:`~ipbook.experiments.probes.probe_index`). ``states`` (``{step: state
     dict}``) skips the replay."""
     config = run.info["config"]
     seed, name = int(config["seed"]), name or (run.path.parent.name if run.path is not None else config["model"])
     m = run.metrics
-    steps = spread_steps([int(s) for s in m.get("est_step", m["step"])], grid.steps)
+    steps = even_steps([int(s) for s in m.get("est_step", m["step"])], grid.steps)
     if states is None:
         states = replay_at(run, steps)
     test = load_dataset(config["dataset"], "test")
@@ -167,3 +178,41 @@ def evaluate_labels(dataset: str, profile: str = "supervised", *, grid: LabelGri
                        kept=kept, guards=[guard], force=force, workers=workers, scheduler=scheduler,
                        progress=progress, desc=f"labels-{profile}")
     return {**info, "written": False} if written is None else {**written[0], "written": True}
+
+
+def ty_during_phase(labels: pd.DataFrame, phases: pd.DataFrame) -> pd.DataFrame:
+    """Whether a layer's I(T;Y) falls while its I(X;T) simplifies, by the book's one judge.
+
+    Parameters
+    ----------
+    labels : rows of :data:`LABEL_COLUMNS` (:func:`evaluate_labels`)
+    phases : one row per run, seed and layer with the iteration ``peak_step`` where its I(X;T)
+        peaks (:func:`ipbook.experiments.supervised.contrast` of one estimator setting)
+
+    Returns
+    -------
+    DataFrame, one row per run, seed, layer and label estimator: the judge's ``verdict`` on the true
+    labels' I(T;Y) at the checkpoints from ``peak_step`` to the end (ceiling H(Y); "simplifies":
+    I(T;Y) falls; "does not simplify": a fall of the judge's margin is excluded; fewer than 10
+    checkpoints: "cannot judge"), its ``drop``, ``low``, ``high``, ``points``, the value at the
+    phase's start (``ity_start``) and end (``ity_end``), the ``ceiling`` and the shuffled labels'
+    value at the end (``floor_end``).
+    """
+    rows = []
+    true, shuffled = labels[labels.labels == "true"], labels[labels.labels == "shuffled"]
+    for p in phases.itertuples():
+        one = true[(true.run == p.run) & (true.seed == p.seed) & (true.layer == p.layer)]
+        for est, g in one.groupby("estimator", sort=False):
+            g = g.sort_values("step")
+            after = g[g.step >= p.peak_step]
+            if after.empty:
+                continue
+            v = judge_any(after.step.to_numpy(), after.value.to_numpy(), ceiling=float(g.ceiling.iloc[0]))
+            floor = shuffled[(shuffled.run == p.run) & (shuffled.seed == p.seed) & (shuffled.layer == p.layer)
+                             & (shuffled.estimator == est)].sort_values("step")
+            rows.append({"run": p.run, "seed": p.seed, "layer": p.layer, "estimator": est, "peak_step": p.peak_step,
+                         "verdict": v.verdict, "drop": v.drop, "low": v.low, "high": v.high, "points": len(after),
+                         "ity_start": float(after.value.iloc[0]), "ity_end": float(after.value.iloc[-1]),
+                         "ceiling": float(g.ceiling.iloc[0]),
+                         "floor_end": float(floor.value.iloc[-1]) if len(floor) else float("nan")})
+    return pd.DataFrame(rows)
